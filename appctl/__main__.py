@@ -1,0 +1,3 @@
+from appctl.cli.main import main
+
+main()

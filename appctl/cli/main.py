@@ -1,0 +1,85 @@
+"""``appctl``: the root command group. Subcommands are imported only when they run."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from appctl import __version__
+
+COMMANDS = {
+    "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
+    "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
+    "guide": ("appctl.cli.guide", "Print the compact markdown tool guide."),
+    "schema": ("appctl.cli.schema", "Show the contract, or its JSON Schema for editors."),
+}
+
+
+@dataclass
+class AppContext:
+    app_dir_option: Path | None
+    verbose: bool
+
+    @property
+    def app_dir(self) -> Path:
+        from appctl.contract.io import find_app_dir
+
+        return find_app_dir(self.app_dir_option)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--app-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="APPCTL_APP_DIR",
+    help="The .appctl directory (default: nearest .appctl/ above here, else ./.appctl).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show every warning.")
+@click.version_option(__version__, prog_name="appctl")
+@click.pass_context
+def cli(ctx: click.Context, app_dir: Path | None, verbose: bool) -> None:
+    """Compile an application's OpenAPI surface into safe, reviewable LLM tools."""
+    ctx.obj = AppContext(app_dir_option=app_dir, verbose=verbose)
+
+
+def main() -> None:
+    from appctl.errors import AppctlError
+
+    try:
+        result = cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except AppctlError as exc:
+        from appctl.cli import output
+
+        sys.exit(output.error(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,103 @@
+"""``appctl tools``: the contract's tools in an LLM API's format, or a readable list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from appctl.cli import output
+
+if TYPE_CHECKING:
+    from appctl.cli.main import AppContext
+    from appctl.generate.toolspec import ToolSpec
+
+FORMAT_NAMES = ("openai", "openai-responses", "anthropic", "gemini", "mcp", "jsonschema")
+
+
+@click.command("tools")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_NAMES),
+    help="Emit JSON tool definitions in this format (default: a readable list).",
+)
+@click.option("--read-only", is_flag=True, help="Only tools whose safety is read_only.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Keep tools whose name, resource or tag matches. Repeatable.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Drop matching tools.")
+@click.option("--strict", is_flag=True, help="OpenAI strict mode (Structured Outputs subset).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option("--stats", is_flag=True, help="Print count, bytes and approximate tokens per tool.")
+@click.option("--names", is_flag=True, help="Print tool names only, one per line.")
+@click.pass_obj
+def command(
+    app: AppContext,
+    fmt: str | None,
+    read_only: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    strict: bool,
+    out: Path | None,
+    stats: bool,
+    names: bool,
+) -> int:
+    """Print tool definitions for an LLM API (from .appctl/schema.json)."""
+    from appctl.contract.io import dump_json, load_schema, write_atomic
+    from appctl.generate.formats import render
+    from appctl.generate.toolspec import build_tool_specs
+
+    schema = load_schema(app.app_dir)
+    specs = build_tool_specs(schema, read_only=read_only, include=include, exclude=exclude)
+    if names:
+        click.echo("\n".join(s.name for s in specs))
+        return output.EXIT_OK
+    if fmt is None and not stats:
+        _listing(specs)
+        return output.EXIT_OK
+    rendered = render(fmt or "jsonschema", specs, strict=strict)
+    for warning in rendered.warnings:
+        output.info(f"warning: {warning}")
+    data = dump_json(rendered.document)
+    if out is not None:
+        write_atomic(out, data)
+        output.info(f"wrote {len(specs)} tools ({len(data):,} bytes) → {out}")
+    elif not stats:
+        click.echo(data.decode("utf-8"), nl=False)
+    if stats:
+        _stats(specs, rendered.entries)
+    return output.EXIT_OK
+
+
+def _listing(specs: list[ToolSpec]) -> None:
+    if not specs:
+        output.info("no tools (the contract is empty, or the filters matched nothing)")
+        return
+    width = max(len(s.name) for s in specs)
+    for spec in specs:
+        click.echo(f"{spec.name:<{width}}  {spec.safety.value:<11}  {spec.title}")
+    output.info(f"{len(specs)} tools")
+
+
+def _stats(specs: list[ToolSpec], entries: list[object]) -> None:
+    from appctl.generate.stats import sizes
+
+    rows = sizes(entries, [s.name for s in specs])
+    width = max((len(r.name) for r in rows), default=4)
+    click.echo(f"{'tool':<{width}}  {'bytes':>8}  {'~tokens':>8}")
+    for row in rows:
+        click.echo(f"{row.name:<{width}}  {row.bytes:>8,}  {row.tokens:>8,}")
+    total_bytes = sum(r.bytes for r in rows)
+    total_tokens = sum(r.tokens for r in rows)
+    click.echo(f"{len(rows)} tools, {total_bytes:,} bytes, ~{total_tokens:,} tokens")

@@ -1,0 +1,138 @@
+"""Load and dump the contract files deterministically, and locate the app dir.
+
+``dump_schema`` returns the exact bytes written: stable key order, resources and actions
+sorted by name, two-space indent, trailing newline. ``write_atomic`` never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from appctl.contract.models import Schema
+from appctl.errors import ContractError
+
+APP_DIR_NAME = ".appctl"
+SCHEMA_FILE = "schema.json"
+TOOLS_FILE = "tools.json"
+OVERRIDES_FILE = "overrides.yaml"
+
+# Optional keys left out of the file when they hold their "nothing here" value.
+_DROP_WHEN_FALSY = {
+    "field": ("deprecated", "hidden"),
+    "action": ("tags", "deprecated"),
+    "auth_scheme": ("credentials", "description"),
+}
+
+
+def find_app_dir(explicit: str | os.PathLike[str] | None, *, cwd: Path | None = None) -> Path:
+    """``--app-dir`` if given, else the nearest ``.appctl/`` above ``cwd``, else ``./.appctl``."""
+    if explicit is not None:
+        return Path(explicit)
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / APP_DIR_NAME
+        if candidate.is_dir():
+            return candidate
+    return start / APP_DIR_NAME
+
+
+def _prune(data: dict[str, Any]) -> dict[str, Any]:
+    for scheme in data.get("auth", {}).get("schemes", []):
+        _drop_falsy(scheme, _DROP_WHEN_FALSY["auth_scheme"])
+    for resource in data.get("resources", []):
+        for action in resource.get("actions", []):
+            _drop_falsy(action, _DROP_WHEN_FALSY["action"])
+            for field in action.get("parameters", []):
+                _drop_falsy(field, _DROP_WHEN_FALSY["field"])
+    return data
+
+
+def _drop_falsy(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in obj and not obj[key]:
+            del obj[key]
+
+
+def canonical(schema: Schema) -> Schema:
+    """The same contract with resources, actions and definitions in their canonical order."""
+    resources = sorted(schema.resources, key=lambda r: r.name)
+    resources = [
+        r.model_copy(update={"actions": sorted(r.actions, key=lambda a: a.name)}) for r in resources
+    ]
+    definitions = dict(sorted(schema.definitions.items()))
+    return schema.model_copy(update={"resources": resources, "definitions": definitions})
+
+
+def dump_schema(schema: Schema) -> bytes:
+    data = canonical(schema).model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dump_json(_prune(data))
+
+
+def dump_json(data: Any) -> bytes:
+    return bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2)) + b"\n"
+
+
+def parse_schema(raw: bytes, *, origin: str) -> Schema:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ContractError(f"{origin} is not valid JSON: {exc}") from None
+    try:
+        return Schema.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(_describe_validation(exc, origin)) from None
+
+
+def _describe_validation(exc: ValidationError, origin: str) -> str:
+    lines = [f"{origin} does not match the contract schema ({exc.error_count()} problem(s)):"]
+    for err in exc.errors()[:5]:
+        where = "/" + "/".join(str(p) for p in err["loc"])
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_schema(app_dir: Path) -> Schema:
+    path = app_dir / SCHEMA_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ContractError(
+            f"no contract at {path}",
+            suggestion="Create one with `appctl sync --openapi SPEC` (or pass --app-dir).",
+        ) from None
+    return parse_schema(raw, origin=str(path))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def contract_json_schema() -> dict[str, Any]:
+    """The JSON Schema of schema.json, for editors validating hand edits."""
+    doc = Schema.model_json_schema(by_alias=True)
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "appctl contract (.appctl/schema.json)"
+    return doc

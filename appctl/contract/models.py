@@ -1,0 +1,182 @@
+"""Pydantic models of `.appctl/schema.json`: Schema → Resource → Action → Field.
+
+Takes nothing, returns nothing: these are the shapes. Serialization lives in ``io.py``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field as PField
+
+SCHEMA_VERSION = 1
+
+JsonSchema = dict[str, Any]
+
+
+class Verb(StrEnum):
+    LIST = "list"
+    GET = "get"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    CUSTOM = "custom"
+
+
+class Safety(StrEnum):
+    READ_ONLY = "read_only"
+    MUTATING = "mutating"
+    DESTRUCTIVE = "destructive"
+
+
+class Provenance(StrEnum):
+    DECLARED = "declared"
+    INFERRED = "inferred"
+    VERIFIED = "verified"
+
+
+class Location(StrEnum):
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+    BODY = "body"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=False)
+
+
+class Field(_Model):
+    """One tool argument. ``wire_name`` is kept when the tool-facing name differs."""
+
+    name: str
+    wire_name: str | None = None
+    location: Location
+    required: bool = False
+    description: str = ""
+    schema_: JsonSchema = PField(default_factory=dict, alias="schema")
+    style: str | None = None
+    explode: bool | None = None
+    content_type: str | None = None
+    deprecated: bool = False
+    hidden: bool = False
+
+    @property
+    def wire(self) -> str:
+        return self.wire_name or self.name
+
+
+class HttpBody(_Model):
+    """How the body is sent: ``fields`` (each body Field is a property) or ``value`` (one Field)."""
+
+    content_type: str
+    required: bool = False
+    mode: Literal["fields", "value"] = "fields"
+
+
+class HttpTransport(_Model):
+    kind: Literal["http"] = "http"
+    method: str
+    path: str
+    body: HttpBody | None = None
+    server: str | None = None
+
+
+class SqlTransport(_Model):
+    kind: Literal["sql"] = "sql"
+    dialect: str
+    schema_name: str | None = PField(default=None, alias="schema")
+    table: str
+    operation: str
+    key: list[str] = PField(default_factory=list)
+
+
+Transport = Annotated[HttpTransport | SqlTransport, PField(discriminator="kind")]
+
+
+class Pagination(_Model):
+    style: Literal["page", "offset", "cursor"]
+    params: list[str]
+
+
+class Action(_Model):
+    name: str
+    summary: str = ""
+    description: str = ""
+    verb: Verb
+    safety: Safety
+    provenance: Provenance = Provenance.DECLARED
+    transport: Transport
+    parameters: list[Field] = PField(default_factory=list)
+    tags: list[str] = PField(default_factory=list)
+    operation_id: str | None = None
+    deprecated: bool = False
+    idempotent: bool = False
+    pagination: Pagination | None = None
+    security: list[dict[str, list[str]]] | None = None
+    pointer: str = ""
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.parameters if f.name == name), None)
+
+
+class Resource(_Model):
+    name: str
+    description: str = ""
+    actions: list[Action] = PField(default_factory=list)
+
+
+class Source(_Model):
+    kind: Literal["openapi", "db"]
+    location: str
+    sha256: str
+    format: str = ""
+    title: str = ""
+    api_version: str = ""
+
+
+def _check_env_ref(value: str) -> str:
+    if not value.startswith("env:") or len(value) <= 4:
+        raise ValueError(f"credentials must be env:NAME references, not literal values: {value!r}")
+    return value
+
+
+class AuthScheme(_Model):
+    """One way to authenticate; ``credentials`` maps a role (token, username...) to ``env:NAME``."""
+
+    name: str
+    type: Literal["bearer", "basic", "api_key", "oauth2", "openid_connect", "other"]
+    location: Literal["header", "query", "cookie"] | None = None
+    param_name: str | None = None
+    credentials: dict[str, str] = PField(default_factory=dict)
+    description: str = ""
+
+    @field_validator("credentials")
+    @classmethod
+    def _only_references(cls, value: dict[str, str]) -> dict[str, str]:
+        for ref in value.values():
+            _check_env_ref(ref)
+        return value
+
+
+class Auth(_Model):
+    schemes: list[AuthScheme] = PField(default_factory=list)
+    default: list[dict[str, list[str]]] = PField(default_factory=list)
+
+
+class Schema(_Model):
+    version: int = SCHEMA_VERSION
+    source: Source
+    base_url: str | None = None
+    auth: Auth = PField(default_factory=Auth)
+    definitions: dict[str, JsonSchema] = PField(default_factory=dict)
+    resources: list[Resource] = PField(default_factory=list)
+
+    def actions(self) -> list[Action]:
+        return [a for r in self.resources for a in r.actions]
+
+    def action(self, name: str) -> Action | None:
+        return next((a for a in self.actions() if a.name == name), None)

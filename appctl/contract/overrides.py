@@ -1,0 +1,245 @@
+"""``.appctl/overrides.yaml``: hand edits that every re-sync re-applies.
+
+Takes a freshly synced ``Schema`` and the overrides; returns the edited ``Schema``. Overrides
+name actions and parameters by their synced names (which are stable across re-syncs). Anything
+that names what no longer exists, loosens instead of narrowing, or breaks a naming rule is
+an ``OverrideError`` listing every problem at once, with "did you mean" hints.
+
+    actions:
+      list_pets:
+        name: pets_list            # rename the tool
+        description: Lists pets.   # re-describe
+        safety: read_only          # re-classify
+        hide: false                # hide: true removes the tool
+        parameters:
+          limit:
+            description: Page size.
+            required: true         # narrowing only: optional → required
+            hide: true             # only for optional params or ones with a default/const
+            schema: {maximum: 50}  # narrowing keywords only
+    resources:
+      pets: {description: Pets in the store.}
+    base_url: https://api.example.com
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PField
+
+from appctl.contract.models import Action, Field, Resource, Safety, Schema
+from appctl.contract.names import ARG_NAME_RE, TOOL_NAME_RE
+from appctl.errors import OverrideError, did_you_mean
+
+NARROWING_KEYS = frozenset(
+    (
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "format",
+        "default",
+        "examples",
+        "multipleOf",
+        "uniqueItems",
+        "maxProperties",
+        "minProperties",
+    )
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParameterOverride(_Strict):
+    name: str | None = None
+    description: str | None = None
+    required: bool | None = None
+    hide: bool = False
+    schema_: dict[str, Any] | None = PField(default=None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ActionOverride(_Strict):
+    name: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    safety: Safety | None = None
+    hide: bool = False
+    parameters: dict[str, ParameterOverride] = {}
+
+
+class ResourceOverride(_Strict):
+    description: str | None = None
+
+
+class Overrides(_Strict):
+    base_url: str | None = None
+    actions: dict[str, ActionOverride] = {}
+    resources: dict[str, ResourceOverride] = {}
+
+
+def load_overrides(path: Path) -> Overrides | None:
+    """The overrides file, validated; None when there is none."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise OverrideError(f"{path} is not valid YAML: {exc}") from None
+    if data is None:
+        return Overrides()
+    if not isinstance(data, dict):
+        raise OverrideError(f"{path} must be a mapping with actions:, resources:, base_url:")
+    try:
+        return Overrides.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:10]
+        ]
+        raise OverrideError(
+            f"{path} is not a valid overrides file:\n" + "\n".join(problems)
+        ) from None
+
+
+def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
+    problems: list[str] = []
+    names = [a.name for a in schema.actions()]
+    for key in overrides.actions:
+        if key not in names:
+            problems.append(f"actions.{key}: no action named {key!r}.{did_you_mean(key, names)}")
+    resource_names = [r.name for r in schema.resources]
+    for key in overrides.resources:
+        if key not in resource_names:
+            problems.append(
+                f"resources.{key}: no resource named {key!r}.{did_you_mean(key, resource_names)}"
+            )
+    resources = [_apply_resource(r, overrides, problems) for r in schema.resources]
+    resources = [r for r in resources if r.actions]
+    _check_unique([a.name for r in resources for a in r.actions], problems)
+    if problems:
+        raise OverrideError(
+            "overrides.yaml names things the contract does not have, or breaks a rule:\n  "
+            + "\n  ".join(problems)
+        )
+    update: dict[str, Any] = {"resources": resources}
+    if overrides.base_url:
+        update["base_url"] = overrides.base_url
+    return schema.model_copy(update=update)
+
+
+def _apply_resource(resource: Resource, overrides: Overrides, problems: list[str]) -> Resource:
+    actions = []
+    for action in resource.actions:
+        edit = overrides.actions.get(action.name)
+        if edit is None:
+            actions.append(action)
+        elif not edit.hide:
+            actions.append(_apply_action(action, edit, problems))
+    update: dict[str, Any] = {"actions": actions}
+    res_edit = overrides.resources.get(resource.name)
+    if res_edit and res_edit.description is not None:
+        update["description"] = res_edit.description
+    return resource.model_copy(update=update)
+
+
+def _apply_action(action: Action, edit: ActionOverride, problems: list[str]) -> Action:
+    where = f"actions.{action.name}"
+    update: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("summary", edit.summary),
+            ("description", edit.description),
+            ("safety", edit.safety),
+        )
+        if v is not None
+    }
+    if edit.name is not None:
+        if TOOL_NAME_RE.match(edit.name):
+            update["name"] = edit.name
+        else:
+            problems.append(f"{where}.name: {edit.name!r} must match {TOOL_NAME_RE.pattern}")
+    known = [f.name for f in action.parameters]
+    for key in edit.parameters:
+        if key not in known:
+            problems.append(
+                f"{where}.parameters.{key}: no parameter named {key!r}.{did_you_mean(key, known)}"
+            )
+    update["parameters"] = [
+        _apply_parameter(f, edit.parameters[f.name], f"{where}.parameters.{f.name}", problems)
+        if f.name in edit.parameters
+        else f
+        for f in action.parameters
+    ]
+    _check_unique([f.name for f in update["parameters"]], problems, what=f"{where} parameter")
+    return action.model_copy(update=update)
+
+
+def _apply_parameter(
+    field: Field, edit: ParameterOverride, where: str, problems: list[str]
+) -> Field:
+    update: dict[str, Any] = {}
+    if edit.name is not None:
+        if ARG_NAME_RE.match(edit.name):
+            update.update(name=edit.name, wire_name=field.wire)
+        else:
+            problems.append(f"{where}.name: {edit.name!r} must match {ARG_NAME_RE.pattern}")
+    if edit.description is not None:
+        update["description"] = edit.description
+    if edit.required is not None:
+        if field.required and not edit.required:
+            problems.append(f"{where}.required: cannot make a required parameter optional")
+        update["required"] = edit.required
+    schema = dict(field.schema_)
+    if edit.schema_:
+        schema = _narrow(schema, edit.schema_, where, problems)
+        update["schema_"] = schema
+    if edit.hide:
+        required = update.get("required", field.required)
+        if required and "default" not in schema and "const" not in schema:
+            problems.append(
+                f"{where}.hide: a required parameter can only be hidden with a "
+                "default or const value (set it under schema:)"
+            )
+        update["hidden"] = True
+    return field.model_copy(update=update)
+
+
+def _narrow(
+    schema: dict[str, Any], edit: dict[str, Any], where: str, problems: list[str]
+) -> dict[str, Any]:
+    for key, value in edit.items():
+        if key not in NARROWING_KEYS:
+            problems.append(
+                f"{where}.schema.{key}: not a narrowing keyword "
+                f"(use one of {', '.join(sorted(NARROWING_KEYS))})"
+            )
+        elif key == "enum" and isinstance(schema.get("enum"), list) and isinstance(value, list):
+            extra = [v for v in value if v not in schema["enum"]]
+            if extra:
+                problems.append(f"{where}.schema.enum: {extra!r} are not allowed by the source")
+    return {**schema, **{k: v for k, v in edit.items() if k in NARROWING_KEYS}}
+
+
+def _check_unique(names: list[str], problems: list[str], *, what: str = "action") -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.append(f"two {what}s would both be named {name!r}")
+        seen.add(name)

@@ -1,0 +1,99 @@
+"""Error categories, diagnostics and the one table of suggestions.
+
+Exception tree (only ``cli/`` turns these into colour and exit codes)::
+
+    AppctlError                 category + message + suggestion (+ JSON pointer)
+     ├── UsageError             bad flags or arguments                (usage)
+     ├── SourceError            a spec or database could not be read  (source)
+     │    └── BudgetError       a source exceeds a size/node/depth budget (budget)
+     ├── ContractError          .appctl/schema.json is missing or invalid (contract)
+     └── OverrideError          overrides.yaml is invalid or names what no longer exists (override)
+
+Warnings that do not stop a run are ``Diagnostic`` values, collected and returned,
+never raised.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    USAGE = "usage"
+    SOURCE = "source"
+    BUDGET = "budget"
+    CONTRACT = "contract"
+    OVERRIDE = "override"
+    INTERNAL = "internal"
+
+
+SUGGESTIONS: dict[Category, str] = {
+    Category.USAGE: "Run the command with --help to see its options.",
+    Category.SOURCE: "Check that the path or URL points to an OpenAPI 3.x or Swagger 2.0 "
+    "document in JSON or YAML.",
+    Category.BUDGET: "Split the document, or raise the limit with the matching --max-* option "
+    "if the source is trusted.",
+    Category.CONTRACT: "Re-create it with `appctl sync`, or fix the hand edit it names "
+    "(`appctl schema --json-schema` prints the schema editors can validate against).",
+    Category.OVERRIDE: "Edit .appctl/overrides.yaml so it names actions and parameters that "
+    "exist (`appctl tools --names` lists them).",
+    Category.INTERNAL: "This is a bug in appctl; please report it with the command you ran.",
+}
+
+
+class AppctlError(Exception):
+    """An error with a category, a message and a suggestion the reader can act on."""
+
+    category: Category = Category.INTERNAL
+
+    def __init__(self, message: str, *, suggestion: str | None = None, pointer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion if suggestion is not None else SUGGESTIONS[self.category]
+        self.pointer = pointer
+
+    def __str__(self) -> str:
+        where = f" (at {self.pointer})" if self.pointer else ""
+        return f"{self.message}{where}"
+
+
+class UsageError(AppctlError):
+    category = Category.USAGE
+
+
+class SourceError(AppctlError):
+    category = Category.SOURCE
+
+
+class BudgetError(SourceError):
+    category = Category.BUDGET
+
+
+class ContractError(AppctlError):
+    category = Category.CONTRACT
+
+
+class OverrideError(AppctlError):
+    category = Category.OVERRIDE
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A warning that did not stop the run; ``pointer`` is a JSON pointer into the source."""
+
+    message: str
+    pointer: str = ""
+    level: str = "warning"
+
+    def render(self) -> str:
+        where = f"{self.pointer}: " if self.pointer else ""
+        return f"{self.level}: {where}{self.message}"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """' Did you mean x?' for the closest candidate, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,1 @@
+"""Contract → tool definitions for each LLM API, and the compact markdown guide."""

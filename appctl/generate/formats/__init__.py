@@ -1,0 +1,46 @@
+"""One small adapter per target format; each applies that provider's documented limits.
+
+``render(name, specs, strict=...)`` returns the document to write (a JSON value) and the
+warnings the adapter raised (for example a tool count over a provider's per-request limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from appctl.errors import UsageError, did_you_mean
+from appctl.generate.formats import anthropic, gemini, mcp, neutral, openai
+from appctl.generate.toolspec import ToolSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    document: Any
+    entries: list[Any]  # one per tool, for --stats
+    warnings: list[str]
+
+
+Renderer = Callable[[list[ToolSpec], bool], Rendered]
+
+FORMATS: dict[str, Callable[[list[ToolSpec], bool], tuple[Any, list[Any], list[str]]]] = {
+    "openai": openai.render_chat,
+    "openai-responses": openai.render_responses,
+    "anthropic": anthropic.render,
+    "gemini": gemini.render,
+    "mcp": mcp.render,
+    "jsonschema": neutral.render,
+}
+
+
+def render(name: str, specs: list[ToolSpec], *, strict: bool = False) -> Rendered:
+    try:
+        adapter = FORMATS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown tool format {name!r}.{did_you_mean(name, FORMATS)}",
+            suggestion="Choose one of: " + ", ".join(FORMATS) + ".",
+        ) from None
+    document, entries, warnings = adapter(specs, strict)
+    return Rendered(document=document, entries=entries, warnings=warnings)

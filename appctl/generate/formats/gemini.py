@@ -1,0 +1,180 @@
+"""Gemini ``functionDeclarations``: its ``parameters`` take an OpenAPI 3.0 subset only.
+
+No ``$ref`` (definitions are inlined; a recursive or too-deep one becomes a described
+object), no ``oneOf`` (→ ``anyOf``), no ``allOf`` (merged), no ``additionalProperties``, no
+type arrays (→ one type plus ``nullable``), enums of strings only, and the few formats it
+knows. What cannot be expressed is said in the description instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appctl.generate.formats.common import count_warning
+from appctl.generate.toolspec import TOOL_PREFIX, ToolSpec
+
+TOOL_LIMIT = 64
+MAX_REF_DEPTH = 6
+KEEP = frozenset(
+    (
+        "type",
+        "format",
+        "title",
+        "description",
+        "nullable",
+        "enum",
+        "maxItems",
+        "minItems",
+        "properties",
+        "required",
+        "minProperties",
+        "maxProperties",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "anyOf",
+        "default",
+        "items",
+        "minimum",
+        "maximum",
+    )
+)
+FORMATS = {
+    "string": {"enum", "date-time"},
+    "integer": {"int32", "int64"},
+    "number": {"float", "double"},
+}
+
+
+class _Inliner:
+    def __init__(self, defs: dict[str, Any]) -> None:
+        self.defs = defs
+
+    def convert(self, node: Any, stack: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(node, dict):
+            return {}
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(TOOL_PREFIX):
+            name = ref[len(TOOL_PREFIX) :]
+            if name in stack or len(stack) >= MAX_REF_DEPTH or name not in self.defs:
+                return {"type": "object", "description": f"A {name} object (nested; not expanded)."}
+            target = self.convert(self.defs[name], (*stack, name))
+            if "description" in node:
+                target["description"] = node["description"]
+            return target
+        node = _merge_all_of(node)
+        out: dict[str, Any] = {}
+        notes: list[str] = []
+        self._types(node, out)
+        for key, value in node.items():
+            self._key(key, value, out, notes, stack)
+        _enum(node, out, notes)
+        if notes:
+            text = out.get("description", "")
+            out["description"] = (text + " " if text else "") + " ".join(notes)
+        return out
+
+    def _key(
+        self, key: str, value: Any, out: dict[str, Any], notes: list[str], stack: tuple[str, ...]
+    ) -> None:
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {k: self.convert(v, stack) for k, v in value.items()}
+        elif key == "items":
+            out[key] = self.convert(value, stack)
+        elif key in ("anyOf", "oneOf") and isinstance(value, list):
+            out["anyOf"] = [self.convert(v, stack) for v in value]
+        elif key == "format":
+            kind = out.get("type")
+            if isinstance(kind, str) and value in FORMATS.get(kind, ()):
+                out[key] = value
+            else:
+                notes.append(f"Format: {value}.")
+        elif key == "required" and isinstance(value, list):
+            out[key] = [r for r in value if isinstance(r, str)]
+        elif key == "exclusiveMinimum":
+            out["minimum"] = value
+        elif key == "exclusiveMaximum":
+            out["maximum"] = value
+        elif key == "examples" and isinstance(value, list) and value:
+            out["example"] = value[0]
+        elif key in KEEP and key not in ("type", "enum", "nullable"):
+            out[key] = value
+
+    @staticmethod
+    def _types(node: dict[str, Any], out: dict[str, Any]) -> None:
+        kind = node.get("type")
+        if isinstance(kind, list):
+            real = [k for k in kind if k != "null"]
+            if real:
+                out["type"] = real[0]
+            if "null" in kind:
+                out["nullable"] = True
+        elif isinstance(kind, str) and kind != "null":
+            out["type"] = kind
+
+
+def _merge_all_of(node: dict[str, Any]) -> dict[str, Any]:
+    parts = node.get("allOf")
+    if not isinstance(parts, list):
+        return node
+    merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for key, value in part.items():
+            if key == "properties" and isinstance(value, dict):
+                merged["properties"] = {**merged.get("properties", {}), **value}
+            elif key == "required" and isinstance(value, list):
+                merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+def _enum(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
+    values = node.get("enum")
+    if "const" in node:
+        values = [node["const"]]
+    if not isinstance(values, list):
+        return
+    if "null" in (node.get("type") or []) or None in values:
+        out["nullable"] = True
+    real = [v for v in values if v is not None]
+    if real and all(isinstance(v, str) for v in real) and out.get("type", "string") == "string":
+        out["type"] = "string"
+        out["enum"] = real
+    elif real:
+        notes.append("One of: " + ", ".join(str(v) for v in real) + ".")
+
+
+def _finish_required(schema: dict[str, Any]) -> dict[str, Any]:
+    """Gemini rejects ``required`` names that are not properties of the same object."""
+    props = schema.get("properties")
+    if "required" in schema:
+        keep = [r for r in schema["required"] if isinstance(props, dict) and r in props]
+        if keep:
+            schema["required"] = keep
+        else:
+            del schema["required"]
+    for value in (props or {}).values():
+        _finish_required(value)
+    if isinstance(schema.get("items"), dict):
+        _finish_required(schema["items"])
+    for option in schema.get("anyOf", []):
+        _finish_required(option)
+    return schema
+
+
+def declaration(spec: ToolSpec) -> dict[str, Any]:
+    inliner = _Inliner(spec.input_schema.get("$defs", {}))
+    body: dict[str, Any] = {"name": spec.name, "description": spec.description}
+    params = _finish_required(inliner.convert(spec.input_schema, ()))
+    if params.get("properties"):
+        body["parameters"] = params
+    return body
+
+
+def render(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:
+    declarations = [declaration(s) for s in specs]
+    warnings = count_warning("Gemini", len(specs), TOOL_LIMIT)
+    return {"functionDeclarations": declarations}, declarations, warnings

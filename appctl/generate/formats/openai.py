@@ -1,0 +1,149 @@
+"""OpenAI function tools, for Chat Completions and for the Responses API.
+
+Limits applied: names are already ``^[a-zA-Z0-9_-]{1,64}$``; descriptions ≤ 1,024 characters.
+``strict`` mode rewrites each schema to the Structured Outputs subset (every property
+required, optional ones made nullable, ``additionalProperties: false`` everywhere, unsupported
+keywords dropped). A tool whose schema cannot be made strict (a free-form object, say) is
+emitted with ``strict: false`` and a warning, never silently changed in meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appctl.generate.formats.common import count_warning, limit_description
+from appctl.generate.toolspec import ToolSpec
+
+DESCRIPTION_LIMIT = 1024
+TOOL_LIMIT = 128
+MAX_DEPTH = 10
+STRICT_KEYS = frozenset(
+    (
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "enum",
+        "const",
+        "anyOf",
+        "$ref",
+        "$defs",
+        "description",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "title",
+    )
+)
+STRICT_FORMATS = frozenset(
+    (
+        "date-time",
+        "time",
+        "date",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "uuid",
+    )
+)
+
+
+class NotStrict(Exception):
+    """The schema uses something Structured Outputs cannot express."""
+
+
+def nullable(node: dict[str, Any]) -> dict[str, Any]:
+    kind = node.get("type")
+    if isinstance(kind, str) and "enum" not in node:
+        return {**node, "type": [kind, "null"]} if kind != "null" else node
+    if isinstance(kind, list) and "enum" not in node:
+        return node if "null" in kind else {**node, "type": [*kind, "null"]}
+    return {"anyOf": [node, {"type": "null"}]}
+
+
+def strictify(node: Any, depth: int = 0) -> dict[str, Any]:
+    if not isinstance(node, dict) or depth > MAX_DEPTH:
+        raise NotStrict("boolean schema or nesting deeper than 10 levels")
+    node = dict(node)
+    if "oneOf" in node:
+        node["anyOf"] = node.pop("oneOf")
+    if "allOf" in node:
+        parts = node.pop("allOf")
+        if len(parts) != 1:
+            raise NotStrict("allOf with several parts")
+        node = {**parts[0], **node}
+    out = {k: v for k, v in node.items() if k in STRICT_KEYS}
+    if out.get("format") not in STRICT_FORMATS:
+        out.pop("format", None)
+    if not any(k in out for k in ("type", "anyOf", "$ref", "enum", "const")):
+        raise NotStrict("a value of any type")
+    kind = out.get("type")
+    if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in out:
+        out = _strict_object(out, depth)
+    if "items" in out:
+        out["items"] = strictify(out["items"], depth + 1)
+    if "anyOf" in out:
+        out["anyOf"] = [strictify(v, depth + 1) for v in out["anyOf"]]
+    if "$defs" in out:
+        out["$defs"] = {k: strictify(v, 0) for k, v in out["$defs"].items()}
+    return out
+
+
+def _strict_object(out: dict[str, Any], depth: int) -> dict[str, Any]:
+    props = out.get("properties") or {}
+    extra = out.get("additionalProperties")
+    if not props and extra is not False:
+        raise NotStrict("a free-form object")
+    if isinstance(extra, dict) and extra:
+        raise NotStrict("an object with additionalProperties")
+    required = set(out.get("required", []))
+    out["properties"] = {
+        k: strictify(v, depth + 1) if k in required else nullable(strictify(v, depth + 1))
+        for k, v in props.items()
+    }
+    out["required"] = list(props)
+    out["additionalProperties"] = False
+    return out
+
+
+def _function(spec: ToolSpec, strict: bool, warnings: list[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": spec.name,
+        "description": limit_description(spec.description, DESCRIPTION_LIMIT),
+        "parameters": spec.input_schema,
+    }
+    if strict:
+        try:
+            body["parameters"] = strictify(spec.input_schema)
+            body["strict"] = True
+        except NotStrict as exc:
+            warnings.append(
+                f"{spec.name}: not strict-compatible ({exc}); emitted with strict false"
+            )
+            body["strict"] = False
+    return body
+
+
+def render_chat(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:
+    warnings = count_warning("OpenAI", len(specs), TOOL_LIMIT)
+    tools = [{"type": "function", "function": _function(s, strict, warnings)} for s in specs]
+    return tools, tools, warnings
+
+
+def render_responses(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:
+    warnings = count_warning("OpenAI", len(specs), TOOL_LIMIT)
+    tools = []
+    for spec in specs:
+        body = _function(spec, strict, warnings)
+        body.setdefault("strict", False)  # the Responses API assumes strict when it is omitted
+        tools.append({"type": "function", **body})
+    return tools, tools, warnings

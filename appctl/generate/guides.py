@@ -1,0 +1,165 @@
+"""Contract → compact markdown tool guide, rendered from ``templates/guide.md.j2``.
+
+The view model is computed here (pure); the template only lays it out. One Jinja2
+environment (StrictUndefined, trim_blocks) is built once and reused. Large APIs switch to a
+compact layout (tool names with required arguments, grouped by safety) so the guide still
+fits in a system prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
+from appctl.generate.text import condense
+from appctl.generate.toolspec import select_actions
+
+if TYPE_CHECKING:
+    import jinja2
+
+COMPACT_OVER = 150
+LABELS = {Safety.READ_ONLY: "read", Safety.MUTATING: "write", Safety.DESTRUCTIVE: "DESTRUCTIVE"}
+MAX_CONSUMERS = 6
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel as ``appctl/templates``; a checkout keeps them at the top."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("appctl templates folder not found")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+@dataclass
+class _ResourceView:
+    name: str
+    description: str
+    keys: list[str]
+    actions: list[dict[str, str]] = field(default_factory=list)
+    groups: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def call_signature(action: Action) -> str:
+    required = [f.name for f in action.parameters if f.required and not f.hidden]
+    return f"{action.name}({', '.join(required)})"
+
+
+def _keys(actions: list[Action]) -> list[str]:
+    """Identifying fields: the last path parameter of the resource's get actions."""
+    keys: list[str] = []
+    for action in actions:
+        if action.verb == Verb.GET and isinstance(action.transport, HttpTransport):
+            last = action.transport.path.rstrip("/").rsplit("/", 1)[-1]
+            if last.startswith("{") and last.endswith("}"):
+                param = next((f.name for f in action.parameters if f.wire == last[1:-1]), None)
+                if param and param not in keys:
+                    keys.append(param)
+    return keys[:4]
+
+
+def chains(actions: list[Action]) -> list[dict[str, Any]]:
+    """Which list tools produce an id, and which tools take it as a path argument."""
+    lists = {
+        a.transport.path.rstrip("/"): a.name
+        for a in actions
+        if a.verb == Verb.LIST and isinstance(a.transport, HttpTransport)
+    }
+    producers: dict[str, list[str]] = {}
+    consumers: dict[str, list[str]] = {}
+    for action in actions:
+        if not isinstance(action.transport, HttpTransport):
+            continue
+        path = action.transport.path
+        for f in action.parameters:
+            if f.location != Location.PATH:
+                continue
+            consumers.setdefault(f.name, []).append(action.name)
+            prefix = path.split("{" + f.wire + "}", 1)[0].rstrip("/")
+            producer = lists.get(prefix)
+            if producer and producer not in producers.setdefault(f.name, []):
+                producers[f.name].append(producer)
+    out = []
+    for name in sorted(producers):
+        if not producers[name]:
+            continue
+        users = sorted(set(consumers[name]))
+        out.append(
+            {
+                "field": name,
+                "producers": producers[name][:3],
+                "consumers": users[:MAX_CONSUMERS],
+                "more": max(0, len(users) - MAX_CONSUMERS),
+            }
+        )
+    return out
+
+
+def view(
+    schema: Schema,
+    *,
+    read_only: bool = False,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    chosen = select_actions(schema, read_only=read_only, include=include, exclude=exclude)
+    compact = len(chosen) > COMPACT_OVER
+    by_resource: dict[str, list[Action]] = {}
+    for resource, action in chosen:
+        by_resource.setdefault(resource, []).append(action)
+    descriptions = {r.name: r.description for r in schema.resources}
+    resources = []
+    for name, actions in by_resource.items():
+        rv = _ResourceView(
+            name=name, description=condense(descriptions.get(name, ""), 100), keys=_keys(actions)
+        )
+        for safety, label in LABELS.items():
+            calls = [call_signature(a) for a in actions if a.safety == safety]
+            if calls:
+                rv.groups.append((label, calls))
+        rv.actions = [
+            {
+                "call": call_signature(a),
+                "label": LABELS[a.safety],
+                "summary": condense(a.summary or a.description, 90),
+            }
+            for a in actions
+        ]
+        resources.append(rv)
+    return {
+        "title": schema.source.title or "API",
+        "base_url": schema.base_url or "",
+        "actions_count": len(chosen),
+        "resources": resources,
+        "compact": compact,
+        "chains": chains([a for _, a in chosen]),
+    }
+
+
+def render_guide(
+    schema: Schema,
+    *,
+    read_only: bool = False,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> str:
+    context = view(schema, read_only=read_only, include=include, exclude=exclude)
+    text = environment().get_template("guide.md.j2").render(**context)
+    return text.rstrip("\n") + "\n"

@@ -1,0 +1,105 @@
+"""Condense prose for a model: links to their text, markup and boilerplate out, length capped.
+
+Pure string functions; nothing here knows about formats or the contract.
+"""
+
+from __future__ import annotations
+
+import re
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_BOILERPLATE = re.compile(
+    r"(?:^|(?<=[.!?]))\s*(?:For more (?:information|details)|See also|To learn more|"
+    r"Learn more)\b[^.!?]*(?:[.!?]\"?|$)",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|$)", re.DOTALL)
+
+
+def plain(text: str) -> str:
+    """Markdown/HTML → one line of plain text (links keep their words)."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _TAG.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def first_paragraph(text: str) -> str:
+    for block in re.split(r"\n\s*\n", text.strip()):
+        if block.strip() and not block.lstrip().startswith(("#", "|", "```", "> **Note", ">")):
+            return block
+    return ""
+
+
+def drop_boilerplate(text: str) -> str:
+    trimmed = _BOILERPLATE.sub("", text).strip()
+    return trimmed or text
+
+
+def cap(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a sentence end when one is near, else a word."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit // 2:
+        return head[: ends[-1]]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(",;:") + "…"
+
+
+def condense(text: str, limit: int) -> str:
+    return cap(drop_boilerplate(plain(text)), limit)
+
+
+def brief(text: str, *, soft: int, hard: int) -> str:
+    """Whole sentences up to ``soft`` characters (at least one, cut at ``hard``)."""
+    text = drop_boilerplate(plain(text))
+    if len(text) <= soft:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    fitting = [e for e in ends if e <= soft]
+    if fitting:
+        return text[: fitting[-1]]
+    return cap(text, hard)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _stems(text: str) -> set[str]:
+    return {w.rstrip("s") for w in _WORD.findall(text.lower())}
+
+
+def novel(sentence: str, known: set[str]) -> bool:
+    """Whether most of a sentence's words are not already said."""
+    words = _stems(sentence)
+    return bool(words) and len(words - known) / len(words) > 0.5
+
+
+def sentences(text: str) -> list[str]:
+    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def tool_description(summary: str, description: str, *, limit: int) -> str:
+    """The summary, then those sentences of the description's first paragraph that add to it."""
+    head = plain(summary).rstrip(".")
+    body = drop_boilerplate(plain(first_paragraph(description))) if description else ""
+    known = _stems(head)
+    kept = [head + "."] if head else []
+    for sentence in sentences(body):
+        if novel(sentence, known):
+            kept.append(sentence)
+            known |= _stems(sentence)
+    return brief(" ".join(kept), soft=limit, hard=limit)
+
+
+def humanize(name: str) -> str:
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
+    return _SPACES.sub(" ", words).strip().capitalize()

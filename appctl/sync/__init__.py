@@ -1,0 +1,1 @@
+"""Sources → contract: OpenAPI documents (``openapi/``); databases come later."""

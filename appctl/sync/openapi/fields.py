@@ -1,0 +1,224 @@
+"""An operation's parameters and request body → the contract's ``Field`` list.
+
+Takes 3.x-shaped parameter and requestBody objects (2.0 ones are reshaped by ``swagger2``);
+returns typed fields with full JSON Schemas, the body's encoding, and tool-facing names made
+unique deterministically: path, then query, header, cookie and body keep their names in that
+order, and a later collision is renamed ``<location>_<name>`` with the wire name kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from appctl.contract.models import Field, HttpBody, Location
+from appctl.contract.names import arg_name, dedupe
+from appctl.errors import Diagnostic
+from appctl.sync.openapi import swagger2
+from appctl.sync.openapi.jsonschema import Converter, JsonSchema
+from appctl.sync.openapi.refs import RefProblem, Resolver, Target, join_pointer
+
+LOCATION_ORDER = (Location.PATH, Location.QUERY, Location.HEADER, Location.COOKIE, Location.BODY)
+IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+@dataclass
+class Context:
+    """What every operation of one document is converted with."""
+
+    resolver: Resolver
+    converter: Converter
+    swagger: bool
+    consumes: list[str] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.converter.diagnostics
+
+    def warn(self, message: str, pointer: str) -> None:
+        self.diagnostics.append(Diagnostic(message, pointer))
+
+
+def merge_parameters(
+    ctx: Context, item_params: Any, op_params: Any, *, doc: str, item_ptr: str, op_ptr: str
+) -> list[Target]:
+    """Path-item then operation parameters, refs followed; the operation's win on (in, name)."""
+    merged: dict[tuple[str, str], Target] = {}
+    for raw, ptr in ((item_params, item_ptr), (op_params, op_ptr)):
+        if not isinstance(raw, list):
+            continue
+        for index, param in enumerate(raw):
+            where = join_pointer(ptr, "parameters", index)
+            try:
+                target = ctx.resolver.follow(param, doc, where)
+            except RefProblem as exc:
+                ctx.warn(f"parameter skipped: {exc}", where)
+                continue
+            value = target.value
+            if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+                ctx.warn("parameter skipped: it has no name", where)
+                continue
+            merged[(str(value.get("in")), value["name"])] = target
+    return list(merged.values())
+
+
+def parameter_field(ctx: Context, target: Target) -> Field | None:
+    param: dict[str, Any] = target.value
+    where = target.pointer
+    if ctx.swagger:
+        param = swagger2.parameter(param)
+    location = param.get("in")
+    if location not in ("path", "query", "header", "cookie"):
+        ctx.warn(f"parameter {param['name']!r} skipped: unknown location {location!r}", where)
+        return None
+    if location == "header" and param["name"].lower() in IGNORED_HEADERS:
+        return None  # the OpenAPI spec says these header parameters are ignored
+    content_type = None
+    raw_schema = param.get("schema")
+    content = param.get("content")
+    if raw_schema is None and isinstance(content, dict) and content:
+        content_type, media = next(iter(content.items()))
+        raw_schema = media.get("schema") if isinstance(media, dict) else None
+    schema = ctx.converter.convert(
+        raw_schema if raw_schema is not None else {},
+        doc=target.doc,
+        pointer=join_pointer(where, "schema"),
+    )
+    if "example" in param and "examples" not in schema:
+        schema["examples"] = [param["example"]]
+    description = _take_description(param.get("description"), schema)
+    return Field(
+        name=arg_name(param["name"]),
+        wire_name=param["name"] if arg_name(param["name"]) != param["name"] else None,
+        location=Location(location),
+        required=True if location == "path" else bool(param.get("required")),
+        description=description,
+        schema_=schema,
+        style=param.get("style") if isinstance(param.get("style"), str) else None,
+        explode=param.get("explode") if isinstance(param.get("explode"), bool) else None,
+        content_type=content_type,
+        deprecated=param.get("deprecated") is True,
+    )
+
+
+def _take_description(given: Any, schema: JsonSchema) -> str:
+    """The field's description: the parameter's own, else the schema's (moved, not copied)."""
+    text = given.strip() if isinstance(given, str) else ""
+    inner = schema.get("description")
+    if isinstance(inner, str) and (not text or inner.strip() == text):
+        text = text or inner.strip()
+        del schema["description"]
+    return text
+
+
+def _pick_media(content: dict[str, Any]) -> str:
+    types = list(content)
+    for wanted in (lambda t: "json" in t, lambda t: t == FORM, lambda t: t == MULTIPART):
+        match = next((t for t in types if wanted(t.lower().split(";")[0].strip())), None)
+        if match:
+            return match
+    return types[0]
+
+
+def body_fields(
+    ctx: Context, body: Any, *, doc: str, pointer: str
+) -> tuple[HttpBody | None, list[Field]]:
+    if body is None:
+        return None, []
+    try:
+        target = ctx.resolver.follow(body, doc, pointer)
+    except RefProblem as exc:
+        ctx.warn(f"request body skipped: {exc}", pointer)
+        return None, []
+    content = target.value.get("content") if isinstance(target.value, dict) else None
+    if not isinstance(content, dict) or not content:
+        return None, []
+    media_type = _pick_media(content)
+    media: dict[str, Any] = content[media_type] if isinstance(content[media_type], dict) else {}
+    required = target.value.get("required") is True
+    where = join_pointer(target.pointer, "content", media_type, "schema")
+    raw = media.get("schema")
+    if raw is None and not any(k in media_type for k in ("json", "form", "xml")):
+        raw = {"type": "string", "format": "binary"}
+    schema = ctx.converter.convert(raw if raw is not None else {}, doc=target.doc, pointer=where)
+    shape = object_shape(ctx.converter, schema)
+    description = target.value.get("description")
+    if shape is None or not shape[0]:
+        field_ = Field(
+            name="body",
+            location=Location.BODY,
+            required=required,
+            schema_=schema,
+            description=_take_description(description, schema) or "The request body.",
+        )
+        return HttpBody(content_type=media_type, required=required, mode="value"), [field_]
+    encoding: dict[str, Any] = media.get("encoding") or {}
+    if not isinstance(encoding, dict):
+        encoding = {}
+    fields = [
+        _property_field(name, prop, required and name in shape[1], encoding.get(name))
+        for name, prop in shape[0].items()
+    ]
+    return HttpBody(content_type=media_type, required=required, mode="fields"), fields
+
+
+def _property_field(name: str, prop: Any, required: bool, encoding: Any) -> Field:
+    schema = dict(prop) if isinstance(prop, dict) else {}
+    enc = encoding if isinstance(encoding, dict) else {}
+    return Field(
+        name=arg_name(name),
+        wire_name=name if arg_name(name) != name else None,
+        location=Location.BODY,
+        required=required,
+        description=_take_description(None, schema),
+        schema_=schema,
+        style=enc.get("style") if isinstance(enc.get("style"), str) else None,
+        explode=enc.get("explode") if isinstance(enc.get("explode"), bool) else None,
+        content_type=enc.get("contentType") if isinstance(enc.get("contentType"), str) else None,
+        deprecated=schema.get("deprecated") is True,
+    )
+
+
+def object_shape(
+    converter: Converter, schema: JsonSchema, depth: int = 0
+) -> tuple[dict[str, Any], list[str]] | None:
+    """(properties, required) when the schema is a plain object (allOf parts merged), else None."""
+    schema = converter.resolve_local(schema)
+    if depth > 16 or any(k in schema for k in ("oneOf", "anyOf", "not", "if")):
+        return None
+    kind = schema.get("type", "object")
+    if kind != "object":
+        return None
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for part in schema.get("allOf", []):
+        shape = object_shape(converter, part, depth + 1) if isinstance(part, dict) else None
+        if shape is None:
+            return None
+        props.update(shape[0])
+        required += [r for r in shape[1] if r not in required]
+    own = schema.get("properties")
+    if isinstance(own, dict):
+        props.update(own)
+    required += [r for r in schema.get("required", []) if r not in required]
+    return props, required
+
+
+def assign_names(fields: list[Field]) -> list[Field]:
+    """Unique tool-facing names: earlier locations keep theirs; later ones get a prefix."""
+    taken: set[str] = set()
+    out: list[Field] = []
+    for location in LOCATION_ORDER:
+        for f in (f for f in fields if f.location == location):
+            name = f.name
+            if name in taken:
+                name = dedupe(
+                    arg_name(f"{location.value}_{f.name}"), taken, key=f"{location}:{f.wire}"
+                )
+            taken.add(name)
+            if name != f.name:
+                f = f.model_copy(update={"name": name, "wire_name": f.wire})
+            out.append(f)
+    return out

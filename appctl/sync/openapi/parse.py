@@ -1,0 +1,370 @@
+"""A loaded OpenAPI document → the contract (``Schema``) plus warnings.
+
+Every operation of every method becomes exactly one Action (filters aside). Names are given
+to all operations in document order before filtering, so a filter never renames a tool.
+A bad operation becomes a warning naming its JSON pointer; the rest still syncs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from appctl.contract.models import (
+    Action,
+    Field,
+    HttpTransport,
+    Location,
+    Pagination,
+    Provenance,
+    Resource,
+    Safety,
+    Schema,
+    Source,
+    Verb,
+)
+from appctl.contract.names import dedupe, snake_case, tool_name
+from appctl.errors import AppctlError, Diagnostic, SourceError
+from appctl.sync.openapi import fields as F
+from appctl.sync.openapi import servers, swagger2
+from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
+from appctl.sync.openapi.load import Budget, Loaded
+from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+READ_METHODS = frozenset(("get", "head", "options"))
+IDEMPOTENT_METHODS = frozenset(("get", "head", "options", "put", "delete", "trace"))
+_VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*|api|rest|\d+(\.\d+)*)$", re.IGNORECASE)
+_PAGINATION = (
+    (
+        "cursor",
+        (
+            "cursor",
+            "after",
+            "before",
+            "page_token",
+            "pageToken",
+            "starting_after",
+            "ending_before",
+            "next_token",
+            "continuation_token",
+            "marker",
+        ),
+    ),
+    ("page", ("page", "page_number", "pageNumber")),
+    ("offset", ("offset", "skip", "$skip", "start")),
+)
+_PAGE_SIZE = ("per_page", "page_size", "pageSize", "limit", "size", "count", "$top", "max_results")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    base_url: str | None = None
+    budget: Budget = field(default_factory=Budget)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    schema: Schema
+    diagnostics: tuple[Diagnostic, ...]
+    operations: int
+    filtered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    path: str
+    method: str
+    op: dict[str, Any]
+    item: dict[str, Any]
+    doc: str  # key of the document the path item lives in
+    pointer: str
+
+
+def detect_version(doc: Any, origin: str) -> tuple[bool, str]:
+    """(is_swagger2, version string) or a SourceError saying what the document is not."""
+    if not isinstance(doc, dict):
+        raise SourceError(f"{origin} is not an OpenAPI document: its top level is not a mapping")
+    if str(doc.get("swagger", "")).startswith("2"):
+        return True, f"swagger {doc['swagger']}"
+    if str(doc.get("openapi", "")).startswith("3"):
+        return False, f"openapi {doc['openapi']}"
+    found = doc.get("openapi") or doc.get("swagger")
+    raise SourceError(
+        f"{origin} is not an OpenAPI 3.x or Swagger 2.0 document"
+        + (f" (version field says {found!r})" if found else " (no 'openapi' or 'swagger' field)")
+    )
+
+
+def iter_operations(resolver: Resolver, diagnostics: list[Diagnostic]) -> Iterator[Operation]:
+    doc = resolver.root.document
+    paths = doc.get("paths")
+    if not isinstance(paths, dict):
+        return
+    for path, item in paths.items():
+        pointer = join_pointer("/paths", path)
+        try:
+            target = resolver.follow(item, resolver.root.base, pointer)
+        except RefProblem as exc:
+            diagnostics.append(Diagnostic(f"path item skipped: {exc}", pointer))
+            continue
+        if not isinstance(target.value, dict):
+            continue
+        for method in METHODS:
+            op = target.value.get(method)
+            if isinstance(op, dict):
+                yield Operation(
+                    str(path), method, op, target.value, target.doc, join_pointer(pointer, method)
+                )
+
+
+def count_operations(doc: Any) -> int:
+    """Operations in a document, counted the plain way (for tests and benchmarks)."""
+    paths = doc.get("paths") if isinstance(doc, dict) else None
+    if not isinstance(paths, dict):
+        return 0
+    return sum(
+        1
+        for item in paths.values()
+        if isinstance(item, dict)
+        for m in METHODS
+        if isinstance(item.get(m), dict)
+    )
+
+
+def name_operations(ops: list[Operation]) -> list[str]:
+    taken: set[str] = set()
+    names = []
+    for op in ops:
+        op_id = op.op.get("operationId")
+        base = op_id if isinstance(op_id, str) and op_id.strip() else f"{op.method} {op.path}"
+        name = dedupe(tool_name(base), taken, key=f"{op.method} {op.path}")
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _matches(pattern: str, op: Operation, name: str) -> bool:
+    kind, sep, value = pattern.partition(":")
+    tags = [str(t) for t in op.op.get("tags", []) if isinstance(t, str)]
+    candidates: dict[str, list[str]] = {
+        "tag": tags,
+        "path": [op.path],
+        "op": [str(op.op.get("operationId", ""))],
+        "name": [name],
+    }
+    if sep and kind in candidates:
+        return any(fnmatch.fnmatchcase(c, value) for c in candidates[kind])
+    return any(fnmatch.fnmatchcase(c, pattern) for cs in candidates.values() for c in cs)
+
+
+def selected(op: Operation, name: str, options: SyncOptions) -> bool:
+    if options.include and not any(_matches(p, op, name) for p in options.include):
+        return False
+    return not any(_matches(p, op, name) for p in options.exclude)
+
+
+def infer_verb(method: str, path: str) -> Verb:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    ends_with_param = last.startswith("{") and last.endswith("}")
+    if method == "get":
+        return Verb.GET if ends_with_param else Verb.LIST
+    if method == "post":
+        return Verb.CUSTOM if ends_with_param else Verb.CREATE
+    return {"put": Verb.UPDATE, "patch": Verb.UPDATE, "delete": Verb.DELETE}.get(
+        method, Verb.CUSTOM
+    )
+
+
+def infer_safety(op: Operation, diagnostics: list[Diagnostic]) -> Safety:
+    declared = op.op.get("x-appctl-safety")
+    if declared is not None:
+        try:
+            return Safety(declared)
+        except ValueError:
+            diagnostics.append(
+                Diagnostic(
+                    f"x-appctl-safety {declared!r} is not one of "
+                    + ", ".join(s.value for s in Safety)
+                    + "; using the method's default",
+                    join_pointer(op.pointer, "x-appctl-safety"),
+                )
+            )
+    if op.method in READ_METHODS:
+        return Safety.READ_ONLY
+    return Safety.DESTRUCTIVE if op.method == "delete" else Safety.MUTATING
+
+
+def detect_pagination(fields: list[Field]) -> Pagination | None:
+    query = {f.wire for f in fields if f.location == Location.QUERY}
+    for style, names in _PAGINATION:
+        hits = [n for n in names if n in query]
+        if hits:
+            size = [n for n in _PAGE_SIZE if n in query]
+            return Pagination(style=style, params=hits + size)
+    if "limit" in query:
+        return Pagination(style="offset", params=["limit"])
+    return None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Diagnostic]) -> Action:
+    params = F.merge_parameters(
+        ctx,
+        op.item.get("parameters"),
+        op.op.get("parameters"),
+        doc=op.doc,
+        item_ptr=op.pointer.rsplit("/", 1)[0],
+        op_ptr=op.pointer,
+    )
+    fields = [f for t in params if (f := F.parameter_field(ctx, t)) is not None]
+    if ctx.swagger:
+        raw_params = [t.value for t in params]
+        consumes = op.op.get("consumes") or ctx.consumes
+        raw_body = swagger2.request_body(raw_params, consumes if isinstance(consumes, list) else [])
+    else:
+        raw_body = op.op.get("requestBody")
+    body, body_fields = F.body_fields(
+        ctx,
+        raw_body,
+        doc=op.doc,
+        pointer=join_pointer(op.pointer, "requestBody"),
+    )
+    fields = F.assign_names(fields + body_fields)
+    server = servers.first_server(op.op.get("servers")) or servers.first_server(
+        op.item.get("servers")
+    )
+    return Action(
+        name=name,
+        summary=_text(op.op.get("summary")),
+        description=_text(op.op.get("description")),
+        verb=infer_verb(op.method, op.path),
+        safety=infer_safety(op, diagnostics),
+        provenance=Provenance.DECLARED,
+        transport=HttpTransport(
+            kind="http", method=op.method.upper(), path=op.path, body=body, server=server
+        ),
+        parameters=fields,
+        tags=[t for t in op.op.get("tags", []) if isinstance(t, str)]
+        if isinstance(op.op.get("tags"), list)
+        else [],
+        operation_id=op.op.get("operationId")
+        if isinstance(op.op.get("operationId"), str)
+        else None,
+        deprecated=op.op.get("deprecated") is True,
+        idempotent=op.method in IDEMPOTENT_METHODS,
+        pagination=detect_pagination(fields),
+        security=servers.requirements(op.op.get("security")),
+        pointer=op.pointer,
+    )
+
+
+def resource_name(action: Action) -> str:
+    for tag in action.tags:
+        name = snake_case(tag)
+        if name and name[0].isalpha():
+            return name[:64]
+    path = action.transport.path if isinstance(action.transport, HttpTransport) else ""
+    for segment in path.split("/"):
+        if segment and not segment.startswith("{") and not _VERSION_SEGMENT.match(segment):
+            name = snake_case(segment)
+            if name and name[0].isalpha():
+                return name[:64]
+    return "default"
+
+
+def group_resources(actions: list[Action], doc: dict[str, Any]) -> list[Resource]:
+    tag_text: dict[str, str] = {}
+    for tag in doc.get("tags") or []:
+        if isinstance(tag, dict) and isinstance(tag.get("name"), str):
+            tag_text.setdefault(snake_case(tag["name"]), _text(tag.get("description")))
+    grouped: dict[str, list[Action]] = {}
+    for action in actions:
+        grouped.setdefault(resource_name(action), []).append(action)
+    return [
+        Resource(name=name, description=tag_text.get(name, ""), actions=members)
+        for name, members in sorted(grouped.items())
+    ]
+
+
+def reachable_definitions(converter: Converter, actions: list[Action]) -> dict[str, Any]:
+    """Only the definitions the actions' fields reach (transitively), so the contract is closed."""
+    converter.finish()
+    seen: dict[str, Any] = {}
+    stack: list[Any] = [f.schema_ for a in actions for f in a.parameters]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(DEF_PREFIX):
+                name = ref[len(DEF_PREFIX) :]
+                if name not in seen and name in converter.definitions:
+                    seen[name] = converter.definitions[name]
+                    stack.append(seen[name])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return dict(sorted(seen.items()))
+
+
+def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
+    swagger, version = detect_version(loaded.document, loaded.location)
+    doc: dict[str, Any] = loaded.document
+    resolver = Resolver(loaded, budget=options.budget)
+    converter = Converter(resolver)
+    diagnostics = converter.diagnostics
+    consumes = doc.get("consumes") if swagger else []
+    ctx = F.Context(resolver, converter, swagger, consumes if isinstance(consumes, list) else [])
+    ops = list(iter_operations(resolver, diagnostics))
+    names = name_operations(ops)
+    actions: list[Action] = []
+    filtered = 0
+    for op, name in zip(ops, names, strict=True):
+        if not selected(op, name, options):
+            filtered += 1
+            continue
+        try:
+            actions.append(build_action(ctx, op, name, diagnostics))
+        except (
+            AppctlError,
+            RefProblem,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            RecursionError,
+        ) as exc:
+            diagnostics.append(
+                Diagnostic(f"operation skipped: {type(exc).__name__}: {exc}", op.pointer)
+            )
+    info: dict[str, Any] = doc.get("info") or {}
+    if not isinstance(info, dict):
+        info = {}
+    spec_url = loaded.base if loaded.is_url else None
+    schema = Schema(
+        version=1,
+        source=Source(
+            kind="openapi",
+            location=loaded.location,
+            sha256=loaded.sha256,
+            format=version,
+            title=_text(info.get("title")),
+            api_version=str(info.get("version", "")),
+        ),
+        base_url=options.base_url
+        or servers.base_url(doc, swagger=swagger, spec_url=spec_url, diagnostics=diagnostics),
+        auth=servers.auth(doc, swagger=swagger),
+        definitions=reachable_definitions(converter, actions),
+        resources=group_resources(actions, doc),
+    )
+    return SyncResult(
+        schema=schema, diagnostics=tuple(diagnostics), operations=len(ops), filtered=filtered
+    )

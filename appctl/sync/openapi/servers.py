@@ -1,0 +1,126 @@
+"""Servers and security schemes → the contract's ``base_url`` and ``auth``.
+
+Server variables are replaced by their defaults; a relative server URL is resolved against
+the spec's URL when it came from one. Credentials become ``env:NAME`` references, never values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from appctl.contract.models import Auth, AuthScheme
+from appctl.contract.names import snake_case
+from appctl.errors import Diagnostic
+from appctl.sync.openapi import swagger2
+
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
+
+
+def substitute(url: str, variables: Any) -> str:
+    variables = variables if isinstance(variables, dict) else {}
+
+    def value(match: re.Match[str]) -> str:
+        var = variables.get(match.group(1))
+        default = var.get("default") if isinstance(var, dict) else None
+        return str(default) if default is not None else match.group(0)
+
+    return _VARIABLE.sub(value, url)
+
+
+def first_server(servers: Any) -> str | None:
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+        return None
+    url = servers[0].get("url")
+    return substitute(url, servers[0].get("variables")) if isinstance(url, str) else None
+
+
+def base_url(
+    doc: dict[str, Any], *, swagger: bool, spec_url: str | None, diagnostics: list[Diagnostic]
+) -> str | None:
+    url = swagger2.server_url(doc) if swagger else first_server(doc.get("servers"))
+    if url is None:
+        return None
+    if "://" not in url:
+        if spec_url is not None:
+            return urljoin(spec_url, url).rstrip("/") or url
+        diagnostics.append(
+            Diagnostic(
+                f"server URL {url!r} is relative; pass --base-url to set the absolute one",
+                "/servers" if not swagger else "/basePath",
+            )
+        )
+    return url.rstrip("/") or url
+
+
+def _env(scheme_name: str, suffix: str) -> str:
+    base = snake_case(scheme_name).upper() or "API"
+    if not base.endswith(suffix):
+        base = f"{base}_{suffix}"
+    return f"env:APPCTL_{base}"
+
+
+def auth_scheme(name: str, raw: dict[str, Any]) -> AuthScheme:
+    kind = raw.get("type")
+    description = str(raw.get("description") or "")
+    if kind == "apiKey":
+        location = raw.get("in") if raw.get("in") in ("header", "query", "cookie") else "header"
+        return AuthScheme(
+            name=name,
+            type="api_key",
+            location=location,
+            param_name=str(raw.get("name", name)),
+            credentials={"value": _env(name, "KEY")},
+            description=description,
+        )
+    if kind == "http" and str(raw.get("scheme", "")).lower() == "basic":
+        return AuthScheme(
+            name=name,
+            type="basic",
+            location="header",
+            param_name="Authorization",
+            credentials={"username": _env(name, "USERNAME"), "password": _env(name, "PASSWORD")},
+            description=description,
+        )
+    mapped = {"http": "bearer", "oauth2": "oauth2", "openIdConnect": "openid_connect"}
+    if kind in mapped and (kind != "http" or str(raw.get("scheme", "")).lower() == "bearer"):
+        return AuthScheme(
+            name=name,
+            type=mapped[kind],
+            location="header",
+            param_name="Authorization",
+            credentials={"token": _env(name, "TOKEN")},
+            description=description,
+        )
+    return AuthScheme(name=name, type="other", description=description)
+
+
+def auth(doc: dict[str, Any], *, swagger: bool) -> Auth:
+    if swagger:
+        raw_schemes = doc.get("securityDefinitions") or {}
+    else:
+        raw_schemes = (doc.get("components") or {}).get("securitySchemes") or {}
+    schemes = []
+    if isinstance(raw_schemes, dict):
+        for name, raw in raw_schemes.items():
+            if isinstance(raw, dict):
+                shaped = swagger2.security_scheme(raw) if swagger else raw
+                schemes.append(auth_scheme(str(name), shaped))
+    return Auth(schemes=schemes, default=requirements(doc.get("security")) or [])
+
+
+def requirements(value: Any) -> list[dict[str, list[str]]] | None:
+    """A security requirement list, normalized; None when absent or malformed."""
+    if not isinstance(value, list):
+        return None
+    out: list[dict[str, list[str]]] = []
+    for item in value:
+        if isinstance(item, dict):
+            out.append(
+                {
+                    str(k): [str(s) for s in v] if isinstance(v, list) else []
+                    for k, v in item.items()
+                }
+            )
+    return out
