@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.generate.formats.common import count_warning
+from appctl.generate.formats.common import count_warning, merge_all_of
 from appctl.generate.toolspec import TOOL_PREFIX, ToolSpec
 
 TOOL_LIMIT = 64
@@ -62,7 +62,7 @@ class _Inliner:
             if "description" in node:
                 target["description"] = node["description"]
             return target
-        node = _merge_all_of(node)
+        node = merge_all_of(node, self.defs)
         out: dict[str, Any] = {}
         notes: list[str] = []
         self._types(node, out)
@@ -111,24 +111,6 @@ class _Inliner:
                 out["nullable"] = True
         elif isinstance(kind, str) and kind != "null":
             out["type"] = kind
-
-
-def _merge_all_of(node: dict[str, Any]) -> dict[str, Any]:
-    parts = node.get("allOf")
-    if not isinstance(parts, list):
-        return node
-    merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
-    for part in parts:
-        if not isinstance(part, dict):
-            continue
-        for key, value in part.items():
-            if key == "properties" and isinstance(value, dict):
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required" and isinstance(value, list):
-                merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
-            else:
-                merged.setdefault(key, value)
-    return merged
 
 
 def _enum(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:

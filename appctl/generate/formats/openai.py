@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.generate.formats.common import count_warning, limit_description
+from appctl.generate.formats.common import count_warning, limit_description, merge_all_of
 from appctl.generate.toolspec import ToolSpec
 
 DESCRIPTION_LIMIT = 1024
@@ -70,35 +70,36 @@ def nullable(node: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [node, {"type": "null"}]}
 
 
-def strictify(node: Any, depth: int = 0) -> dict[str, Any]:
+def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> dict[str, Any]:
     if not isinstance(node, dict) or depth > MAX_DEPTH:
         raise NotStrict("boolean schema or nesting deeper than 10 levels")
     node = dict(node)
     if "oneOf" in node:
         node["anyOf"] = node.pop("oneOf")
     if "allOf" in node:
-        parts = node.pop("allOf")
-        if len(parts) != 1:
-            raise NotStrict("allOf with several parts")
-        node = {**parts[0], **node}
+        node = merge_all_of(node, defs)
+        if "allOf" in node or any(k in node for k in ("oneOf", "not")):
+            raise NotStrict("an allOf that does not merge into one schema")
     out = {k: v for k, v in node.items() if k in STRICT_KEYS}
     if out.get("format") not in STRICT_FORMATS:
         out.pop("format", None)
     if not any(k in out for k in ("type", "anyOf", "$ref", "enum", "const")):
         raise NotStrict("a value of any type")
     kind = out.get("type")
+    if depth == 0 and defs is None:
+        defs = out.get("$defs", {})
     if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in out:
-        out = _strict_object(out, depth)
+        out = _strict_object(out, depth, defs)
     if "items" in out:
-        out["items"] = strictify(out["items"], depth + 1)
+        out["items"] = strictify(out["items"], depth + 1, defs)
     if "anyOf" in out:
-        out["anyOf"] = [strictify(v, depth + 1) for v in out["anyOf"]]
+        out["anyOf"] = [strictify(v, depth + 1, defs) for v in out["anyOf"]]
     if "$defs" in out:
-        out["$defs"] = {k: strictify(v, 0) for k, v in out["$defs"].items()}
+        out["$defs"] = {k: strictify(v, 1, defs) for k, v in out["$defs"].items()}
     return out
 
 
-def _strict_object(out: dict[str, Any], depth: int) -> dict[str, Any]:
+def _strict_object(out: dict[str, Any], depth: int, defs: dict[str, Any] | None) -> dict[str, Any]:
     props = out.get("properties") or {}
     extra = out.get("additionalProperties")
     if not props and extra is not False:
@@ -107,7 +108,9 @@ def _strict_object(out: dict[str, Any], depth: int) -> dict[str, Any]:
         raise NotStrict("an object with additionalProperties")
     required = set(out.get("required", []))
     out["properties"] = {
-        k: strictify(v, depth + 1) if k in required else nullable(strictify(v, depth + 1))
+        k: strictify(v, depth + 1, defs)
+        if k in required
+        else nullable(strictify(v, depth + 1, defs))
         for k, v in props.items()
     }
     out["required"] = list(props)

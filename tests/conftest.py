@@ -1,0 +1,55 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 in a thread, repo paths, --update-golden."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NPM = REPO / ".cache" / "npm" / "node_modules"
+Routes = dict[str, tuple[int, str, bytes]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite fixtures/golden/ from appctl's current output instead of comparing.",
+    )
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes: Routes = {}
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        default = (404, "text/plain", b"not found")
+        status, content_type, body = self.routes.get(self.path.split("?")[0], default)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, Routes]]:
+    """(base URL, routes): set routes[path] = (status, content type, body) to serve it."""
+    routes: Routes = {}
+    handler = type("Handler", (_Handler,), {"routes": routes})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", routes
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
