@@ -35,10 +35,14 @@ def short_hash(text: str, length: int = 6) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
 
 
+def _split_pair(match: re.Match[str]) -> str:
+    return f"{match.group(1)}_{match.group(2)}"
+
+
 def snake_case(text: str) -> str:
     """``listPets`` → ``list_pets``, ``repos/get-content`` → ``repos_get_content``."""
-    text = _CAMEL_1.sub(r"\1_\2", text)
-    text = _CAMEL_2.sub(r"\1_\2", text)
+    text = _CAMEL_1.sub(_split_pair, text)
+    text = _CAMEL_2.sub(_split_pair, text)
     return _NON_WORD.sub("_", text).strip("_").lower()
 
 

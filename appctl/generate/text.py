@@ -6,6 +6,7 @@ Pure string functions; nothing here knows about formats or the contract.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -21,12 +22,19 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|$)", re.DOTALL)
 
 
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+@lru_cache(maxsize=65536)
 def plain(text: str) -> str:
     """Markdown/HTML → one line of plain text (links keep their words)."""
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
+    if "](" in text or "][" in text:
+        text = _IMAGE.sub("", text)
+        text = _LINK.sub(_first_group, text)
+        text = _REF_LINK.sub(_first_group, text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -37,6 +45,7 @@ def first_paragraph(text: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=65536)
 def drop_boilerplate(text: str) -> str:
     trimmed = _BOILERPLATE.sub("", text).strip()
     return trimmed or text
@@ -83,8 +92,9 @@ def novel(sentence: str, known: set[str]) -> bool:
     return bool(words) and len(words - known) / len(words) > 0.5
 
 
-def sentences(text: str) -> list[str]:
-    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+@lru_cache(maxsize=65536)
+def sentences(text: str) -> tuple[str, ...]:
+    return tuple(m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip())
 
 
 def tool_description(summary: str, description: str, *, limit: int) -> str:

@@ -11,6 +11,7 @@ import fnmatch
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from appctl.contract.models import Action, Field, Safety, Schema
@@ -22,7 +23,10 @@ TOOL_PREFIX = "#/$defs/"
 DESCRIPTION_LIMIT = 200
 PARAM_SOFT_LIMIT = 60  # whole sentences up to here
 PARAM_HARD_LIMIT = 150  # a single longer sentence is cut here
-DEFS_NODE_BUDGET = 4000
+DEFS_NODE_BUDGET = 1500  # about 5k tokens of definitions per tool at most
+# Keywords whose values are data, not schemas: never rewritten.
+VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "required"))
+SCHEMA_MAPS = frozenset(("properties", "$defs", "patternProperties", "dependentSchemas"))
 BOILERPLATE_MIN = 20  # a later sentence repeated in this many descriptions is boilerplate
 
 
@@ -78,26 +82,93 @@ class Prose:
         return cls(frozenset(s for s, n in counts.items() if n >= BOILERPLATE_MIN))
 
     def short(self, text: str) -> str:
-        said = sentences(plain(text))
-        kept = [s for i, s in enumerate(said) if i == 0 or s not in self.boilerplate]
-        return brief(" ".join(kept), soft=PARAM_SOFT_LIMIT, hard=PARAM_HARD_LIMIT)
+        return _short(text, self.boilerplate)
 
-    def schema(self, node: Any) -> Any:
-        """A copy of a schema with every description shortened."""
-        if isinstance(node, dict):
-            return {
-                k: self.short(v)
-                if k == "description" and isinstance(v, str)
-                else (
-                    {p: self.schema(s) for p, s in v.items()}
-                    if k in ("properties", "$defs") and isinstance(v, dict)
-                    else self.schema(v)
-                )
-                for k, v in node.items()
-            }
+
+@lru_cache(maxsize=65536)
+def _short(text: str, boilerplate: frozenset[str]) -> str:
+    said = sentences(plain(text))
+    kept = [s for i, s in enumerate(said) if i == 0 or s not in boilerplate]
+    return brief(" ".join(kept), soft=PARAM_SOFT_LIMIT, hard=PARAM_HARD_LIMIT)
+
+
+class Catalogue:
+    """The contract's definitions, with per-definition work memoized across all tools."""
+
+    def __init__(self, definitions: dict[str, JsonSchema], prose: Prose) -> None:
+        self.definitions = definitions
+        self.prose = prose
+        self._sizes: dict[str, int] = {}
+        self._refs: dict[str, list[str]] = {}
+        self._rendered: dict[str, JsonSchema] = {}
+
+    def size(self, name: str) -> int:
+        if name not in self._sizes:
+            self._sizes[name] = size_of(self.definitions[name])
+        return self._sizes[name]
+
+    def refs(self, name: str) -> list[str]:
+        if name not in self._refs:
+            self._refs[name] = refs_in(self.definitions[name])
+        return self._refs[name]
+
+    def closure(self, root: Any) -> tuple[list[str], bool]:
+        """Definitions reachable from ``root``, breadth first, while they fit the node budget;
+        and whether all of them fit."""
+        included: list[str] = []
+        seen: set[str] = set()
+        frontier = refs_in(root)
+        spent, complete = 0, True
+        while frontier:
+            following: list[str] = []
+            for name in frontier:
+                if name in seen or name not in self.definitions:
+                    continue
+                seen.add(name)
+                cost = self.size(name)
+                if spent + cost > DEFS_NODE_BUDGET:
+                    complete = False
+                    continue
+                spent += cost
+                included.append(name)
+                following.extend(self.refs(name))
+            frontier = following
+        return sorted(included), complete
+
+    def render(self, name: str, keep: frozenset[str], complete: bool) -> JsonSchema:
+        """One definition for a tool's ``$defs``; shared between tools when nothing was cut."""
+        if complete and name in self._rendered:
+            return self._rendered[name]
+        rendered: JsonSchema = self.prepare(self.definitions[name], keep)
+        if complete:
+            self._rendered[name] = rendered
+        return rendered
+
+    def prepare(self, node: Any, keep: frozenset[str]) -> Any:
+        """A copy of a schema for a tool: descriptions shortened, contract refs pointed at
+        ``$defs`` when kept, otherwise replaced by a described stub."""
         if isinstance(node, list):
-            return [self.schema(v) for v in node]
-        return node
+            return [self.prepare(v, keep) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(CONTRACT_PREFIX):
+            name = ref[len(CONTRACT_PREFIX) :]
+            if name not in keep:
+                rest = {k: v for k, v in node.items() if k not in ("$ref", "description")}
+                return {**_stub(name, self.definitions), **self.prepare(rest, keep)}
+            node = {**node, "$ref": TOOL_PREFIX + name}
+        out: JsonSchema = {}
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                out[key] = self.prose.short(value)
+            elif key in VALUE_KEYWORDS or not isinstance(value, dict | list):
+                out[key] = value
+            elif key in SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {p: self.prepare(v, keep) for p, v in value.items()}
+            else:
+                out[key] = self.prepare(value, keep)
+        return out
 
 
 def build_tool_specs(
@@ -107,18 +178,16 @@ def build_tool_specs(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
 ) -> list[ToolSpec]:
-    prose = Prose.learn(schema.actions())
+    catalogue = Catalogue(schema.definitions, Prose.learn(schema.actions()))
     return [
-        tool_spec(action, resource=resource, definitions=schema.definitions, prose=prose)
+        tool_spec(action, resource=resource, catalogue=catalogue)
         for resource, action in select_actions(
             schema, read_only=read_only, include=include, exclude=exclude
         )
     ]
 
 
-def tool_spec(
-    action: Action, *, resource: str, definitions: dict[str, JsonSchema], prose: Prose | None = None
-) -> ToolSpec:
+def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:
     description = tool_description(action.summary, action.description, limit=DESCRIPTION_LIMIT)
     if not description:
         description = humanize(action.name) + "."
@@ -128,7 +197,7 @@ def tool_spec(
         name=action.name,
         title=condense(action.summary, 120) or humanize(action.name),
         description=description,
-        input_schema=input_schema(action.parameters, definitions, prose or Prose()),
+        input_schema=input_schema(action.parameters, catalogue),
         resource=resource,
         verb=action.verb.value,
         safety=action.safety,
@@ -137,29 +206,25 @@ def tool_spec(
     )
 
 
-def property_schema(field: Field, prose: Prose) -> JsonSchema:
-    text = prose.short(field.description) if field.description else ""
+def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
+    text = catalogue.prose.short(field.description) if field.description else ""
     if not text:
         text = f"{humanize(field.wire)} ({field.location.value})."
     rest = {k: v for k, v in field.schema_.items() if k != "description"}
-    return {"description": text, **prose.schema(rest)}
+    return {"description": text, **catalogue.prepare(rest, keep)}
 
 
-def input_schema(
-    fields: Iterable[Field], definitions: dict[str, JsonSchema], prose: Prose
-) -> JsonSchema:
+def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
     visible = [f for f in fields if not f.hidden]
-    properties = {f.name: property_schema(f, prose) for f in visible}
+    included, complete = catalogue.closure([f.schema_ for f in visible])
+    keep = frozenset(included)
+    properties = {f.name: property_schema(f, catalogue, keep) for f in visible}
     out: JsonSchema = {"type": "object", "properties": properties}
     required = [f.name for f in visible if f.required]
     if required:
         out["required"] = required
-    included = closure(properties, definitions)
-    out = rewrite_refs(out, included, definitions)
     if included:
-        out["$defs"] = {
-            n: prose.schema(rewrite_refs(definitions[n], included, definitions)) for n in included
-        }
+        out["$defs"] = {n: catalogue.render(n, keep, complete) for n in included}
     return out
 
 
@@ -191,28 +256,6 @@ def size_of(node: Any) -> int:
     return count
 
 
-def closure(root: Any, definitions: dict[str, JsonSchema]) -> list[str]:
-    """Definitions reachable from ``root``, breadth first, while they fit the node budget."""
-    included: list[str] = []
-    seen: set[str] = set()
-    frontier = refs_in(root)
-    spent = 0
-    while frontier:
-        following: list[str] = []
-        for name in frontier:
-            if name in seen or name not in definitions:
-                continue
-            seen.add(name)
-            cost = size_of(definitions[name])
-            if spent + cost > DEFS_NODE_BUDGET:
-                continue
-            spent += cost
-            included.append(name)
-            following.extend(refs_in(definitions[name]))
-        frontier = following
-    return sorted(included)
-
-
 def _stub(name: str, definitions: dict[str, JsonSchema]) -> JsonSchema:
     target = definitions.get(name, {})
     stub: JsonSchema = {}
@@ -220,20 +263,3 @@ def _stub(name: str, definitions: dict[str, JsonSchema]) -> JsonSchema:
         stub["type"] = target["type"]
     stub["description"] = f"A {name} value (its full schema is too large to include here)."
     return stub
-
-
-def rewrite_refs(node: Any, included: list[str], definitions: dict[str, JsonSchema]) -> Any:
-    """Copy ``node`` with contract refs pointed at ``$defs`` (or stubbed when not included)."""
-    keep = set(included)
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(CONTRACT_PREFIX):
-            name = ref[len(CONTRACT_PREFIX) :]
-            if name not in keep:
-                extra = {k: v for k, v in node.items() if k not in ("$ref", "description")}
-                return {**_stub(name, definitions), **extra}
-            return {**node, "$ref": TOOL_PREFIX + name}
-        return {k: rewrite_refs(v, included, definitions) for k, v in node.items()}
-    if isinstance(node, list):
-        return [rewrite_refs(v, included, definitions) for v in node]
-    return node

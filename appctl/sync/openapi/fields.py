@@ -32,6 +32,8 @@ class Context:
     converter: Converter
     swagger: bool
     consumes: list[str] = field(default_factory=list)
+    # Parameters shared through $ref are converted once: (document, pointer) → Field.
+    shared: dict[tuple[str, str], Field | None] = field(default_factory=dict)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -65,6 +67,13 @@ def merge_parameters(
 
 
 def parameter_field(ctx: Context, target: Target) -> Field | None:
+    key = (target.doc, target.pointer)
+    if key not in ctx.shared:
+        ctx.shared[key] = _parameter_field(ctx, target)
+    return ctx.shared[key]
+
+
+def _parameter_field(ctx: Context, target: Target) -> Field | None:
     param: dict[str, Any] = target.value
     where = target.pointer
     if ctx.swagger:
@@ -114,6 +123,8 @@ def _take_description(given: Any, schema: JsonSchema) -> str:
 
 
 def _pick_media(content: dict[str, Any]) -> str:
+    if "application/json" in content:
+        return "application/json"
     types = list(content)
     for wanted in (lambda t: "json" in t, lambda t: t == FORM, lambda t: t == MULTIPART):
         match = next((t for t in types if wanted(t.lower().split(";")[0].strip())), None)

@@ -17,6 +17,18 @@ from typing import Any
 from appctl.errors import Diagnostic
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer, split_pointer
 
+# A JSON pointer built lazily: a string, or (parent, segment). Rendered only for warnings.
+Pointer = str | tuple["Pointer", str | int]
+
+
+def render_pointer(pointer: Pointer) -> str:
+    segments: list[str | int] = []
+    while isinstance(pointer, tuple):
+        pointer, segment = pointer
+        segments.append(segment)
+    return join_pointer(pointer, *reversed(segments))
+
+
 JsonSchema = dict[str, Any]
 MAX_DEPTH = 128
 DEF_PREFIX = "#/definitions/"
@@ -124,10 +136,10 @@ class Converter:
         return schema
 
     # -- conversion ---------------------------------------------------------------------
-    def _warn(self, message: str, pointer: str) -> None:
-        self.diagnostics.append(Diagnostic(message, pointer))
+    def _warn(self, message: str, pointer: Pointer) -> None:
+        self.diagnostics.append(Diagnostic(message, render_pointer(pointer)))
 
-    def _convert(self, node: Any, doc: str, pointer: str, depth: int) -> Any:
+    def _convert(self, node: Any, doc: str, pointer: Pointer, depth: int) -> Any:
         if isinstance(node, bool):
             return node
         if not isinstance(node, dict):
@@ -140,26 +152,26 @@ class Converter:
             return self._convert_ref(node, doc, pointer, depth)
         out: JsonSchema = {}
         for key, value in node.items():
-            self._convert_key(out, key, value, doc, join_pointer(pointer, key), depth)
+            self._convert_key(out, key, value, doc, (pointer, key), depth)
         self._fold_property_required(node, out)
         _fold_exclusive(node, out)
         return _apply_nullable(node, out)
 
     def _convert_key(
-        self, out: JsonSchema, key: str, value: Any, doc: str, ptr: str, depth: int
+        self, out: JsonSchema, key: str, value: Any, doc: str, ptr: Pointer, depth: int
     ) -> None:
-        sub: Callable[[Any, str], Any] = lambda v, p: self._convert(v, doc, p, depth + 1)  # noqa: E731
+        sub: Callable[[Any, Pointer], Any] = lambda v, p: self._convert(v, doc, p, depth + 1)  # noqa: E731
         if key in _SCHEMA_MAP:
             if isinstance(value, dict) and key not in ("$defs", "definitions"):
-                out[key] = {k: sub(v, join_pointer(ptr, k)) for k, v in value.items()}
+                out[key] = {k: sub(v, (ptr, k)) for k, v in value.items()}
         elif key in _SCHEMA_ONE:
             if key == "items" and isinstance(value, list):
-                out["prefixItems"] = [sub(v, join_pointer(ptr, i)) for i, v in enumerate(value)]
+                out["prefixItems"] = [sub(v, (ptr, i)) for i, v in enumerate(value)]
             else:
                 out[key] = sub(value, ptr)
         elif key in _SCHEMA_LIST:
             if isinstance(value, list):
-                out[key] = [sub(v, join_pointer(ptr, i)) for i, v in enumerate(value)]
+                out[key] = [sub(v, (ptr, i)) for i, v in enumerate(value)]
         elif key == "type":
             out.update(_convert_type(value))
         elif key == "example":
@@ -182,7 +194,7 @@ class Converter:
             required = list(out.get("required", []))
             out["required"] = required + [k for k in extra if k not in required]
 
-    def _convert_ref(self, node: JsonSchema, doc: str, pointer: str, depth: int) -> Any:
+    def _convert_ref(self, node: JsonSchema, doc: str, pointer: Pointer, depth: int) -> Any:
         try:
             target = self.resolver.lookup(node["$ref"], doc)
         except RefProblem as exc:
