@@ -519,3 +519,12 @@ def test_a_broken_operation_is_a_warning_and_the_rest_syncs() -> None:
     )
     result = sync_doc(doc)
     assert {a.name for a in result.schema.actions()} == {"ok", "bad"}
+
+
+def test_a_body_that_allows_nothing_adds_no_arguments() -> None:
+    doc = spec({"/v1/ping": {"post": {"operationId": "ping", "requestBody": {"content": {
+        "application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "properties": {}, "additionalProperties": False}}}}}}})
+    action = _action(sync_doc(doc), "ping")
+    assert action.parameters == []
+    assert action.transport.body is not None and action.transport.body.mode == "fields"

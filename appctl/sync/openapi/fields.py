@@ -156,6 +156,9 @@ def body_fields(
     schema = ctx.converter.convert(raw if raw is not None else {}, doc=target.doc, pointer=where)
     shape = object_shape(ctx.converter, schema)
     description = target.value.get("description")
+    if shape is not None and not shape[0] and _closed(ctx.converter.resolve_local(schema)):
+        # an object that allows no properties at all: there is nothing to send
+        return HttpBody(content_type=media_type, required=required, mode="fields"), []
     if shape is None or not shape[0]:
         field_ = Field(
             name="body",
@@ -173,6 +176,10 @@ def body_fields(
         for name, prop in shape[0].items()
     ]
     return HttpBody(content_type=media_type, required=required, mode="fields"), fields
+
+
+def _closed(schema: JsonSchema) -> bool:
+    return schema.get("additionalProperties") is False or schema.get("maxProperties") == 0
 
 
 def _property_field(name: str, prop: Any, required: bool, encoding: Any) -> Field:
