@@ -6,6 +6,7 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -24,9 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: Routes = {}
+    routes: ClassVar[Routes] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         default = (404, "text/plain", b"not found")
         status, content_type, body = self.routes.get(self.path.split("?")[0], default)
         self.send_response(status)
@@ -42,7 +43,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def http_server() -> Iterator[tuple[str, Routes]]:
     """(base URL, routes): set routes[path] = (status, content type, body) to serve it."""
-    routes: Routes = {}
+    routes: ClassVar[Routes] = {}
     handler = type("Handler", (_Handler,), {"routes": routes})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

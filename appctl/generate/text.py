@@ -110,6 +110,18 @@ def tool_description(summary: str, description: str, *, limit: int) -> str:
     return brief(" ".join(kept), soft=limit, hard=limit)
 
 
+_ARTICLE = re.compile(r"^(?:The|A|An) (?=[A-Za-z`])")
+
+
+def terse(text: str) -> str:
+    """A noun-phrase style for argument descriptions: no leading article, and no final period
+    on a single sentence ("The name of the branch." → "Name of the branch")."""
+    text = _ARTICLE.sub("", text)
+    if text.endswith(".") and len(sentences(text)) == 1 and not text.endswith(".."):
+        text = text[:-1]
+    return text[:1].upper() + text[1:]
+
+
 def humanize(name: str) -> str:
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
     return _SPACES.sub(" ", words).strip().capitalize()

@@ -15,17 +15,29 @@ from functools import lru_cache
 from typing import Any
 
 from appctl.contract.models import Action, Field, Safety, Schema
-from appctl.generate.text import brief, condense, humanize, plain, sentences, tool_description
+from appctl.generate.text import (
+    brief,
+    cap,
+    condense,
+    humanize,
+    plain,
+    sentences,
+    terse,
+    tool_description,
+)
 
 JsonSchema = dict[str, Any]
 CONTRACT_PREFIX = "#/definitions/"
 TOOL_PREFIX = "#/$defs/"
-DESCRIPTION_LIMIT = 200
+DESCRIPTION_LIMIT = 120
 PARAM_SOFT_LIMIT = 60  # whole sentences up to here
 PARAM_HARD_LIMIT = 150  # a single longer sentence is cut here
+NESTED_LIMIT = 100  # nested property descriptions: the first sentence, cut here
 DEFS_NODE_BUDGET = 1500  # about 5k tokens of definitions per tool at most
 # Keywords whose values are data, not schemas: never rewritten.
 VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "required"))
+# Kept in the contract, left out of tool schemas: the description says what a model needs.
+DROPPED_KEYWORDS = frozenset(("examples", "title"))
 SCHEMA_MAPS = frozenset(("properties", "$defs", "patternProperties", "dependentSchemas"))
 BOILERPLATE_MIN = 20  # a later sentence repeated in this many descriptions is boilerplate
 
@@ -81,15 +93,19 @@ class Prose:
                 counts.update(set(sentences(plain(f.description))[1:]))
         return cls(frozenset(s for s, n in counts.items() if n >= BOILERPLATE_MIN))
 
-    def short(self, text: str) -> str:
-        return _short(text, self.boilerplate)
+    def short(self, text: str, *, nested: bool = False) -> str:
+        """Top-level argument descriptions keep short sentences up to PARAM_SOFT_LIMIT; nested
+        ones (inside bodies and definitions) their first sentence, up to NESTED_LIMIT."""
+        return _short(text, self.boilerplate, nested)
 
 
 @lru_cache(maxsize=65536)
-def _short(text: str, boilerplate: frozenset[str]) -> str:
+def _short(text: str, boilerplate: frozenset[str], nested: bool) -> str:
     said = sentences(plain(text))
     kept = [s for i, s in enumerate(said) if i == 0 or s not in boilerplate]
-    return brief(" ".join(kept), soft=PARAM_SOFT_LIMIT, hard=PARAM_HARD_LIMIT)
+    if nested:
+        return terse(cap(kept[0], NESTED_LIMIT)) if kept else ""
+    return terse(brief(" ".join(kept), soft=PARAM_SOFT_LIMIT, hard=PARAM_HARD_LIMIT))
 
 
 class Catalogue:
@@ -161,13 +177,17 @@ class Catalogue:
         out: JsonSchema = {}
         for key, value in node.items():
             if key == "description" and isinstance(value, str):
-                out[key] = self.prose.short(value)
+                out[key] = self.prose.short(value, nested=True)
+            elif key in DROPPED_KEYWORDS:
+                continue
             elif key in VALUE_KEYWORDS or not isinstance(value, dict | list):
                 out[key] = value
             elif key in SCHEMA_MAPS and isinstance(value, dict):
                 out[key] = {p: self.prepare(v, keep) for p, v in value.items()}
             else:
                 out[key] = self.prepare(value, keep)
+        if "enum" in out and "type" in out and enum_implies_type(out["enum"], out["type"]):
+            del out["type"]  # the values already say it: the same schema in fewer tokens
         return out
 
 
@@ -209,7 +229,7 @@ def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpe
 def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
     text = catalogue.prose.short(field.description) if field.description else ""
     if not text:
-        text = f"{humanize(field.wire)} ({field.location.value})."
+        text = humanize(field.wire)
     rest = {k: v for k, v in field.schema_.items() if k != "description"}
     return {"description": text, **catalogue.prepare(rest, keep)}
 
@@ -225,7 +245,91 @@ def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
         out["required"] = required
     if included:
         out["$defs"] = {n: catalogue.render(n, keep, complete) for n in included}
+        out = inline_single_use(out)
     return out
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "?"
+
+
+def enum_implies_type(values: Any, declared: Any) -> bool:
+    """Whether every enum value already has one of the declared types (so ``type`` is
+    redundant: JSON Schema accepts exactly the same values without it)."""
+    allowed = {declared} if isinstance(declared, str) else set(declared or ())
+    if "number" in allowed:
+        allowed.add("integer")
+    return (
+        isinstance(values, list) and bool(values) and all(_json_type(v) in allowed for v in values)
+    )
+
+
+def _tool_refs(node: Any) -> list[str]:
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(TOOL_PREFIX):
+                found.append(ref[len(TOOL_PREFIX) :])
+            stack.extend(v for k, v in item.items() if k not in VALUE_KEYWORDS)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def inline_single_use(schema: JsonSchema) -> JsonSchema:
+    """Put a definition used once, and not recursive, in place of its reference (lossless:
+    the same schema in fewer tokens)."""
+    defs: dict[str, JsonSchema] = schema["$defs"]
+    edges = {name: set(_tool_refs(body)) for name, body in defs.items()}
+    uses = Counter(_tool_refs({k: v for k, v in schema.items() if k != "$defs"}))
+    for body_refs in edges.values():
+        uses.update(body_refs)
+    inline = {n for n in defs if uses[n] == 1 and not _reaches(edges, n, n)}
+    if not inline:
+        return schema
+
+    def substitute(node: Any) -> Any:
+        if isinstance(node, list):
+            return [substitute(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref[len(TOOL_PREFIX) :] in inline:
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            return {**substitute(defs[ref[len(TOOL_PREFIX) :]]), **siblings}
+        return {k: v if k in VALUE_KEYWORDS else substitute(v) for k, v in node.items()}
+
+    out = {k: substitute(v) for k, v in schema.items() if k != "$defs"}
+    kept = {n: substitute(body) for n, body in defs.items() if n not in inline}
+    if kept:
+        out["$defs"] = kept
+    return out
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen: set[str] = set()
+    stack = list(edges.get(start, ()))
+    while stack:
+        name = stack.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            stack.extend(edges.get(name, ()))
+    return False
 
 
 def refs_in(node: Any) -> list[str]:

@@ -3,10 +3,10 @@ from typing import Any
 
 import pytest
 
+from appctl.errors import UsageError
 from appctl.generate.formats import FORMATS, render
 from appctl.generate.formats.openai import strictify
 from appctl.generate.toolspec import build_tool_specs
-from appctl.errors import UsageError
 from tests.helpers import spec, sync_doc
 
 DOC = spec(
@@ -139,6 +139,7 @@ def test_gemini_uses_only_its_subset(specs) -> None:
     put = next(d for d in declarations if d["name"] == "put_node")
     props = put["parameters"]["properties"]
     assert props["kind"]["nullable"] is True and "One of: 1, 2." in props["kind"]["description"]
+    assert props["kind"]["type"] == "integer"
     assert "not expanded" in props["parent"]["properties"]["parent"]["description"]
     box = props["shape"]["anyOf"][1]
     assert set(box["properties"]) == {"w", "h"} and box["required"] == ["h"]
@@ -234,3 +235,16 @@ def test_oversized_definitions_become_stubs_not_dangling_refs() -> None:
     (tool,) = build_tool_specs(sync_doc(doc).schema)
     assert "$defs" not in tool.input_schema
     assert "too large" in tool.input_schema["properties"]["big"]["description"]
+
+
+def test_enum_makes_type_redundant_only_when_every_value_has_it(specs) -> None:
+    from appctl.generate.toolspec import enum_implies_type
+
+    assert enum_implies_type(["a", "b"], "string")
+    assert enum_implies_type([1, 2, None], ["integer", "null"])
+    assert enum_implies_type([1, 2.5], "number")
+    assert not enum_implies_type(["1", 2], "string")
+    assert not enum_implies_type([], "string")
+    put = next(s for s in specs if s.name == "put_node")
+    assert put.input_schema["$defs"]["Node"]["properties"]["kind"] == {"enum": [1, 2, None]}
+    assert put.input_schema["properties"]["kind"] == {"description": "Kind", "enum": [1, 2, None]}

@@ -127,6 +127,19 @@ def _enum(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
         out["enum"] = real
     elif real:
         notes.append("One of: " + ", ".join(str(v) for v in real) + ".")
+        kinds = {_value_type(v) for v in real}
+        if "type" not in out and len(kinds) == 1:
+            out["type"] = kinds.pop()
+
+
+def _value_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "string"
 
 
 def _finish_required(schema: dict[str, Any]) -> dict[str, Any]:
