@@ -4,7 +4,9 @@
 //
 // TOOLS.json is either {"tools": [...]} or a bare array. The count is taken over
 // JSON.stringify(tools) (compact, no whitespace); special-token text such as
-// "<|endoftext|>" is counted as ordinary text. Prints one integer.
+// "<|endoftext|>" is counted as ordinary text. Prints two integers: the whole tool
+// list, then only the parts every tool list has (name, description, inputSchema), so
+// the two sides can also be compared like for like.
 // NODE_MODULES_DIR defaults to .cache/npm/node_modules beside this repository.
 
 import { readFileSync } from 'node:fs';
@@ -35,8 +37,12 @@ function main(argv) {
   }
   const nodeModules = resolve(argv[1] ?? join(here, '..', '.cache', 'npm', 'node_modules'));
   const { countTokens } = loadTokenizer(nodeModules);
-  const text = JSON.stringify(readTools(argv[0]));
-  console.log(countTokens(text, { disallowedSpecial: new Set() }));
+  const tools = readTools(argv[0]);
+  const count = (value) => countTokens(JSON.stringify(value), { disallowedSpecial: new Set() });
+  const inputOnly = tools.map((t) => ({
+    name: t.name, description: t.description, inputSchema: t.inputSchema,
+  }));
+  console.log(`${count(tools)} ${count(inputOnly)}`);
   return 0;
 }
 
