@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,4 +83,23 @@ def main() -> None:
         sys.exit(output.error(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # the reader went away (`appctl tools --format openai | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:  # a bug: say so plainly; the traceback only when asked for
+        if os.environ.get("APPCTL_DEBUG"):
+            raise
+        from appctl.cli import output
+        from appctl.errors import AppctlError as Internal
+
+        sys.exit(
+            output.error(
+                Internal(
+                    f"internal error: {type(exc).__name__}: {exc}",
+                    suggestion="This is a bug in appctl; rerun with "
+                    "APPCTL_DEBUG=1 for the traceback and report it.",
+                )
+            )
+        )
     sys.exit(result if isinstance(result, int) else 0)

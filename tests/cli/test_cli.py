@@ -137,3 +137,13 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
                           text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 0 and "sync" in proc.stdout
     assert "appctl, version" in run("--version").stdout
+
+
+def test_a_closed_pipe_is_not_an_error(app: Path) -> None:
+    proc = subprocess.Popen([APPCTL, "tools", "--format", "openai"], cwd=app,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(5)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in proc.stderr.read().decode()
