@@ -139,8 +139,14 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
     assert "appctl, version" in run("--version").stdout
 
 
-def test_a_closed_pipe_is_not_an_error(app: Path) -> None:
-    proc = subprocess.Popen([APPCTL, "tools", "--format", "openai"], cwd=app,
+def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    paths = {f"/things{i}/{{id}}": {"get": {"operationId": f"getThing{i}", "parameters": [
+        {"name": "id", "in": "path", "required": True, "description": "x" * 200}]}}
+        for i in range(400)}
+    spec = {"openapi": "3.0.3", "info": {"title": "Big", "version": "1"}, "paths": paths}
+    (tmp_path / "big.json").write_text(json.dumps(spec))
+    run("sync", "--openapi", "big.json", cwd=tmp_path)
+    proc = subprocess.Popen([APPCTL, "tools", "--format", "openai"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.read(5)
