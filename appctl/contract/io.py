@@ -27,7 +27,7 @@ OVERRIDES_FILE = "overrides.yaml"
 _DROP_WHEN_FALSY = {
     "field": ("deprecated", "hidden"),
     "action": ("tags", "deprecated"),
-    "auth_scheme": ("credentials", "description"),
+    "auth_scheme": ("credentials", "description", "scopes"),
 }
 
 
@@ -49,6 +49,9 @@ def _prune(data: dict[str, Any]) -> dict[str, Any]:
     for resource in data.get("resources", []):
         for action in resource.get("actions", []):
             _drop_falsy(action, _DROP_WHEN_FALSY["action"])
+            body = action.get("transport", {}).get("body")
+            if isinstance(body, dict):
+                _drop_falsy(body, ("description",))
             for field in action.get("parameters", []):
                 _drop_falsy(field, _DROP_WHEN_FALSY["field"])
     return data

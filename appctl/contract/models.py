@@ -75,6 +75,7 @@ class HttpBody(_Model):
     content_type: str
     required: bool = False
     mode: Literal["fields", "value"] = "fields"
+    description: str = ""
 
 
 class HttpTransport(_Model):
@@ -153,6 +154,10 @@ class AuthScheme(_Model):
     param_name: str | None = None
     credentials: dict[str, str] = PField(default_factory=dict)
     description: str = ""
+    http_scheme: str | None = None  # the HTTP auth scheme name (bearer, basic, digest...)
+    bearer_format: str | None = None
+    token_url: str | None = None  # OAuth2: where a token is obtained (first flow that says)
+    scopes: list[str] = PField(default_factory=list)  # OAuth2: every scope its flows offer
 
     @field_validator("credentials")
     @classmethod

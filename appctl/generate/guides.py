@@ -59,7 +59,8 @@ class _ResourceView:
 
 def call_signature(action: Action) -> str:
     required = [f.name for f in action.parameters if f.required and not f.hidden]
-    return f"{action.name}({', '.join(required)})"
+    mark = " (deprecated)" if action.deprecated else ""
+    return f"{action.name}({', '.join(required)}){mark}"
 
 
 def _keys(actions: list[Action]) -> list[str]:

@@ -107,10 +107,12 @@ def tool_description(summary: str, description: str, *, limit: int) -> str:
         if novel(sentence, known):
             kept.append(sentence)
             known |= _stems(sentence)
-    return brief(" ".join(kept), soft=limit, hard=limit)
+    text = brief(" ".join(kept), soft=limit, hard=limit)
+    return text[:1].upper() + text[1:]
 
 
-_ARTICLE = re.compile(r"^(?:The|A|An) (?=[A-Za-z`])")
+# an article before a word of two or more letters ("A B node" keeps its article)
+_ARTICLE = re.compile(r"^(?:The|A|An) (?=[A-Za-z`][A-Za-z`])")
 
 
 def terse(text: str) -> str:

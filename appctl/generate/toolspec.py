@@ -37,7 +37,7 @@ DEFS_NODE_BUDGET = 1500  # about 5k tokens of definitions per tool at most
 # Keywords whose values are data, not schemas: never rewritten.
 VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "required"))
 # Kept in the contract, left out of tool schemas: the description says what a model needs.
-DROPPED_KEYWORDS = frozenset(("examples", "title"))
+DROPPED_KEYWORDS = frozenset(("examples", "title", "x-appctl-unresolved-ref"))
 SCHEMA_MAPS = frozenset(("properties", "$defs", "patternProperties", "dependentSchemas"))
 BOILERPLATE_MIN = 20  # a later sentence repeated in this many descriptions is boilerplate
 

@@ -20,10 +20,16 @@ def count_warning(provider: str, count: int, limit: int) -> list[str]:
     ]
 
 
+UPPER_BOUNDS = frozenset(("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"))
+LOWER_BOUNDS = frozenset(("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"))
+
+
 def merge_all_of(
     node: dict[str, Any], defs: dict[str, Any] | None = None, depth: int = 0
 ) -> dict[str, Any]:
-    """Fold ``allOf`` parts into one schema: properties and required united, first value wins.
+    """Fold ``allOf`` parts into one schema that means the same: properties united (a property
+    constrained on both sides keeps both, as its own allOf), required united, bounds tightened,
+    enums intersected; otherwise the node's own keywords win over its parts'.
 
     Parts that are ``#/$defs/`` references are looked up in ``defs`` (and their own allOf
     folded in turn, a bounded number of levels deep).
@@ -34,17 +40,51 @@ def merge_all_of(
     merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
     for raw in parts:
         part = _deref(raw, defs or {})
-        if not isinstance(part, dict):
-            continue
-        part = merge_all_of(part, defs, depth + 1)
-        for key, value in part.items():
-            if key == "properties" and isinstance(value, dict):
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required" and isinstance(value, list):
-                merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
-            else:
-                merged.setdefault(key, value)
+        if isinstance(part, dict):
+            _fold(merged, merge_all_of(part, defs, depth + 1))
     return merged
+
+
+def _fold(merged: dict[str, Any], part: dict[str, Any]) -> None:
+    for key, value in part.items():
+        if key not in merged:
+            merged[key] = value
+        elif key == "properties" and isinstance(value, dict):
+            props = dict(merged[key])
+            for name, schema in value.items():
+                same = name not in props or props[name] == schema
+                props[name] = (
+                    schema
+                    if name not in props
+                    else (props[name] if same else {"allOf": [props[name], schema]})
+                )
+            merged[key] = props
+        elif key == "required" and isinstance(value, list):
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        elif key in UPPER_BOUNDS and _numbers(merged[key], value):
+            merged[key] = min(merged[key], value)
+        elif key in LOWER_BOUNDS and _numbers(merged[key], value):
+            merged[key] = max(merged[key], value)
+        elif key == "enum" and isinstance(value, list) and isinstance(merged[key], list):
+            merged[key] = [v for v in merged[key] if v in value]
+
+
+def _numbers(a: Any, b: Any) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+
+
+def allows_null(node: Any) -> bool:
+    """Whether a schema already accepts null (so making it nullable changes nothing)."""
+    if not isinstance(node, dict):
+        return node is True
+    kind = node.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    if "const" in node and node["const"] is None:
+        return True
+    if isinstance(node.get("enum"), list) and None in node["enum"]:
+        return True
+    return any(allows_null(branch) for branch in node.get("anyOf", []) or [])
 
 
 def _deref(part: Any, defs: dict[str, Any]) -> Any:
@@ -52,3 +92,13 @@ def _deref(part: Any, defs: dict[str, Any]) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs:
         return {**defs[ref[8:]], **{k: v for k, v in part.items() if k != "$ref"}}
     return part
+
+
+def add_notes(description: str, notes: list[str]) -> str:
+    """Append notes to a description as whole sentences."""
+    if not notes:
+        return description
+    text = description.strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return " ".join([text, *notes]) if text else " ".join(notes)

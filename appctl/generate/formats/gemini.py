@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.generate.formats.common import count_warning, merge_all_of
+from appctl.generate.formats.common import add_notes, count_warning, merge_all_of
 from appctl.generate.toolspec import TOOL_PREFIX, ToolSpec
 
 TOOL_LIMIT = 64
@@ -69,10 +69,21 @@ class _Inliner:
         for key, value in node.items():
             self._key(key, value, out, notes, stack)
         _enum(node, out, notes)
+        _open_object(node, out, notes)
         if notes:
-            text = out.get("description", "")
-            out["description"] = (text + " " if text else "") + " ".join(notes)
+            out["description"] = add_notes(str(out.get("description", "")), notes)
         return out
+
+    def _branches(self, value: list[Any], out: dict[str, Any], stack: tuple[str, ...]) -> None:
+        """anyOf/oneOf → anyOf; a null branch becomes ``nullable``; one branch left is inlined."""
+        branches = [self.convert(v, stack) for v in value if not _is_null(v)]
+        if len(branches) < len(value):
+            out["nullable"] = True
+        if len(branches) == 1:
+            for key, item in branches[0].items():
+                out.setdefault(key, item)
+        elif branches:
+            out["anyOf"] = branches
 
     def _key(
         self, key: str, value: Any, out: dict[str, Any], notes: list[str], stack: tuple[str, ...]
@@ -82,7 +93,12 @@ class _Inliner:
         elif key == "items":
             out[key] = self.convert(value, stack)
         elif key in ("anyOf", "oneOf") and isinstance(value, list):
-            out["anyOf"] = [self.convert(v, stack) for v in value]
+            self._branches(value, out, stack)
+        elif key == "prefixItems" and isinstance(value, list) and value:
+            items = [self.convert(v, stack) for v in value]
+            out["items"] = items[0] if len(items) == 1 else {"anyOf": items}
+            out["minItems"] = out["maxItems"] = len(items)
+            notes.append(f"A tuple of {len(items)} items, in order.")
         elif key == "format":
             kind = out.get("type")
             if isinstance(kind, str) and value in FORMATS.get(kind, ()):
@@ -93,8 +109,10 @@ class _Inliner:
             out[key] = [r for r in value if isinstance(r, str)]
         elif key == "exclusiveMinimum":
             out["minimum"] = value
+            notes.append(f"Greater than {value}.")
         elif key == "exclusiveMaximum":
             out["maximum"] = value
+            notes.append(f"Less than {value}.")
         elif key == "examples" and isinstance(value, list) and value:
             out["example"] = value[0]
         elif key in KEEP and key not in ("type", "enum", "nullable"):
@@ -105,8 +123,10 @@ class _Inliner:
         kind = node.get("type")
         if isinstance(kind, list):
             real = [k for k in kind if k != "null"]
-            if real:
+            if len(real) == 1:
                 out["type"] = real[0]
+            elif real and "anyOf" not in node and "oneOf" not in node:
+                out["anyOf"] = [{"type": k} for k in real]
             if "null" in kind:
                 out["nullable"] = True
         elif isinstance(kind, str) and kind != "null":
@@ -130,6 +150,22 @@ def _enum(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
         kinds = {_value_type(v) for v in real}
         if "type" not in out and len(kinds) == 1:
             out["type"] = kinds.pop()
+
+
+def _is_null(node: Any) -> bool:
+    return isinstance(node, dict) and node.get("type") == "null" and len(node) == 1
+
+
+def _open_object(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
+    """Gemini has no additionalProperties: say what a map's values are instead."""
+    extra = node.get("additionalProperties")
+    if out.get("type") == "object" and not out.get("properties") and extra is not False:
+        kind = extra.get("type") if isinstance(extra, dict) else None
+        notes.append(
+            f"A JSON object whose values are {kind}s."
+            if isinstance(kind, str)
+            else "A JSON object with any keys."
+        )
 
 
 def _value_type(value: Any) -> str:

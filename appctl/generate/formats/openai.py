@@ -9,9 +9,16 @@ emitted with ``strict: false`` and a warning, never silently changed in meaning.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from appctl.generate.formats.common import count_warning, limit_description, merge_all_of
+from appctl.generate.formats.common import (
+    add_notes,
+    allows_null,
+    count_warning,
+    limit_description,
+    merge_all_of,
+)
 from appctl.generate.toolspec import ToolSpec
 
 DESCRIPTION_LIMIT = 1024
@@ -42,6 +49,32 @@ STRICT_KEYS = frozenset(
         "title",
     )
 )
+# Keywords that change which values are valid and that Structured Outputs cannot express.
+STRUCTURAL = frozenset(
+    (
+        "prefixItems",
+        "patternProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "contains",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "propertyNames",
+        "additionalItems",
+    )
+)
+# Constraints it does not take: said in the description instead.
+NOTED = {
+    "minLength": "At least {} characters.",
+    "maxLength": "At most {} characters.",
+    "uniqueItems": "Items must be unique.",
+    "minProperties": "At least {} properties.",
+    "maxProperties": "At most {} properties.",
+    "default": "Default: {}.",
+}
 STRICT_FORMATS = frozenset(
     (
         "date-time",
@@ -62,6 +95,8 @@ class NotStrict(Exception):
 
 
 def nullable(node: dict[str, Any]) -> dict[str, Any]:
+    if allows_null(node):
+        return node
     kind = node.get("type")
     if isinstance(kind, str) and "enum" not in node:
         return {**node, "type": [kind, "null"]} if kind != "null" else node
@@ -80,9 +115,16 @@ def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> 
         node = merge_all_of(node, defs)
         if "allOf" in node or any(k in node for k in ("oneOf", "not")):
             raise NotStrict("an allOf that does not merge into one schema")
+    structural = STRUCTURAL & node.keys()
+    if structural:
+        raise NotStrict(", ".join(sorted(structural)))
     out = {k: v for k, v in node.items() if k in STRICT_KEYS}
-    if out.get("format") not in STRICT_FORMATS:
+    notes = [NOTED[k].format(_show(node[k])) for k in NOTED if k in node and node[k] is not False]
+    if "format" in node and node["format"] not in STRICT_FORMATS:
         out.pop("format", None)
+        notes.append(f"Format: {node['format']}.")
+    if notes:
+        out["description"] = add_notes(str(out.get("description", "")), notes)
     if not any(k in out for k in ("type", "anyOf", "$ref", "enum", "const")):
         raise NotStrict("a value of any type")
     kind = out.get("type")
@@ -102,7 +144,7 @@ def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> 
 def _strict_object(out: dict[str, Any], depth: int, defs: dict[str, Any] | None) -> dict[str, Any]:
     props = out.get("properties") or {}
     extra = out.get("additionalProperties")
-    if not props and extra is not False:
+    if not props and extra is not False and depth > 0:
         raise NotStrict("a free-form object")
     if isinstance(extra, dict) and extra:
         raise NotStrict("an object with additionalProperties")
@@ -116,6 +158,10 @@ def _strict_object(out: dict[str, Any], depth: int, defs: dict[str, Any] | None)
     out["required"] = list(props)
     out["additionalProperties"] = False
     return out
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, bool | int | float) else str(value)
 
 
 def _function(spec: ToolSpec, strict: bool, warnings: list[str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from appctl.contract.models import Field, HttpBody, Location
+from appctl.contract.models import Auth, Field, HttpBody, Location
 from appctl.contract.names import arg_name, dedupe
 from appctl.errors import Diagnostic
 from appctl.sync.openapi import swagger2
@@ -34,6 +34,12 @@ class Context:
     consumes: list[str] = field(default_factory=list)
     # Parameters shared through $ref are converted once: (document, pointer) → Field.
     shared: dict[tuple[str, str], Field | None] = field(default_factory=dict)
+    # (location, name) of API-key credentials: supplied from env:, never by the model.
+    credentials: frozenset[tuple[str, str]] = frozenset()
+    spec_url: str | None = None  # relative server URLs resolve against it
+
+    def is_credential(self, f: Field) -> bool:
+        return _slot(f.location.value, f.wire) in self.credentials
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -41,6 +47,19 @@ class Context:
 
     def warn(self, message: str, pointer: str) -> None:
         self.diagnostics.append(Diagnostic(message, pointer))
+
+
+def _slot(location: str, name: str) -> tuple[str, str]:
+    return location, name.lower() if location == "header" else name
+
+
+def credential_slots(auth: Auth) -> frozenset[tuple[str, str]]:
+    """Where each API key of the document travels; a parameter there is the credential."""
+    return frozenset(
+        _slot(s.location, s.param_name)
+        for s in auth.schemes
+        if s.type == "api_key" and s.location and s.param_name
+    )
 
 
 def merge_parameters(
@@ -159,6 +178,8 @@ def body_fields(
     if shape is not None and not shape[0] and _closed(ctx.converter.resolve_local(schema)):
         # an object that allows no properties at all: there is nothing to send
         return HttpBody(content_type=media_type, required=required, mode="fields"), []
+    if shape is not None:
+        shape = _writable(ctx.converter, shape)
     if shape is None or not shape[0]:
         field_ = Field(
             name="body",
@@ -172,10 +193,31 @@ def body_fields(
     if not isinstance(encoding, dict):
         encoding = {}
     fields = [
-        _property_field(name, prop, required and name in shape[1], encoding.get(name))
+        _property_field(name, prop, name in shape[1], encoding.get(name))
         for name, prop in shape[0].items()
     ]
-    return HttpBody(content_type=media_type, required=required, mode="fields"), fields
+    text = description.strip() if isinstance(description, str) else ""
+    text = text or str(ctx.converter.resolve_local(schema).get("description") or "").strip()
+    body = HttpBody(content_type=media_type, required=required, mode="fields", description=text)
+    return body, fields
+
+
+def _writable(
+    converter: Converter, shape: tuple[dict[str, Any], list[str]]
+) -> tuple[dict[str, Any], list[str]]:
+    """Leave out readOnly properties: the server sets them, a client never sends them."""
+    props = {
+        name: prop
+        for name, prop in shape[0].items()
+        if not (
+            isinstance(prop, dict)
+            and (
+                prop.get("readOnly") is True
+                or converter.resolve_local(prop).get("readOnly") is True
+            )
+        )
+    }
+    return props, [r for r in shape[1] if r in props]
 
 
 def _closed(schema: JsonSchema) -> bool:
@@ -215,13 +257,22 @@ def object_shape(
         shape = object_shape(converter, part, depth + 1) if isinstance(part, dict) else None
         if shape is None:
             return None
-        props.update(shape[0])
+        _add_properties(props, shape[0])
         required += [r for r in shape[1] if r not in required]
     own = schema.get("properties")
     if isinstance(own, dict):
-        props.update(own)
+        _add_properties(props, own)
     required += [r for r in schema.get("required", []) if r not in required]
     return props, required
+
+
+def _add_properties(props: dict[str, Any], more: dict[str, Any]) -> None:
+    """Unite property maps; a property both sides constrain must satisfy both (allOf)."""
+    for name, schema in more.items():
+        if name in props and props[name] != schema:
+            props[name] = {"allOf": [props[name], schema]}
+        else:
+            props[name] = schema
 
 
 def assign_names(fields: list[Field]) -> list[Field]:

@@ -32,6 +32,7 @@ def render_pointer(pointer: Pointer) -> str:
 JsonSchema = dict[str, Any]
 MAX_DEPTH = 128
 DEF_PREFIX = "#/definitions/"
+UNRESOLVED = "x-appctl-unresolved-ref"
 
 _SCHEMA_MAP = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 _SCHEMA_ONE = (
@@ -199,7 +200,7 @@ class Converter:
             target = self.resolver.lookup(node["$ref"], doc)
         except RefProblem as exc:
             self._warn(str(exc), pointer)
-            return {"description": f"(unresolved reference: {node['$ref']})"}
+            return {UNRESOLVED: str(node["$ref"])}  # any value; tools leave the marker out
         name = self._register(target.value, target.doc, target.pointer)
         out: JsonSchema = {"$ref": DEF_PREFIX + name}
         for key in _REF_SIBLINGS:

@@ -34,6 +34,7 @@ from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
 
+SWAGGER_BODY = ("body", "formData")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 READ_METHODS = frozenset(("get", "head", "options"))
 IDEMPOTENT_METHODS = frozenset(("get", "head", "options", "put", "delete", "trace"))
@@ -225,7 +226,12 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         item_ptr=op.pointer.rsplit("/", 1)[0],
         op_ptr=op.pointer,
     )
-    fields = [f for t in params if (f := F.parameter_field(ctx, t)) is not None]
+    plain_params = [t for t in params if not (ctx.swagger and t.value.get("in") in SWAGGER_BODY)]
+    fields = [
+        f
+        for t in plain_params
+        if (f := F.parameter_field(ctx, t)) is not None and not ctx.is_credential(f)
+    ]
     if ctx.swagger:
         raw_params = [t.value for t in params]
         consumes = op.op.get("consumes") or ctx.consumes
@@ -239,8 +245,13 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         pointer=join_pointer(op.pointer, "requestBody"),
     )
     fields = F.assign_names(fields + body_fields)
-    server = servers.first_server(op.op.get("servers")) or servers.first_server(
-        op.item.get("servers")
+    own = op.op.get("servers")
+    level = op.pointer if servers.first_server(own) else op.pointer.rsplit("/", 1)[0]
+    server = servers.normalize(
+        servers.first_server(own) or servers.first_server(op.item.get("servers")),
+        spec_url=ctx.spec_url,
+        diagnostics=diagnostics,
+        pointer=join_pointer(level, "servers", 0, "url"),
     )
     return Action(
         name=name,
@@ -322,7 +333,15 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     converter = Converter(resolver)
     diagnostics = converter.diagnostics
     consumes = doc.get("consumes") if swagger else []
-    ctx = F.Context(resolver, converter, swagger, consumes if isinstance(consumes, list) else [])
+    auth = servers.auth(doc, swagger=swagger)
+    ctx = F.Context(
+        resolver,
+        converter,
+        swagger,
+        consumes if isinstance(consumes, list) else [],
+        credentials=F.credential_slots(auth),
+        spec_url=loaded.base if loaded.is_url else None,
+    )
     ops = list(iter_operations(resolver, diagnostics))
     names = name_operations(ops)
     actions: list[Action] = []
@@ -361,7 +380,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
         ),
         base_url=options.base_url
         or servers.base_url(doc, swagger=swagger, spec_url=spec_url, diagnostics=diagnostics),
-        auth=servers.auth(doc, swagger=swagger),
+        auth=auth,
         definitions=reachable_definitions(converter, actions),
         resources=group_resources(actions, doc),
     )

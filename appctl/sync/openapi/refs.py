@@ -89,6 +89,8 @@ class Resolver:
             raise RefProblem(f"file reference outside the document's folder not read: {location}")
         key = str(path)
         if key not in self.docs:
+            if not path.is_file():
+                raise RefProblem(f"referenced file not found: {location}")
             try:
                 self.docs[key] = load(key, budget=self.budget).document
             except AppctlError as exc:

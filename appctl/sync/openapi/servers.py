@@ -40,6 +40,15 @@ def base_url(
     doc: dict[str, Any], *, swagger: bool, spec_url: str | None, diagnostics: list[Diagnostic]
 ) -> str | None:
     url = swagger2.server_url(doc) if swagger else first_server(doc.get("servers"))
+    pointer = "/basePath" if swagger else "/servers/0/url"
+    return normalize(url, spec_url=spec_url, diagnostics=diagnostics, pointer=pointer)
+
+
+def normalize(
+    url: str | None, *, spec_url: str | None, diagnostics: list[Diagnostic], pointer: str
+) -> str | None:
+    """A server URL without its trailing slash, made absolute against the spec's URL when it
+    came from one; a relative URL from a file is kept, with a warning."""
     if url is None:
         return None
     if "://" not in url:
@@ -48,7 +57,7 @@ def base_url(
         diagnostics.append(
             Diagnostic(
                 f"server URL {url!r} is relative; pass --base-url to set the absolute one",
-                "/servers" if not swagger else "/basePath",
+                pointer,
             )
         )
     return url.rstrip("/") or url
@@ -96,6 +105,35 @@ def auth_scheme(name: str, raw: dict[str, Any]) -> AuthScheme:
     return AuthScheme(name=name, type="other", description=description)
 
 
+def _details(raw: dict[str, Any]) -> dict[str, Any]:
+    """What a scheme says beyond its type: HTTP scheme name, bearer format, OAuth2 token URL
+    and scopes (2.0 keeps flow, tokenUrl and scopes at the top; 3.x under flows)."""
+    given = raw.get("flows")
+    flows: dict[str, Any] = given if isinstance(given, dict) else {"flow": raw}
+    token_url = next(
+        (
+            f["tokenUrl"]
+            for f in flows.values()
+            if isinstance(f, dict) and isinstance(f.get("tokenUrl"), str)
+        ),
+        None,
+    )
+    scopes = sorted(
+        {
+            str(name)
+            for f in flows.values()
+            if isinstance(f, dict) and isinstance(f.get("scopes"), dict)
+            for name in f["scopes"]
+        }
+    )
+    details: dict[str, Any] = {"token_url": token_url, "scopes": scopes}
+    if isinstance(raw.get("scheme"), str):
+        details["http_scheme"] = raw["scheme"].lower()
+    if isinstance(raw.get("bearerFormat"), str):
+        details["bearer_format"] = raw["bearerFormat"]
+    return details
+
+
 def auth(doc: dict[str, Any], *, swagger: bool) -> Auth:
     if swagger:
         raw_schemes = doc.get("securityDefinitions") or {}
@@ -106,7 +144,8 @@ def auth(doc: dict[str, Any], *, swagger: bool) -> Auth:
         for name, raw in raw_schemes.items():
             if isinstance(raw, dict):
                 shaped = swagger2.security_scheme(raw) if swagger else raw
-                schemes.append(auth_scheme(str(name), shaped))
+                scheme = auth_scheme(str(name), shaped)
+                schemes.append(scheme.model_copy(update=_details(shaped)))
     return Auth(schemes=schemes, default=requirements(doc.get("security")) or [])
 
 

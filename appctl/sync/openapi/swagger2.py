@@ -51,8 +51,8 @@ def parameter(param: dict[str, Any]) -> dict[str, Any]:
         style, explode = COLLECTION_FORMATS.get(
             param.get("collectionFormat", "csv"), ("form", False)
         )
-        if out.get("in") == "path" or out.get("in") == "header":
-            style = "simple"
+        if out.get("in") in ("path", "header") and style == "form":
+            style = "simple"  # csv in a path or header is OpenAPI 3's simple style
         out["style"], out["explode"] = style, explode
     return out
 
