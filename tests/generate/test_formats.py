@@ -248,3 +248,31 @@ def test_enum_makes_type_redundant_only_when_every_value_has_it(specs) -> None:
     put = next(s for s in specs if s.name == "put_node")
     assert put.input_schema["$defs"]["Node"]["properties"]["kind"] == {"enum": [1, 2, None]}
     assert put.input_schema["properties"]["kind"] == {"description": "Kind", "enum": [1, 2, None]}
+
+
+def test_strict_accepts_no_arguments_and_refuses_what_it_cannot_express() -> None:
+    empty = strictify({"type": "object", "properties": {}})
+    assert empty == {"type": "object", "properties": {}, "required": [],
+                     "additionalProperties": False}
+    from appctl.generate.formats.openai import NotStrict
+
+    with pytest.raises(NotStrict, match="prefixItems"):
+        strictify({"type": "object", "properties": {"p": {"type": "array", "prefixItems": [
+            {"type": "number"}, {"type": "number"}]}}, "required": ["p"]})
+    noted = strictify({"type": "object", "properties": {"s": {"type": "string", "minLength": 2}},
+                       "required": ["s"]})
+    assert noted["properties"]["s"] == {"type": "string", "description": "At least 2 characters."}
+    already = strictify({"type": "object", "properties": {"k": {"enum": ["a", None]}}})
+    assert already["properties"]["k"] == {"enum": ["a", None]}
+
+
+def test_gemini_nulls_type_unions_and_bounds() -> None:
+    from appctl.generate.formats.gemini import _Inliner
+
+    convert = _Inliner({}).convert
+    assert convert({"anyOf": [{"type": "string"}, {"type": "null"}]}, ()) == {
+        "nullable": True, "type": "string"}
+    assert convert({"type": ["integer", "string"]}, ())["anyOf"] == [
+        {"type": "integer"}, {"type": "string"}]
+    bounded = convert({"type": "number", "exclusiveMinimum": 0, "description": "Ratio"}, ())
+    assert bounded["minimum"] == 0 and bounded["description"] == "Ratio. Greater than 0."
