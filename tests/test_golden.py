@@ -7,7 +7,8 @@ same on every machine), then prints every tool format and the guide. Each output
 instead (and removes stale ones); review the diff before committing it.
 
 ``warnings.txt`` records what each command printed on stderr (the app dir replaced by
-``<app-dir>``), so a new or lost warning shows up as a golden diff too.
+``<app-dir>``, the repo root by ``<repo>``), so a new or lost warning shows up as a golden
+diff too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +46,7 @@ FIXTURES: dict[str, str] = {
     "security": "security.yaml",
 }
 
-# output file → the `appctl tools` arguments that print it (None: not a tools output)
+# output file → the `appctl tools` arguments that print it
 TOOL_FORMATS: dict[str, tuple[str, ...]] = {
     "openai.json": ("--format", "openai"),
     "openai-strict.json": ("--format", "openai", "--strict"),
@@ -62,6 +64,7 @@ OUTPUTS: tuple[str, ...] = (
     "warnings.txt",
 )
 APP_DIR_MARK = "<app-dir>"
+REPO_MARK = "<repo>"
 
 
 def appctl_command() -> list[str]:
@@ -98,6 +101,7 @@ def _appctl(app_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Comple
 
 def _log(args: tuple[str, ...], stderr: bytes, app_dir: Path) -> list[str]:
     text = stderr.decode("utf-8").replace(str(app_dir), APP_DIR_MARK)
+    text = text.replace(str(REPO), REPO_MARK)  # absolute paths in messages
     return [f"$ appctl {' '.join(args)}\n", text]
 
 
@@ -113,15 +117,20 @@ def render_all(name: str, app_dir: Path, *, hash_seed: str = "0") -> Run:
         "schema.json": (app_dir / "schema.json").read_bytes(),
         "tools.json": (app_dir / "tools.json").read_bytes(),
     }
-    for out, args in TOOL_FORMATS.items():
-        done = _appctl(app_dir, "tools", *args, env=env)
-        files[out] = done.stdout
-        if done.stderr:
-            log += _log(("tools", *args), done.stderr, app_dir)
-    done = _appctl(app_dir, "guide", env=env)
-    files["guide.md"] = done.stdout
-    if done.stderr:
-        log += _log(("guide",), done.stderr, app_dir)
+    commands = {out: ("tools", *args) for out, args in TOOL_FORMATS.items()}
+    commands["guide.md"] = ("guide",)
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:  # read-only: safe in parallel
+        results = dict(
+            zip(
+                commands,
+                pool.map(lambda a: _appctl(app_dir, *a, env=env), commands.values()),
+                strict=True,
+            )
+        )
+    for out, args in commands.items():
+        files[out] = results[out].stdout
+        if results[out].stderr:
+            log += _log(args, results[out].stderr, app_dir)
     files["warnings.txt"] = "".join(log).encode("utf-8")
     return Run(files=files)
 
@@ -220,9 +229,9 @@ def test_deterministic(fixture: str, rendered, tmp_path: Path) -> None:  # type:
 def test_resync_in_place_is_stable(fixture: str, rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Syncing the same spec again into the same app dir rewrites identical files."""
     app_dir = tmp_path / ".appctl"
-    render_all(fixture, app_dir)
     spec = (SPECS / FIXTURES[fixture]).as_posix()
-    _appctl(app_dir, "sync", "--openapi", spec, env=_env("7"))
+    for seed in ("7", "8"):
+        _appctl(app_dir, "sync", "--openapi", spec, env=_env(seed))
     first = rendered(fixture)
     for output in ("schema.json", "tools.json"):
         assert (app_dir / output).read_bytes() == first.files[output], f"{fixture}/{output}"

@@ -149,6 +149,10 @@ def _check(old: bytes | None, new: bytes, path: Path) -> int:
     return output.EXIT_FAILED
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _summary(
     schema: Schema,
     operations: int,
@@ -161,13 +165,13 @@ def _summary(
 
     actions = sum(len(r.actions) for r in schema.resources)
     parts = [
-        f"{len(schema.resources)} resources",
-        f"{actions} actions",
-        f"{operations} operations in the source",
+        _count(len(schema.resources), "resource"),
+        _count(actions, "action"),
+        _count(operations, "operation") + " in the source",
     ]
     if filtered:
         parts.append(f"{filtered} filtered out")
-    parts.append(f"{warnings} warning(s)")
+    parts.append(_count(warnings, "warning"))
     output.info(f"synced {', '.join(parts)} → {path}")
     if previous is not None:
         output.info(f"changes since the last sync: {diff.compare(previous, schema).summary()}")

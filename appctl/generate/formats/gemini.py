@@ -96,7 +96,8 @@ class _Inliner:
             self._branches(value, out, stack)
         elif key == "prefixItems" and isinstance(value, list) and value:
             items = [self.convert(v, stack) for v in value]
-            out["items"] = items[0] if len(items) == 1 else {"anyOf": items}
+            distinct = [x for i, x in enumerate(items) if x not in items[:i]]
+            out["items"] = distinct[0] if len(distinct) == 1 else {"anyOf": distinct}
             out["minItems"] = out["maxItems"] = len(items)
             notes.append(f"A tuple of {len(items)} items, in order.")
         elif key == "format":
