@@ -78,7 +78,7 @@ def command(
         return _check(old, new, path)
     previous = _previous(old, path)
     if old is not None and not force and not _same_source(previous, schema):
-        raise_replace_refused(path, previous)
+        _refuse_replace(path, previous)
     io.write_atomic(path, new)
     io.write_atomic(app_dir / io.TOOLS_FILE, _tools_json(schema))
     _summary(schema, result.operations, result.filtered, len(result.diagnostics), previous, path)
@@ -104,7 +104,7 @@ def _same_source(previous: Schema | None, schema: Schema) -> bool:
     )
 
 
-def raise_replace_refused(path: Path, previous: Schema | None) -> None:
+def _refuse_replace(path: Path, previous: Schema | None) -> None:
     from appctl.errors import UsageError
 
     origin = f"from {previous.source.location}" if previous else "that could not be read"

@@ -249,7 +249,8 @@ def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
     return out
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a JSON value."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -270,7 +271,7 @@ def enum_implies_type(values: Any, declared: Any) -> bool:
     if "number" in allowed:
         allowed.add("integer")
     return (
-        isinstance(values, list) and bool(values) and all(_json_type(v) in allowed for v in values)
+        isinstance(values, list) and bool(values) and all(json_type(v) in allowed for v in values)
     )
 
 
@@ -285,27 +286,34 @@ def _subschemas(node: dict[str, Any]) -> list[Any]:
     return children
 
 
-def _tool_refs(node: Any) -> list[str]:
+def ref_uses(node: Any, prefix: str) -> list[str]:
+    """Every reference to ``prefix<Name>`` in a schema, in document order (a name as often
+    as it is used); data keywords (enum, default...) are not schemas and are not searched."""
     found: list[str] = []
     stack = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             ref = item.get("$ref")
-            if isinstance(ref, str) and ref.startswith(TOOL_PREFIX):
-                found.append(ref[len(TOOL_PREFIX) :])
-            stack.extend(_subschemas(item))
+            if isinstance(ref, str) and ref.startswith(prefix):
+                found.append(ref[len(prefix) :])
+            stack.extend(reversed(_subschemas(item)))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend(reversed(item))
     return found
+
+
+def refs_in(node: Any) -> list[str]:
+    """Contract definition names a schema references, each once, in first-seen order."""
+    return list(dict.fromkeys(ref_uses(node, CONTRACT_PREFIX)))
 
 
 def inline_single_use(schema: JsonSchema) -> JsonSchema:
     """Put a definition used once, and not recursive, in place of its reference (lossless:
     the same schema in fewer tokens)."""
     defs: dict[str, JsonSchema] = schema["$defs"]
-    edges = {name: set(_tool_refs(body)) for name, body in defs.items()}
-    uses = Counter(_tool_refs({k: v for k, v in schema.items() if k != "$defs"}))
+    edges = {name: set(ref_uses(body, TOOL_PREFIX)) for name, body in defs.items()}
+    uses = Counter(ref_uses({k: v for k, v in schema.items() if k != "$defs"}, TOOL_PREFIX))
     for body_refs in edges.values():
         uses.update(body_refs)
     inline = {n for n in defs if uses[n] == 1 and not _reaches(edges, n, n)}
@@ -348,22 +356,6 @@ def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
             seen.add(name)
             stack.extend(edges.get(name, ()))
     return False
-
-
-def refs_in(node: Any) -> list[str]:
-    """Definition names referenced anywhere in ``node``, in first-seen order."""
-    found: list[str] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str) and ref.startswith(CONTRACT_PREFIX):
-                found.append(ref[len(CONTRACT_PREFIX) :])
-            stack.extend(reversed([v for v in item.values() if isinstance(v, dict | list)]))
-        elif isinstance(item, list):
-            stack.extend(reversed([v for v in item if isinstance(v, dict | list)]))
-    return list(dict.fromkeys(found))
 
 
 def size_of(node: Any) -> int:

@@ -22,9 +22,10 @@ class Rendered:
     warnings: list[str]
 
 
-Renderer = Callable[[list[ToolSpec], bool], Rendered]
+# (specs, strict) → (document, one entry per tool, warnings)
+Adapter = Callable[[list[ToolSpec], bool], tuple[Any, list[Any], list[str]]]
 
-FORMATS: dict[str, Callable[[list[ToolSpec], bool], tuple[Any, list[Any], list[str]]]] = {
+FORMATS: dict[str, Adapter] = {
     "openai": openai.render_chat,
     "openai-responses": openai.render_responses,
     "anthropic": anthropic.render,

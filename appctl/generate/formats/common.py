@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.generate.text import cap
-
-
-def limit_description(text: str, limit: int) -> str:
-    return cap(text, limit)
-
 
 def count_warning(provider: str, count: int, limit: int) -> list[str]:
     if count <= limit:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from appctl.generate.formats.common import add_notes, count_warning, merge_all_of
-from appctl.generate.toolspec import TOOL_PREFIX, ToolSpec
+from appctl.generate.toolspec import TOOL_PREFIX, ToolSpec, json_type
 
 TOOL_LIMIT = 64
 MAX_REF_DEPTH = 6
@@ -151,7 +151,7 @@ def _enum(node: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
         out["enum"] = real
     elif real:
         notes.append("One of: " + ", ".join(str(v) for v in real) + ".")
-        kinds = {_value_type(v) for v in real}
+        kinds = {json_type(v) for v in real}
         if "type" not in out and len(kinds) == 1:
             out["type"] = kinds.pop()
 
@@ -170,16 +170,6 @@ def _open_object(node: dict[str, Any], out: dict[str, Any], notes: list[str]) ->
             if isinstance(kind, str)
             else "A JSON object with any keys."
         )
-
-
-def _value_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "string"
 
 
 def _finish_required(schema: dict[str, Any]) -> dict[str, Any]:

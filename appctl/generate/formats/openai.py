@@ -16,9 +16,9 @@ from appctl.generate.formats.common import (
     add_notes,
     allows_null,
     count_warning,
-    limit_description,
     merge_all_of,
 )
+from appctl.generate.text import cap
 from appctl.generate.toolspec import ToolSpec
 
 DESCRIPTION_LIMIT = 1024
@@ -176,7 +176,7 @@ def _show(value: Any) -> str:
 def _function(spec: ToolSpec, strict: bool, warnings: list[str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": spec.name,
-        "description": limit_description(spec.description, DESCRIPTION_LIMIT),
+        "description": cap(spec.description, DESCRIPTION_LIMIT),
         "parameters": spec.input_schema,
     }
     if strict:
