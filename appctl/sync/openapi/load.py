@@ -23,7 +23,7 @@ SECRET_QUERY_KEYS = ("key", "token", "secret", "password", "passwd", "auth", "si
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    max_bytes: int = 128 * 1024 * 1024
+    max_bytes: int = 64 * 1024 * 1024  # Graph beta, the largest public spec seen, is 47 MB
     max_nodes: int = 20_000_000
     max_depth: int = 512
 
