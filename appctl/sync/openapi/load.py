@@ -18,6 +18,7 @@ import orjson
 
 from appctl.errors import BudgetError, SourceError
 
+MIB = 1024 * 1024
 SECRET_QUERY_KEYS = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature")
 
 
@@ -76,7 +77,7 @@ def read_bytes(source: str, *, budget: Budget, timeout: float = 30.0) -> bytes:
 def _check_size(size: int, source: str, budget: Budget) -> None:
     if size > budget.max_bytes:
         raise BudgetError(
-            f"{source} is {size / 1e6:.1f} MB, over the {budget.max_bytes / 1e6:.0f} MB limit",
+            f"{source} is {size / MIB:.1f} MiB, over the {budget.max_bytes / MIB:g} MiB limit",
             suggestion="Pass --max-bytes with a larger value if the document is trusted.",
         )
 
