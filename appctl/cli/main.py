@@ -13,6 +13,7 @@ import click
 from appctl import __version__
 
 COMMANDS = {
+    "call": ("appctl.cli.call", "Run one tool, behind the safety gates."),
     "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
     "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
     "guide": ("appctl.cli.guide", "Print the compact markdown tool guide."),

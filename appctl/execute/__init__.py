@@ -1,0 +1,1 @@
+"""Run actions: validate arguments → policy gate → transport → ``ToolResult`` (never raises)."""

@@ -1,0 +1,125 @@
+"""One call of one tool: find → validate → gate → build → send → ``ToolResult``.
+
+``call`` never raises to its caller: every failure is a result with an error category.
+The environment (credentials) and the HTTP client are passed in, so the core stays pure and
+tests inject a real server's URL rather than patching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from appctl.contract.models import Action, Provenance, Safety, Schema
+from appctl.errors import did_you_mean
+from appctl.execute.args import check_arguments
+from appctl.execute.request import Request, RequestError, build_request
+from appctl.execute.result import ErrorCategory, ToolResult
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CallOptions:
+    base_url: str | None = None
+    dry_run: bool = False
+    read_only: bool = False
+    strict: bool = False
+    approved: bool = False  # a person or policy approved a mutating call
+
+
+def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Resolve each scheme's ``env:NAME`` references; missing variables are left out."""
+    out: dict[str, dict[str, str]] = {}
+    for scheme in schema.auth.schemes:
+        values = {
+            role: environ[ref[4:]]
+            for role, ref in scheme.credentials.items()
+            if environ.get(ref[4:])
+        }
+        if values:
+            out[scheme.name] = values
+    return out
+
+
+def gate(action: Action, options: CallOptions) -> str | None:
+    """Why a safety gate refuses this call, or None."""
+    if options.read_only and action.safety != Safety.READ_ONLY:
+        return (
+            f"{action.name} is {action.safety.value} and read-only mode is on; "
+            "turn read-only off to run it"
+        )
+    if options.strict and action.provenance not in (Provenance.DECLARED, Provenance.VERIFIED):
+        return (
+            f"{action.name} is {action.provenance.value}, and --strict only runs declared "
+            "or verified actions"
+        )
+    if action.safety != Safety.READ_ONLY and not options.approved and not options.dry_run:
+        how = "type its name at the prompt" if action.safety == Safety.DESTRUCTIVE else "answer y"
+        return (
+            f"{action.name} is {action.safety.value} and needs approval: pass --yes, "
+            f"{how} on a terminal, or allow it by policy"
+        )
+    return None
+
+
+def prepare(
+    schema: Schema,
+    tool: str,
+    given: Mapping[str, Any],
+    options: CallOptions,
+    environ: Mapping[str, str],
+) -> tuple[Action, Request] | ToolResult:
+    """Everything before I/O: the action and its exact request, or why there is none."""
+    action = schema.action(tool)
+    if action is None:
+        names = [a.name for a in schema.actions()]
+        return ToolResult.failure(
+            tool, ErrorCategory.VALIDATION, f"no tool named {tool!r}.{did_you_mean(tool, names)}"
+        )
+    checked = check_arguments(action, schema.definitions, dict(given))
+    if checked.problems:
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
+    refusal = gate(action, options)
+    if refusal:
+        return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
+    try:
+        request = build_request(
+            action,
+            checked.arguments,
+            base_url=options.base_url or schema.base_url or "",
+            schemes=schema.auth.schemes,
+            credentials=credentials(schema, environ),
+        )
+    except RequestError as exc:
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
+    return action, request
+
+
+def call(
+    schema: Schema,
+    tool: str,
+    given: Mapping[str, Any],
+    options: CallOptions,
+    *,
+    environ: Mapping[str, str],
+    client: httpx.Client | None = None,
+) -> ToolResult:
+    prepared = prepare(schema, tool, given, options, environ)
+    if isinstance(prepared, ToolResult):
+        return prepared
+    action, request = prepared
+    if options.dry_run:
+        return ToolResult(
+            ok=True, tool=tool, request=request.redacted(), data="dry run: nothing was sent"
+        )
+    from appctl.execute.http import send
+
+    try:
+        return send(tool, request, idempotent=action.idempotent, client=client)
+    except Exception as exc:  # the executor never raises to a model
+        return ToolResult.failure(tool, ErrorCategory.INTERNAL, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,249 @@
+"""Validated arguments → the exact HTTP request to send (pure: no I/O, no environment).
+
+Path parameters are percent-encoded one segment at a time and ``.``/``..``/empty values are
+refused (an HTTP client would normalize ``../../admin`` away); the final URL must stay under
+the base URL. Query, header and cookie values follow OpenAPI ``style``/``explode`` (form,
+spaceDelimited, pipeDelimited, deepObject; Swagger's tabDelimited), bodies follow the
+contract (JSON, form-urlencoded, multipart). Credentials come in as resolved values and are
+applied by the contract's auth schemes; ``redacted()`` shows the request without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
+
+DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
+REDACTED = "***"
+
+
+class RequestError(ValueError):
+    """The arguments cannot make a safe request; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    url: str
+    params: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    json_body: Any = None
+    form: list[tuple[str, str]] | None = None
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+    content: bytes | None = None
+    secrets: tuple[str, ...] = ()
+
+    def full_url(self) -> str:
+        return f"{self.url}?{urlencode(self.params)}" if self.params else self.url
+
+    def redacted(self) -> dict[str, Any]:
+        """The request as it would be sent, with every credential value replaced."""
+
+        def hide(text: str) -> str:
+            for secret in self.secrets:
+                text = text.replace(secret, REDACTED)
+            return text
+
+        out: dict[str, Any] = {"method": self.method, "url": hide(self.full_url())}
+        if self.headers:
+            out["headers"] = {k: hide(v) for k, v in self.headers.items()}
+        if self.cookies:
+            out["cookies"] = {k: hide(v) for k, v in self.cookies.items()}
+        if self.json_body is not None:
+            out["json"] = json.loads(hide(json.dumps(self.json_body)))
+        if self.form is not None:
+            out["form"] = [[k, hide(v)] for k, v in self.form]
+        if self.files is not None:
+            out["files"] = [
+                [k, name, f"{len(data)} bytes", kind] for k, (name, data, kind) in self.files
+            ]
+        if self.content is not None:
+            out["content"] = f"{len(self.content)} bytes"
+        return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def path_segment(name: str, value: Any) -> str:
+    text = _text(value)
+    if text in ("", ".", ".."):
+        raise RequestError(f"path argument {name!r} cannot be {text!r}: it would change the path")
+    return quote(text, safe="")
+
+
+def serialize(
+    name: str, value: Any, style: str | None, explode: bool | None
+) -> list[tuple[str, str]]:
+    """Query/form pairs for one value, by OpenAPI style and explode (form + explode default)."""
+    style = style or "form"
+    explode = style == "form" if explode is None else explode
+    if isinstance(value, list):
+        if style in DELIMITERS and not explode:
+            return [(name, DELIMITERS[style].join(_text(v) for v in value))]
+        if explode:
+            return [(name, _text(v)) for v in value]
+        return [(name, ",".join(_text(v) for v in value))]
+    if isinstance(value, dict):
+        if style == "deepObject":
+            return _deep(name, value)
+        if explode:
+            return [(k, _text(v)) for k, v in value.items()]
+        return [(name, ",".join(f"{k},{_text(v)}" for k, v in value.items()))]
+    return [(name, _text(value))]
+
+
+def _deep(prefix: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _deep(f"{prefix}[{k}]", v)]
+    if isinstance(value, list):
+        return [pair for i, v in enumerate(value) for pair in _deep(f"{prefix}[{i}]", v)]
+    return [(prefix, _text(value))]
+
+
+def _simple(value: Any, explode: bool | None) -> str:
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        sep = "=" if explode else ","
+        return ",".join(f"{k}{sep}{_text(v)}" for k, v in value.items())
+    return _text(value)
+
+
+def build_url(
+    base_url: str, transport: HttpTransport, fields: list[Field], args: Mapping[str, Any]
+) -> str:
+    base = (transport.server or base_url).rstrip("/")
+    if "://" not in base:
+        raise RequestError(f"the base URL {base!r} is not absolute: pass --base-url")
+    path = transport.path
+    for f in fields:
+        if f.location == Location.PATH:
+            if f.name not in args:
+                raise RequestError(f"path argument {f.name!r} is required")
+            path = path.replace("{" + f.wire + "}", path_segment(f.name, args[f.name]))
+    url = base + (path if path.startswith("/") else "/" + path)
+    prefix = urlsplit(base)
+    final = urlsplit(url)
+    if (final.scheme, final.netloc) != (prefix.scheme, prefix.netloc) or not (
+        final.path == prefix.path or final.path.startswith(prefix.path.rstrip("/") + "/")
+    ):
+        raise RequestError(f"the request URL {url!r} leaves the base URL {base!r}")
+    return url
+
+
+def _body(action: Action, transport: HttpTransport, args: Mapping[str, Any]) -> dict[str, Any]:
+    body = transport.body
+    fields = [f for f in action.parameters if f.location == Location.BODY and f.name in args]
+    if body is None:
+        return {}
+    kind = body.content_type.split(";")[0].strip().lower()
+    if not fields:
+        return {"json_body": {}} if body.required and "json" in kind else {}
+    if body.mode == "value":
+        value = args[fields[0].name]
+        if "json" in kind:
+            return {"json_body": value}
+        if isinstance(value, str):
+            return {"content": value.encode("utf-8"), "content_type": body.content_type}
+        return {"json_body": value}
+    if kind == "application/x-www-form-urlencoded":
+        pairs = [
+            p for f in fields for p in serialize(f.wire, args[f.name], f.style or "form", f.explode)
+        ]
+        return {"form": pairs}
+    if kind.startswith("multipart/"):
+        return _multipart(fields, args)
+    return {"json_body": {f.wire: args[f.name] for f in fields}}
+
+
+def _multipart(fields: list[Field], args: Mapping[str, Any]) -> dict[str, Any]:
+    data: list[tuple[str, str]] = []
+    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    for f in fields:
+        value = args[f.name]
+        if f.schema_.get("format") == "binary" or f.schema_.get("contentEncoding") == "base64":
+            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            if f.schema_.get("contentEncoding") == "base64":
+                raw = base64.b64decode(raw)
+            files.append((f.wire, (f.wire, raw, f.content_type or "application/octet-stream")))
+        else:
+            data.append((f.wire, _text(value)))
+    return {"form": data, "files": files}
+
+
+def apply_auth(
+    schemes: list[AuthScheme], credentials: Mapping[str, Mapping[str, str]], parts: dict[str, Any]
+) -> list[str]:
+    """Add each scheme's credentials (resolved values, by scheme name); returns the secrets."""
+    secrets: list[str] = []
+    for scheme in schemes:
+        values = credentials.get(scheme.name)
+        if not values:
+            continue
+        secrets += [v for v in values.values() if v]
+        if scheme.type == "basic":
+            pair = f"{values.get('username', '')}:{values.get('password', '')}"
+            token = base64.b64encode(pair.encode()).decode()
+            parts["headers"]["Authorization"] = f"Basic {token}"
+            secrets.append(token)
+        elif scheme.type == "api_key" and scheme.param_name:
+            target = {"header": "headers", "cookie": "cookies"}.get(scheme.location or "header")
+            if target:
+                parts[target][scheme.param_name] = values.get("value", "")
+            else:
+                parts["params"].append((scheme.param_name, values.get("value", "")))
+        elif "token" in values:
+            parts["headers"]["Authorization"] = f"Bearer {values['token']}"
+    return secrets
+
+
+def build_request(
+    action: Action,
+    args: Mapping[str, Any],
+    *,
+    base_url: str,
+    schemes: list[AuthScheme],
+    credentials: Mapping[str, Mapping[str, str]],
+) -> Request:
+    transport = action.transport
+    if not isinstance(transport, HttpTransport):
+        raise RequestError(f"{action.name} is not an HTTP action")
+    url = build_url(base_url, transport, action.parameters, args)
+    parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}}
+    for f in action.parameters:
+        if f.name not in args or f.location in (Location.PATH, Location.BODY):
+            continue
+        value = args[f.name]
+        if f.location == Location.QUERY:
+            parts["params"] += serialize(f.wire, value, f.style, f.explode)
+        elif f.location == Location.HEADER:
+            parts["headers"][f.wire] = _simple(value, f.explode)
+        else:
+            parts["cookies"][f.wire] = _simple(value, f.explode)
+    body = _body(action, transport, args)
+    content_type = body.pop("content_type", None)
+    if content_type:
+        parts["headers"]["Content-Type"] = content_type
+    secrets = apply_auth(schemes, credentials, parts)
+    return Request(
+        method=transport.method,
+        url=url,
+        **parts,
+        **body,
+        secrets=tuple(sorted(set(secrets), key=len, reverse=True)),
+    )

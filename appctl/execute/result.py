@@ -1,0 +1,79 @@
+"""The result envelope every call returns, whatever happened.
+
+``ToolResult`` is what a model, the CLI, MCP and HTTP callers all see: ``ok``, ``status``,
+``data``, and on failure an ``error`` with a category, a message and suggestions a model can
+act on. It crosses process boundaries, so it is a pydantic model.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorCategory(StrEnum):
+    VALIDATION = "validation"
+    AUTH = "auth"
+    PERMISSION = "permission"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    INTERNAL = "internal"
+
+
+SUGGESTIONS: dict[ErrorCategory, str] = {
+    ErrorCategory.VALIDATION: "Fix the arguments named above and call the tool again.",
+    ErrorCategory.AUTH: "The credentials were rejected: check the env: variables the contract's "
+    "auth section names.",
+    ErrorCategory.PERMISSION: "The credentials are valid but not allowed to do this.",
+    ErrorCategory.NOT_FOUND: "Check the ids: list or search first to find valid ones.",
+    ErrorCategory.CONFLICT: "The resource changed or already exists: fetch it again first.",
+    ErrorCategory.RATE_LIMITED: "Wait before calling again.",
+    ErrorCategory.SERVER: "The server failed; try again later or with other arguments.",
+    ErrorCategory.NETWORK: "The server could not be reached; check the base URL.",
+    ErrorCategory.TIMEOUT: "The call took too long; narrow it (filters, smaller pages).",
+    ErrorCategory.REFUSED: "A safety gate refused the call; see the message for how to allow it.",
+    ErrorCategory.INTERNAL: "This is a bug in appctl.",
+}
+
+
+class ToolError(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: ErrorCategory
+    message: str
+    suggestions: list[str] = Field(default_factory=list)
+
+
+class ToolResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    tool: str
+    status: int | None = None
+    data: Any = None
+    error: ToolError | None = None
+    request: dict[str, Any] | None = None  # the exact request (secrets redacted) on dry runs
+
+    @classmethod
+    def failure(
+        cls,
+        tool: str,
+        category: ErrorCategory,
+        message: str,
+        *suggestions: str,
+        status: int | None = None,
+    ) -> ToolResult:
+        hints = [*suggestions, SUGGESTIONS[category]]
+        return cls(
+            ok=False,
+            tool=tool,
+            status=status,
+            error=ToolError(category=category, message=message, suggestions=hints),
+        )

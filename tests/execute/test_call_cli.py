@@ -1,0 +1,68 @@
+"""`appctl call` end to end: the installed command against a real server on 127.0.0.1."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appctl.contract.io import dump_schema, write_atomic
+from tests.cli.test_cli import APPCTL
+from tests.execute.test_executor import SCHEMA
+
+SECRET = "tok-SECRET-4f1d"
+
+
+@pytest.fixture
+def contract(tmp_path: Path, app) -> Path:
+    schema = SCHEMA.model_copy(update={"base_url": app.url})
+    write_atomic(tmp_path / ".appctl" / "schema.json", dump_schema(schema))
+    return tmp_path
+
+
+def appctl(cwd: Path, *args: str, code: int) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([APPCTL, *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, env={"APPCTL_BEARER_TOKEN": SECRET,
+                                                         "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    return proc
+
+
+def test_exit_codes_and_outputs(contract: Path, app) -> None:
+    ok = appctl(contract, "call", "list_pets", "limit=3", code=0)
+    assert json.loads(ok.stdout)["path"] == "/api/pets"
+    envelope = json.loads(appctl(contract, "call", "list_pets", "--args", '{"limit": 2}',
+                                 "--json", code=0).stdout)
+    assert envelope["ok"] is True and envelope["status"] == 200
+    bad = appctl(contract, "call", "list_pets", "limit=ten", code=2)
+    assert "expected type 'integer'" in bad.stderr
+    failed = appctl(contract, "call", "status", "code=404", code=1)
+    assert "not_found" in failed.stderr
+    refused = appctl(contract, "call", "add_pet", "name=Rex", code=3)
+    assert "needs approval" in refused.stderr and "--yes" in refused.stderr
+    assert [s.path for s in app.seen] == ["/api/pets", "/api/pets", "/api/status/404"]
+    appctl(contract, "call", "add_pet", "name=Rex", "--yes", code=0)
+    assert app.seen[-1].method == "POST"
+
+
+def test_dry_run_and_args_file(contract: Path, app) -> None:
+    args = contract / "args.json"
+    args.write_text('{"id": 9}')
+    proc = appctl(contract, "call", "delete_pet", "--args", f"@{args}", "--dry-run", code=0)
+    shown = json.loads(proc.stdout)
+    assert shown["method"] == "DELETE" and shown["url"].endswith("/api/pets/9")
+    assert shown["headers"]["Authorization"] == "Bearer ***"
+    assert app.seen == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(("--args", "{nope"), "--args is not valid JSON"),
+     (("--args", "[1]"), "must be a JSON object"),
+     (("--args", "@missing.json"), "cannot read missing.json"),
+     (("oops",), "expected key=value")],
+)
+def test_bad_usage(contract: Path, args, message) -> None:
+    assert message in appctl(contract, "call", "list_pets", *args, code=2).stderr

@@ -1,0 +1,114 @@
+"""The executor against a real HTTP server on 127.0.0.1: gates, retries, categories."""
+
+from typing import Any
+
+import pytest
+
+from appctl.execute.executor import CallOptions, call
+from appctl.execute.result import ErrorCategory
+from tests.helpers import spec, sync_doc
+
+DOC = spec(
+    {
+        "/pets": {"get": {"operationId": "listPets", "parameters": [
+                      {"name": "limit", "in": "query", "required": True,
+                       "schema": {"type": "integer", "maximum": 100}}]},
+                  "post": {"operationId": "addPet", "requestBody": {"content": {
+                      "application/json": {"schema": {
+                          "type": "object", "required": ["name"],
+                          "properties": {"name": {"type": "string"}}}}}}}},
+        "/pets/{id}": {"delete": {"operationId": "deletePet", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]}},
+        "/status/{code}": {"get": {"operationId": "status", "parameters": [
+            {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}]},
+            "post": {"operationId": "postStatus", "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}]}},
+        "/away": {"get": {"operationId": "away"}},
+        "/hop": {"get": {"operationId": "hop"}},
+    },
+    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    security=[{"bearer": []}],
+)
+SCHEMA = sync_doc(DOC).schema
+ENV = {"APPCTL_BEARER_TOKEN": "tok-SECRET"}
+
+
+def _call(app: Any, tool: str, args: dict[str, Any], **options: Any):
+    return call(SCHEMA, tool, args, CallOptions(base_url=app.url, **options), environ=ENV)
+
+
+def test_a_read_call_reaches_the_server_with_auth(app) -> None:
+    result = _call(app, "list_pets", {"limit": 5})
+    assert result.ok and result.status == 200 and result.data["path"] == "/api/pets"
+    (seen,) = app.seen
+    assert seen.query == [("limit", "5")]
+    assert seen.headers["authorization"] == "Bearer tok-SECRET"
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "message"),
+    [
+        ("list_pet", {}, "Did you mean 'list_pets'?"),
+        ("list_pets", {"limt": 5}, "unknown argument 'limt'. Did you mean 'limit'?"),
+        ("list_pets", {"limit": "ten"}, "argument 'limit': expected type 'integer', got 'ten'"),
+        ("list_pets", {"limit": 500}, "expected maximum 100, got 500"),
+        ("list_pets", {}, "'limit' is a required property"),
+    ],
+)
+def test_bad_arguments_never_reach_the_server(app, tool, args, message) -> None:
+    result = _call(app, tool, args)
+    assert not result.ok and result.error.category == ErrorCategory.VALIDATION
+    assert message in result.error.message
+    assert app.seen == []
+
+
+def test_gates(app) -> None:
+    refused = _call(app, "add_pet", {"name": "Rex"})
+    assert refused.error.category == ErrorCategory.REFUSED and "--yes" in refused.error.message
+    read_only = _call(app, "add_pet", {"name": "Rex"}, read_only=True, approved=True)
+    assert read_only.error.category == ErrorCategory.REFUSED
+    assert "read-only" in read_only.error.message
+    assert app.seen == []
+    assert _call(app, "add_pet", {"name": "Rex"}, approved=True).ok
+    assert app.seen[0].method == "POST" and app.seen[0].body == b'{"name":"Rex"}'
+
+
+def test_dry_run_sends_nothing_and_shows_the_redacted_request(app) -> None:
+    result = _call(app, "delete_pet", {"id": 3}, dry_run=True)
+    assert result.ok and app.seen == []
+    assert result.request == {"method": "DELETE", "url": f"{app.url}/pets/3",
+                              "headers": {"Authorization": "Bearer ***"}}
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [(401, "auth"), (403, "permission"), (404, "not_found"), (409, "conflict"),
+     (429, "rate_limited"), (500, "server"), (422, "validation")],
+)
+def test_statuses_map_to_categories(app, code, category) -> None:
+    result = _call(app, "status", {"code": code})
+    assert not result.ok and result.status == code and result.error.category == category
+    assert result.error.suggestions
+
+
+def test_retries_only_idempotent_methods(app) -> None:
+    app.flaky["/api/pets"] = 2
+    assert _call(app, "list_pets", {"limit": 1}).ok
+    assert len(app.seen) == 3
+    app.seen.clear()
+    app.flaky["/api/pets"] = 1
+    result = _call(app, "add_pet", {"name": "Rex"}, approved=True)
+    assert result.status == 503 and len(app.seen) == 1
+
+
+def test_redirects_stay_in_the_origin(app) -> None:
+    assert _call(app, "hop", {}).data["path"] == "/api/pets"
+    away = _call(app, "away", {})
+    assert away.status == 302 and [s.path for s in app.seen] == ["/api/hop", "/api/pets",
+                                                                 "/api/away"]
+
+
+def test_network_errors_are_results(app) -> None:
+    result = call(SCHEMA, "list_pets", {"limit": 1},
+                  CallOptions(base_url="http://127.0.0.1:9/api"), environ={})
+    assert not result.ok and result.error.category == ErrorCategory.NETWORK

@@ -1,0 +1,109 @@
+"""Building the exact request: pure, no server needed."""
+
+import base64
+
+import pytest
+
+from appctl.contract.models import AuthScheme
+from appctl.execute.request import RequestError, build_request, serialize
+from tests.helpers import spec, sync_doc
+
+DOC = spec(
+    {
+        "/files/{path}": {"get": {"operationId": "getFile", "parameters": [
+            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "tags", "in": "query", "style": "pipeDelimited", "explode": False,
+             "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "filter", "in": "query", "style": "deepObject", "explode": True,
+             "schema": {"type": "object"}},
+            {"name": "X-Ids", "in": "header", "schema": {"type": "array"}},
+            {"name": "session", "in": "cookie", "schema": {"type": "string"}}]}},
+        "/charges": {"post": {"operationId": "charge", "requestBody": {"content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": {
+                    "amount": {"type": "integer"}, "metadata": {"type": "object"}}},
+                "encoding": {"metadata": {"style": "deepObject", "explode": True}}}}}}},
+        "/upload": {"post": {"operationId": "upload", "requestBody": {"content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "file": {"type": "string", "contentEncoding": "base64"},
+                "note": {"type": "string"}}}}}}}},
+    },
+)
+SCHEMA = sync_doc(DOC).schema
+BASE = "https://api.example.com/v1"
+
+
+def _build(name: str, args: dict, **auth):
+    action = SCHEMA.action(name)
+    assert action is not None
+    return build_request(action, args, base_url=BASE, schemes=auth.get("schemes", []),
+                         credentials=auth.get("credentials", {}))
+
+
+@pytest.mark.parametrize("bad", ["..", ".", ""])
+def test_dot_segments_and_empty_path_values_are_refused(bad: str) -> None:
+    with pytest.raises(RequestError, match="would change the path"):
+        _build("get_file", {"path": bad})
+
+
+def test_path_values_are_encoded_per_segment_and_stay_under_the_base() -> None:
+    request = _build("get_file", {"path": "../../admin"})
+    assert request.url == "https://api.example.com/v1/files/..%2F..%2Fadmin"
+    assert _build("get_file", {"path": "a b/c?d"}).url.endswith("/files/a%20b%2Fc%3Fd")
+
+
+def test_query_header_and_cookie_styles() -> None:
+    request = _build("get_file", {"path": "x", "tags": ["a", "b"],
+                                  "filter": {"owner": {"id": 7}, "open": True},
+                                  "X-Ids": [1, 2], "session": "s1"})
+    assert request.params == [("tags", "a|b"), ("filter[owner][id]", "7"),
+                              ("filter[open]", "true")]
+    assert request.headers["X-Ids"] == "1,2"
+    assert request.cookies == {"session": "s1"}
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "value", "expected"),
+    [
+        (None, None, ["a", "b"], [("k", "a"), ("k", "b")]),
+        ("form", False, ["a", "b"], [("k", "a,b")]),
+        ("spaceDelimited", False, ["a", "b"], [("k", "a b")]),
+        ("tabDelimited", False, ["a", "b"], [("k", "a\tb")]),
+        ("form", True, {"x": 1, "y": 2}, [("x", "1"), ("y", "2")]),
+        ("form", False, {"x": 1}, [("k", "x,1")]),
+    ],
+)
+def test_serialize(style, explode, value, expected) -> None:
+    assert serialize("k", value, style, explode) == expected
+
+
+def test_form_and_multipart_bodies() -> None:
+    form = _build("charge", {"amount": 500, "metadata": {"order": "o1"}})
+    assert form.form == [("amount", "500"), ("metadata[order]", "o1")]
+    upload = _build("upload", {"file": base64.b64encode(b"\x00\x01").decode(), "note": "hi"})
+    assert upload.files == [("file", ("file", b"\x00\x01", "application/octet-stream"))]
+    assert upload.form == [("note", "hi")]
+
+
+def test_auth_is_applied_and_redacted() -> None:
+    schemes = [
+        AuthScheme(name="bearer", type="bearer", credentials={"token": "env:T"}),
+        AuthScheme(name="key", type="api_key", location="query", param_name="api_key",
+                   credentials={"value": "env:K"}),
+        AuthScheme(name="basic", type="basic", credentials={"username": "env:U",
+                                                            "password": "env:P"}),
+    ]
+    creds = {"bearer": {"token": "tok-SECRET"}, "key": {"value": "key-SECRET"},
+             "basic": {"username": "me", "password": "pw-SECRET"}}
+    request = _build("get_file", {"path": "x"}, schemes=schemes, credentials=creds)
+    assert ("api_key", "key-SECRET") in request.params
+    assert request.headers["Authorization"].startswith("Basic ")
+    shown = str(request.redacted())
+    assert "SECRET" not in shown and base64.b64encode(b"me:pw-SECRET").decode() not in shown
+    assert "***" in shown
+
+
+def test_relative_base_url_is_refused() -> None:
+    action = SCHEMA.action("get_file")
+    with pytest.raises(RequestError, match="not absolute"):
+        build_request(action, {"path": "x"}, base_url="/v1", schemes=[], credentials={})
