@@ -16,7 +16,8 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
-    from appctl.contract.models import Action
+    from appctl.contract.models import Action, Schema
+    from appctl.execute.policy import Config
     from appctl.execute.result import ToolResult
 
 EXIT_REFUSED = 3
@@ -51,6 +52,18 @@ def parse_arguments(args_option: str | None, pairs: tuple[str, ...]) -> dict[str
         except ValueError:
             given[key] = value
     return given
+
+
+def textual(action: Action, pairs: tuple[str, ...]) -> dict[str, str]:
+    """key=value pairs for string arguments stay text (``name=007`` is "007", not 7)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        field = action.field(key)
+        kind = field.schema_.get("type") if field is not None else None
+        if kind == "string" or (isinstance(kind, list) and kind[:1] == ["string"]):
+            out[key] = value
+    return out
 
 
 def approve(action: Action) -> bool:
@@ -95,22 +108,55 @@ def command(
 ) -> int:
     """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs)."""
     import os
+    import uuid
 
     from appctl.contract.io import load_schema
-    from appctl.contract.models import Safety
     from appctl.execute.executor import CallOptions, call
+    from appctl.execute.history import History, history_url
+    from appctl.execute.policy import load_config
 
     given = parse_arguments(args_option, pairs)
-    schema = load_schema(app.app_dir)
+    app_dir = app.app_dir
+    schema = load_schema(app_dir)
+    config = load_config(app_dir)
     action = schema.action(tool)
     approved = yes
-    if action is not None and action.safety != Safety.READ_ONLY and not (yes or dry_run):
-        approved = not read_only and approve(action)
+    if action is not None:
+        given.update(textual(action, pairs))
+        if not (yes or dry_run or read_only) and _asks(schema, action, config):
+            approved = approve(action)
     options = CallOptions(
-        base_url=base_url, dry_run=dry_run, read_only=read_only, strict=strict, approved=approved
+        base_url=base_url,
+        dry_run=dry_run,
+        read_only=read_only,
+        strict=strict,
+        approved=approved,
+        config=config,
     )
-    result = call(schema, tool, given, options, environ=os.environ)
+    url = os.environ.get("APPCTL_HISTORY_URL") or config.history.url
+    session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
+    result = call(
+        schema,
+        tool,
+        given,
+        options,
+        environ=os.environ,
+        history=History(history_url(app_dir, url)),
+        session=session,
+    )
     return _report(result, as_json)
+
+
+def _asks(schema: Schema, action: Action, config: Config) -> bool:
+    """Whether this call needs a person's approval (policy ``ask`` on a tool that changes data)."""
+    from appctl.contract.models import Safety
+
+    if action.safety == Safety.READ_ONLY:
+        return False
+    resource = next(
+        (r.name for r in schema.resources if any(a.name == action.name for a in r.actions)), ""
+    )
+    return config.decide(action, resource)[0] == "ask"
 
 
 def _report(result: ToolResult, as_json: bool) -> int:
@@ -123,6 +169,8 @@ def _report(result: ToolResult, as_json: bool) -> int:
     elif result.ok:
         data = result.data
         click.echo(data if isinstance(data, str) else json.dumps(data, indent=2))
+    for note in result.notes:
+        output.info(f"note: {note}")
     if result.error is not None:
         output.info(f"error ({result.error.category.value}): {result.error.message}")
         for hint in result.error.suggestions:

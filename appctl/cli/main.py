@@ -16,6 +16,7 @@ COMMANDS = {
     "call": ("appctl.cli.call", "Run one tool, behind the safety gates."),
     "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
     "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
+    "history": ("appctl.cli.history", "List the audit trail of calls, or show one."),
     "guide": ("appctl.cli.guide", "Print the compact markdown tool guide."),
     "schema": ("appctl.cli.schema", "Show the contract, or its JSON Schema for editors."),
 }

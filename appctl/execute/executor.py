@@ -7,6 +7,7 @@ tests inject a real server's URL rather than patching.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from appctl.contract.models import Action, Provenance, Safety, Schema
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
+from appctl.execute.history import Entry, History, arguments_text, now, redact
+from appctl.execute.policy import Config
 from appctl.execute.request import Request, RequestError, build_request
 from appctl.execute.result import ErrorCategory, ToolResult
 
@@ -29,7 +32,9 @@ class CallOptions:
     dry_run: bool = False
     read_only: bool = False
     strict: bool = False
-    approved: bool = False  # a person or policy approved a mutating call
+    approved: bool = False  # a person approved a mutating call
+    config: Config | None = None  # per-tool policy
+    timeout: float | None = None  # seconds per attempt (default: http.TIMEOUT)
 
 
 def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -46,8 +51,12 @@ def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[st
     return out
 
 
-def gate(action: Action, options: CallOptions) -> str | None:
+def gate(action: Action, options: CallOptions, resource: str = "") -> str | None:
     """Why a safety gate refuses this call, or None."""
+    decision, rule = (options.config or Config()).decide(action, resource)
+    if decision == "deny":
+        where = f"rule {rule + 1} of config.yaml's policy" if rule is not None else "policy"
+        return f"{action.name} is denied by {where}"
     if options.read_only and action.safety != Safety.READ_ONLY:
         return (
             f"{action.name} is {action.safety.value} and read-only mode is on; "
@@ -58,7 +67,8 @@ def gate(action: Action, options: CallOptions) -> str | None:
             f"{action.name} is {action.provenance.value}, and --strict only runs declared "
             "or verified actions"
         )
-    if action.safety != Safety.READ_ONLY and not options.approved and not options.dry_run:
+    approved = options.approved or decision == "allow"
+    if action.safety != Safety.READ_ONLY and not approved and not options.dry_run:
         how = "type its name at the prompt" if action.safety == Safety.DESTRUCTIVE else "answer y"
         return (
             f"{action.name} is {action.safety.value} and needs approval: pass --yes, "
@@ -84,7 +94,10 @@ def prepare(
     checked = check_arguments(action, schema.definitions, dict(given))
     if checked.problems:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
-    refusal = gate(action, options)
+    resource = next(
+        (r.name for r in schema.resources for a in r.actions if a.name == action.name), ""
+    )
+    refusal = gate(action, options, resource)
     if refusal:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
     try:
@@ -108,18 +121,60 @@ def call(
     *,
     environ: Mapping[str, str],
     client: httpx.Client | None = None,
+    history: History | None = None,
+    session: str = "",
 ) -> ToolResult:
+    """Run one call; with a history, record it (whatever the outcome) before returning."""
+    started = time.perf_counter()
     prepared = prepare(schema, tool, given, options, environ)
     if isinstance(prepared, ToolResult):
-        return prepared
-    action, request = prepared
+        request, result = None, prepared
+    else:
+        request, result = prepared[1], _run(*prepared, options, client)
+    if history is None:
+        return result
+    secrets = [v for values in credentials(schema, environ).values() for v in values.values()]
+    line = ""
+    if request is not None:
+        shown = request.redacted()
+        line = f"{shown['method']} {shown['url']}"
+    entry = Entry(
+        at=now(),
+        session=session,
+        tool=tool,
+        arguments=arguments_text(given, secrets),
+        request=line,
+        status=result.status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        outcome=result.outcome,
+        category=result.error.category.value if result.error else None,
+        message=redact(result.error.message, secrets) if result.error else None,
+    )
+    try:
+        history.record(entry)
+    except Exception as exc:  # the call happened; say that its record did not
+        note = f"the audit history could not be written: {type(exc).__name__}: {exc}"
+        return result.model_copy(update={"notes": [*result.notes, note]})
+    return result
+
+
+def _run(
+    action: Action, request: Request, options: CallOptions, client: httpx.Client | None
+) -> ToolResult:
     if options.dry_run:
         return ToolResult(
-            ok=True, tool=tool, request=request.redacted(), data="dry run: nothing was sent"
+            ok=True, tool=action.name, request=request.redacted(), data="dry run: nothing was sent"
         )
     from appctl.execute.http import send
 
     try:
-        return send(tool, request, idempotent=action.idempotent, client=client)
+        return send(
+            action.name,
+            request,
+            idempotent=action.idempotent,
+            client=client,
+            timeout=options.timeout,
+        )
     except Exception as exc:  # the executor never raises to a model
-        return ToolResult.failure(tool, ErrorCategory.INTERNAL, f"{type(exc).__name__}: {exc}")
+        message = f"{type(exc).__name__}: {exc}"
+        return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)

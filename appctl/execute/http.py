@@ -58,7 +58,9 @@ def _same_origin(a: str, b: str) -> bool:
     return (urlsplit(a).scheme, urlsplit(a).netloc) == (urlsplit(b).scheme, urlsplit(b).netloc)
 
 
-def _once(client: httpx.Client, request: Request, url: str) -> tuple[httpx.Response, bytes]:
+def _once(
+    client: httpx.Client, request: Request, url: str, timeout: httpx.Timeout
+) -> tuple[httpx.Response, bytes]:
     """One exchange, following same-origin redirects; the body read up to the size cap."""
     body_args = _body_args(request)
     headers = {**request.headers, **body_args.pop("headers", {})}
@@ -70,6 +72,7 @@ def _once(client: httpx.Client, request: Request, url: str) -> tuple[httpx.Respo
             params=params,
             headers=headers,
             cookies=request.cookies,
+            timeout=timeout,
             **body_args,
         ) as response:
             location = response.headers.get("Location")
@@ -106,14 +109,20 @@ def _body_args(request: Request) -> dict[str, Any]:
 
 
 def send(
-    tool: str, request: Request, *, idempotent: bool, client: httpx.Client | None = None
+    tool: str,
+    request: Request,
+    *,
+    idempotent: bool,
+    client: httpx.Client | None = None,
+    timeout: float | None = None,
 ) -> ToolResult:
     client = client or shared_client()
+    limits = httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else TIMEOUT
     attempt = 0
     while True:
         response: httpx.Response | None = None
         try:
-            response, body = _once(client, request, request.url)
+            response, body = _once(client, request, request.url, limits)
             result = to_result(tool, response, body)
             retryable = response.status_code in RETRY_STATUSES
         except httpx.TimeoutException as exc:

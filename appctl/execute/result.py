@@ -60,6 +60,20 @@ class ToolResult(BaseModel):
     data: Any = None
     error: ToolError | None = None
     request: dict[str, Any] | None = None  # the exact request (secrets redacted) on dry runs
+    notes: list[str] = Field(default_factory=list)  # what the caller should know besides
+
+    @property
+    def outcome(self) -> str:
+        """ok | dry_run | refused | invalid (arguments refused before I/O) | failed."""
+        if self.request is not None:
+            return "dry_run"
+        if self.error is None:
+            return "ok"
+        if self.error.category == ErrorCategory.REFUSED:
+            return "refused"
+        if self.error.category == ErrorCategory.VALIDATION and self.status is None:
+            return "invalid"
+        return "failed"
 
     @classmethod
     def failure(

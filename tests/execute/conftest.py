@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,10 @@ def _handler(app: App) -> type[http.server.BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             app.seen.append(Seen(self.command, parts.path, parse_qsl(parts.query, True),
                                  {k.lower(): v for k, v in self.headers.items()}, body))
-            status, payload, extra = self._route(parts.path)
+            try:
+                status, payload, extra = self._route(parts.path)
+            except ConnectionAbortedError:
+                return
             data = json.dumps(payload).encode()
             self.send_response(status)
             for key, value in extra.items():
@@ -52,6 +56,13 @@ def _handler(app: App) -> type[http.server.BaseHTTPRequestHandler]:
             path = full.removeprefix("/api")
             if path.startswith("/status/"):
                 return int(path.rsplit("/", 1)[1]), {"error": "as asked"}, {}
+            if path == "/slow":
+                time.sleep(1.0)
+                return 200, {"late": True}, {}
+            if path == "/drop":
+                self.close_connection = True
+                self.connection.shutdown(2)
+                raise ConnectionAbortedError("dropped on purpose")
             if path == "/away":
                 return 302, {}, {"Location": "http://example.invalid/steal"}
             if path == "/hop":

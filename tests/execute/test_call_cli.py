@@ -66,3 +66,47 @@ def test_dry_run_and_args_file(contract: Path, app) -> None:
 )
 def test_bad_usage(contract: Path, args, message) -> None:
     assert message in appctl(contract, "call", "list_pets", *args, code=2).stderr
+
+
+def test_a_seeded_secret_never_reaches_a_file_or_an_output(
+    tmp_path: Path, app, http_server
+) -> None:
+    base, routes = http_server
+    routes["/openapi.json"] = (200, "application/json", json.dumps({
+        "openapi": "3.0.3", "info": {"title": "S", "version": "1"},
+        "servers": [{"url": app.url}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           "key": {"type": "apiKey", "in": "query",
+                                                   "name": "api_key"}}},
+        "security": [{"bearer": [], "key": []}],
+        "paths": {"/pets": {"get": {"operationId": "listPets", "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string"}}]}},
+                  "/status/{code}": {"get": {"operationId": "status", "parameters": [
+                      {"name": "code", "in": "path", "required": True}]}}},
+    }).encode())
+    env = {"APPCTL_BEARER_TOKEN": SECRET, "APPCTL_KEY": SECRET + "-k", "PATH": "/usr/bin:/bin"}
+    outputs: list[str] = []
+
+    def run(*args: str, code: int = 0) -> None:
+        proc = subprocess.run([APPCTL, *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL, env=env)
+        assert proc.returncode == code, proc.stderr
+        outputs.append(proc.stdout + proc.stderr)
+
+    run("sync", "--openapi", f"{base}/openapi.json?token={SECRET}")
+    run("call", "list_pets", f"q={SECRET}")  # a secret as an argument value is hidden too
+    run("call", "list_pets", "--dry-run", "--json")
+    run("call", "status", "code=401", code=1)
+    run("call", "list_pets", "q=1", "--base-url", "http://127.0.0.1:9/api", code=1)
+    run("history", "--json")
+    run("history", "1")
+    assert app.seen and app.seen[0].headers["authorization"] == f"Bearer {SECRET}"
+    assert ("api_key", SECRET + "-k") in app.seen[0].query
+    for text in outputs:
+        assert SECRET not in text
+    for path in (tmp_path / ".appctl").rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    history = json.loads(outputs[5])
+    assert [e["outcome"] for e in history] == ["ok", "dry_run", "failed", "failed"]
+    assert history[2]["category"] == "auth" and history[3]["category"] == "network"

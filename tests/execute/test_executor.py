@@ -112,3 +112,71 @@ def test_network_errors_are_results(app) -> None:
     result = call(SCHEMA, "list_pets", {"limit": 1},
                   CallOptions(base_url="http://127.0.0.1:9/api"), environ={})
     assert not result.ok and result.error.category == ErrorCategory.NETWORK
+
+
+SLOW = sync_doc(spec({
+    "/slow": {"get": {"operationId": "slow"}},
+    "/drop": {"get": {"operationId": "drop"}, "post": {"operationId": "dropPost"}},
+})).schema
+
+
+def test_timeouts_and_dropped_connections_have_their_categories(app) -> None:
+    slow = call(SLOW, "slow", {}, CallOptions(base_url=app.url, timeout=0.2), environ={})
+    assert slow.error.category == ErrorCategory.TIMEOUT
+    dropped = call(SLOW, "drop", {}, CallOptions(base_url=app.url), environ={})
+    assert dropped.error.category == ErrorCategory.NETWORK
+    assert [s.path for s in app.seen].count("/api/drop") == 3  # GET: retried twice
+    app.seen.clear()
+    post = call(SLOW, "drop_post", {}, CallOptions(base_url=app.url, approved=True), environ={})
+    assert post.error.category == ErrorCategory.NETWORK and len(app.seen) == 1  # never repeated
+
+
+def test_encoded_dot_segments_stay_literal(app) -> None:
+    schema = sync_doc(spec({"/files/{name}": {"get": {"operationId": "getFile", "parameters": [
+        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]}}})).schema
+    app.seen.clear()
+    for value in ("../../admin", "%2e%2e", "..%2f..%2fadmin"):
+        assert call(schema, "get_file", {"name": value}, CallOptions(base_url=app.url),
+                    environ={}).ok
+    assert all(s.path.startswith("/api/files/") for s in app.seen)
+    assert len(app.seen) == 3
+
+
+def test_policy_allows_asks_and_denies(app) -> None:
+    from appctl.execute.policy import Config
+
+    config = Config.model_validate({"policy": [
+        {"match": {"name": "delete_*"}, "action": "deny"},
+        {"match": {"verb": "create"}, "action": "allow"},
+        {"match": {"safety": "read_only"}, "action": "ask"},
+    ]})
+    denied = _call(app, "delete_pet", {"id": 1}, config=config, approved=True)
+    assert denied.error.category == ErrorCategory.REFUSED and "rule 1" in denied.error.message
+    assert _call(app, "add_pet", {"name": "Rex"}, config=config).ok  # allowed without --yes
+    assert _call(app, "list_pets", {"limit": 1}, config=config).ok  # reads never need approval
+    assert [s.method for s in app.seen] == ["POST", "GET"]
+
+
+def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
+    from appctl.execute.history import History
+
+    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+
+    def run(tool: str, args: dict[str, Any], **options: Any):
+        return call(SCHEMA, tool, args, CallOptions(base_url=app.url, **options), environ=ENV,
+                    history=history, session="s1")
+
+    run("list_pets", {"limit": 2})
+    run("list_pets", {"limit": "x"})
+    run("add_pet", {"name": "Rex"})
+    run("delete_pet", {"id": 4}, dry_run=True)
+    run("status", {"code": 500})
+    entries = history.entries(last=10)
+    assert [e.outcome for e in entries] == ["ok", "invalid", "refused", "dry_run", "failed"]
+    assert entries[0].request == f"GET {app.url}/pets?limit=2" and entries[0].status == 200
+    assert entries[4].category == "server" and entries[4].duration_ms > 0
+    assert history.entry(entries[0].id) == entries[0]
+    assert [e.tool for e in history.entries(tool="status")] == ["status"]
+    raw = (tmp_path / "history.db").read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob("history.db-*"))
+    assert b"tok-SECRET" not in raw

@@ -1,0 +1,143 @@
+"""The audit trail: every call (refused, dry-run and failed ones too), in SQL.
+
+SQLite ``.appctl/history.db`` by default (WAL, a busy timeout, safe with concurrent
+processes); any SQLAlchemy URL for a shared deployment. What is stored is already redacted:
+argument values under secret-looking names, and every resolved credential value, are
+replaced before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+HISTORY_FILE = "history.db"
+REDACTED = "***"
+SECRET_NAME = re.compile(
+    r"pass(word)?|secret|token|api[-_]?key|authorization|credential", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: str
+    session: str
+    tool: str
+    arguments: str
+    request: str
+    status: int | None
+    duration_ms: float
+    outcome: str  # ok | failed | refused | invalid | dry_run
+    category: str | None = None
+    message: str | None = None
+    id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def redact(value: Any, secrets: Iterable[str]) -> Any:
+    """A copy with secret-named values hidden and every known secret string replaced."""
+    hidden = [s for s in secrets if s]
+
+    def walk(item: Any, key: str = "") -> Any:
+        if key and SECRET_NAME.search(key) and item not in (None, ""):
+            return REDACTED
+        if isinstance(item, dict):
+            return {k: walk(v, str(k)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, str):
+            for secret in hidden:
+                item = item.replace(secret, REDACTED)
+        return item
+
+    return walk(value)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class History:
+    """One table of calls, behind SQLAlchemy Core."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.table = _table(sa.MetaData())
+        self.table.metadata.create_all(self.engine)
+
+    def record(self, entry: Entry) -> int:
+        values = {k: v for k, v in entry.as_dict().items() if k != "id"}
+        with self.engine.begin() as conn:
+            result = conn.execute(self.table.insert().values(**values))
+            key = result.inserted_primary_key
+            return int(key[0]) if key else 0
+
+    def entries(
+        self, *, last: int = 20, tool: str | None = None, session: str | None = None
+    ) -> list[Entry]:
+        query = self.table.select().order_by(self.table.c.id.desc()).limit(last)
+        if tool:
+            query = query.where(self.table.c.tool == tool)
+        if session:
+            query = query.where(self.table.c.session == session)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [Entry(**dict(r)) for r in reversed(rows)]
+
+    def entry(self, entry_id: int) -> Entry | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(self.table.select().where(self.table.c.id == entry_id))
+                .mappings()
+                .first()
+            )
+        return Entry(**dict(row)) if row else None
+
+
+def _table(metadata: sa.MetaData) -> sa.Table:
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "appctl_calls",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.String(40), nullable=False, index=True),
+        sa.Column("session", sa.String(64), nullable=False, index=True),
+        sa.Column("tool", sa.String(64), nullable=False, index=True),
+        sa.Column("arguments", sa.Text, nullable=False),
+        sa.Column("request", sa.Text, nullable=False),
+        sa.Column("status", sa.Integer, nullable=True),
+        sa.Column("duration_ms", sa.Float, nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("category", sa.String(32), nullable=True),
+        sa.Column("message", sa.Text, nullable=True),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def history_url(app_dir: Path, configured: str | None) -> str:
+    return configured or f"sqlite:///{app_dir / HISTORY_FILE}"
+
+
+def arguments_text(arguments: Mapping[str, Any], secrets: Iterable[str]) -> str:
+    return json.dumps(redact(dict(arguments), secrets), sort_keys=True, default=str)
