@@ -93,6 +93,7 @@ def approve(action: Action) -> bool:
 @click.option("--read-only", is_flag=True, help="Refuse every tool that is not read_only.")
 @click.option("--yes", is_flag=True, help="Approve a mutating call without asking.")
 @click.option("--strict", is_flag=True, help="Refuse actions not declared or verified.")
+@click.option("--full", is_flag=True, help="Print the whole result (no size budget).")
 @click.pass_obj
 def command(
     app: AppContext,
@@ -105,12 +106,14 @@ def command(
     read_only: bool,
     yes: bool,
     strict: bool,
+    full: bool,
 ) -> int:
     """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs)."""
     import os
     import uuid
 
     from appctl.contract.io import load_schema
+    from appctl.execute.budget import DEFAULT_BUDGET
     from appctl.execute.executor import CallOptions, call
     from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
@@ -132,6 +135,7 @@ def command(
         strict=strict,
         approved=approved,
         config=config,
+        result_budget=0 if full else DEFAULT_BUDGET,
     )
     url = os.environ.get("APPCTL_HISTORY_URL") or config.history.url
     session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from appctl.contract.models import Action, Provenance, Safety, Schema
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
+from appctl.execute.budget import DEFAULT_BUDGET, fit
 from appctl.execute.history import Entry, History, arguments_text, now, redact
 from appctl.execute.policy import Config
 from appctl.execute.request import Request, RequestError, build_request
@@ -35,6 +36,7 @@ class CallOptions:
     approved: bool = False  # a person approved a mutating call
     config: Config | None = None  # per-tool policy
     timeout: float | None = None  # seconds per attempt (default: http.TIMEOUT)
+    result_budget: int = DEFAULT_BUDGET  # characters of JSON data; 0 for no limit
 
 
 def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -168,7 +170,7 @@ def _run(
     from appctl.execute.http import send
 
     try:
-        return send(
+        result = send(
             action.name,
             request,
             idempotent=action.idempotent,
@@ -178,3 +180,8 @@ def _run(
     except Exception as exc:  # the executor never raises to a model
         message = f"{type(exc).__name__}: {exc}"
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)
+    pages = action.pagination.params if action.pagination else []
+    data, note = fit(result.data, options.result_budget, page_params=pages)
+    if note is None:
+        return result
+    return result.model_copy(update={"data": data, "notes": [*result.notes, note]})

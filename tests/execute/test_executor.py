@@ -180,3 +180,9 @@ def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
     raw = (tmp_path / "history.db").read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob("history.db-*"))
     assert b"tok-SECRET" not in raw
+
+
+def test_results_over_the_budget_are_cut_with_a_note(app) -> None:
+    result = _call(app, "list_pets", {"limit": 1}, result_budget=10)
+    assert result.ok and len(result.data) == 10 and "cut to 10" in result.notes[0]
+    assert result.notes[0].endswith("ask for fewer items or the next page (limit)")
