@@ -17,6 +17,7 @@ COMMANDS = {
     "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
     "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
     "history": ("appctl.cli.history", "List the audit trail of calls, or show one."),
+    "doctor": ("appctl.cli.doctor", "Check the API answers, the credentials and each route."),
     "guide": ("appctl.cli.guide", "Print the compact markdown tool guide."),
     "schema": ("appctl.cli.schema", "Show the contract, or its JSON Schema for editors."),
 }

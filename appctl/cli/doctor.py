@@ -1,0 +1,79 @@
+"""``appctl doctor``: check the base URL, the credentials and every route, with safe probes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from appctl.cli import output
+
+if TYPE_CHECKING:
+    from appctl.cli.main import AppContext
+
+
+@click.command("doctor")
+@click.option("--base-url", help="Probe this base URL instead of the contract's.")
+@click.option(
+    "--write", is_flag=True, help="Mark the actions found on evidence as verified in schema.json."
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds per probe.",
+)
+@click.pass_obj
+def command(app: AppContext, base_url: str | None, write: bool, timeout: float) -> int:
+    """Check that the API answers, accepts the credentials, and has each action's route."""
+    import os
+
+    import httpx
+
+    from appctl.contract.io import SCHEMA_FILE, dump_schema, load_schema, write_atomic
+    from appctl.contract.models import Provenance
+    from appctl.errors import UsageError
+    from appctl.execute.doctor import diagnose
+
+    app_dir = app.app_dir
+    schema = load_schema(app_dir)
+    base = base_url or schema.base_url
+    if not base or "://" not in base:
+        raise UsageError(
+            f"no absolute base URL to probe (the contract has {base!r})",
+            suggestion="Pass --base-url https://....",
+        )
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        checks, routes = diagnose(schema, base_url=base, environ=os.environ, client=client)
+    for check in checks:
+        mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
+        click.echo(f"{mark}  {check.name}: {check.detail}")
+    counts: dict[str, int] = {}
+    for route in routes:
+        counts[route.verdict] = counts.get(route.verdict, 0) + 1
+        if route.verdict != "verified" or app.verbose:
+            click.echo(f"      {route.verdict:<10} {route.action}: {route.evidence}")
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    click.echo(f"routes: {summary or 'none probed'}")
+    if write:
+        verified = {r.action for r in routes if r.verdict == "verified"}
+        resources = [
+            r.model_copy(
+                update={
+                    "actions": [
+                        a.model_copy(update={"provenance": Provenance.VERIFIED})
+                        if a.name in verified
+                        else a
+                        for a in r.actions
+                    ]
+                }
+            )
+            for r in schema.resources
+        ]
+        write_atomic(
+            app_dir / SCHEMA_FILE, dump_schema(schema.model_copy(update={"resources": resources}))
+        )
+        output.info(f"marked {len(verified)} action(s) verified in {app_dir / SCHEMA_FILE}")
+    failed = any(c.ok is False for c in checks) or counts.get("missing", 0) > 0
+    return output.EXIT_FAILED if failed else output.EXIT_OK

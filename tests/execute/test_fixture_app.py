@@ -1,0 +1,107 @@
+"""End to end against fixtures/app: the pet store with its own OpenAPI document."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import APPCTL
+from tests.conftest import REPO
+
+_spec = importlib.util.spec_from_file_location(
+    "fixture_app", REPO / "fixtures" / "app" / "server.py"
+)
+assert _spec is not None and _spec.loader is not None
+fixture_app = importlib.util.module_from_spec(_spec)
+sys.modules["fixture_app"] = fixture_app  # dataclasses look their module up
+_spec.loader.exec_module(fixture_app)
+App, serve = fixture_app.App, fixture_app.serve
+
+TOKEN = "fixture-token-77"
+
+
+@pytest.fixture
+def pets() -> Iterator[Any]:
+    app = App(token=TOKEN)
+    server, thread = serve(app)
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def appctl(cwd: Path, *args: str, code: int = 0, token: str = TOKEN) -> str:
+    proc = subprocess.run(
+        [APPCTL, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={"APPCTL_BEARER_TOKEN": token, "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def project(tmp_path: Path, pets: Any) -> Path:
+    appctl(
+        tmp_path,
+        "sync",
+        "--openapi",
+        str(REPO / "fixtures" / "app" / "openapi.yaml"),
+        "--base-url",
+        pets.url,
+    )
+    return tmp_path
+
+
+def test_calls_arrive_as_the_spec_says(project: Path, pets: Any) -> None:
+    out = appctl(project, "call", "list_pets", "limit=5", "--args", '{"tags": ["a", "b"]}')
+    assert json.loads(out)["data"][0]["name"] == "Rex"
+    assert pets.seen[-1] == ("GET", "/api/pets", [("limit", "5"), ("tags", "a,b")])
+    created = json.loads(appctl(project, "call", "create_pet", "name=Tom", "--yes"))
+    assert created == {"id": 2, "name": "Tom"}
+    appctl(project, "call", "delete_pet", "petId=2", "--yes")
+    assert [s[0] for s in pets.seen] == ["GET", "POST", "DELETE"]
+
+
+def test_read_only_mode_and_dry_run_send_nothing(project: Path, pets: Any) -> None:
+    appctl(project, "call", "create_pet", "name=Tom", "--read-only", "--yes", code=3)
+    appctl(project, "call", "delete_pet", "petId=1", "--dry-run")
+    appctl(project, "call", "get_pet", "petId=..", code=2)
+    assert pets.seen == []
+
+
+def test_doctor_verifies_on_evidence_only(project: Path, pets: Any) -> None:
+    report = appctl(project, "doctor", "--write", code=1)  # /ghost is declared but missing
+    assert "ok    base URL answers" in report
+    assert "ok    credentials accepted" in report
+    assert "missing    ghost_route" in report
+    assert "routes: 1 missing, 4 verified" in report
+    assert all(method in ("GET", "OPTIONS") for method, _, _ in pets.seen)
+    contract = json.loads((project / ".appctl" / "schema.json").read_text())
+    provenance = {a["name"]: a["provenance"] for r in contract["resources"] for a in r["actions"]}
+    assert provenance == {
+        "list_pets": "verified",
+        "create_pet": "verified",
+        "get_pet": "verified",
+        "delete_pet": "verified",
+        "ghost_route": "declared",
+    }
+
+
+def test_doctor_reports_rejected_credentials(project: Path) -> None:
+    report = appctl(project, "doctor", code=1, token="wrong")
+    assert "FAIL  credentials accepted" in report and "rejected (401)" in report
