@@ -79,6 +79,10 @@ def gate(action: Action, options: CallOptions, resource: str = "") -> str | None
     return None
 
 
+def resource_of(schema: Schema, action: Action) -> str:
+    return next((r.name for r in schema.resources for a in r.actions if a.name == action.name), "")
+
+
 def prepare(
     schema: Schema,
     tool: str,
@@ -96,9 +100,7 @@ def prepare(
     checked = check_arguments(action, schema.definitions, dict(given))
     if checked.problems:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
-    resource = next(
-        (r.name for r in schema.resources for a in r.actions if a.name == action.name), ""
-    )
+    resource = resource_of(schema, action)
     refusal = gate(action, options, resource)
     if refusal:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
@@ -106,7 +108,11 @@ def prepare(
         request = build_request(
             action,
             checked.arguments,
-            base_url=options.base_url or schema.base_url or "",
+            base_url=options.base_url
+            or (options.config.base_url if options.config else None)
+            or environ.get("APPCTL_BASE_URL")
+            or schema.base_url
+            or "",
             schemes=schema.auth.schemes,
             credentials=credentials(schema, environ),
         )
@@ -132,7 +138,8 @@ def call(
     if isinstance(prepared, ToolResult):
         request, result = None, prepared
     else:
-        request, result = prepared[1], _run(*prepared, options, client)
+        action, request = prepared
+        result = _run(action, request, options, client, resource_of(schema, action))
     if history is None:
         return result
     secrets = [v for values in credentials(schema, environ).values() for v in values.values()]
@@ -161,22 +168,31 @@ def call(
 
 
 def _run(
-    action: Action, request: Request, options: CallOptions, client: httpx.Client | None
+    action: Action,
+    request: Request,
+    options: CallOptions,
+    client: httpx.Client | None,
+    resource: str,
 ) -> ToolResult:
     if options.dry_run:
         return ToolResult(
             ok=True, tool=action.name, request=request.redacted(), data="dry run: nothing was sent"
         )
     from appctl.execute.http import send
+    from appctl.execute.limits import OverLimit, admitted
 
+    limits = (options.config or Config()).limits(action, resource)
     try:
-        result = send(
-            action.name,
-            request,
-            idempotent=action.idempotent,
-            client=client,
-            timeout=options.timeout,
-        )
+        with admitted(action.name, limits):
+            result = send(
+                action.name,
+                request,
+                idempotent=action.idempotent,
+                client=client,
+                timeout=options.timeout or limits.timeout,
+            )
+    except OverLimit as exc:
+        return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))
     except Exception as exc:  # the executor never raises to a model
         message = f"{type(exc).__name__}: {exc}"
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)

@@ -6,15 +6,19 @@
       - {match: {name: "delete_*"}, action: deny}
       - {match: {resource: pets, verb: create}, action: allow}
       - {match: {safety: mutating}, action: ask}
+      - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
+    base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
-change data), ``deny`` refuses it. Every key of a match must hold; names and resources are
-globs.
+change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
+max_concurrency, rate_limit) are each taken from the first matching rule that sets them.
+Every key of a match must hold; names and resources are globs.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -48,7 +52,36 @@ class Match(_Strict):
 
 class Rule(_Strict):
     match: Match = Field(default_factory=Match)
-    action: Decision
+    action: Decision | None = None  # None: this rule only sets limits
+    timeout: float | None = Field(default=None, gt=0)  # seconds per attempt
+    max_concurrency: int | None = Field(default=None, ge=1)
+    rate_limit: str | None = Field(
+        default=None, pattern=r"^\d+/(s|sec|second|m|min|minute|h|hour)$"
+    )
+
+    def per_second(self) -> float | None:
+        """The rate limit as calls per second."""
+        if self.rate_limit is None:
+            return None
+        count, unit = self.rate_limit.split("/")
+        seconds = {
+            "s": 1,
+            "sec": 1,
+            "second": 1,
+            "m": 60,
+            "min": 60,
+            "minute": 60,
+            "h": 3600,
+            "hour": 3600,
+        }[unit]
+        return int(count) / seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float | None = None
+    max_concurrency: int | None = None
+    per_second: float | None = None
 
 
 class HistorySettings(_Strict):
@@ -56,15 +89,27 @@ class HistorySettings(_Strict):
 
 
 class Config(_Strict):
+    base_url: str | None = None
     history: HistorySettings = Field(default_factory=HistorySettings)
     policy: list[Rule] = Field(default_factory=list)
 
     def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
         """The first matching rule's decision and its index; else the default by safety."""
         for index, rule in enumerate(self.policy):
-            if rule.match.holds(action, resource):
+            if rule.action is not None and rule.match.holds(action, resource):
                 return rule.action, index
         return ("allow" if action.safety == Safety.READ_ONLY else "ask"), None
+
+    def limits(self, action: Action, resource: str) -> Limits:
+        """Each limit from the first matching rule that sets it."""
+        rules = [r for r in self.policy if r.match.holds(action, resource)]
+        return Limits(
+            timeout=next((r.timeout for r in rules if r.timeout is not None), None),
+            max_concurrency=next(
+                (r.max_concurrency for r in rules if r.max_concurrency is not None), None
+            ),
+            per_second=next((r.per_second() for r in rules if r.rate_limit is not None), None),
+        )
 
 
 def load_config(app_dir: Path) -> Config:

@@ -186,3 +186,39 @@ def test_results_over_the_budget_are_cut_with_a_note(app) -> None:
     result = _call(app, "list_pets", {"limit": 1}, result_budget=10)
     assert result.ok and len(result.data) == 10 and "cut to 10" in result.notes[0]
     assert result.notes[0].endswith("ask for fewer items or the next page (limit)")
+
+
+def test_rate_and_concurrency_limits_answer_rate_limited(app) -> None:
+    import threading
+
+    from appctl.execute.policy import Config
+
+    config = Config.model_validate({"policy": [
+        {"match": {"name": "list_pets"}, "rate_limit": "2/s"},
+        {"match": {"name": "slow"}, "max_concurrency": 1, "timeout": 5},
+    ]})
+    results = [_call(app, "list_pets", {"limit": 1}, config=config) for _ in range(3)]
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[2].error.category == ErrorCategory.RATE_LIMITED
+    assert "rate limit" in results[2].error.message and len(app.seen) == 2
+    outcomes: list[Any] = []
+    slow = [threading.Thread(target=lambda: outcomes.append(call(
+        SLOW, "slow", {}, CallOptions(base_url=app.url, config=config), environ={})))
+        for _ in range(2)]
+    for thread in slow:
+        thread.start()
+    for thread in slow:
+        thread.join(timeout=10)
+    assert sorted(r.ok for r in outcomes) == [False, True]
+    assert "already has 1 call(s) running" in next(r for r in outcomes if not r.ok).error.message
+
+
+def test_base_url_from_config_or_environment(app) -> None:
+    from appctl.execute.policy import Config
+
+    schema = SCHEMA.model_copy(update={"base_url": "http://127.0.0.1:9/nowhere"})
+    via_config = call(schema, "list_pets", {"limit": 1},
+                      CallOptions(config=Config(base_url=app.url)), environ=ENV)
+    via_env = call(schema, "list_pets", {"limit": 1}, CallOptions(),
+                   environ={**ENV, "APPCTL_BASE_URL": app.url})
+    assert via_config.ok and via_env.ok and len(app.seen) == 2

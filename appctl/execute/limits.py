@@ -1,0 +1,56 @@
+"""Per-tool concurrency and rate limits, process-wide, without blocking: over a limit, a
+call is answered ``rate_limited`` at once (a server has no terminal to wait on)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from appctl.execute.policy import Limits
+
+_lock = threading.Lock()
+_running: dict[str, int] = {}
+_recent: dict[str, deque[float]] = {}
+
+
+class OverLimit(Exception):
+    """The message says which limit and when to try again."""
+
+
+@contextmanager
+def admitted(tool: str, limits: Limits) -> Iterator[None]:
+    with _lock:
+        _check_rate(tool, limits)
+        _check_concurrency(tool, limits)
+        _running[tool] = _running.get(tool, 0) + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _running[tool] -= 1
+
+
+def _check_rate(tool: str, limits: Limits) -> None:
+    if limits.per_second is None:
+        return
+    window = 1.0 if limits.per_second >= 1 else 1.0 / limits.per_second
+    allowed = max(1, round(limits.per_second * window))
+    now = time.monotonic()
+    recent = _recent.setdefault(tool, deque())
+    while recent and now - recent[0] > window:
+        recent.popleft()
+    if len(recent) >= allowed:
+        wait = window - (now - recent[0])
+        raise OverLimit(f"{tool} is over its rate limit; try again in {wait:.1f} s")
+    recent.append(now)
+
+
+def _check_concurrency(tool: str, limits: Limits) -> None:
+    if limits.max_concurrency is not None and _running.get(tool, 0) >= limits.max_concurrency:
+        raise OverLimit(
+            f"{tool} already has {limits.max_concurrency} call(s) running, "
+            "its limit; try again when one finishes"
+        )
