@@ -77,7 +77,12 @@ class History:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.table = _table(sa.MetaData())
-        self.table.metadata.create_all(self.engine)
+        try:
+            self.table.metadata.create_all(self.engine)
+        except sa.exc.OperationalError:
+            # another process created it between the check and the create
+            if not sa.inspect(self.engine).has_table(self.table.name):
+                raise
 
     def record(self, entry: Entry) -> int:
         values = {k: v for k, v in entry.as_dict().items() if k != "id"}

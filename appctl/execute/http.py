@@ -25,6 +25,7 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TOTAL_TIMEOUT = 90.0  # all attempts of one call together
 STATUS_CATEGORIES = {
     401: ErrorCategory.AUTH,
     403: ErrorCategory.PERMISSION,
@@ -118,6 +119,7 @@ def send(
 ) -> ToolResult:
     client = client or shared_client()
     limits = httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else TIMEOUT
+    deadline = time.monotonic() + TOTAL_TIMEOUT  # retries never run past this
     attempt = 0
     while True:
         response: httpx.Response | None = None
@@ -134,7 +136,10 @@ def send(
             retryable = True
         if not (retryable and idempotent and attempt < MAX_RETRIES):
             return result
-        time.sleep(_delay(attempt, response))
+        delay = _delay(attempt, response)
+        if time.monotonic() + delay >= deadline:
+            return result
+        time.sleep(delay)
         attempt += 1
 
 

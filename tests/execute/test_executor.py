@@ -222,3 +222,39 @@ def test_base_url_from_config_or_environment(app) -> None:
     via_env = call(schema, "list_pets", {"limit": 1}, CallOptions(),
                    environ={**ENV, "APPCTL_BASE_URL": app.url})
     assert via_config.ok and via_env.ok and len(app.seen) == 2
+
+
+def test_strict_refuses_what_is_only_inferred(app) -> None:
+    from appctl.contract.models import Provenance
+
+    resources = [r.model_copy(update={"actions": [
+        a.model_copy(update={"provenance": Provenance.INFERRED}) for a in r.actions]})
+        for r in SCHEMA.resources]
+    inferred = SCHEMA.model_copy(update={"resources": resources})
+    refused = call(inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url, strict=True),
+                   environ=ENV)
+    assert refused.error.category == ErrorCategory.REFUSED and "--strict" in refused.error.message
+    assert call(inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url),
+                environ=ENV).ok
+    assert len(app.seen) == 1
+
+
+def test_history_takes_concurrent_writers(tmp_path) -> None:
+    import threading
+
+    from appctl.execute.history import Entry, History
+
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+
+    def writer(n: int) -> None:
+        history = History(url)  # each its own engine, as separate processes would have
+        for i in range(25):
+            history.record(Entry(at=f"t{n}-{i}", session=f"s{n}", tool="t", arguments="{}",
+                                 request="", status=200, duration_ms=1.0, outcome="ok"))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(History(url).entries(last=1000)) == 100
