@@ -41,19 +41,36 @@ def _fixed(action: Action) -> dict[str, Any]:
     return out
 
 
-def check_arguments(
-    action: Action, definitions: dict[str, JsonSchema], given: dict[str, Any]
-) -> Checked:
+# (action, definitions) → (names, validator); the objects are kept to check identity
+_compiled: dict[tuple[int, int], tuple[Action, dict[str, JsonSchema], list[str], Any]] = {}
+
+
+def _validator(action: Action, definitions: dict[str, JsonSchema]) -> tuple[list[str], Any]:
+    key = (id(action), id(definitions))
+    hit = _compiled.get(key)
+    if hit is not None and hit[0] is action and hit[1] is definitions:
+        return hit[2], hit[3]
     import jsonschema
 
     names = [f.name for f in action.parameters if not f.hidden]
+    validator = jsonschema.Draft202012Validator(arguments_schema(action, definitions))
+    if len(_compiled) > 4096:
+        _compiled.clear()
+    _compiled[key] = (action, definitions, names, validator)
+    return names, validator
+
+
+def check_arguments(
+    action: Action, definitions: dict[str, JsonSchema], given: dict[str, Any]
+) -> Checked:
+    names, validator = _validator(action, definitions)
     problems = [
         f"unknown argument {key!r}.{did_you_mean(key, names)}" for key in given if key not in names
     ]
     known = {k: v for k, v in given.items() if k in names}
-    validator = jsonschema.Draft202012Validator(arguments_schema(action, definitions))
-    for error in sorted(validator.iter_errors(known), key=lambda e: list(e.absolute_path)):
-        problems.append(_describe(error))
+    if not validator.is_valid(known):
+        errors = sorted(validator.iter_errors(known), key=lambda e: list(e.absolute_path))
+        problems += [_describe(error) for error in errors]
     return Checked(arguments={**known, **_fixed(action)}, problems=tuple(problems))
 
 

@@ -24,7 +24,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 if TYPE_CHECKING:
     import httpx
 
-MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[st
 
 def gate(action: Action, options: CallOptions, resource: str = "") -> str | None:
     """Why a safety gate refuses this call, or None."""
-    decision, rule = (options.config or Config()).decide(action, resource)
+    decision, rule = (options.config or DEFAULT_CONFIG).decide(action, resource)
     if decision == "deny":
         where = f"rule {rule + 1} of config.yaml's policy" if rule is not None else "policy"
         return f"{action.name} is denied by {where}"
@@ -181,7 +181,7 @@ def _run(
     from appctl.execute.http import send
     from appctl.execute.limits import OverLimit, admitted
 
-    limits = (options.config or Config()).limits(action, resource)
+    limits = (options.config or DEFAULT_CONFIG).limits(action, resource)
     try:
         with admitted(action.name, limits):
             result = send(

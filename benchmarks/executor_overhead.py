@@ -1,0 +1,250 @@
+"""Per-call overhead of appctl's executor over a bare, reused ``httpx.Client``.
+
+    .venv/bin/python benchmarks/executor_overhead.py [--calls N] [--warmup N] [--profile]
+
+A local server on 127.0.0.1 (HTTP/1.1 keep-alive) answers ``GET /api/pets/{id}?limit=N``
+with a small JSON body. Three series make the same request with the same client, interleaved
+in blocks of 100 calls (the order rotating each round) so that drift cancels out:
+
+- ``bare``: ``client.get(url, params=...)`` then ``.json()``;
+- ``appctl``: ``executor.call(...)`` recording each call into a temp SQLite audit history
+  (what ``appctl call`` does) — this is the series the target is judged on;
+- ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs.
+
+Prints median and p90 per call in microseconds, the overhead (appctl - bare) and the ratio,
+and whether the target (under 150 µs of overhead per call) is met. ``--profile`` then runs
+cProfile over ``--calls`` appctl calls and prints the top costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import json
+import pstats
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from appctl.contract.models import Schema
+from appctl.execute.executor import CallOptions, call
+from appctl.execute.history import History
+from appctl.sync.openapi.load import Loaded
+from appctl.sync.openapi.parse import SyncOptions, build_contract
+
+TARGET_US = 150.0
+BLOCK = 100
+TOOL = "get_pet"
+ARGS: dict[str, Any] = {"id": 7, "limit": 5}
+MAX_SECONDS = 300.0  # the whole timed run stops here, whatever --calls says
+
+
+class PetHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else the body waits ~40 ms for a delayed ACK
+    timeout = 10  # an idle keep-alive connection is closed after this
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        segments = parts.path.strip("/").split("/")
+        if len(segments) == 3 and segments[:2] == ["api", "pets"] and segments[2].isdigit():
+            limit = int(parse_qs(parts.query).get("limit", ["10"])[0])
+            self._send(200, {"id": int(segments[2]), "name": "Rex", "tag": "dog", "limit": limit})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """A server on 127.0.0.1 in a thread; yields its base URL (``http://127.0.0.1:PORT/api``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PetHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def contract() -> Schema:
+    """One read operation, ``get_pet``: integer path ``id``, integer query ``limit``."""
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "Pets", "version": "1"},
+        "paths": {
+            "/pets/{id}": {
+                "get": {
+                    "operationId": "getPet",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        },
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    ],
+                    "responses": {"200": {"description": "a pet"}},
+                }
+            }
+        },
+    }
+    raw = json.dumps(doc, sort_keys=True).encode()
+    loaded = Loaded(
+        document=doc,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        location="spec.json",
+        base="/tmp/spec.json",
+        is_url=False,
+    )
+    return build_contract(loaded, SyncOptions()).schema
+
+
+def make_calls(
+    schema: Schema, base: str, client: httpx.Client, history: History
+) -> dict[str, Callable[[], Any]]:
+    url = f"{base}/pets/{ARGS['id']}"
+    params = {"limit": ARGS["limit"]}
+    options = CallOptions(base_url=base)
+
+    def bare() -> Any:
+        return client.get(url, params=params).json()
+
+    def appctl() -> Any:
+        return call(schema, TOOL, ARGS, options, environ={}, client=client, history=history)
+
+    def appctl_nohist() -> Any:
+        return call(schema, TOOL, ARGS, options, environ={}, client=client)
+
+    return {"bare": bare, "appctl": appctl, "appctl-nohist": appctl_nohist}
+
+
+def check(calls: dict[str, Callable[[], Any]]) -> None:
+    """Every series gets the same, successful answer before anything is timed."""
+    expected = calls["bare"]()
+    for name in ("appctl", "appctl-nohist"):
+        result = calls[name]()
+        if not result.ok or result.data != expected:
+            raise SystemExit(f"{name} did not get the expected answer: {result!r}")
+
+
+def timed_block(fn: Callable[[], Any], n: int, out: list[int]) -> None:
+    clock = time.perf_counter_ns
+    for _ in range(n):
+        start = clock()
+        fn()
+        out.append(clock() - start)
+
+
+def measure(
+    calls: dict[str, Callable[[], Any]], n: int, warmup: int, deadline: float
+) -> dict[str, list[int]]:
+    """Per-call nanoseconds for each series, interleaved in blocks of ``BLOCK`` calls."""
+    names = list(calls)
+    for name in names:
+        timed_block(calls[name], warmup, [])
+    samples: dict[str, list[int]] = {name: [] for name in names}
+    for round_no in range(-(-n // BLOCK)):
+        if time.monotonic() > deadline:
+            print(f"note: stopped after {round_no} rounds ({MAX_SECONDS:.0f} s limit)")
+            break
+        size = min(BLOCK, n - round_no * BLOCK)
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
+            timed_block(calls[name], size, samples[name])
+    return samples
+
+
+def p90(values: list[int]) -> float:
+    return statistics.quantiles(values, n=10)[-1]
+
+
+def report(samples: dict[str, list[int]]) -> None:
+    med = {name: statistics.median(v) / 1000 for name, v in samples.items()}
+    print(f"{'series':<15}{'calls':>7}{'median µs':>12}{'p90 µs':>10}")
+    for name, values in samples.items():
+        print(f"{name:<15}{len(values):>7}{med[name]:>12.1f}{p90(values) / 1000:>10.1f}")
+    overhead = med["appctl"] - med["bare"]
+    print(f"overhead appctl - bare: {overhead:.1f} µs per call (median)")
+    print(f"ratio appctl / bare: {med['appctl'] / med['bare']:.2f}x")
+    nohist = med["appctl-nohist"] - med["bare"]
+    print(
+        f"without the audit history: {nohist:.1f} µs overhead, "
+        f"{med['appctl-nohist'] / med['bare']:.2f}x"
+    )
+    print(f"history recording costs about {med['appctl'] - med['appctl-nohist']:.1f} µs per call")
+    verdict = "met" if overhead < TARGET_US else "NOT met"
+    print(f"target: appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}")
+
+
+def profile(fn: Callable[[], Any], n: int, top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    print(f"\ncProfile of {n} appctl calls (with history), top {top} by own time:")
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
+    print(f"top {top} by cumulative time:")
+    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000, help="timed calls per series")
+    parser.add_argument("--warmup", type=int, default=300, help="untimed calls per series")
+    parser.add_argument("--profile", action="store_true", help="then cProfile the appctl path")
+    parser.add_argument("--top", type=int, default=25, help="rows of the profile")
+    args = parser.parse_args()
+    if not 10 <= args.calls <= 1_000_000 or not 0 <= args.warmup <= 100_000:
+        parser.error("--calls must be 10..1000000 and --warmup 0..100000")
+    schema = contract()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server() as base,
+        httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+    ):
+        history = History(f"sqlite:///{Path(tmp) / 'history.db'}")
+        calls = make_calls(schema, base, client, history)
+        check(calls)
+        print(
+            f"server {base}; {args.calls} timed calls per series after {args.warmup} warm-up, "
+            f"blocks of {BLOCK}; audit history: SQLite file in a temp dir"
+        )
+        samples = measure(calls, args.calls, args.warmup, time.monotonic() + MAX_SECONDS)
+        report(samples)
+        if args.profile:
+            profile(calls["appctl"], args.calls, args.top)
+        history.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
