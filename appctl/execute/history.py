@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -159,10 +160,16 @@ def _table(metadata: sa.MetaData) -> sa.Table:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     # WAL + NORMAL: never corrupts; an OS crash may lose the last few records, not a process crash
     cursor.execute("PRAGMA synchronous=NORMAL")
+    for attempt in range(50):  # WAL is persistent: only the first opener switches the mode
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                break
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:  # another process is switching it right now
+            time.sleep(0.02 * (attempt + 1))
     cursor.close()
 
 
