@@ -137,7 +137,6 @@ def command(
         config=config,
         result_budget=0 if full else DEFAULT_BUDGET,
     )
-    url = os.environ.get("APPCTL_HISTORY_URL") or config.history.url
     session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
     result = call(
         schema,
@@ -145,7 +144,7 @@ def command(
         given,
         options,
         environ=os.environ,
-        history=History(history_url(app_dir, url)),
+        history=History(history_url(app_dir, config.history.url, os.environ)),
         session=session,
     )
     return _report(result, as_json)
@@ -157,10 +156,9 @@ def _asks(schema: Schema, action: Action, config: Config) -> bool:
 
     if action.safety == Safety.READ_ONLY:
         return False
-    resource = next(
-        (r.name for r in schema.resources if any(a.name == action.name for a in r.actions)), ""
-    )
-    return config.decide(action, resource)[0] == "ask"
+    from appctl.execute.executor import resource_of
+
+    return config.decide(action, resource_of(schema, action))[0] == "ask"
 
 
 def _report(result: ToolResult, as_json: bool) -> int:

@@ -35,10 +35,12 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     from appctl.contract.models import Provenance
     from appctl.errors import UsageError
     from appctl.execute.doctor import diagnose
+    from appctl.execute.executor import base_url_for
+    from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
     schema = load_schema(app_dir)
-    base = base_url or schema.base_url
+    base = base_url_for(schema, base_url, load_config(app_dir), os.environ)
     if not base or "://" not in base:
         raise UsageError(
             f"no absolute base URL to probe (the contract has {base!r})",

@@ -42,8 +42,8 @@ def command(
     from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
-    url = os.environ.get("APPCTL_HISTORY_URL") or load_config(app_dir).history.url
-    history = History(history_url(app_dir, url))
+    configured = load_config(app_dir).history.url
+    history = History(history_url(app_dir, configured, os.environ))
     if entry_id is not None:
         entry = history.entry(entry_id)
         if entry is None:

@@ -79,6 +79,19 @@ def gate(action: Action, options: CallOptions, resource: str = "") -> str | None
     return None
 
 
+def base_url_for(
+    schema: Schema, explicit: str | None, config: Config | None, environ: Mapping[str, str]
+) -> str:
+    """--base-url, then config.yaml's base_url, then APPCTL_BASE_URL, then the contract's."""
+    return (
+        explicit
+        or (config.base_url if config else None)
+        or environ.get("APPCTL_BASE_URL")
+        or schema.base_url
+        or ""
+    )
+
+
 def resource_of(schema: Schema, action: Action) -> str:
     return next((r.name for r in schema.resources for a in r.actions if a.name == action.name), "")
 
@@ -89,8 +102,9 @@ def prepare(
     given: Mapping[str, Any],
     options: CallOptions,
     environ: Mapping[str, str],
-) -> tuple[Action, Request] | ToolResult:
-    """Everything before I/O: the action and its exact request, or why there is none."""
+) -> tuple[Action, Request, str] | ToolResult:
+    """Everything before I/O: the action, its exact request and its resource, or why there
+    is none."""
     action = schema.action(tool)
     if action is None:
         names = [a.name for a in schema.actions()]
@@ -108,17 +122,13 @@ def prepare(
         request = build_request(
             action,
             checked.arguments,
-            base_url=options.base_url
-            or (options.config.base_url if options.config else None)
-            or environ.get("APPCTL_BASE_URL")
-            or schema.base_url
-            or "",
+            base_url=base_url_for(schema, options.base_url, options.config, environ),
             schemes=schema.auth.schemes,
             credentials=credentials(schema, environ),
         )
     except RequestError as exc:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
-    return action, request
+    return action, request, resource
 
 
 def call(
@@ -138,8 +148,8 @@ def call(
     if isinstance(prepared, ToolResult):
         request, result = None, prepared
     else:
-        action, request = prepared
-        result = _run(action, request, options, client, resource_of(schema, action))
+        action, request, resource = prepared
+        result = _run(action, request, options, client, resource)
     if history is None:
         return result
     secrets = [v for values in credentials(schema, environ).values() for v in values.values()]

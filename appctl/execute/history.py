@@ -173,8 +173,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def history_url(app_dir: Path, configured: str | None) -> str:
-    return configured or f"sqlite:///{app_dir / HISTORY_FILE}"
+def history_url(app_dir: Path, configured: str | None, environ: Mapping[str, str]) -> str:
+    """APPCTL_HISTORY_URL, then config.yaml's history.url, then .appctl/history.db."""
+    return environ.get("APPCTL_HISTORY_URL") or configured or f"sqlite:///{app_dir / HISTORY_FILE}"
 
 
 def arguments_text(arguments: Mapping[str, Any], secrets: Iterable[str]) -> str:
