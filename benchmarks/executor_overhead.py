@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/executor_overhead.py [--calls N] [--warmup N] [--profile]
 
-A local server on 127.0.0.1 (HTTP/1.1 keep-alive) answers ``GET /api/pets/{id}?limit=N``
-with a small JSON body. Three series make the same request with the same client, interleaved
-in blocks of 100 calls (the order rotating each round) so that drift cancels out:
+A local server on 127.0.0.1 (HTTP/1.1 keep-alive, in its own process) answers
+``GET /api/pets/{id}?limit=N`` with a small JSON body. Three series make the same request
+with the same client, interleaved in blocks of 100 calls (the order rotating each round) so
+that drift cancels out:
 
 - ``bare``: ``client.get(url, params=...)`` then ``.json()``;
-- ``appctl``: ``executor.call(...)`` recording each call into a temp SQLite audit history
-  (what ``appctl call`` does) — this is the series the target is judged on;
+- ``appctl``: ``executor.call(...)`` committing a record of each call to a temp SQLite audit
+  history before it returns (what ``appctl call`` does) — the series the target is judged on;
 - ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs.
 
 Prints median and p90 per call in microseconds, the overhead (appctl - bare) and the ratio,
@@ -24,6 +25,7 @@ import hashlib
 import json
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -76,20 +78,44 @@ class PetHandler(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def running_server() -> Iterator[str]:
-    """A server on 127.0.0.1 in a thread; yields its base URL (``http://127.0.0.1:PORT/api``)."""
+def serve_forever() -> None:
+    """The server process: print the port, then answer until stdin closes or 10 minutes pass."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), PetHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.daemon = True
     thread.start()
+    print(server.server_address[1], flush=True)
+    stopper = threading.Thread(target=sys.stdin.read, daemon=True)
+    stopper.start()
+    stopper.join(timeout=600)
+    server.shutdown()
+    server.server_close()
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """The server in its own process, as a real one would be (a server thread in this process
+    would compete for the interpreter lock and bill its own work to whichever series runs);
+    yields its base URL, ``http://127.0.0.1:PORT/api``."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api"
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}/api"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def contract() -> Schema:
@@ -222,7 +248,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=300, help="untimed calls per series")
     parser.add_argument("--profile", action="store_true", help="then cProfile the appctl path")
     parser.add_argument("--top", type=int, default=25, help="rows of the profile")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve_forever()
+        return 0
     if not 10 <= args.calls <= 1_000_000 or not 0 <= args.warmup <= 100_000:
         parser.error("--calls must be 10..1000000 and --warmup 0..100000")
     schema = contract()
@@ -236,12 +266,15 @@ def main() -> int:
         check(calls)
         print(
             f"server {base}; {args.calls} timed calls per series after {args.warmup} warm-up, "
-            f"blocks of {BLOCK}; audit history: SQLite file in a temp dir"
+            f"blocks of {BLOCK}; audit history: one SQLite file in a temp dir"
         )
         samples = measure(calls, args.calls, args.warmup, time.monotonic() + MAX_SECONDS)
         report(samples)
         if args.profile:
             profile(calls["appctl"], args.calls, args.top)
+        written = len(history.entries(last=10**7))
+        expected = 1 + args.warmup + len(samples["appctl"]) + (args.calls if args.profile else 0)
+        print(f"audit rows written: {written:,} of {expected:,} recorded calls")
         history.engine.dispose()
     return 0
 

@@ -153,16 +153,12 @@ def call(
     if history is None:
         return result
     secrets = [v for values in credentials(schema, environ).values() for v in values.values()]
-    line = ""
-    if request is not None:
-        shown = request.redacted()
-        line = f"{shown['method']} {shown['url']}"
     entry = Entry(
         at=now(),
         session=session,
         tool=tool,
         arguments=arguments_text(given, secrets),
-        request=line,
+        request=request.line() if request is not None else "",
         status=result.status,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         outcome=result.outcome,

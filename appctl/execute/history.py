@@ -51,6 +51,8 @@ class Entry:
 def redact(value: Any, secrets: Iterable[str]) -> Any:
     """A copy with secret-named values hidden and every known secret string replaced."""
     hidden = [s for s in secrets if s]
+    if not hidden and isinstance(value, dict) and not _needs_walk(value):
+        return value  # flat, nothing secret-named, no secrets to replace: nothing to change
 
     def walk(item: Any, key: str = "") -> Any:
         if key and SECRET_NAME.search(key) and item not in (None, ""):
@@ -65,6 +67,10 @@ def redact(value: Any, secrets: Iterable[str]) -> Any:
         return item
 
     return walk(value)
+
+
+def _needs_walk(value: dict[Any, Any]) -> bool:
+    return any(isinstance(v, dict | list) or SECRET_NAME.search(str(k)) for k, v in value.items())
 
 
 def now() -> str:
@@ -145,9 +151,9 @@ def _table(metadata: sa.MetaData) -> sa.Table:
         "appctl_calls",
         metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", sa.String(40), nullable=False, index=True),
-        sa.Column("session", sa.String(64), nullable=False, index=True),
-        sa.Column("tool", sa.String(64), nullable=False, index=True),
+        sa.Column("at", sa.String(40), nullable=False),  # ids are in time order
+        sa.Column("session", sa.String(64), nullable=False),
+        sa.Column("tool", sa.String(64), nullable=False),
         sa.Column("arguments", sa.Text, nullable=False),
         sa.Column("request", sa.Text, nullable=False),
         sa.Column("status", sa.Integer, nullable=True),

@@ -22,6 +22,9 @@ class OverLimit(Exception):
 
 @contextmanager
 def admitted(tool: str, limits: Limits) -> Iterator[None]:
+    if limits.per_second is None and limits.max_concurrency is None:
+        yield  # nothing to count against
+        return
     with _lock:
         _check_rate(tool, limits)
         _check_concurrency(tool, limits)

@@ -84,6 +84,9 @@ class Limits:
     per_second: float | None = None
 
 
+NO_LIMITS = Limits()
+
+
 class HistorySettings(_Strict):
     url: str | None = None
 
@@ -102,6 +105,8 @@ class Config(_Strict):
 
     def limits(self, action: Action, resource: str) -> Limits:
         """Each limit from the first matching rule that sets it."""
+        if not self.policy:
+            return NO_LIMITS
         rules = [r for r in self.policy if r.match.holds(action, resource)]
         return Limits(
             timeout=next((r.timeout for r in rules if r.timeout is not None), None),

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
 
@@ -42,6 +42,13 @@ class Request:
 
     def full_url(self) -> str:
         return f"{self.url}?{urlencode(self.params)}" if self.params else self.url
+
+    def line(self) -> str:
+        """``METHOD URL`` with every credential value replaced: the request's history line."""
+        url = self.full_url()
+        for secret in self.secrets:
+            url = url.replace(secret, REDACTED)
+        return f"{self.method} {url}"
 
     def redacted(self) -> dict[str, Any]:
         """The request as it would be sent, with every credential value replaced."""
@@ -137,12 +144,15 @@ def build_url(
                 raise RequestError(f"path argument {f.name!r} is required")
             path = path.replace("{" + f.wire + "}", path_segment(f.name, args[f.name]))
     url = base + (path if path.startswith("/") else "/" + path)
-    prefix = urlsplit(base)
-    final = urlsplit(url)
-    if (final.scheme, final.netloc) != (prefix.scheme, prefix.netloc) or not (
-        final.path == prefix.path or final.path.startswith(prefix.path.rstrip("/") + "/")
+    # values are encoded with no "/", "?" or "#" left and "."/".." refused, so only the
+    # contract's own template could escape: a dot segment, or a "?"/"#" that ends the path
+    tail = url[len(base) :].split("?", 1)[0].split("#", 1)[0]
+    if not (tail == "" or tail.startswith("/")) or any(
+        part in (".", "..") for part in tail.split("/")
     ):
         raise RequestError(f"the request URL {url!r} leaves the base URL {base!r}")
+    if "?" in base or "#" in base:
+        raise RequestError(f"the base URL {base!r} has a query or fragment: drop it")
     return url
 
 
