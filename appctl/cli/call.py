@@ -136,6 +136,7 @@ def command(
         approved=approved,
         config=config,
         result_budget=0 if full else DEFAULT_BUDGET,
+        root=str(app_dir.parent),
     )
     session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
     result = call(

@@ -12,6 +12,7 @@ from appctl.cli import output
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
+    from appctl.errors import Diagnostic
 
 
 @click.command("sync")
@@ -19,8 +20,27 @@ if TYPE_CHECKING:
     "--openapi",
     "source",
     metavar="SRC",
-    required=True,
     help="OpenAPI 3.x / Swagger 2.0 document: a file path or an http(s) URL.",
+)
+@click.option(
+    "--db",
+    "dsn",
+    metavar="DSN",
+    help="A database: postgresql://user@host/db, mysql://user@host/db (MariaDB too), or a "
+    "SQLite file. A password in it is used now and never written down.",
+)
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    metavar="NAME",
+    help="--db: the database schema(s) to read (default: the connection's). Repeatable.",
+)
+@click.option(
+    "--password-env",
+    metavar="NAME",
+    help="--db: the variable the password is read from at call time "
+    "(default PGPASSWORD or MYSQL_PWD).",
 )
 @click.option("--base-url", help="Use this base URL instead of the document's servers.")
 @click.option(
@@ -28,9 +48,11 @@ if TYPE_CHECKING:
     multiple=True,
     metavar="PATTERN",
     help="Keep only operations matching: a tag, path glob, operationId or tool name "
-    "(or tag:X, path:X, op:X, name:X). Repeatable.",
+    "(or tag:X, path:X, op:X, name:X); with --db, table name globs. Repeatable.",
 )
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Drop matching operations.")
+@click.option(
+    "--exclude", multiple=True, metavar="PATTERN", help="Drop matching operations (or tables)."
+)
 @click.option("--force", is_flag=True, help="Replace a contract that came from another source.")
 @click.option(
     "--check",
@@ -42,7 +64,10 @@ if TYPE_CHECKING:
 @click.pass_obj
 def command(
     app: AppContext,
-    source: str,
+    source: str | None,
+    dsn: str | None,
+    schemas: tuple[str, ...],
+    password_env: str | None,
     base_url: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -51,11 +76,72 @@ def command(
     max_bytes: int | None,
     max_nodes: int | None,
 ) -> int:
-    """Compile an OpenAPI document into the contract (.appctl/schema.json)."""
-    from dataclasses import replace
-
+    """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
     from appctl.contract import io
     from appctl.contract.overrides import apply_overrides, load_overrides
+    from appctl.errors import UsageError
+
+    if (source is None) == (dsn is None):
+        raise UsageError(
+            "give exactly one source: --openapi SRC or --db DSN",
+            suggestion="e.g. appctl sync --openapi openapi.yaml, or appctl sync --db app.db",
+        )
+    app_dir = app.app_dir
+    if dsn is not None:
+        if base_url or max_bytes or max_nodes:
+            raise UsageError(
+                "--base-url, --max-bytes and --max-nodes apply to --openapi only",
+                suggestion="Drop them, or sync an OpenAPI document instead.",
+            )
+        from appctl.sync.db.api import sync_db
+
+        db = sync_db(
+            dsn,
+            root=app_dir.parent,
+            schemas=schemas,
+            include=include,
+            exclude=exclude,
+            password_env=password_env,
+        )
+        result_schema, diagnostics = db.schema, db.diagnostics
+        counted, filtered, noun = db.tables, db.filtered, "table"
+    else:
+        if schemas or password_env:
+            raise UsageError(
+                "--schema and --password-env apply to --db only",
+                suggestion="Drop them, or sync a database instead.",
+            )
+        result_schema, diagnostics, counted, filtered = _openapi(
+            source or "", include, exclude, base_url, max_bytes, max_nodes
+        )
+        noun = "operation"
+    overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
+    schema = apply_overrides(result_schema, overrides) if overrides else result_schema
+    output.warnings(diagnostics, verbose=app.verbose)
+    new = io.dump_schema(schema)
+    path = app_dir / io.SCHEMA_FILE
+    old = path.read_bytes() if path.exists() else None
+    if check:
+        return _check(old, new, path)
+    previous = _previous(old, path)
+    if old is not None and not force and not _same_source(previous, schema):
+        _refuse_replace(path, previous)
+    io.write_atomic(path, new)
+    io.write_atomic(app_dir / io.TOOLS_FILE, _tools_json(schema))
+    _summary(schema, counted, noun, filtered, len(diagnostics), previous, path)
+    return output.EXIT_OK
+
+
+def _openapi(
+    source: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    base_url: str | None,
+    max_bytes: int | None,
+    max_nodes: int | None,
+) -> tuple[Schema, tuple[Diagnostic, ...], int, int]:
+    from dataclasses import replace
+
     from appctl.sync.openapi.api import sync_openapi
     from appctl.sync.openapi.load import Budget
     from appctl.sync.openapi.parse import SyncOptions
@@ -67,22 +153,7 @@ def command(
         budget = replace(budget, max_nodes=max_nodes)
     options = SyncOptions(include=include, exclude=exclude, base_url=base_url, budget=budget)
     result = sync_openapi(source, options)
-    app_dir = app.app_dir
-    overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
-    schema = apply_overrides(result.schema, overrides) if overrides else result.schema
-    output.warnings(result.diagnostics, verbose=app.verbose)
-    new = io.dump_schema(schema)
-    path = app_dir / io.SCHEMA_FILE
-    old = path.read_bytes() if path.exists() else None
-    if check:
-        return _check(old, new, path)
-    previous = _previous(old, path)
-    if old is not None and not force and not _same_source(previous, schema):
-        _refuse_replace(path, previous)
-    io.write_atomic(path, new)
-    io.write_atomic(app_dir / io.TOOLS_FILE, _tools_json(schema))
-    _summary(schema, result.operations, result.filtered, len(result.diagnostics), previous, path)
-    return output.EXIT_OK
+    return result.schema, result.diagnostics, result.operations, result.filtered
 
 
 def _previous(old: bytes | None, path: Path) -> Schema | None:
@@ -155,7 +226,8 @@ def _count(n: int, noun: str) -> str:
 
 def _summary(
     schema: Schema,
-    operations: int,
+    counted: int,
+    noun: str,
     filtered: int,
     warnings: int,
     previous: Schema | None,
@@ -167,7 +239,7 @@ def _summary(
     parts = [
         _count(len(schema.resources), "resource"),
         _count(actions, "action"),
-        _count(operations, "operation") + " in the source",
+        _count(counted, noun) + " in the source",
     ]
     if filtered:
         parts.append(f"{filtered} filtered out")

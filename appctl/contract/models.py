@@ -43,6 +43,8 @@ class Location(StrEnum):
     HEADER = "header"
     COOKIE = "cookie"
     BODY = "body"
+    COLUMN = "column"  # SQL: a value for the column named by wire_name
+    OPTION = "option"  # SQL: how to read (where, order_by, limit, offset, cursor)
 
 
 class _Model(BaseModel):
@@ -124,10 +126,73 @@ class Action(_Model):
         return next((f for f in self.parameters if f.name == name), None)
 
 
+ColumnKind = Literal[
+    "integer",
+    "number",
+    "decimal",
+    "string",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "interval",
+    "uuid",
+    "json",
+    "binary",
+    "array",
+    "enum",
+    "other",
+]
+
+
+class Column(_Model):
+    """One database column as reflected: the database's own type and what appctl makes of it."""
+
+    name: str
+    type: str  # as the database names it, e.g. NUMERIC(10, 2)
+    kind: ColumnKind
+    item_kind: ColumnKind | None = None  # arrays
+    nullable: bool = True
+    default: str | None = None  # the server default expression
+    generated: bool = False  # identity, autoincrement or computed: not an input on create
+    computed: bool = False  # computed: never an input
+    comment: str = ""
+    schema_: JsonSchema = PField(default_factory=dict, alias="schema")  # of a non-null value
+
+
+class Relation(_Model):
+    """A foreign key: ``columns`` of this table refer to ``target_columns`` of ``target``."""
+
+    columns: list[str]
+    target: str  # the resource (table) it points at
+    target_schema: str | None = None
+    target_table: str
+    target_columns: list[str]
+
+
+class Table(_Model):
+    schema_name: str | None = PField(default=None, alias="schema")
+    name: str
+    kind: Literal["table", "view"] = "table"
+    comment: str = ""
+    columns: list[Column] = PField(default_factory=list)
+    primary_key: list[str] = PField(default_factory=list)
+    unique: list[list[str]] = PField(default_factory=list)
+    relations: list[Relation] = PField(default_factory=list)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema_name}.{self.name}" if self.schema_name else self.name
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
 class Resource(_Model):
     name: str
     description: str = ""
     actions: list[Action] = PField(default_factory=list)
+    table: Table | None = None  # SQL resources: the table or view behind the actions
 
 
 class Source(_Model):
@@ -172,10 +237,23 @@ class Auth(_Model):
     default: list[dict[str, list[str]]] = PField(default_factory=list)
 
 
+class Database(_Model):
+    """Where a SQL contract connects: a URL without its password, which comes from ``env:``."""
+
+    url: str
+    password: str | None = None  # env:NAME
+
+    @field_validator("password")
+    @classmethod
+    def _only_reference(cls, value: str | None) -> str | None:
+        return None if value is None else _check_env_ref(value)
+
+
 class Schema(_Model):
     version: int = SCHEMA_VERSION
     source: Source
     base_url: str | None = None
+    database: Database | None = None
     auth: Auth = PField(default_factory=Auth)
     definitions: dict[str, JsonSchema] = PField(default_factory=dict)
     resources: list[Resource] = PField(default_factory=list)

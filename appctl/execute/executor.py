@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Action, Provenance, Safety, Schema
+from appctl.contract.models import Action, Provenance, Resource, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
 from appctl.execute.budget import DEFAULT_BUDGET, fit
@@ -20,6 +20,7 @@ from appctl.execute.history import Entry, History, arguments_text, now, redact
 from appctl.execute.policy import Config
 from appctl.execute.request import Request, RequestError, build_request
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.sqlplan import SqlPlan
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +38,8 @@ class CallOptions:
     config: Config | None = None  # per-tool policy
     timeout: float | None = None  # seconds per attempt (default: http.TIMEOUT)
     result_budget: int = DEFAULT_BUDGET  # characters of JSON data; 0 for no limit
+    database_url: str | None = None  # SQL contracts: connect here instead
+    root: str | None = None  # the project folder (relative SQLite paths), default: the cwd
 
 
 def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -93,7 +96,36 @@ def base_url_for(
 
 
 def resource_of(schema: Schema, action: Action) -> str:
-    return next((r.name for r in schema.resources for a in r.actions if a.name == action.name), "")
+    found = _resource(schema, action)
+    return found.name if found is not None else ""
+
+
+def _resource(schema: Schema, action: Action) -> Resource | None:
+    return next((r for r in schema.resources for a in r.actions if a.name == action.name), None)
+
+
+def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> str:
+    """--database-url, then APPCTL_DATABASE_URL, then the contract's (password from env:)."""
+    explicit = options.database_url or environ.get("APPCTL_DATABASE_URL")
+    if explicit:
+        return explicit
+    if schema.database is None:
+        raise RequestError("the contract names no database: run appctl sync --db")
+    from pathlib import Path
+
+    from appctl.sync.db.url import connect_url
+
+    root = Path(options.root) if options.root else Path.cwd()
+    return connect_url(schema.database.url, schema.database.password, root=root, environ=environ)
+
+
+def secrets_of(schema: Schema, environ: Mapping[str, str]) -> list[str]:
+    """Every secret value this contract's calls may use: credentials and the DB password."""
+    out = [v for values in credentials(schema, environ).values() for v in values.values()]
+    ref = schema.database.password if schema.database else None
+    if ref and environ.get(ref[4:]):
+        out.append(environ[ref[4:]])
+    return out
 
 
 def prepare(
@@ -102,7 +134,7 @@ def prepare(
     given: Mapping[str, Any],
     options: CallOptions,
     environ: Mapping[str, str],
-) -> tuple[Action, Request, str] | ToolResult:
+) -> tuple[Action, Request | SqlPlan, str] | ToolResult:
     """Everything before I/O: the action, its exact request and its resource, or why there
     is none."""
     action = schema.action(tool)
@@ -114,10 +146,21 @@ def prepare(
     checked = check_arguments(action, schema.definitions, dict(given))
     if checked.problems:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
-    resource = resource_of(schema, action)
+    found = _resource(schema, action)
+    resource = found.name if found is not None else ""
     refusal = gate(action, options, resource)
     if refusal:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
+    if isinstance(action.transport, SqlTransport):
+        if found is None or found.table is None:
+            message = f"{tool} has no table in the contract: run appctl sync --db again"
+            return ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
+        from appctl.execute.sqlplan import plan
+
+        try:
+            return action, plan(action, found.table, checked.arguments), resource
+        except RequestError as exc:
+            return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     try:
         request = build_request(
             action,
@@ -149,10 +192,13 @@ def call(
         request, result = None, prepared
     else:
         action, request, resource = prepared
-        result = _run(action, request, options, client, resource)
+        if isinstance(request, SqlPlan):
+            result = _run_sql(schema, action, request, options, environ, resource)
+        else:
+            result = _run(action, request, options, client, resource)
     if history is None:
         return result
-    secrets = [v for values in credentials(schema, environ).values() for v in values.values()]
+    secrets = secrets_of(schema, environ)
     entry = Entry(
         at=now(),
         session=session,
@@ -171,6 +217,61 @@ def call(
         note = f"the audit history could not be written: {type(exc).__name__}: {exc}"
         return result.model_copy(update={"notes": [*result.notes, note]})
     return result
+
+
+def _run_sql(
+    schema: Schema,
+    action: Action,
+    plan: SqlPlan,
+    options: CallOptions,
+    environ: Mapping[str, str],
+    resource: str,
+) -> ToolResult:
+    if options.dry_run:
+        return ToolResult(
+            ok=True, tool=action.name, request=plan.shown(), data="dry run: nothing was run"
+        )
+    from appctl.execute.limits import OverLimit, admitted
+    from appctl.execute.sql import run
+
+    limits = (options.config or DEFAULT_CONFIG).limits(action, resource)
+    try:
+        url = database_url_for(schema, options, environ)
+        with admitted(action.name, limits):
+            result = run(
+                plan, url, timeout=options.timeout or limits.timeout, budget=options.result_budget
+            )
+    except OverLimit as exc:
+        return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))
+    except RequestError as exc:
+        return ToolResult.failure(action.name, ErrorCategory.VALIDATION, str(exc))
+    except Exception as exc:  # the executor never raises to a model
+        message = f"{type(exc).__name__}: {exc}"
+        return ToolResult.failure(
+            action.name, ErrorCategory.INTERNAL, redact(message, secrets_of(schema, environ))
+        )
+    if result.error is not None:
+        result = result.model_copy(
+            update={
+                "error": result.error.model_copy(
+                    update={"message": redact(result.error.message, secrets_of(schema, environ))}
+                )
+            }
+        )
+        ref = schema.database.password if schema.database else None
+        if (
+            result.error is not None
+            and result.error.category == ErrorCategory.AUTH
+            and ref
+            and not environ.get(ref[4:])
+        ):
+            hint = f"Set {ref[4:]} to the database password (the contract reads it from there)."
+            result.error.suggestions.insert(0, hint)
+        return result
+    data, note = fit(result.data, options.result_budget, page_params=["cursor", "offset"])
+    if note is None:
+        return result
+    return result.model_copy(update={"data": data, "notes": [*result.notes, note]})
 
 
 def _run(

@@ -1,0 +1,398 @@
+"""The SQL edge: run a ``SqlPlan`` through SQLAlchemy Core and turn the outcome into a result.
+
+One pooled engine per database URL per process. Reads run in a transaction the database
+itself makes read-only (PostgreSQL ``SET TRANSACTION READ ONLY``, MySQL/MariaDB ``START
+TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``) under a statement timeout; writes run
+in a transaction that must touch exactly the one row its key names, or is rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from appctl.contract.models import Column, Table
+from appctl.execute.budget import size
+from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
+
+DEFAULT_TIMEOUT = 30.0  # seconds per statement
+NETWORK_CODES = frozenset(("2003", "2006", "2013", "08001", "08006"))
+_engines: dict[str, Any] = {}
+_tables: dict[tuple[int, str], tuple[Table, Any]] = {}
+_lock = threading.Lock()
+
+
+class _Timeout(Exception):
+    pass
+
+
+def engine_for(url: str) -> Any:
+    engine = _engines.get(url)
+    if engine is not None:
+        return engine
+    import sqlalchemy as sa
+
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            options: dict[str, Any] = {"pool_pre_ping": True}
+            if url.startswith("sqlite"):
+                options = {"connect_args": {"check_same_thread": False, "timeout": 10.0}}
+            engine = sa.create_engine(url, **options)
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _sqlite_connect)
+            _engines[url] = engine
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+
+
+def dispose_all() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _sa_type(column: Column, dialect: str) -> Any:
+    import sqlalchemy as sa
+
+    kind = column.kind
+    upper = column.type.upper()
+    if kind == "array" and dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        item = Column(
+            name=column.name, type=upper.removesuffix("[]"), kind=column.item_kind or "other"
+        )
+        return postgresql.ARRAY(_sa_type(item, dialect))
+    if kind == "json":
+        if dialect == "postgresql" and upper.startswith("JSONB"):
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.JSONB()
+        return sa.JSON()
+    if kind == "uuid" and dialect == "postgresql":
+        return sa.Uuid(as_uuid=True)
+    if kind == "enum" and dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        values = column.schema_.get("enum") or []
+        return postgresql.ENUM(*values, name=column.type.lower(), create_type=False)
+    simple: dict[str, Any] = {
+        "integer": sa.BigInteger(),
+        "number": sa.Float(),
+        "decimal": sa.Numeric(*_precision(upper), asdecimal=True),
+        "boolean": sa.Boolean(),
+        "date": sa.Date(),
+        "datetime": sa.DateTime(timezone="TIME ZONE" in upper or "TZ" in upper),
+        "time": sa.Time(),
+        "interval": sa.Interval(),
+        "binary": sa.LargeBinary(),
+    }
+    return simple.get(kind, sa.String())
+
+
+def _precision(type_text: str) -> tuple[int | None, int | None]:
+    match = re.search(r"\((\d+)\s*(?:,\s*(\d+))?\)", type_text)
+    if not match:
+        return None, None
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def sa_table(table: Table, dialect: str) -> Any:
+    """The SQLAlchemy ``Table`` for a contract table, built once per table object."""
+    cache_key = (id(table), dialect)
+    hit = _tables.get(cache_key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    import sqlalchemy as sa
+
+    result = sa.Table(
+        table.name,
+        sa.MetaData(),
+        *[
+            sa.Column(c.name, _sa_type(c, dialect), primary_key=c.name in table.primary_key)
+            for c in table.columns
+        ],
+        schema=table.schema_name,
+    )
+    if len(_tables) > 4096:
+        _tables.clear()
+    _tables[cache_key] = (table, result)
+    return result
+
+
+@contextmanager
+def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[Any]:
+    dialect = engine.dialect.name
+    mariadb = getattr(engine.dialect, "is_mariadb", False)
+    with engine.connect() as conn:
+        raw = None
+        try:
+            if dialect == "postgresql":
+                if read_only:
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            elif dialect == "mysql":
+                if mariadb:
+                    conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout:.3f}")
+                else:
+                    conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(timeout * 1000)}")
+                conn.exec_driver_sql(
+                    "START TRANSACTION READ ONLY" if read_only else "START TRANSACTION READ WRITE"
+                )
+            elif dialect == "sqlite":
+                raw = conn.connection.dbapi_connection
+                deadline = time.monotonic() + timeout
+                raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
+                if read_only:
+                    conn.exec_driver_sql("PRAGMA query_only = ON")
+            yield conn
+            if read_only:
+                conn.rollback()
+            else:
+                conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            if raw is not None:
+                raw.set_progress_handler(None, 0)
+                if read_only:
+                    raw.execute("PRAGMA query_only = OFF")
+
+
+def _where(t: Any, plan: SqlPlan) -> list[Any]:
+    import sqlalchemy as sa
+
+    clauses = []
+    for column, op, value in plan.where:
+        c = t.c[column]
+        if op == "is_null":
+            clauses.append(c.is_(None) if value else c.is_not(None))
+        elif op == "eq":
+            clauses.append(c.is_(None) if value is None else c == value)
+        elif op == "ne":
+            clauses.append(c.is_not(None) if value is None else sa.or_(c != value, c.is_(None)))
+        elif op == "in":
+            clauses.append(c.in_(value))
+        elif op == "like":
+            clauses.append(c.like(value))
+        elif op == "ilike":
+            clauses.append(c.ilike(value))
+        else:
+            clauses.append(
+                {"lt": c < value, "lte": c <= value, "gt": c > value, "gte": c >= value}[op]
+            )
+    if plan.after is not None:
+        ors = []
+        for i, (column, desc) in enumerate(plan.order):
+            same = [t.c[c] == v for (c, _), v in zip(plan.order[:i], plan.after[:i], strict=True)]
+            step = t.c[column] < plan.after[i] if desc else t.c[column] > plan.after[i]
+            ors.append(sa.and_(*same, step))
+        clauses.append(sa.or_(*ors))
+    return clauses
+
+
+def _row(plan: SqlPlan, row: Any) -> dict[str, Any]:
+    kinds = {c.name: c.kind for c in plan.table.columns}
+    out = {}
+    for column, value in row._mapping.items():
+        if kinds.get(column) == "boolean" and isinstance(value, int):
+            value = bool(value)
+        out[plan.args.get(column, column)] = to_json(value)
+    return out
+
+
+def _key_filter(t: Any, key: dict[str, Any]) -> list[Any]:
+    return [t.c[c] == v for c, v in key.items()]
+
+
+def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolResult:
+    """Run the plan; never raises (database errors become results with a category)."""
+    import sqlalchemy as sa
+
+    tool = plan.action.name
+    engine = engine_for(url)
+    t = sa_table(plan.table, engine.dialect.name)
+    try:
+        with _transaction(
+            engine, read_only=plan.operation in ("list", "get"), timeout=timeout or DEFAULT_TIMEOUT
+        ) as conn:
+            if plan.operation == "list":
+                return _list(plan, conn, t, budget)
+            if plan.operation == "get":
+                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                if row is None:
+                    return ToolResult.failure(tool, ErrorCategory.NOT_FOUND, _no_row(plan))
+                return ToolResult(ok=True, tool=tool, data=_row(plan, row))
+            if plan.operation == "create":
+                return _create(plan, conn, t, engine)
+            if plan.operation == "update":
+                changed = conn.execute(
+                    sa.update(t).where(*_key_filter(t, plan.key)).values(plan.values)
+                ).rowcount
+                _exactly_one(changed, plan)
+                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                return ToolResult(ok=True, tool=tool, data=_row(plan, row))
+            if plan.operation == "delete":
+                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                deleted = conn.execute(sa.delete(t).where(*_key_filter(t, plan.key))).rowcount
+                _exactly_one(deleted, plan)
+                return ToolResult(ok=True, tool=tool, data={"deleted": _row(plan, row)})
+            return ToolResult.failure(
+                tool, ErrorCategory.INTERNAL, f"unknown operation {plan.operation}"
+            )
+    except _NotOne as exc:
+        return ToolResult.failure(tool, exc.category, str(exc))
+    except sa.exc.DBAPIError as exc:
+        return database_failure(tool, exc)
+    except sa.exc.StatementError as exc:  # a value the driver could not bind
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, _first_line(exc.orig or exc))
+
+
+class _NotOne(Exception):
+    def __init__(self, message: str, category: ErrorCategory) -> None:
+        super().__init__(message)
+        self.category = category
+
+
+def _no_row(plan: SqlPlan) -> str:
+    shown = ", ".join(f"{plan.args.get(c, c)}={to_json(v)!r}" for c, v in plan.key.items())
+    return f"no row of {plan.table.qualified} has {shown}"
+
+
+def _exactly_one(count: int, plan: SqlPlan) -> None:
+    if count == 0:
+        raise _NotOne(_no_row(plan), ErrorCategory.NOT_FOUND)
+    if count != 1:
+        raise _NotOne(
+            f"the key matched {count} rows of {plan.table.qualified}, not one: nothing was changed",
+            ErrorCategory.CONFLICT,
+        )
+
+
+def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
+    import sqlalchemy as sa
+
+    statement = sa.insert(t).values(plan.values)
+    if engine.dialect.insert_returning and plan.table.kind == "table":
+        row = conn.execute(statement.returning(*t.c)).first()
+    else:
+        result = conn.execute(statement)
+        key = dict(
+            zip(
+                [c.name for c in t.primary_key.columns],
+                result.inserted_primary_key or (),
+                strict=False,
+            )
+        )
+        key = {c: plan.values.get(c, key.get(c)) for c in plan.table.primary_key}
+        row = conn.execute(sa.select(t).where(*_key_filter(t, key))).first()
+    return ToolResult(ok=True, tool=plan.action.name, data=_row(plan, row) if row else None)
+
+
+def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
+    import sqlalchemy as sa
+
+    order = [t.c[c].desc() if desc else t.c[c].asc() for c, desc in plan.order]
+    query = sa.select(t).where(*_where(t, plan)).order_by(*order).limit(plan.limit + 1)
+    if plan.offset:
+        query = query.offset(plan.offset)
+    fetched = conn.execute(query).all()
+    has_more = len(fetched) > plan.limit
+    rows = [_row(plan, r) for r in fetched[: plan.limit]]
+    notes = []
+    if budget > 0 and rows:
+        used, keep = 0, 0
+        for row in rows:
+            used += size(row) + 1
+            if used > budget and keep:
+                break
+            keep += 1
+        if keep < len(rows):
+            notes.append(
+                f"showing {keep} of {len(rows)} rows to fit {budget:,} characters; "
+                "the next page starts after the last row shown"
+            )
+            rows, has_more = rows[:keep], True
+            fetched = fetched[:keep]
+    data: dict[str, Any] = {"rows": rows, "has_more": has_more}
+    if has_more:
+        data["next_offset"] = plan.offset + len(rows) if plan.after is None else None
+        last = fetched[len(rows) - 1]
+        if keyset_ready(plan.table, plan.order):
+            data["next_cursor"] = encode_cursor(
+                plan.order, [last._mapping[c] for c, _ in plan.order]
+            )
+        if data["next_offset"] is None:
+            del data["next_offset"]
+    return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _code(exc: Any) -> str:
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    if sqlstate:
+        return str(sqlstate)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):  # PyMySQL: (errno, message)
+        return str(args[0])
+    return ""
+
+
+def database_failure(tool: str, exc: Any) -> ToolResult:
+    """A database error → a category a model can act on, with the database's own message."""
+    import sqlalchemy as sa
+
+    code = _code(exc)
+    message = _first_line(exc.orig if exc.orig is not None else exc)
+    lower = message.lower()
+    category = ErrorCategory.SERVER
+    if code in ("57014", "3024", "1969") or "interrupted" in lower or "statement timeout" in lower:
+        category, message = (
+            ErrorCategory.TIMEOUT,
+            f"cancelled after the statement timeout: {message}",
+        )
+    elif code in ("28P01", "28000", "1045", "1044"):
+        category = ErrorCategory.AUTH
+    elif (
+        code in ("42501", "25006", "1142", "1143", "1792", "1227")
+        or "readonly" in lower
+        or ("read-only" in lower or "read only" in lower)
+    ):
+        category = ErrorCategory.PERMISSION
+    elif (
+        code in ("23505", "1062", "1451", "23001")
+        or "unique constraint" in lower
+        or (code == "23503" and "still referenced" in lower)
+    ):
+        category = ErrorCategory.CONFLICT
+    elif (
+        code in ("42P01", "42703", "1146", "1054")
+        or "no such table" in lower
+        or "no such column" in lower
+    ):
+        category = ErrorCategory.NOT_FOUND
+        message += " (the database changed since the last sync: run appctl sync --db again)"
+    elif isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError) or code.startswith(("22", "23")):
+        category = ErrorCategory.VALIDATION
+    elif isinstance(exc, sa.exc.OperationalError) and (
+        exc.connection_invalidated or code in NETWORK_CODES
+    ):
+        category = ErrorCategory.NETWORK
+    return ToolResult.failure(tool, category, message)

@@ -1,0 +1,278 @@
+"""Validated arguments → a plan for one SQL action (pure: no database, no SQLAlchemy).
+
+The plan names columns and holds Python values converted by column kind (dates, decimals,
+UUIDs, base64 bytes...). Statements are built from it and the contract's table, never from
+text a model wrote: column names come from the contract, values are bound parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from appctl.contract.models import Action, Column, SqlTransport, Table
+from appctl.execute.request import RequestError
+from appctl.sync.db.build import DEFAULT_LIMIT, MAX_LIMIT, column_args
+
+_DURATION = re.compile(
+    r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
+    r"(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlPlan:
+    action: Action
+    table: Table
+    operation: str  # list | get | create | update | delete
+    key: dict[str, Any] = field(default_factory=dict)  # column → value
+    values: dict[str, Any] = field(default_factory=dict)  # column → value (create, update)
+    where: list[tuple[str, str, Any]] = field(default_factory=list)  # (column, op, value)
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (column, descending)
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    after: list[Any] | None = None  # keyset: the order values of the last row already seen
+    args: dict[str, str] = field(default_factory=dict)  # column → argument name
+
+    def line(self) -> str:
+        """One line for the history: operation, table, and which columns (never values)."""
+        parts = [f"SQL {self.operation.upper()} {self.table.qualified}"]
+        if self.key:
+            parts.append("key " + ",".join(self.key))
+        if self.values:
+            parts.append("set " + ",".join(self.values))
+        if self.where:
+            parts.append("where " + ",".join(f"{c} {op}" for c, op, _ in self.where))
+        if self.order:
+            parts.append("order " + ",".join(("-" if d else "") + c for c, d in self.order))
+        if self.operation == "list":
+            parts.append(f"limit {self.limit}" + (f" offset {self.offset}" if self.offset else ""))
+        return " ".join(parts)
+
+    def shown(self) -> dict[str, Any]:
+        """The plan for a dry run, values as JSON."""
+        out: dict[str, Any] = {"operation": self.operation, "table": self.table.qualified}
+        if self.key:
+            out["key"] = {c: to_json(v) for c, v in self.key.items()}
+        if self.values:
+            out["values"] = {c: to_json(v) for c, v in self.values.items()}
+        if self.where:
+            out["where"] = [[c, op, to_json(v)] for c, op, v in self.where]
+        if self.operation == "list":
+            out["order_by"] = [("-" if d else "") + c for c, d in self.order]
+            out["limit"] = self.limit
+            if self.offset:
+                out["offset"] = self.offset
+            if self.after is not None:
+                out["after"] = [to_json(v) for v in self.after]
+        return out
+
+
+def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
+    """A JSON argument → the Python value bound for this column (RequestError if it cannot be)."""
+    kind = kind or column.kind
+    if value is None:
+        return None
+    try:
+        if kind == "decimal":
+            number = Decimal(str(value))
+            if not number.is_finite():
+                raise ValueError("not a finite number")
+            return number
+        if kind == "date":
+            return dt.date.fromisoformat(str(value))
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if kind == "time":
+            return dt.time.fromisoformat(str(value))
+        if kind == "interval":
+            return _duration(value)
+        if kind == "uuid":
+            return uuid.UUID(str(value))
+        if kind == "binary":
+            return base64.b64decode(str(value), validate=True)
+        if kind == "array":
+            return [from_json(column, v, kind=column.item_kind or "other") for v in value]
+    except (ValueError, TypeError, InvalidOperation, binascii.Error) as exc:
+        raise RequestError(
+            f"{column.name}: {value!r} is not a valid {kind} value ({exc})"
+        ) from None
+    return value
+
+
+def _duration(value: Any) -> dt.timedelta:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match or str(value) in ("P", "PT", "-P"):
+        raise ValueError("expected an ISO 8601 duration such as P1DT2H30M, or seconds")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v and k != "sign"}
+    delta = dt.timedelta(
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
+    return -delta if match.group("sign") else delta
+
+
+def to_json(value: Any) -> Any:
+    """A database value → JSON: decimals as strings (exact), dates ISO 8601, intervals as ISO
+    8601 durations, UUIDs as text, bytes as base64."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return duration_text(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(to_json(v) for v in value)
+    return str(value)
+
+
+def duration_text(delta: dt.timedelta) -> str:
+    sign = "-" if delta < dt.timedelta(0) else ""
+    delta = abs(delta)
+    seconds = delta.seconds + delta.microseconds / 1_000_000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(
+        f"{n:g}{unit}" for n, unit in ((int(hours), "H"), (int(minutes), "M"), (secs, "S")) if n
+    )
+    days = f"{delta.days}D" if delta.days else ""
+    if not days and not time:
+        return "PT0S"
+    return f"{sign}P{days}" + (f"T{time}" if time else "")
+
+
+def encode_cursor(order: list[tuple[str, bool]], values: list[Any]) -> str:
+    raw = json.dumps(
+        {"o": [[c, d] for c, d in order], "v": [to_json(v) for v in values]}, separators=(",", ":")
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[list[tuple[str, bool]], list[Any]]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = json.loads(raw)
+        order = [(str(c), bool(d)) for c, d in data["o"]]
+        values = list(data["v"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise RequestError(
+            "cursor is not one this tool returned: pass next_cursor from the previous page "
+            "unchanged"
+        ) from None
+    if len(order) != len(values):
+        raise RequestError("cursor is damaged: pass next_cursor unchanged")
+    return order, values
+
+
+def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
+    transport = action.transport
+    if not isinstance(transport, SqlTransport):
+        raise RequestError(f"{action.name} is not a SQL action")
+    names = column_args(table)
+    by_arg = {a: c for c, a in names.items()}
+    columns = {c.name: c for c in table.columns}
+
+    def value(column: str) -> Any:
+        return from_json(columns[column], args[names[column]])
+
+    operation = transport.operation
+    key = {c: value(c) for c in transport.key if names[c] in args}
+    if operation in ("get", "update", "delete") and len(key) != len(transport.key):
+        missing = [names[c] for c in transport.key if c not in key]
+        raise RequestError(f"the key is incomplete: give {', '.join(missing)}")
+    if operation in ("create", "update"):
+        skip = set(transport.key) if operation == "update" else set()
+        given = [c for c in columns if names[c] in args and c not in skip]
+        values = {c: value(c) for c in given}
+        if operation == "update" and not values:
+            raise RequestError("nothing to update: give at least one column besides the key")
+        return SqlPlan(
+            action,
+            table,
+            operation,
+            key=key if operation == "update" else {},
+            values=values,
+            args=names,
+        )
+    if operation != "list":
+        return SqlPlan(action, table, operation, key=key, args=names)
+    where: list[tuple[str, str, Any]] = []
+    for arg, ops in (args.get("where") or {}).items():
+        column = by_arg.get(arg)
+        if column is None:
+            raise RequestError(f"where: no column {arg!r}")
+        for op, operand in ops.items():
+            if op == "is_null":
+                where.append((column, op, bool(operand)))
+            elif op == "in":
+                where.append((column, op, [from_json(columns[column], v) for v in operand]))
+            elif op in ("like", "ilike"):
+                where.append((column, op, str(operand)))
+            else:
+                where.append((column, op, from_json(columns[column], operand)))
+    order: list[tuple[str, bool]] = []
+    for item in args.get("order_by") or []:
+        desc = item.startswith("-")
+        column = by_arg.get(item[1:] if desc else item)
+        if column is None:
+            raise RequestError(f"order_by: no column {item!r}")
+        if column not in [c for c, _ in order]:
+            order.append((column, desc))
+    for column in table.primary_key:  # a total order, so pages never overlap or skip
+        if column not in [c for c, _ in order]:
+            order.append((column, False))
+    limit = min(int(args.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
+    after = None
+    if args.get("cursor"):
+        if args.get("offset"):
+            raise RequestError("give either cursor or offset, not both")
+        cursor_order, raw = decode_cursor(str(args["cursor"]))
+        if cursor_order != order:
+            raise RequestError(
+                "cursor belongs to another order_by: repeat the order_by of the first page"
+            )
+        after = [from_json(columns[c], v) for (c, _), v in zip(order, raw, strict=True)]
+    return SqlPlan(
+        action,
+        table,
+        "list",
+        where=where,
+        order=order,
+        limit=limit,
+        offset=int(args.get("offset") or 0),
+        after=after,
+        args=names,
+    )
+
+
+def keyset_ready(table: Table, order: list[tuple[str, bool]]) -> bool:
+    """Keyset paging needs a total order over non-null columns."""
+    columns = {c.name: c for c in table.columns}
+    named = {c for c, _ in order}
+    return (
+        bool(table.primary_key)
+        and set(table.primary_key) <= named
+        and all(not columns[c].nullable for c, _ in order)
+    )

@@ -1,0 +1,1 @@
+"""Database sync: reflect tables and views through SQLAlchemy, then build the contract."""

@@ -1,0 +1,24 @@
+"""The edge of database sync: normalize the DSN, reflect, then build (pure from there on)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from appctl.sync.db.build import DbSyncResult, build_contract
+from appctl.sync.db.reflect import reflect
+from appctl.sync.db.url import parse_dsn
+
+
+def sync_db(
+    dsn: str,
+    *,
+    root: Path,
+    schemas: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    password_env: str | None = None,
+) -> DbSyncResult:
+    parsed = parse_dsn(dsn, root=root, password_env=password_env)
+    reflected = reflect(parsed.connect, schemas=schemas, include=include, exclude=exclude)
+    return build_contract(reflected, stored_url=parsed.stored, password_env=parsed.password_env)

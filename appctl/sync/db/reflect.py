@@ -1,0 +1,318 @@
+"""The database edge of sync: one bulk reflection of every table and view, through
+``sqlalchemy.inspect``'s ``get_multi_*`` calls (a handful of catalogue queries per schema,
+however many tables), turned into the contract's ``Table`` models.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appctl.contract.models import Column, ColumnKind, Relation, Table
+from appctl.errors import SourceError
+
+SYSTEM_SCHEMAS = frozenset(
+    ("information_schema", "pg_catalog", "mysql", "performance_schema", "sys")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reflected:
+    dialect: str  # sqlite | postgresql | mysql | mariadb
+    server_version: str
+    tables: list[Table]
+    skipped: list[str]  # tables left out by --include/--exclude
+
+
+def reflect(
+    url: str,
+    *,
+    schemas: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Reflected:
+    import sqlalchemy as sa
+    from sqlalchemy.engine.reflection import ObjectKind
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            dialect = _dialect_name(engine)
+            version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
+            inspector = sa.inspect(conn)
+            wanted: list[str | None] = [*schemas] or [None]
+            tables: list[Table] = []
+            skipped: list[str] = []
+            for schema in wanted:
+                if schema is not None and schema not in inspector.get_schema_names():
+                    raise SourceError(
+                        f"the database has no schema {schema!r}",
+                        suggestion="Known schemas: "
+                        + ", ".join(
+                            s for s in inspector.get_schema_names() if s not in SYSTEM_SCHEMAS
+                        ),
+                    )
+                tables += _reflect_schema(
+                    inspector, schema, dialect, include, exclude, skipped, ObjectKind
+                )
+    except sa.exc.OperationalError as exc:
+        raise SourceError(
+            f"could not connect to the database: {_first_line(exc)}",
+            suggestion="Check the host, port, user and password (the password comes from "
+            "the URL or the driver's variable, e.g. PGPASSWORD or MYSQL_PWD).",
+        ) from None
+    except sa.exc.DBAPIError as exc:
+        raise SourceError(
+            f"the database refused to describe itself: {_first_line(exc)}",
+            suggestion="The connecting role needs to read the catalogue "
+            "(information_schema / pg_catalog).",
+        ) from None
+    finally:
+        engine.dispose()
+    return Reflected(dialect=dialect, server_version=version, tables=tables, skipped=skipped)
+
+
+def _dialect_name(engine: Any) -> str:
+    name = str(engine.dialect.name)
+    if name == "mysql" and getattr(engine.dialect, "is_mariadb", False):
+        return "mariadb"
+    return name
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def _chosen(name: str, schema: str | None, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    names = [name] + ([f"{schema}.{name}"] if schema else [])
+
+    def hit(patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(n.lower(), p.lower()) for p in patterns for n in names)
+
+    return (not include or hit(include)) and not hit(exclude)
+
+
+def _reflect_schema(
+    inspector: Any,
+    schema: str | None,
+    dialect: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    skipped: list[str],
+    object_kind: Any,
+) -> list[Table]:
+    table_names = inspector.get_table_names(schema=schema)
+    view_names = list(inspector.get_view_names(schema=schema))
+    if dialect == "postgresql":
+        view_names += inspector.get_materialized_view_names(schema=schema)
+    kinds = {n: "table" for n in table_names} | {n: "view" for n in view_names}
+    chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
+    skipped += sorted(n for n in kinds if n not in chosen)
+    if not chosen:
+        return []
+    every = object_kind.ANY
+    if dialect == "postgresql":
+        every = object_kind.TABLE | object_kind.VIEW | object_kind.MATERIALIZED_VIEW
+    multi: dict[str, Any] = {"schema": schema, "filter_names": chosen, "kind": every}
+    columns = inspector.get_multi_columns(**multi)
+    keys = inspector.get_multi_pk_constraint(**multi)
+    foreign = inspector.get_multi_foreign_keys(**multi)
+    unique = inspector.get_multi_unique_constraints(**multi)
+    comments = _comments(inspector, multi)
+    out: list[Table] = []
+    for name in chosen:
+        key = (schema, name)
+        pk = list((keys.get(key) or {}).get("constrained_columns") or [])
+        out.append(
+            Table(
+                schema_name=schema,
+                name=name,
+                kind="view" if kinds[name] == "view" else "table",
+                comment=(comments.get(key) or {}).get("text") or "",
+                columns=[_column(c, dialect, pk) for c in columns.get(key, [])],
+                primary_key=pk,
+                unique=sorted(
+                    [list(u["column_names"]) for u in unique.get(key, []) if u.get("column_names")]
+                ),
+                relations=[
+                    Relation(
+                        columns=list(fk["constrained_columns"]),
+                        target=fk["referred_table"],
+                        target_schema=fk.get("referred_schema")
+                        if fk.get("referred_schema") != schema
+                        else None,
+                        target_table=fk["referred_table"],
+                        target_columns=list(fk["referred_columns"]),
+                    )
+                    for fk in foreign.get(key, [])
+                    if fk.get("referred_table")
+                ],
+            )
+        )
+    return out
+
+
+def _comments(inspector: Any, multi: dict[str, Any]) -> dict[Any, Any]:
+    try:
+        return dict(inspector.get_multi_table_comment(**multi))
+    except NotImplementedError:  # SQLite keeps no comments
+        return {}
+
+
+def _column(info: dict[str, Any], dialect: str, pk: list[str]) -> Column:
+    type_ = info["type"]
+    kind, item = classify(type_, dialect)
+    default = info.get("default")
+    computed = info.get("computed") is not None
+    identity = info.get("identity") is not None
+    autoincrement = info.get("autoincrement") is True
+    serial = isinstance(default, str) and default.startswith("nextval(")
+    # SQLite: a lone INTEGER PRIMARY KEY is the rowid, assigned when not given
+    rowid = (
+        dialect == "sqlite"
+        and pk == [info["name"]]
+        and kind == "integer"
+        and str(type_).upper() == "INTEGER"
+    )
+    return Column(
+        name=info["name"],
+        type=_type_text(type_, dialect),
+        kind=kind,
+        item_kind=item,
+        nullable=bool(info.get("nullable", True)),
+        default=None if default is None else str(default),
+        generated=computed
+        or identity
+        or serial
+        or rowid
+        or (autoincrement and len(pk) == 1 and info["name"] in pk),
+        computed=computed,
+        comment=info.get("comment") or "",
+        schema_=value_schema(type_, kind, dialect),
+    )
+
+
+def _type_text(type_: Any, dialect: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        return str(type_.compile(dialect=_dialects()[dialect]))
+    except (sa.exc.CompileError, KeyError, TypeError, AttributeError):
+        return type(type_).__name__.upper()
+
+
+_DIALECTS: dict[str, Any] = {}
+
+
+def _dialects() -> dict[str, Any]:
+    if not _DIALECTS:
+        from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+        _DIALECTS.update(
+            sqlite=sqlite.dialect(),
+            postgresql=postgresql.dialect(),  # type: ignore[no-untyped-call]
+            mysql=mysql.dialect(),
+            mariadb=mysql.dialect(is_mariadb=True),
+        )
+    return _DIALECTS
+
+
+def classify(type_: Any, dialect: str) -> tuple[ColumnKind, ColumnKind | None]:
+    """A reflected SQLAlchemy type → the contract's column kind (and the item kind of arrays)."""
+    import sqlalchemy as sa
+    from sqlalchemy.sql import sqltypes
+
+    if isinstance(type_, sa.ARRAY):
+        return "array", classify(type_.item_type, dialect)[0]
+    if isinstance(type_, sa.Boolean):
+        return "boolean", None
+    if (
+        dialect in ("mysql", "mariadb")
+        and type(type_).__name__ == "TINYINT"
+        and getattr(type_, "display_width", None) == 1
+    ):
+        return "boolean", None  # MySQL's BOOLEAN is TINYINT(1)
+    if isinstance(type_, sa.Enum):
+        return "enum", None
+    if isinstance(type_, sa.Integer):
+        return "integer", None
+    if isinstance(type_, sa.Float) or type(type_).__name__ in (
+        "REAL",
+        "DOUBLE",
+        "DOUBLE_PRECISION",
+    ):
+        return "number", None
+    if isinstance(type_, sa.Numeric):
+        return "decimal", None
+    if isinstance(type_, sa.Uuid):
+        return "uuid", None
+    if isinstance(type_, sa.JSON):
+        return "json", None
+    if isinstance(type_, sa.DateTime):
+        return "datetime", None
+    if isinstance(type_, sa.Date):
+        return "date", None
+    if isinstance(type_, sa.Time):
+        return "time", None
+    if isinstance(type_, sqltypes._AbstractInterval):
+        return "interval", None
+    if isinstance(type_, sa.LargeBinary | sqltypes._Binary):
+        return "binary", None
+    if isinstance(type_, sa.String):
+        return "string", None
+    return "other", None
+
+
+INT_BITS = {"TINYINT": 8, "SMALLINT": 16, "MEDIUMINT": 24, "BIGINT": 64}
+
+
+def value_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any]:
+    """The JSON Schema of one non-null value of a column."""
+    name = type(type_).__name__.upper()
+    if kind == "integer":
+        bits = INT_BITS.get(name, 64 if dialect == "sqlite" else 32)
+        if getattr(type_, "unsigned", False):
+            return {"type": "integer", "minimum": 0, "maximum": 2**bits - 1}
+        if bits == 64:
+            return {"type": "integer"}  # the whole range JSON parsers keep exactly, and more
+        return {"type": "integer", "minimum": -(2 ** (bits - 1)), "maximum": 2 ** (bits - 1) - 1}
+    if kind == "number":
+        return {"type": "number"}
+    if kind == "decimal":
+        out: dict[str, Any] = {"type": ["string", "number"]}
+        precision, scale = getattr(type_, "precision", None), getattr(type_, "scale", None) or 0
+        if precision:
+            whole = max(precision - scale, 1)
+            frac = rf"(\.\d{{1,{scale}}})?" if scale else ""
+            out["pattern"] = rf"^[-+]?\d{{1,{whole}}}{frac}$"
+            out["description"] = f"decimal, {precision} digits, {scale} after the point"
+        return out
+    if kind == "string":
+        length = getattr(type_, "length", None)
+        return {"type": "string", "maxLength": length} if length else {"type": "string"}
+    if kind == "boolean":
+        return {"type": "boolean"}
+    if kind in FORMATS:
+        return {"type": "string", "format": FORMATS[kind]}
+    if kind == "json":
+        return {}
+    if kind == "binary":
+        return {"type": "string", "contentEncoding": "base64"}
+    if kind == "array":
+        item = type_.item_type
+        return {"type": "array", "items": value_schema(item, classify(item, dialect)[0], dialect)}
+    if kind == "enum":
+        return {"type": "string", "enum": list(getattr(type_, "enums", []) or [])}
+    return {"type": "string", "description": f"database type {_type_text(type_, dialect)}"}
+
+
+FORMATS: dict[str, str] = {
+    "date": "date",
+    "datetime": "date-time",
+    "time": "time",
+    "interval": "duration",
+    "uuid": "uuid",
+}
