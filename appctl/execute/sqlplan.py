@@ -274,5 +274,5 @@ def keyset_ready(table: Table, order: list[tuple[str, bool]]) -> bool:
     return (
         bool(table.primary_key)
         and set(table.primary_key) <= named
-        and all(not columns[c].nullable for c, _ in order)
+        and all(c in table.primary_key or not columns[c].nullable for c, _ in order)
     )
