@@ -10,6 +10,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
+    from appctl.contract.models import Schema
 
 
 @click.command("doctor")
@@ -40,6 +41,8 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
 
     app_dir = app.app_dir
     schema = load_schema(app_dir)
+    if schema.database is not None:
+        return _database(app, schema)
     base = base_url_for(schema, base_url, load_config(app_dir), os.environ)
     if not base or "://" not in base:
         raise UsageError(
@@ -78,4 +81,33 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
         )
         output.info(f"marked {len(verified)} action(s) verified in {app_dir / SCHEMA_FILE}")
     failed = any(c.ok is False for c in checks) or counts.get("missing", 0) > 0
+    return output.EXIT_FAILED if failed else output.EXIT_OK
+
+
+def _database(app: AppContext, schema: Schema) -> int:
+    import os
+
+    from appctl.execute.dbdoctor import diagnose_db
+    from appctl.execute.executor import CallOptions, database_url_for
+    from appctl.execute.request import RequestError
+
+    options = CallOptions(root=str(app.app_dir.parent))
+    try:
+        url = database_url_for(schema, options, os.environ)
+    except RequestError as exc:
+        from appctl.errors import UsageError
+
+        raise UsageError(str(exc), suggestion="Run appctl sync --db DSN first.") from None
+    checks, tables = diagnose_db(schema, url)
+    for check in checks:
+        mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
+        click.echo(f"{mark}  {check.name}: {check.detail}")
+    counts: dict[str, int] = {}
+    for table in tables:
+        counts[table.verdict] = counts.get(table.verdict, 0) + 1
+        if table.verdict != "verified" or app.verbose:
+            click.echo(f"      {table.verdict:<10} {table.action}: {table.evidence}")
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    click.echo(f"tables: {summary or 'none in the contract'}")
+    failed = any(c.ok is False for c in checks) or any(t.verdict != "verified" for t in tables)
     return output.EXIT_FAILED if failed else output.EXIT_OK

@@ -53,6 +53,8 @@ class _ResourceView:
     name: str
     description: str
     keys: list[str]
+    columns: str = ""  # SQL resources: the columns, compactly
+    relations: list[str] = field(default_factory=list)  # SQL: "t.col → other.col"
     actions: list[dict[str, str]] = field(default_factory=list)
     groups: list[tuple[str, list[str]]] = field(default_factory=list)
 
@@ -126,11 +128,25 @@ def view(
     for resource, action in chosen:
         by_resource.setdefault(resource, []).append(action)
     descriptions = {r.name: r.description for r in schema.resources}
+    tables = {r.name: r.table for r in schema.resources if r.table is not None}
     resources = []
+    relations: list[str] = []
     for name, actions in by_resource.items():
+        table = tables.get(name)
         rv = _ResourceView(
-            name=name, description=condense(descriptions.get(name, ""), 100), keys=_keys(actions)
+            name=name,
+            description=condense(descriptions.get(name, ""), 100),
+            keys=list(table.primary_key) if table else _keys(actions),
         )
+        if table is not None:
+            rv.columns = ", ".join(
+                f"{c.name} {c.kind}{'' if c.nullable else '!'}" for c in table.columns
+            )
+            rv.relations = [
+                f"{name}.{','.join(r.columns)} → {r.target}.{','.join(r.target_columns)}"
+                for r in table.relations
+            ]
+            relations += rv.relations
         for safety, label in LABELS.items():
             calls = [call_signature(a) for a in actions if a.safety == safety]
             if calls:
@@ -145,7 +161,8 @@ def view(
         ]
         resources.append(rv)
     return {
-        "title": schema.source.title or "API",
+        "title": schema.source.title or ("Database" if schema.database else "API"),
+        "relations": relations,
         "base_url": schema.base_url or "",
         "actions_count": len(chosen),
         "resources": resources,
