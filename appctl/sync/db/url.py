@@ -65,7 +65,10 @@ def parse_dsn(dsn: str, *, root: Path, password_env: str | None = None) -> Dsn:
     url = url.set(drivername=driver)
     family = driver.split("+")[0]
     env = password_env or PASSWORD_ENV[family]
-    stored = url.set(password=None).render_as_string(hide_password=False)
+    bare = sa.engine.URL.create(  # .set(password=None) would keep the password
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    stored = bare.render_as_string(hide_password=False)
     return Dsn(connect=url.render_as_string(hide_password=False), stored=stored, password_env=env)
 
 
