@@ -21,6 +21,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
 
 DEFAULT_TIMEOUT = 30.0  # seconds per statement
+AUTH_TEXTS = ("password authentication failed", "no password supplied", "access denied for user")
 NETWORK_CODES = frozenset(("2003", "2006", "2013", "08001", "08006"))
 _engines: dict[str, Any] = {}
 _tables: dict[tuple[int, str], tuple[Table, Any]] = {}
@@ -134,8 +135,8 @@ def sa_table(table: Table, dialect: str) -> Any:
 @contextmanager
 def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[Any]:
     dialect = engine.dialect.name
-    mariadb = getattr(engine.dialect, "is_mariadb", False)
     with engine.connect() as conn:
+        mariadb = getattr(engine.dialect, "is_mariadb", False)  # known once connected
         raw = None
         try:
             if dialect == "postgresql":
@@ -368,7 +369,7 @@ def database_failure(tool: str, exc: Any) -> ToolResult:
             ErrorCategory.TIMEOUT,
             f"cancelled after the statement timeout: {message}",
         )
-    elif code in ("28P01", "28000", "1045", "1044"):
+    elif code in ("28P01", "28000", "1045", "1044") or any(text in lower for text in AUTH_TEXTS):
         category = ErrorCategory.AUTH
     elif (
         code in ("42501", "25006", "1142", "1143", "1792", "1227")

@@ -171,7 +171,11 @@ def test_cli_sync_call_and_check_on_a_server_with_a_password(fresh_db: str, tmp_
         "sync", "--db", fresh_db, "--password-env", "SHOP_PW", "--check", cwd=tmp_path, code=1
     )
     assert "owners" in drift.stdout
-    appctl("doctor", cwd=tmp_path, env={"SHOP_PW": secret}, code=1)  # owners is not synced: ok
+    ok = appctl("doctor", cwd=tmp_path, env={"SHOP_PW": secret})  # owners is not in it
+    assert "1 verified" in ok.stdout
+    run_ddl(fresh_db, ["ALTER TABLE pets ADD COLUMN age INTEGER"])
+    drifted = appctl("doctor", cwd=tmp_path, env={"SHOP_PW": secret}, code=1)
+    assert "new column(s) age" in drifted.stdout
     for path in (tmp_path / ".appctl").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
