@@ -1,4 +1,5 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 in a thread, repo paths, --update-golden."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 in a thread, repo paths, --update-golden,
+and ``fresh_db``: an empty scratch database on SQLite, PostgreSQL and MariaDB (tests/dbs.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
+from tests import dbs
 
 REPO = Path(__file__).resolve().parent.parent
 NPM = REPO / ".cache" / "npm" / "node_modules"
@@ -54,3 +57,25 @@ def http_server() -> Iterator[tuple[str, Routes]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _fresh_db_kinds() -> list[str]:
+    try:
+        return dbs.kinds()
+    except dbs.MissingDatabase:
+        # APPCTL_REQUIRE_DBS=1 without the servers: keep every kind, so that each database
+        # test errors with the reason instead of the whole suite failing to load.
+        return list(dbs.KINDS)
+
+
+@pytest.fixture(params=_fresh_db_kinds())
+def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLAlchemy URL of an empty database, once per kind (ids sqlite, postgresql, mariadb);
+    a server's scratch database is dropped afterwards."""
+    kind: str = request.param
+    dbs.database_urls()  # raises MissingDatabase when APPCTL_REQUIRE_DBS=1 and one is unset
+    url = dbs.fresh_database(kind, tmp_path)
+    try:
+        yield url
+    finally:
+        dbs.drop_database(url)
