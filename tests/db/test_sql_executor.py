@@ -446,3 +446,34 @@ def test_bad_values_are_validation_errors(db) -> None:
     ):
         result = _call(db, "create_things", args)
         assert result.error is not None and result.error.category == ErrorCategory.VALIDATION, args
+
+
+def test_sql_calls_are_recorded_in_the_history_without_values(db, tmp_path: Path) -> None:
+    from appctl.execute.history import History
+
+    url, _, schema = db
+    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+    options = CallOptions(database_url=url, approved=True)
+    call(schema, "create_things", {"name": "logged"}, options, environ={}, history=history)
+    call(
+        schema,
+        "list_things",
+        {"where": {"name": {"eq": "logged"}}},
+        options,
+        environ={},
+        history=history,
+    )
+    call(
+        schema,
+        "delete_things",
+        {"id": 1},
+        CallOptions(database_url=url),
+        environ={},
+        history=history,
+    )
+    entries = history.entries()
+    assert [e.outcome for e in entries] == ["ok", "ok", "refused"]
+    assert entries[0].request == "SQL CREATE things set name"
+    assert entries[1].request.startswith("SQL LIST things where name eq order id limit 50")
+    assert "logged" not in entries[1].request
+    history.engine.dispose()

@@ -94,7 +94,6 @@ def value_schema(column: Column, *, nullable: bool | None = None) -> dict[str, A
 
 def _describe(column: Column) -> str:
     parts = [column.comment.strip()] if column.comment.strip() else []
-    parts.append(column.type)
     if column.default is not None and not column.generated:
         parts.append(f"default {column.default}")
     return "; ".join(parts)
