@@ -41,7 +41,10 @@ def engine_for(url: str) -> Any:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            options: dict[str, Any] = {"pool_pre_ping": True}
+            # no pre-ping (a round trip per call): a dropped connection fails one call with
+            # the network category and is replaced; idle ones are recycled before servers
+            # typically drop them
+            options: dict[str, Any] = {"pool_recycle": 300}
             if url.startswith("sqlite"):
                 options = {"connect_args": {"check_same_thread": False, "timeout": 10.0}}
             engine = sa.create_engine(url, **options)
@@ -134,42 +137,54 @@ def sa_table(table: Table, dialect: str) -> Any:
 
 @contextmanager
 def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[Any]:
+    """A connection in a transaction with the read-only mode and statement timeout applied.
+
+    Session settings are remembered per pooled connection (``info``) and sent only when they
+    change, so a steady stream of reads costs no extra round trips: on PostgreSQL the driver
+    opens the transaction with ``BEGIN READ ONLY`` itself."""
     dialect = engine.dialect.name
-    with engine.connect() as conn:
-        mariadb = getattr(engine.dialect, "is_mariadb", False)  # known once connected
+    with engine.connect() as base:
+        conn = base
+        if dialect == "postgresql":
+            conn = base.execution_options(postgresql_readonly=read_only)
+        info = base.connection.info
         raw = None
         try:
             if dialect == "postgresql":
-                if read_only:
-                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+                ms = int(timeout * 1000)
+                if info.get("appctl_timeout") != ms:
+                    conn.exec_driver_sql(f"SET statement_timeout = {ms}")
+                    info["appctl_timeout"] = ms
             elif dialect == "mysql":
-                if mariadb:
-                    conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout:.3f}")
-                else:
-                    conn.exec_driver_sql(f"SET SESSION max_execution_time = {int(timeout * 1000)}")
+                if info.get("appctl_timeout") != timeout:
+                    if getattr(engine.dialect, "is_mariadb", False):  # known once connected
+                        conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout:.3f}")
+                    else:
+                        conn.exec_driver_sql(
+                            f"SET SESSION max_execution_time = {int(timeout * 1000)}"
+                        )
+                    conn.commit()
+                    info["appctl_timeout"] = timeout
                 conn.exec_driver_sql(
                     "START TRANSACTION READ ONLY" if read_only else "START TRANSACTION READ WRITE"
                 )
             elif dialect == "sqlite":
-                raw = conn.connection.dbapi_connection
+                raw = base.connection.dbapi_connection
                 deadline = time.monotonic() + timeout
                 raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 2000)
-                if read_only:
-                    conn.exec_driver_sql("PRAGMA query_only = ON")
+                if info.get("appctl_query_only") != read_only:
+                    raw.execute(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+                    info["appctl_query_only"] = read_only
             yield conn
-            if read_only:
-                conn.rollback()
-            else:
-                conn.commit()
+            conn.commit()  # a read-only transaction has nothing to commit; settings persist
         except BaseException:
             conn.rollback()
+            for key in ("appctl_timeout", "appctl_query_only"):
+                info.pop(key, None)  # rolled back with the transaction, perhaps
             raise
         finally:
             if raw is not None:
                 raw.set_progress_handler(None, 0)
-                if read_only:
-                    raw.execute("PRAGMA query_only = OFF")
 
 
 def _where(t: Any, plan: SqlPlan) -> list[Any]:
@@ -214,6 +229,29 @@ def _row(plan: SqlPlan, row: Any) -> dict[str, Any]:
     return out
 
 
+_by_key_cache: dict[int, tuple[Any, Any]] = {}
+
+
+def _by_key(t: Any, plan: SqlPlan) -> Any:
+    """``SELECT ... WHERE key = :k0 AND ...``, built once per table (bound by position)."""
+    hit = _by_key_cache.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    import sqlalchemy as sa
+
+    statement = sa.select(t).where(
+        *[t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(plan.table.primary_key)]
+    )
+    if len(_by_key_cache) > 4096:
+        _by_key_cache.clear()
+    _by_key_cache[id(t)] = (t, statement)
+    return statement
+
+
+def _key_params(plan: SqlPlan) -> dict[str, Any]:
+    return {f"k{i}": plan.key[c] for i, c in enumerate(plan.table.primary_key)}
+
+
 def _key_filter(t: Any, key: dict[str, Any]) -> list[Any]:
     return [t.c[c] == v for c, v in key.items()]
 
@@ -232,7 +270,7 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
             if plan.operation == "list":
                 return _list(plan, conn, t, budget)
             if plan.operation == "get":
-                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
                 if row is None:
                     return ToolResult.failure(tool, ErrorCategory.NOT_FOUND, _no_row(plan))
                 return ToolResult(ok=True, tool=tool, data=_row(plan, row))

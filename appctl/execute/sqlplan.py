@@ -186,11 +186,25 @@ def decode_cursor(text: str) -> tuple[list[tuple[str, bool]], list[Any]]:
     return order, values
 
 
+_args_cache: dict[int, tuple[Table, dict[str, str]]] = {}
+
+
+def _column_args(table: Table) -> dict[str, str]:
+    hit = _args_cache.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    names = column_args(table)
+    if len(_args_cache) > 4096:
+        _args_cache.clear()
+    _args_cache[id(table)] = (table, names)
+    return names
+
+
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
     transport = action.transport
     if not isinstance(transport, SqlTransport):
         raise RequestError(f"{action.name} is not a SQL action")
-    names = column_args(table)
+    names = _column_args(table)
     by_arg = {a: c for c, a in names.items()}
     columns = {c.name: c for c in table.columns}
 
