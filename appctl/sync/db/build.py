@@ -31,7 +31,7 @@ from appctl.contract.models import (
     Table,
     Verb,
 )
-from appctl.contract.names import arg_name, dedupe, snake_case, tool_name
+from appctl.contract.names import arg_name, dedupe, short_hash, snake_case, tool_name
 from appctl.errors import Diagnostic
 from appctl.sync.db.reflect import Reflected
 
@@ -129,17 +129,37 @@ def _ops(column: Column) -> dict[str, Any]:
     return ops
 
 
-def where_field(table: Table, args: dict[str, str]) -> Field | None:
+def filter_definition(column: Column) -> tuple[str, dict[str, Any]] | None:
+    """The shared definition of one column's filter object, e.g. ``IntegerFilter``: columns of
+    the same kind (and nullability, and enum values) share it, so a table's ``where`` is a
+    list of references and the contract stays small however many tables there are."""
+    ops = _ops(column)
+    if not ops:
+        return None
+    kind = "".join(part.capitalize() for part in column.kind.split("_"))
+    name = ("Nullable" if column.nullable else "") + f"{kind}Filter"
+    loose = _loose(column.schema_)
+    if "enum" in loose or "items" in loose or column.kind == "other":
+        name += "_" + short_hash(json.dumps(loose, sort_keys=True))
+    schema = {
+        "type": "object",
+        "properties": ops,
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+    return name, schema
+
+
+def where_field(
+    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]]
+) -> Field | None:
     properties = {}
     for column in table.columns:
-        ops = _ops(column)
-        if ops:
-            properties[args[column.name]] = {
-                "type": "object",
-                "properties": ops,
-                "additionalProperties": False,
-                "minProperties": 1,
-            }
+        found = filter_definition(column)
+        if found is not None:
+            name, schema = found
+            definitions.setdefault(name, schema)
+            properties[args[column.name]] = {"$ref": f"#/definitions/{name}"}
     if not properties:
         return None
     return Field(
@@ -163,8 +183,10 @@ def _order_field(table: Table, args: dict[str, str]) -> Field:
     )
 
 
-def _list_options(table: Table, args: dict[str, str]) -> list[Field]:
-    fields = [f for f in (where_field(table, args),) if f is not None]
+def _list_options(
+    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]]
+) -> list[Field]:
+    fields = [f for f in (where_field(table, args, definitions),) if f is not None]
     fields.append(_order_field(table, args))
     fields.append(
         Field(
@@ -213,7 +235,13 @@ def _column_field(
     )
 
 
-def _actions(table: Table, resource: str, dialect: str, taken: set[str]) -> list[Action]:
+def _actions(
+    table: Table,
+    resource: str,
+    dialect: str,
+    taken: set[str],
+    definitions: dict[str, dict[str, Any]],
+) -> list[Action]:
     args = column_args(table)
     key = table.primary_key
     keyed = table.kind == "table" and bool(key)
@@ -252,7 +280,7 @@ def _actions(table: Table, resource: str, dialect: str, taken: set[str]) -> list
             safety=Safety.READ_ONLY,
             provenance=Provenance.DECLARED,
             transport=transport("list"),
-            parameters=_list_options(table, args),
+            parameters=_list_options(table, args, definitions),
             idempotent=True,
             pagination=Pagination(
                 style="cursor" if table.primary_key else "offset",
@@ -348,6 +376,7 @@ def build_contract(
     taken: set[str] = set()
     resources = []
     diagnostics: list[Diagnostic] = []
+    definitions: dict[str, dict[str, Any]] = {}
     for table in sorted(reflected.tables, key=lambda t: names[(t.schema_name, t.name)]):
         resource = names[(table.schema_name, table.name)]
         relations = [
@@ -371,7 +400,7 @@ def build_contract(
             Resource(
                 name=resource,
                 description=_description(table, names),
-                actions=_actions(table, resource, reflected.dialect, taken),
+                actions=_actions(table, resource, reflected.dialect, taken, definitions),
                 table=table,
             )
         )
@@ -387,6 +416,7 @@ def build_contract(
             api_version=reflected.server_version,
         ),
         database=Database(url=stored_url, password=f"env:{password_env}" if password_env else None),
+        definitions=definitions,
         resources=resources,
     )
     return DbSyncResult(
