@@ -201,3 +201,93 @@ def test_the_bundled_example_syncs_and_answers(tmp_path: Path) -> None:
     assert "track.AlbumId → album.AlbumId" in guide
     doctor = appctl("doctor", cwd=tmp_path)
     assert "11 verified" in doctor.stdout
+
+
+def test_long_table_names_give_unique_tool_names_within_64(tmp_path: Path) -> None:
+    db = tmp_path / "long.db"
+    stem = "customer_subscription_billing_adjustment_history_entries_archive"
+    run_ddl(
+        f"sqlite:///{db}",
+        [
+            f"CREATE TABLE {stem}_2023 (id INTEGER PRIMARY KEY)",
+            f"CREATE TABLE {stem}_2024 (id INTEGER PRIMARY KEY)",
+            'CREATE TABLE "Order Lines" ("line id" INTEGER PRIMARY KEY, "unit-price" REAL)',
+        ],
+    )
+    schema = sync_db(str(db), root=tmp_path).schema
+    names = [a.name for a in schema.actions()]
+    assert len(names) == len(set(names)) == 15
+    assert all(len(n) <= 64 and n.replace("_", "").isalnum() for n in names)
+    lines = next(r for r in schema.resources if r.name == "order_lines")
+    get = next(a for a in lines.actions if a.verb == Verb.GET)
+    (key,) = get.parameters
+    assert key.wire_name == "line id" and key.name != "line id"
+    from appctl.execute.executor import CallOptions, call
+
+    options = CallOptions(database_url=f"sqlite:///{db}", approved=True)
+    created = call(schema, "create_order_lines", {"unit-price": 2.5}, options, environ={})
+    assert created.ok, created.error
+    got = call(schema, get.name, {key.name: created.data[key.name]}, options, environ={})
+    assert got.ok and got.data["unit-price"] == 2.5
+
+
+def test_several_schemas_are_qualified_where_names_repeat(tmp_path: Path) -> None:
+    from tests import dbs
+
+    if "postgresql" not in dbs.kinds():
+        pytest.skip("needs PostgreSQL (scripts/test starts it)")
+    url = dbs.fresh_database("postgresql", tmp_path)
+    try:
+        run_ddl(
+            url,
+            [
+                "CREATE SCHEMA billing",
+                "CREATE TABLE public.orders (id INTEGER PRIMARY KEY)",
+                "CREATE TABLE billing.orders (id INTEGER PRIMARY KEY, amount NUMERIC(8, 2))",
+                "CREATE TABLE billing.invoices (id INTEGER PRIMARY KEY, "
+                "order_id INTEGER REFERENCES billing.orders(id))",
+            ],
+        )
+        schema = sync_db(url, root=tmp_path, schemas=["public", "billing"]).schema
+        assert sorted(r.name for r in schema.resources) == [
+            "billing_orders",
+            "invoices",
+            "public_orders",
+        ]
+        invoices = next(r for r in schema.resources if r.name == "invoices")
+        assert invoices.table is not None and invoices.table.relations[0].target == "billing_orders"
+        from appctl.execute.executor import CallOptions, call
+
+        options = CallOptions(database_url=url, approved=True)
+        made = call(
+            schema, "create_billing_orders", {"id": 1, "amount": "9.99"}, options, environ={}
+        )
+        assert made.ok and made.data == {"id": 1, "amount": "9.99"}
+        assert call(schema, "list_public_orders", {}, options, environ={}).data["rows"] == []
+        with pytest.raises(Exception, match="no schema 'nope'"):
+            sync_db(url, root=tmp_path, schemas=["nope"])
+    finally:
+        dbs.drop_database(url)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_doctor_reports_a_role_that_may_only_read(kind: str, tmp_path: Path) -> None:
+    from tests import dbs
+
+    if kind not in dbs.kinds():
+        pytest.skip(f"needs {kind} (scripts/test starts it)")
+    admin, reader = dbs.server_url(kind), dbs.server_url(kind, read_only=True)
+    table = f"doctor_{os.getpid()}"
+    run_ddl(admin, [f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v INTEGER)"])
+    try:
+        schema = sync_db(admin, root=tmp_path, include=[table]).schema
+        from appctl.execute.dbdoctor import diagnose_db
+
+        checks, tables = diagnose_db(schema, admin)
+        assert [c.ok for c in checks] == [True, True], checks
+        checks, tables = diagnose_db(schema, reader)
+        privileges = next(c for c in checks if c.name == "privileges")
+        assert privileges.ok is False and "INSERT" in privileges.detail, privileges
+        assert [t.verdict for t in tables] == ["verified"]
+    finally:
+        run_ddl(admin, [f"DROP TABLE {table}"])
