@@ -189,6 +189,8 @@ def test_update_is_partial_and_keyed(db) -> None:
     changed = _call(db, "update_things", {"id": first["id"], "price": "2.50"})
     assert changed.ok, changed.error
     assert changed.data["price"] == "2.50" and changed.data["body"] == "keep"
+    same = _call(db, "update_things", {"id": first["id"], "price": "2.50"})  # matched, unchanged
+    assert same.ok, same.error
     cleared = _call(db, "update_things", {"id": first["id"], "body": None})
     assert cleared.ok and cleared.data["body"] is None
     missing = _call(db, "update_things", {"id": 999999, "price": "1"})
