@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 from pydantic import Field as PField
 
 SCHEMA_VERSION = 1
@@ -250,6 +250,9 @@ class Database(_Model):
 
 
 class Schema(_Model):
+    _index: tuple[list[Resource], dict[str, tuple[Resource, Action]]] | None = PrivateAttr(
+        default=None
+    )
     version: int = SCHEMA_VERSION
     source: Source
     base_url: str | None = None
@@ -262,4 +265,24 @@ class Schema(_Model):
         return [a for r in self.resources for a in r.actions]
 
     def action(self, name: str) -> Action | None:
-        return next((a for a in self.actions() if a.name == name), None)
+        found = self._lookup().get(name)
+        return found[1] if found is not None else None
+
+    def resource_of(self, name: str) -> Resource | None:
+        """The resource holding the action called ``name``."""
+        found = self._lookup().get(name)
+        return found[0] if found is not None else None
+
+    def _lookup(self) -> dict[str, tuple[Resource, Action]]:
+        """Action name → (resource, action), built once per resources list: a call on a
+        contract of thousands of tools costs a dict lookup, not a scan. Contracts are never
+        changed in place (edits make copies with new lists), so the list's identity is the key."""
+        cached = self._index
+        if cached is not None and cached[0] is self.resources:
+            return cached[1]
+        index: dict[str, tuple[Resource, Action]] = {}
+        for resource in self.resources:
+            for action in resource.actions:
+                index.setdefault(action.name, (resource, action))
+        self._index = (self.resources, index)
+        return index

@@ -101,7 +101,7 @@ def resource_of(schema: Schema, action: Action) -> str:
 
 
 def _resource(schema: Schema, action: Action) -> Resource | None:
-    return next((r for r in schema.resources for a in r.actions if a.name == action.name), None)
+    return schema.resource_of(action.name)
 
 
 def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> str:
