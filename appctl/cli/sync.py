@@ -77,6 +77,44 @@ def command(
     max_nodes: int | None,
 ) -> int:
     """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
+    import gc
+
+    # A sync allocates millions of small objects and frees them by reference counting; the
+    # cyclic collector would only rescan them again and again (a third of a large sync).
+    gc.disable()
+    try:
+        return _sync(
+            app,
+            source,
+            dsn,
+            schemas,
+            password_env,
+            base_url,
+            include,
+            exclude,
+            force,
+            check,
+            max_bytes,
+            max_nodes,
+        )
+    finally:
+        gc.enable()
+
+
+def _sync(
+    app: AppContext,
+    source: str | None,
+    dsn: str | None,
+    schemas: tuple[str, ...],
+    password_env: str | None,
+    base_url: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    force: bool,
+    check: bool,
+    max_bytes: int | None,
+    max_nodes: int | None,
+) -> int:
     from appctl.contract import io
     from appctl.contract.overrides import apply_overrides, load_overrides
     from appctl.errors import UsageError
