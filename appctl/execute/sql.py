@@ -1,7 +1,7 @@
 """The SQL edge: run a ``SqlPlan`` through SQLAlchemy Core and turn the outcome into a result.
 
 One pooled engine per database URL per process. Reads run in a transaction the database
-itself makes read-only (PostgreSQL ``SET TRANSACTION READ ONLY``, MySQL/MariaDB ``START
+itself makes read-only (PostgreSQL ``BEGIN READ ONLY``, MySQL/MariaDB ``START
 TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``) under a statement timeout; writes run
 in a transaction that must touch exactly the one row its key names, or is rolled back.
 """
