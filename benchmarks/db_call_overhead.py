@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from executor_overhead import BLOCK, measure, p90  # benchmarks/executor_overhead.py
 
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
@@ -54,7 +55,6 @@ DB_ENV_FILE = Path(os.environ.get("APPCTL_DB_DIR") or REPO_ROOT / ".cache" / "db
 POSTGRES_VAR = "APPCTL_TEST_POSTGRES_URL"
 SCRATCH_DB = "appctl_bench_calls"
 TARGET_US = 150.0
-BLOCK = 100
 ROWS = 1000
 TABLE = "items"
 TOOL = f"get_{TABLE}"
@@ -195,37 +195,6 @@ def check(calls: dict[str, Callable[[], Any]]) -> None:
             raise SystemExit(f"{name} did not get a row: {result!r}")
         if (result.data.get("id"), result.data.get("code")) != (row.id, row.code):
             raise SystemExit(f"{name} got another row: {result.data!r} vs {row!r}")
-
-
-def timed_block(fn: Callable[[], Any], n: int, out: list[int]) -> None:
-    clock = time.perf_counter_ns
-    for _ in range(n):
-        start = clock()
-        fn()
-        out.append(clock() - start)
-
-
-def measure(
-    calls: dict[str, Callable[[], Any]], n: int, warmup: int, deadline: float
-) -> dict[str, list[int]]:
-    """Per-call nanoseconds for each series, interleaved in blocks of ``BLOCK`` calls."""
-    names = list(calls)
-    for name in names:
-        timed_block(calls[name], warmup, [])
-    samples: dict[str, list[int]] = {name: [] for name in names}
-    for round_no in range(-(-n // BLOCK)):
-        if time.monotonic() > deadline:
-            print(f"note: stopped after {round_no} rounds (--max-seconds)")
-            break
-        size = min(BLOCK, n - round_no * BLOCK)
-        shift = round_no % len(names)
-        for name in names[shift:] + names[:shift]:
-            timed_block(calls[name], size, samples[name])
-    return samples
-
-
-def p90(values: list[int]) -> float:
-    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else float(values[0])
 
 
 def report(label: str, samples: dict[str, list[int]]) -> None:

@@ -34,12 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from db_call_overhead import POSTGRES_VAR, postgres_url, reachable  # benchmarks/db_call_overhead.py
 from openapi_sync import Measurement, run_measured  # benchmarks/openapi_sync.py
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APPCTL = REPO_ROOT / ".venv" / "bin" / "appctl"
-DB_ENV_FILE = Path(os.environ.get("APPCTL_DB_DIR") or REPO_ROOT / ".cache" / "db") / "env"
-POSTGRES_VAR = "APPCTL_TEST_POSTGRES_URL"
 SQLITE, POSTGRES = "SQLite", "PostgreSQL"
 TABLES_PER_TRANSACTION = 500  # PostgreSQL: one DDL batch per transaction (lock table limit)
 
@@ -213,37 +212,6 @@ def drop_postgres(admin_url: str, n: int) -> None:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "appctl_bench_{n}" WITH (FORCE)')
     finally:
         admin.dispose()
-
-
-def postgres_url(explicit: str | None) -> tuple[str | None, str]:
-    """The admin URL to use and where it came from (or why there is none)."""
-    if explicit:
-        return explicit, "--postgres-url"
-    url = os.environ.get(POSTGRES_VAR, "").strip()
-    if url:
-        return url, POSTGRES_VAR
-    if DB_ENV_FILE.is_file():
-        for line in DB_ENV_FILE.read_text().splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            if key.strip() == POSTGRES_VAR and value.strip():
-                return value.strip().strip("'\""), f"{POSTGRES_VAR} in {DB_ENV_FILE}"
-    return None, f"{POSTGRES_VAR} is not set and {DB_ENV_FILE} does not exist"
-
-
-def reachable(url: str) -> str | None:
-    """None if we can connect, else why not."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:
-        text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return text[0] if text else type(exc).__name__
-    finally:
-        engine.dispose()
-    return None
 
 
 # --------------------------------------------------------------------------- measuring

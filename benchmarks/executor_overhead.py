@@ -198,7 +198,7 @@ def measure(
     samples: dict[str, list[int]] = {name: [] for name in names}
     for round_no in range(-(-n // BLOCK)):
         if time.monotonic() > deadline:
-            print(f"note: stopped after {round_no} rounds ({MAX_SECONDS:.0f} s limit)")
+            print(f"note: stopped after {round_no} rounds (time limit reached)")
             break
         size = min(BLOCK, n - round_no * BLOCK)
         shift = round_no % len(names)
@@ -208,7 +208,7 @@ def measure(
 
 
 def p90(values: list[int]) -> float:
-    return statistics.quantiles(values, n=10)[-1]
+    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else float(values[0])
 
 
 def report(samples: dict[str, list[int]]) -> None:
