@@ -11,6 +11,7 @@ from appctl.cli import output
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
+    from appctl.execute.doctor import Check, Route
 
 
 @click.command("doctor")
@@ -51,16 +52,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
         )
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         checks, routes = diagnose(schema, base_url=base, environ=os.environ, client=client)
-    for check in checks:
-        mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
-        click.echo(f"{mark}  {check.name}: {check.detail}")
-    counts: dict[str, int] = {}
-    for route in routes:
-        counts[route.verdict] = counts.get(route.verdict, 0) + 1
-        if route.verdict != "verified" or app.verbose:
-            click.echo(f"      {route.verdict:<10} {route.action}: {route.evidence}")
-    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    click.echo(f"routes: {summary or 'none probed'}")
+    counts = _report(checks, routes, "routes", "none probed", verbose=app.verbose)
     if write:
         verified = {r.action for r in routes if r.verdict == "verified"}
         resources = [
@@ -99,15 +91,24 @@ def _database(app: AppContext, schema: Schema) -> int:
 
         raise UsageError(str(exc), suggestion="Run appctl sync --db DSN first.") from None
     checks, tables = diagnose_db(schema, url)
+    _report(checks, tables, "tables", "none in the contract", verbose=app.verbose)
+    failed = any(c.ok is False for c in checks) or any(t.verdict != "verified" for t in tables)
+    return output.EXIT_FAILED if failed else output.EXIT_OK
+
+
+def _report(
+    checks: list[Check], items: list[Route], label: str, none: str, *, verbose: bool
+) -> dict[str, int]:
+    """Print the checks, then each item not verified (all with --verbose) and a count per
+    verdict; returns the counts."""
     for check in checks:
         mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
         click.echo(f"{mark}  {check.name}: {check.detail}")
     counts: dict[str, int] = {}
-    for table in tables:
-        counts[table.verdict] = counts.get(table.verdict, 0) + 1
-        if table.verdict != "verified" or app.verbose:
-            click.echo(f"      {table.verdict:<10} {table.action}: {table.evidence}")
+    for item in items:
+        counts[item.verdict] = counts.get(item.verdict, 0) + 1
+        if item.verdict != "verified" or verbose:
+            click.echo(f"      {item.verdict:<10} {item.action}: {item.evidence}")
     summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    click.echo(f"tables: {summary or 'none in the contract'}")
-    failed = any(c.ok is False for c in checks) or any(t.verdict != "verified" for t in tables)
-    return output.EXIT_FAILED if failed else output.EXIT_OK
+    click.echo(f"{label}: {summary or none}")
+    return counts
