@@ -12,6 +12,7 @@ from typing import Any
 
 from appctl.contract.models import Action, JsonSchema
 from appctl.errors import did_you_mean
+from appctl.execute.memo import IdentityMemo
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +44,20 @@ def _fixed(action: Action) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    action: Action  # kept to check identity: ids are reused once an object is freed
-    definitions: dict[str, JsonSchema]
     names: frozenset[str]
     fixed: dict[str, Any]
     fast: Any  # a jsonschema_rs validator (compiled Rust), or None if it refused the schema
     exact: Any  # a jsonschema validator: the reference, and the source of error messages
 
 
-_compiled: dict[tuple[int, int], _Compiled] = {}
+_compiled: IdentityMemo[_Compiled] = IdentityMemo()
 
 
 def _validator(action: Action, definitions: dict[str, JsonSchema]) -> _Compiled:
-    key = (id(action), id(definitions))
-    hit = _compiled.get(key)
-    if hit is not None and hit.action is action and hit.definitions is definitions:
-        return hit
+    return _compiled.get((action, definitions), lambda: _compile(action, definitions))
+
+
+def _compile(action: Action, definitions: dict[str, JsonSchema]) -> _Compiled:
     import jsonschema
     import jsonschema_rs
 
@@ -67,18 +66,12 @@ def _validator(action: Action, definitions: dict[str, JsonSchema]) -> _Compiled:
         fast = jsonschema_rs.Draft202012Validator(schema)
     except (ValueError, jsonschema_rs.ValidationError):  # e.g. a pattern Rust cannot compile
         fast = None
-    compiled = _Compiled(
-        action=action,
-        definitions=definitions,
+    return _Compiled(
         names=frozenset(f.name for f in action.parameters if not f.hidden),
         fixed=_fixed(action),
         fast=fast,
         exact=jsonschema.Draft202012Validator(schema),
     )
-    if len(_compiled) > 4096:
-        _compiled.clear()
-    _compiled[key] = compiled
-    return compiled
 
 
 def check_arguments(

@@ -17,6 +17,7 @@ from typing import Any
 
 from appctl.contract.models import Column, Table
 from appctl.execute.budget import size
+from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
 
@@ -24,7 +25,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds per statement
 AUTH_TEXTS = ("password authentication failed", "no password supplied", "access denied for user")
 NETWORK_CODES = frozenset(("2003", "2006", "2013", "08001", "08006"))
 _engines: dict[str, Any] = {}
-_tables: dict[tuple[int, str], tuple[Table, Any]] = {}
+_tables: IdentityMemo[Any] = IdentityMemo()
 _lock = threading.Lock()
 
 
@@ -114,13 +115,13 @@ def _precision(type_text: str) -> tuple[int | None, int | None]:
 
 def sa_table(table: Table, dialect: str) -> Any:
     """The SQLAlchemy ``Table`` for a contract table, built once per table object."""
-    cache_key = (id(table), dialect)
-    hit = _tables.get(cache_key)
-    if hit is not None and hit[0] is table:
-        return hit[1]
+    return _tables.get((table,), lambda: _build_table(table, dialect), extra=dialect)
+
+
+def _build_table(table: Table, dialect: str) -> Any:
     import sqlalchemy as sa
 
-    result = sa.Table(
+    return sa.Table(
         table.name,
         sa.MetaData(),
         *[
@@ -129,10 +130,6 @@ def sa_table(table: Table, dialect: str) -> Any:
         ],
         schema=table.schema_name,
     )
-    if len(_tables) > 4096:
-        _tables.clear()
-    _tables[cache_key] = (table, result)
-    return result
 
 
 @contextmanager
@@ -229,23 +226,19 @@ def _row(plan: SqlPlan, row: Any) -> dict[str, Any]:
     return out
 
 
-_by_key_cache: dict[int, tuple[Any, Any]] = {}
+_by_key_cache: IdentityMemo[Any] = IdentityMemo()
 
 
 def _by_key(t: Any, plan: SqlPlan) -> Any:
     """``SELECT ... WHERE key = :k0 AND ...``, built once per table (bound by position)."""
-    hit = _by_key_cache.get(id(t))
-    if hit is not None and hit[0] is t:
-        return hit[1]
-    import sqlalchemy as sa
 
-    statement = sa.select(t).where(
-        *[t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(plan.table.primary_key)]
-    )
-    if len(_by_key_cache) > 4096:
-        _by_key_cache.clear()
-    _by_key_cache[id(t)] = (t, statement)
-    return statement
+    def build() -> Any:
+        import sqlalchemy as sa
+
+        keys = plan.table.primary_key
+        return sa.select(t).where(*[t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(keys)])
+
+    return _by_key_cache.get((t,), build)
 
 
 def _key_params(plan: SqlPlan) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Action, Column, SqlTransport, Table
+from appctl.execute.memo import IdentityMemo
 from appctl.execute.request import RequestError
 from appctl.sync.db.build import DEFAULT_LIMIT, MAX_LIMIT, column_args
 
@@ -186,18 +187,11 @@ def decode_cursor(text: str) -> tuple[list[tuple[str, bool]], list[Any]]:
     return order, values
 
 
-_args_cache: dict[int, tuple[Table, dict[str, str]]] = {}
+_args_cache: IdentityMemo[dict[str, str]] = IdentityMemo()
 
 
 def _column_args(table: Table) -> dict[str, str]:
-    hit = _args_cache.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1]
-    names = column_args(table)
-    if len(_args_cache) > 4096:
-        _args_cache.clear()
-    _args_cache[id(table)] = (table, names)
-    return names
+    return _args_cache.get((table,), lambda: column_args(table))
 
 
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
