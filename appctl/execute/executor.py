@@ -8,7 +8,7 @@ tests inject a real server's URL rather than patching.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -195,7 +195,7 @@ def call(
         if isinstance(request, SqlPlan):
             result = _run_sql(schema, action, request, options, environ, resource)
         else:
-            result = _run(action, request, options, client, resource)
+            result = _run_http(action, request, options, client, resource)
     if history is None:
         return result
     secrets = secrets_of(schema, environ)
@@ -227,79 +227,64 @@ def _run_sql(
     environ: Mapping[str, str],
     resource: str,
 ) -> ToolResult:
-    if options.dry_run:
-        return ToolResult(
-            ok=True, tool=action.name, request=plan.shown(), data="dry run: nothing was run"
-        )
-    from appctl.execute.limits import OverLimit, admitted
     from appctl.execute.sql import run
 
-    limits = (options.config or DEFAULT_CONFIG).limits(action, resource)
-    try:
+    def execute(timeout: float | None) -> ToolResult:
         url = database_url_for(schema, options, environ)
-        with admitted(action.name, limits):
-            result = run(
-                plan, url, timeout=options.timeout or limits.timeout, budget=options.result_budget
-            )
-    except OverLimit as exc:
-        return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))
-    except RequestError as exc:
-        return ToolResult.failure(action.name, ErrorCategory.VALIDATION, str(exc))
-    except Exception as exc:  # the executor never raises to a model
-        message = f"{type(exc).__name__}: {exc}"
-        return ToolResult.failure(
-            action.name, ErrorCategory.INTERNAL, redact(message, secrets_of(schema, environ))
-        )
-    if result.error is not None:
-        result = result.model_copy(
-            update={
-                "error": result.error.model_copy(
-                    update={"message": redact(result.error.message, secrets_of(schema, environ))}
-                )
-            }
-        )
-        ref = schema.database.password if schema.database else None
-        if (
-            result.error is not None
-            and result.error.category == ErrorCategory.AUTH
-            and ref
-            and not environ.get(ref[4:])
-        ):
-            hint = f"Set {ref[4:]} to the database password (the contract reads it from there)."
-            result.error.suggestions.insert(0, hint)
+        return run(plan, url, timeout=timeout, budget=options.result_budget)
+
+    result = _run(action, options, resource, plan.shown(), "dry run: nothing was run", execute)
+    if result.error is None:
         return result
-    data, note = fit(result.data, options.result_budget, page_params=["cursor", "offset"])
-    if note is None:
-        return result
-    return result.model_copy(update={"data": data, "notes": [*result.notes, note]})
+    error = result.error.model_copy(
+        update={"message": redact(result.error.message, secrets_of(schema, environ))}
+    )
+    ref = schema.database.password if schema.database else None
+    if error.category == ErrorCategory.AUTH and ref and not environ.get(ref[4:]):
+        hint = f"Set {ref[4:]} to the database password (the contract reads it from there)."
+        error.suggestions.insert(0, hint)
+    return result.model_copy(update={"error": error})
 
 
-def _run(
+def _run_http(
     action: Action,
     request: Request,
     options: CallOptions,
     client: httpx.Client | None,
     resource: str,
 ) -> ToolResult:
-    if options.dry_run:
-        return ToolResult(
-            ok=True, tool=action.name, request=request.redacted(), data="dry run: nothing was sent"
-        )
     from appctl.execute.http import send
+
+    def execute(timeout: float | None) -> ToolResult:
+        return send(
+            action.name, request, idempotent=action.idempotent, client=client, timeout=timeout
+        )
+
+    return _run(action, options, resource, request.redacted(), "dry run: nothing was sent", execute)
+
+
+def _run(
+    action: Action,
+    options: CallOptions,
+    resource: str,
+    shown: dict[str, Any],
+    dry_note: str,
+    execute: Callable[[float | None], ToolResult],
+) -> ToolResult:
+    """What every transport shares: dry run, per-tool limits, never raising, the size budget.
+    ``execute`` does the I/O, given the timeout to apply."""
+    if options.dry_run:
+        return ToolResult(ok=True, tool=action.name, request=shown, data=dry_note)
     from appctl.execute.limits import OverLimit, admitted
 
     limits = (options.config or DEFAULT_CONFIG).limits(action, resource)
     try:
         with admitted(action.name, limits):
-            result = send(
-                action.name,
-                request,
-                idempotent=action.idempotent,
-                client=client,
-                timeout=options.timeout or limits.timeout,
-            )
+            result = execute(options.timeout or limits.timeout)
     except OverLimit as exc:
         return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))
+    except RequestError as exc:
+        return ToolResult.failure(action.name, ErrorCategory.VALIDATION, str(exc))
     except Exception as exc:  # the executor never raises to a model
         message = f"{type(exc).__name__}: {exc}"
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)
