@@ -274,10 +274,10 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
                     sa.update(t).where(*_key_filter(t, plan.key)).values(plan.values)
                 ).rowcount
                 _exactly_one(changed, plan)
-                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
                 return ToolResult(ok=True, tool=tool, data=_row(plan, row))
             if plan.operation == "delete":
-                row = conn.execute(sa.select(t).where(*_key_filter(t, plan.key))).first()
+                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
                 deleted = conn.execute(sa.delete(t).where(*_key_filter(t, plan.key))).rowcount
                 _exactly_one(deleted, plan)
                 return ToolResult(ok=True, tool=tool, data={"deleted": _row(plan, row)})
