@@ -1,10 +1,11 @@
 """Work done once per contract object (a validator per action, a SQLAlchemy table per table),
 not once per call.
 
-Keyed by the objects' identities, and each hit is checked against the very objects it was
-built from, since an id is reused once its object is freed. Contracts are never changed in
-place, so an object's identity stands for its content. Bounded: past ``limit`` entries the
-memo starts over (a long-lived server that reloads contracts does not grow without end).
+Keyed by the objects' identities. Each entry holds its objects, so none of them is freed
+and its id reused while the entry lives: a hit is always the very objects it was built from.
+Contracts are never changed in place, so an object's identity stands for its content.
+Bounded: past ``limit`` entries the memo starts over (a long-lived server that reloads
+contracts does not grow without end).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class IdentityMemo(Generic[V]):
         """The value built from ``objects`` (and the plain value ``extra``), building it once."""
         key = (*map(id, objects), extra)
         hit = self._items.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], objects, strict=True)):
+        if hit is not None:
             return hit[1]
         value = build()
         if len(self._items) >= self.limit:
