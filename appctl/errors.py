@@ -7,7 +7,8 @@ Exception tree (only ``cli/`` turns these into colour and exit codes)::
      ├── SourceError            a spec or database could not be read  (source)
      │    └── BudgetError       a source exceeds a size/node/depth budget (budget)
      ├── ContractError          .appctl/schema.json is missing or invalid (contract)
-     └── OverrideError          overrides.yaml is invalid or names what no longer exists (override)
+     ├── OverrideError          overrides.yaml is invalid or names what no longer exists (override)
+     └── ProviderError          an LLM provider failed or refused a request           (provider)
 
 Warnings that do not stop a run are ``Diagnostic`` values, collected and returned,
 never raised.
@@ -27,6 +28,7 @@ class Category(StrEnum):
     BUDGET = "budget"
     CONTRACT = "contract"
     OVERRIDE = "override"
+    PROVIDER = "provider"
     INTERNAL = "internal"
 
 
@@ -40,6 +42,8 @@ SUGGESTIONS: dict[Category, str] = {
     "(`appctl schema --json-schema` prints the schema editors can validate against).",
     Category.OVERRIDE: "Edit .appctl/overrides.yaml so it names actions and parameters that "
     "exist (`appctl tools --names` lists them).",
+    Category.PROVIDER: "Check the provider profile (model, base_url, api_key) in "
+    ".appctl/config.yaml and that the provider is reachable.",
     Category.INTERNAL: "This is a bug in appctl; please report it with the command you ran.",
 }
 
@@ -78,6 +82,12 @@ class ContractError(AppctlError):
 
 class OverrideError(AppctlError):
     category = Category.OVERRIDE
+
+
+class ProviderError(AppctlError):
+    """The LLM provider failed: unreachable, rejected the key or the request, or timed out."""
+
+    category = Category.PROVIDER
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ from appctl import __version__
 
 COMMANDS = {
     "call": ("appctl.cli.call", "Run one tool, behind the safety gates."),
+    "chat": ("appctl.cli.chat", "Talk with an LLM that uses the tools (a REPL)."),
+    "init": ("appctl.cli.init", "Add an LLM provider profile to .appctl/config.yaml."),
+    "run": ("appctl.cli.run", "Answer one prompt with an LLM over the tools."),
     "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
     "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
     "history": ("appctl.cli.history", "List the audit trail of calls, or show one."),

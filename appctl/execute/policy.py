@@ -8,6 +8,9 @@
       - {match: {safety: mutating}, action: ask}
       - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
+    default_provider: claude                       # appctl run / chat (see agent/profiles.py)
+    providers:
+      claude: {kind: anthropic, model: claude-sonnet-4-5, api_key: env:ANTHROPIC_API_KEY}
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
@@ -24,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from appctl.agent.profiles import ProviderProfile
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
 
@@ -95,6 +99,8 @@ class Config(_Strict):
     base_url: str | None = None
     history: HistorySettings = Field(default_factory=HistorySettings)
     policy: list[Rule] = Field(default_factory=list)
+    providers: dict[str, ProviderProfile] = Field(default_factory=dict)  # appctl run / chat
+    default_provider: str | None = None
 
     def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
         """The first matching rule's decision and its index; else the default by safety."""
@@ -134,5 +140,5 @@ def load_config(app_dir: Path) -> Config:
         problems = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8]]
         raise UsageError(
             f"{path} is not a valid config:\n" + "\n".join(problems),
-            suggestion="See the policy: and history: keys in the README.",
+            suggestion="See the policy:, history: and providers: keys in the README.",
         ) from None

@@ -1,0 +1,203 @@
+"""Meta-tools for APIs too large to hand a model whole.
+
+When the tools exceed the provider's per-request limit (OpenAI 128, Gemini 64) or the token
+budget for tool definitions, the model gets three tools instead: find tools by words, read
+one tool's schema, and call a tool by name. ``appctl_call_tool`` runs through the same
+executor and gates as a direct call.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from appctl.contract.models import Safety
+from appctl.generate.toolspec import ToolSpec
+
+FIND = "appctl_find_tools"
+DESCRIBE = "appctl_describe_tool"
+CALL = "appctl_call_tool"
+META = frozenset((FIND, DESCRIBE, CALL))
+DEFAULT_RESULTS = 8
+PREFIX_MIN = 4
+MAX_RESULTS = 25
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# weights of a word found in a tool's name (for a one-word name), its resource, its description
+NAME, RESOURCE, TEXT = 4.0, 2.0, 1.0
+STOP_WORDS = frozenset(
+    "a an and all any by for from i in into is it me my of on or our the to with".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word stems: ``listRepoIssues`` → list, repo, issue."""
+    out = []
+    for word in _WORD.findall(text):
+        word = word.lower()
+        if len(word) > 3 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.append(word)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    spec: ToolSpec
+    name: frozenset[str]
+    resource: frozenset[str]
+    text: frozenset[str]
+
+
+class Catalog:
+    """The searchable catalogue of one contract's tools."""
+
+    def __init__(self, specs: list[ToolSpec]) -> None:
+        self.specs = {s.name: s for s in specs}
+        self._entries = [
+            _Entry(
+                s,
+                frozenset(words(s.name)),
+                frozenset(words(s.resource)),
+                frozenset(words(f"{s.title} {s.description}")),
+            )
+            for s in specs
+        ]
+        counts: Counter[str] = Counter()
+        for entry in self._entries:
+            counts.update(entry.name | entry.resource | entry.text)
+        total = max(len(self._entries), 1)
+        self._idf = {w: math.log(1 + total / n) for w, n in counts.items()}
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def find(self, query: str, limit: int = DEFAULT_RESULTS) -> list[dict[str, Any]]:
+        """The best matches for the words of ``query``, best first."""
+        terms = set(words(query)) - STOP_WORDS
+        scored = []
+        for position, entry in enumerate(self._entries):
+            score = 0.0
+            # a word in a short name says more than the same word in a long one
+            name_weight = NAME / math.sqrt(max(len(entry.name), 1))
+            for term in terms:
+                weight = (
+                    name_weight * _match(term, entry.name)
+                    + RESOURCE * _match(term, entry.resource)
+                    + TEXT * _match(term, entry.text)
+                )
+                score += weight * self._idf.get(term, 1.0)
+            if score > 0:
+                scored.append((-score, position, entry.spec))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        return [summary(spec) for _, _, spec in scored[: max(1, min(limit, MAX_RESULTS))]]
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        spec = self.specs.get(name)
+        if spec is None:
+            return None
+        return {**summary(spec), "input_schema": spec.input_schema}
+
+    def resources(self) -> list[str]:
+        return sorted({s.resource for s in self.specs.values()})
+
+
+def _match(term: str, vocabulary: frozenset[str]) -> float:
+    """1 for the word itself; 0.5 when one is a prefix of the other ("repo", "repository")."""
+    if term in vocabulary:
+        return 1.0
+    if len(term) >= PREFIX_MIN and any(
+        len(word) >= PREFIX_MIN and (word.startswith(term) or term.startswith(word))
+        for word in vocabulary
+    ):
+        return 0.5
+    return 0.0
+
+
+def summary(spec: ToolSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "resource": spec.resource,
+        "safety": spec.safety.value,
+        "description": spec.description,
+    }
+
+
+def meta_specs(count: int, *, arguments_as_text: bool = False) -> list[ToolSpec]:
+    """The three meta-tools, as specs every format adapter takes. Gemini refuses an object
+    parameter without properties, so there ``arguments`` is JSON text."""
+    arguments: dict[str, Any] = (
+        {
+            "type": "string",
+            "description": 'The tool\'s arguments as JSON object text, e.g. {"id": 7}.',
+        }
+        if arguments_as_text
+        else {
+            "type": "object",
+            "description": "The tool's arguments as an object matching its schema.",
+        }
+    )
+    find = ToolSpec(
+        name=FIND,
+        title="Find tools",
+        description=f"Search this application's {count} tools by words (what you want to do "
+        "and to what). Returns names, safety and descriptions, best match first.",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "Words, e.g. 'list open issues'."},
+                "limit": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_RESULTS,
+                    "description": f"How many results (default {DEFAULT_RESULTS}).",
+                },
+            },
+            "required": ["query"],
+        },
+        resource="appctl",
+        verb="custom",
+        safety=Safety.READ_ONLY,
+        idempotent=True,
+        deprecated=False,
+    )
+    describe = ToolSpec(
+        name=DESCRIBE,
+        title="Describe a tool",
+        description="Get one tool's description and the JSON Schema of its arguments. Read it "
+        f"before calling the tool with {CALL}.",
+        input_schema={
+            "type": "object",
+            "properties": {"name": {"type": "string", "description": "The tool's exact name."}},
+            "required": ["name"],
+        },
+        resource="appctl",
+        verb="custom",
+        safety=Safety.READ_ONLY,
+        idempotent=True,
+        deprecated=False,
+    )
+    call = ToolSpec(
+        name=CALL,
+        title="Call a tool",
+        description="Run one tool by name with its arguments. The same safety rules apply as "
+        "to any call: tools that change data may be refused or need approval.",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "description": "The tool's exact name."},
+                "arguments": arguments,
+            },
+            "required": ["name", "arguments"],
+        },
+        resource="appctl",
+        verb="custom",
+        safety=Safety.MUTATING,
+        idempotent=False,
+        deprecated=False,
+    )
+    return [find, describe, call]

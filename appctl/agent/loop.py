@@ -1,0 +1,419 @@
+"""The agent loop: prompt → model → tool calls through the executor → results → answer.
+
+Every tool call goes through ``appctl.execute.executor.call`` with the session's gates
+(read-only, dry-run, approval, strict, per-tool policy) and lands in the audit history with
+the session id. Refusals, invalid arguments and failures go back to the model as tool results
+so it can recover; only a provider failure or the step limit ends a turn without an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from appctl.agent import catalog as meta
+from appctl.agent.conversation import (
+    Message,
+    ToolCall,
+    ToolOutput,
+    ToolResults,
+    Usage,
+    User,
+    approx_tokens,
+    fit,
+)
+from appctl.agent.providers import OnText, Provider
+from appctl.contract.models import Action, Safety, Schema
+from appctl.errors import ProviderError, UsageError
+from appctl.execute.executor import DEFAULT_CONFIG, CallOptions, call, gate, resource_of
+from appctl.execute.history import History
+from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.generate.toolspec import ToolSpec
+
+DEFAULT_MAX_STEPS = 20
+TOOL_SHARE = 0.25  # tool definitions may take this share of the context window
+GUIDE_SHARE = 0.15  # and the guide in the system prompt this share
+OUTPUT_RESERVE = 4096  # tokens kept free for the reply when the profile sets no max_tokens
+MIN_HISTORY = 1000
+MAX_PARALLEL = 8
+
+Approver = Callable[[Action, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One tool call as the run reports it (the audit history has the full entry)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    outcome: str
+    status: int | None
+    category: str | None
+    message: str | None
+    duration_ms: float
+    via: str | None = None  # appctl_call_tool when the model called through the catalogue
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {
+            "id": self.id,
+            "name": self.name,
+            "arguments": self.arguments,
+            "ok": self.ok,
+            "outcome": self.outcome,
+            "status": self.status,
+            "category": self.category,
+            "message": self.message,
+            "duration_ms": self.duration_ms,
+        }
+        if self.via:
+            out["via"] = self.via
+        return out
+
+
+@dataclass(slots=True)
+class TurnResult:
+    answer: str
+    calls: list[CallRecord] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    steps: int = 0
+    stopped: str = "answer"  # answer | max_steps | error
+    error: ProviderError | None = None
+    dropped_turns: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return any(c.outcome == "refused" for c in self.calls)
+
+
+@dataclass(frozen=True, slots=True)
+class Toolset:
+    """What the model is offered: every tool, or the three meta-tools."""
+
+    specs: list[ToolSpec]
+    catalog: meta.Catalog
+    meta: bool
+    definitions: Any  # in the provider's SDK shape
+    tokens: int
+    reason: str  # why meta-tools were chosen, or ""
+
+
+def toolset(
+    specs: list[ToolSpec], provider: Provider, context_tokens: int, mode: str = "auto"
+) -> Toolset:
+    """``mode``: auto (meta-tools when the tools are over the provider's count limit or the
+    token budget), all, or meta."""
+    from appctl.generate.formats import render
+
+    catalog = meta.Catalog(specs)
+    limit = provider.tool_limit
+    rendered = render(provider.tool_format, specs).entries
+    tokens = approx_tokens(json.dumps(rendered, separators=(",", ":")))
+    reason = ""
+    if limit is not None and len(specs) > limit:
+        reason = f"{len(specs)} tools are over the provider's limit of {limit} per request"
+    elif tokens > context_tokens * TOOL_SHARE:
+        reason = (
+            f"the tool definitions (~{tokens:,} tokens) are over {TOOL_SHARE:.0%} of the "
+            f"{context_tokens:,}-token context"
+        )
+    if mode == "all" and reason:
+        raise UsageError(
+            f"cannot offer every tool: {reason}",
+            suggestion="Use --tools auto (meta-tools), or narrow with --include/--exclude.",
+        )
+    if mode == "meta" or (mode == "auto" and reason):
+        text = provider.tool_format == "gemini"
+        meta_rendered = render(
+            provider.tool_format, meta.meta_specs(len(specs), arguments_as_text=text)
+        ).entries
+        return Toolset(
+            specs,
+            catalog,
+            True,
+            provider.tools(meta_rendered),
+            approx_tokens(json.dumps(meta_rendered)),
+            reason or "asked for with --tools meta",
+        )
+    return Toolset(specs, catalog, False, provider.tools(rendered), tokens, "")
+
+
+def system_prompt(
+    schema: Schema, tools: Toolset, *, read_only: bool, dry_run: bool, guide: str
+) -> str:
+    from appctl.generate.guides import environment
+
+    source = "OpenAPI document" if schema.source.kind == "openapi" else "database schema"
+    title = schema.source.title or schema.source.location or "the application"
+    text = (
+        environment()
+        .get_template("agent.md.j2")
+        .render(
+            title=title,
+            source=source,
+            read_only=read_only,
+            dry_run=dry_run,
+            meta=tools.meta,
+            tool_count=len(tools.specs),
+            find=meta.FIND,
+            describe=meta.DESCRIBE,
+            call=meta.CALL,
+            resources=tools.catalog.resources(),
+            guide=guide,
+        )
+    )
+    return text.rstrip("\n") + "\n"
+
+
+class Agent:
+    """One session: the conversation so far, the tools offered and the gates in force."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        provider: Provider,
+        *,
+        options: CallOptions,
+        environ: Mapping[str, str],
+        context_tokens: int,
+        history: History | None = None,
+        session: str = "",
+        approver: Approver | None = None,
+        on_call: Callable[[CallRecord], None] | None = None,
+        tools_mode: str = "auto",
+        max_steps: int = DEFAULT_MAX_STEPS,
+        max_output_tokens: int | None = None,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        from appctl.generate.guides import render_guide
+        from appctl.generate.toolspec import build_tool_specs
+
+        self.schema = schema
+        self.provider = provider
+        self.options = options
+        self.environ = environ
+        self.history = history
+        self.session = session
+        self.approver = approver
+        self.on_call = on_call
+        self.max_steps = max_steps
+        self.context_tokens = context_tokens
+        self.messages: list[Message] = []
+        self.tools_mode = tools_mode
+        self._include, self._exclude = include, exclude
+        self._reserve = max_output_tokens or OUTPUT_RESERVE
+        specs = build_tool_specs(schema, include=include, exclude=exclude)
+        self.tools = toolset(specs, provider, context_tokens, tools_mode)
+        guide = render_guide(schema, include=include, exclude=exclude)
+        self._guide = guide if approx_tokens(guide) <= context_tokens * GUIDE_SHARE else ""
+        self.system = ""
+        self._refresh()
+
+    # ------------------------------------------------------------------ session settings
+
+    def _refresh(self) -> None:
+        self.system = system_prompt(
+            self.schema,
+            self.tools,
+            read_only=self.options.read_only,
+            dry_run=self.options.dry_run,
+            guide=self._guide,
+        )
+
+    def set_options(self, **changes: Any) -> None:
+        """Change a gate for the rest of the session (``/read-only on`` and the like)."""
+        self.options = replace(self.options, **changes)
+        self._refresh()
+
+    def set_provider(self, provider: Provider, context_tokens: int) -> None:
+        """Switch model or provider mid-session; the conversation carries over."""
+        self.provider = provider
+        self.context_tokens = context_tokens
+        self.tools = toolset(self.tools.specs, provider, context_tokens, self.tools_mode)
+        self._refresh()
+
+    def history_budget(self) -> int:
+        """Tokens left for the conversation once the system prompt, tools and reply fit."""
+        fixed = approx_tokens(self.system) + self.tools.tokens + self._reserve
+        return max(MIN_HISTORY, int(self.context_tokens * 0.95) - fixed)
+
+    # ------------------------------------------------------------------ the loop
+
+    def ask(self, prompt: str, on_text: OnText | None = None) -> TurnResult:
+        """One user turn: run until the model answers without tool calls, the step limit is
+        reached, or the provider fails. Interrupted (Ctrl-C) or failed, the turn's messages
+        are taken back so the conversation stays well formed."""
+        mark = len(self.messages)
+        result = TurnResult(answer="")
+        self.messages.append(User(prompt))
+        try:
+            while result.steps < self.max_steps:
+                window, dropped = fit(self.messages, self.history_budget())
+                result.dropped_turns = max(result.dropped_turns, dropped)
+                reply = self.provider.complete(self.system, window, self.tools.definitions, on_text)
+                result.steps += 1
+                result.usage.add(reply.usage)
+                self.messages.append(reply.message)
+                if not reply.message.calls:
+                    result.answer = reply.message.text
+                    return result
+                outputs = self._execute(reply.message.calls, result.calls)
+                self.messages.append(ToolResults(outputs))
+            result.stopped = "max_steps"
+            last = next((m for m in reversed(self.messages) if hasattr(m, "calls")), None)
+            result.answer = getattr(last, "text", "") or ""
+            return result
+        except ProviderError as exc:
+            del self.messages[mark:]
+            result.stopped, result.error = "error", exc
+            return result
+        except BaseException:
+            del self.messages[mark:]
+            raise
+
+    def _execute(
+        self, calls: tuple[ToolCall, ...], records: list[CallRecord]
+    ) -> tuple[ToolOutput, ...]:
+        if len(calls) > 1 and all(self._reads_only(c) for c in calls):
+            with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL)) as pool:
+                done = list(pool.map(self._one, calls))
+        else:
+            done = [self._one(c) for c in calls]
+        for _, record in done:
+            records.append(record)
+            if self.on_call is not None:
+                self.on_call(record)
+        return tuple(output for output, _ in done)
+
+    def _reads_only(self, tool_call: ToolCall) -> bool:
+        name = tool_call.name
+        if name in (meta.FIND, meta.DESCRIBE):
+            return True
+        if name == meta.CALL:
+            name = str(tool_call.arguments.get("name", ""))
+        action = self.schema.action(name)
+        return action is not None and action.safety == Safety.READ_ONLY
+
+    def _one(self, tool_call: ToolCall) -> tuple[ToolOutput, CallRecord]:
+        started = time.perf_counter()
+        name, arguments, via = tool_call.name, tool_call.arguments, None
+        if tool_call.problem:
+            message = f"{name}: {tool_call.problem}; send the arguments as one JSON object"
+            result = ToolResult.failure(name, ErrorCategory.VALIDATION, message)
+        elif name == meta.FIND:
+            result = self._find(arguments)
+        elif name == meta.DESCRIBE:
+            result = self._describe(arguments)
+        else:
+            if name == meta.CALL:
+                via = meta.CALL
+                name, arguments, problem = _unwrap(arguments)
+                if problem:
+                    result = ToolResult.failure(meta.CALL, ErrorCategory.VALIDATION, problem)
+                    return self._finish(tool_call, name, arguments, result, started, via)
+            result = self._run(name, arguments)
+        return self._finish(tool_call, name, arguments, result, started, via)
+
+    def _finish(
+        self,
+        tool_call: ToolCall,
+        name: str,
+        arguments: dict[str, Any],
+        result: ToolResult,
+        started: float,
+        via: str | None,
+    ) -> tuple[ToolOutput, CallRecord]:
+        envelope = result.model_dump(mode="json", exclude_none=True)
+        content = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
+        error = result.error
+        record = CallRecord(
+            id=tool_call.id,
+            name=name,
+            arguments=arguments,
+            ok=result.ok,
+            outcome=result.outcome,
+            status=result.status,
+            category=error.category.value if error else None,
+            message=error.message if error else None,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            via=via,
+        )
+        return ToolOutput(tool_call, content, not result.ok), record
+
+    def _run(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        """A contract tool, through the executor and every gate."""
+        action = self.schema.action(name)
+        if action is not None and name not in self.tools.catalog.specs:
+            message = f"{name} is not offered in this session (left out by --include/--exclude)"
+            return ToolResult.failure(name, ErrorCategory.REFUSED, message)
+        options = self.options
+        if action is not None and self._asks(action):
+            approved = self.approver(action, arguments) if self.approver else False
+            options = replace(options, approved=approved)
+        return call(
+            self.schema,
+            name,
+            arguments,
+            options,
+            environ=self.environ,
+            history=self.history,
+            session=self.session,
+        )
+
+    def _asks(self, action: Action) -> bool:
+        """Whether a person must approve this call before it runs."""
+        options = self.options
+        if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
+            return False
+        resource = resource_of(self.schema, action)
+        if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
+            return False
+        # only ask when approval is all that stands between the call and running it
+        return gate(action, replace(options, approved=True), resource) is None
+
+    def _find(self, arguments: dict[str, Any]) -> ToolResult:
+        query = arguments.get("query")
+        if not isinstance(query, str) or not query.strip():
+            message = f"{meta.FIND} needs a query: a few words about what you want to do"
+            return ToolResult.failure(meta.FIND, ErrorCategory.VALIDATION, message)
+        limit = arguments.get("limit", meta.DEFAULT_RESULTS)
+        found = self.tools.catalog.find(query, limit if isinstance(limit, int) else 8)
+        data: dict[str, Any] = {"tools": found}
+        if not found:
+            data["hint"] = "No tool matched; try other words. Resources: " + ", ".join(
+                self.tools.catalog.resources()
+            )
+        return ToolResult(ok=True, tool=meta.FIND, data=data)
+
+    def _describe(self, arguments: dict[str, Any]) -> ToolResult:
+        from appctl.errors import did_you_mean
+
+        name = str(arguments.get("name", ""))
+        described = self.tools.catalog.describe(name)
+        if described is None:
+            hint = did_you_mean(name, self.tools.catalog.specs)
+            message = f"no tool named {name!r}.{hint} Find tools with {meta.FIND}."
+            return ToolResult.failure(meta.DESCRIBE, ErrorCategory.VALIDATION, message)
+        return ToolResult(ok=True, tool=meta.DESCRIBE, data=described)
+
+
+def _unwrap(arguments: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    """appctl_call_tool's target and arguments (an object, or JSON text of one)."""
+    name = arguments.get("name")
+    if not isinstance(name, str) or not name:
+        return meta.CALL, {}, f"{meta.CALL} needs the name of the tool to call"
+    inner = arguments.get("arguments", {})
+    if isinstance(inner, str):
+        try:
+            inner = json.loads(inner) if inner.strip() else {}
+        except ValueError as exc:
+            return name, {}, f"arguments for {name} are not valid JSON: {exc}"
+    if not isinstance(inner, dict):
+        return name, {}, f"arguments for {name} must be a JSON object"
+    return name, inner, None

@@ -1,0 +1,55 @@
+"""Provider failures as ``ProviderError`` with a suggestion that names what to fix."""
+
+from __future__ import annotations
+
+from appctl.agent.profiles import Resolved
+from appctl.errors import ProviderError
+
+
+def status_error(resolved: Resolved, status: int, detail: str) -> ProviderError:
+    where = f"{resolved.profile.kind} provider {resolved.name!r} (model {resolved.profile.model})"
+    detail = " ".join(detail.split())[:400]
+    if status in (401, 403):
+        variable = resolved.key_variable or "the api_key variable"
+        return ProviderError(
+            f"the {where} rejected the API key (HTTP {status}): {detail}",
+            suggestion=f"Check the key in {variable}.",
+        )
+    if status == 404:
+        return ProviderError(
+            f"the {where} answered 404: {detail}",
+            suggestion="Check the model name and base_url (OpenAI-compatible servers usually "
+            "end in /v1).",
+        )
+    if status == 429:
+        return ProviderError(
+            f"the {where} is rate limiting (HTTP 429) and retries ran out: {detail}",
+            suggestion="Wait and run again, or raise max_retries in the profile.",
+        )
+    if status >= 500:
+        return ProviderError(
+            f"the {where} failed (HTTP {status}) and retries ran out: {detail}",
+            suggestion="Try again later.",
+        )
+    return ProviderError(
+        f"the {where} refused the request (HTTP {status}): {detail}",
+        suggestion="The model or server may not support tool calling or a parameter sent; "
+        "check the model and the server's documentation.",
+    )
+
+
+def connection_error(resolved: Resolved, detail: str) -> ProviderError:
+    base = resolved.profile.base_url or "its default endpoint"
+    return ProviderError(
+        f"could not reach the {resolved.profile.kind} provider {resolved.name!r} at {base}: "
+        f"{detail}",
+        suggestion="Check base_url in the profile and that the server is running.",
+    )
+
+
+def timeout_error(resolved: Resolved) -> ProviderError:
+    return ProviderError(
+        f"the {resolved.profile.kind} provider {resolved.name!r} did not answer within "
+        f"{resolved.profile.timeout:g} s",
+        suggestion="Raise timeout in the profile, or try a smaller model or prompt.",
+    )

@@ -1,0 +1,167 @@
+"""OpenAI chat completions (and every OpenAI-compatible server, and Azure OpenAI).
+
+Tool calls are ``tool_calls`` on the assistant message and ``role: tool`` messages with the
+matching ``tool_call_id``; streamed calls arrive as fragments keyed by ``index``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from appctl.agent.conversation import (
+    Assistant,
+    Message,
+    Reply,
+    ToolCall,
+    ToolResults,
+    Usage,
+    User,
+    parse_arguments,
+)
+from appctl.agent.profiles import Resolved
+from appctl.agent.providers import OnText
+from appctl.agent.providers.errors import connection_error, status_error, timeout_error
+
+TOOL_LIMIT = 128
+
+
+class OpenAIProvider:
+    tool_format = "openai"
+    tool_limit: int | None = TOOL_LIMIT
+
+    def __init__(self, resolved: Resolved) -> None:
+        import openai
+
+        self.resolved = resolved
+        self.name = resolved.name
+        profile = resolved.profile
+        self.model = profile.model
+        common: dict[str, Any] = {
+            "api_key": resolved.api_key,
+            "timeout": profile.timeout,
+            "max_retries": profile.max_retries,
+        }
+        self.client: openai.OpenAI
+        if profile.kind == "azure":
+            self.client = openai.AzureOpenAI(
+                azure_endpoint=profile.base_url or "",
+                api_version=profile.api_version or "2024-10-21",
+                **common,
+            )
+        else:
+            self.client = openai.OpenAI(base_url=profile.base_url, **common)
+
+    def tools(self, rendered: list[Any]) -> Any:
+        return rendered
+
+    def complete(
+        self, system: str, messages: list[Message], tools: Any, on_text: OnText | None
+    ) -> Reply:
+        import openai
+
+        profile = self.resolved.profile
+        request: dict[str, Any] = {"model": self.model, "messages": wire(system, messages)}
+        if tools:
+            request["tools"] = tools
+        if profile.max_tokens is not None:
+            request["max_tokens"] = profile.max_tokens
+        if profile.temperature is not None:
+            request["temperature"] = profile.temperature
+        try:
+            if profile.stream:
+                return self._stream(request, on_text)
+            response = self.client.chat.completions.create(**request)
+        except openai.APITimeoutError:
+            raise timeout_error(self.resolved) from None
+        except openai.APIConnectionError as exc:
+            raise connection_error(self.resolved, str(exc.__cause__ or exc)) from None
+        except openai.APIStatusError as exc:
+            raise status_error(self.resolved, exc.status_code, _detail(exc)) from None
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "") if choice else ""
+        calls = []
+        for n, tc in enumerate((choice.message.tool_calls or []) if choice else []):
+            function = getattr(tc, "function", None)
+            if function is None:  # a custom (non-function) tool call: not ours
+                continue
+            calls.append(_call(tc.id or f"call_{n}", function.name, function.arguments))
+        if text and on_text is not None:
+            on_text(text)
+        usage = Usage()
+        if response.usage is not None:
+            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens)
+        reason = (choice.finish_reason or "") if choice else ""
+        return Reply(Assistant(text, tuple(calls)), usage, reason)
+
+    def _stream(self, request: dict[str, Any], on_text: OnText | None) -> Reply:
+        stream = self.client.chat.completions.create(
+            **request, stream=True, stream_options={"include_usage": True}
+        )
+        text: list[str] = []
+        slots: dict[int, dict[str, Any]] = {}
+        usage, reason = Usage(), ""
+        with stream:
+            for chunk in stream:
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    if delta.content:
+                        text.append(delta.content)
+                        if on_text is not None:
+                            on_text(delta.content)
+                    for tc in delta.tool_calls or []:
+                        slot = slots.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                        if tc.id:
+                            slot["id"] = tc.id
+                        if tc.function is not None:
+                            slot["name"] += tc.function.name or ""
+                            slot["arguments"] += tc.function.arguments or ""
+                    if choice.finish_reason:
+                        reason = choice.finish_reason
+        calls = tuple(
+            _call(s["id"] or f"call_{i}", s["name"], s["arguments"])
+            for i, s in sorted(slots.items())
+        )
+        return Reply(Assistant("".join(text), calls), usage, reason)
+
+
+def _call(call_id: str, name: str, raw: str | None) -> ToolCall:
+    arguments, problem = parse_arguments(raw)
+    return ToolCall(call_id, name, arguments, problem)
+
+
+def _detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(exc, "message", exc))
+
+
+def wire(system: str, messages: list[Message]) -> list[dict[str, Any]]:
+    """Neutral messages → chat completions messages."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    for message in messages:
+        if isinstance(message, User):
+            out.append({"role": "user", "content": message.text})
+        elif isinstance(message, Assistant):
+            item: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+            if message.calls:
+                item["tool_calls"] = [
+                    {
+                        "id": c.id,
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                    }
+                    for c in message.calls
+                ]
+            out.append(item)
+        elif isinstance(message, ToolResults):
+            out.extend(
+                {"role": "tool", "tool_call_id": o.call.id, "content": o.content}
+                for o in message.outputs
+            )
+    return out
