@@ -28,7 +28,30 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # weights of a word found in a tool's name (for a one-word name), its resource, its description
 NAME, RESOURCE, TEXT = 4.0, 2.0, 1.0
 STOP_WORDS = frozenset(
-    "a an and all any by for from i in into is it me my of on or our the to with".split()
+    [
+        "a",
+        "an",
+        "and",
+        "all",
+        "any",
+        "by",
+        "for",
+        "from",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "to",
+        "with",
+    ]
 )
 
 

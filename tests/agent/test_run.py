@@ -1,0 +1,306 @@
+"""End to end: sync the fixture API → ``appctl run``/``chat`` → a scripted model (a local server
+speaking each provider's real wire protocol to the real SDK) → the fixture server receives the
+calls → the answer is printed. No LLM is reachable offline; everything else is real."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agent.fakellm import FakeLLM, Seen, Step, ToolCallStep
+from tests.cli.test_cli import APPCTL
+from tests.conftest import REPO
+from tests.execute.test_fixture_app import TOKEN, App, serve
+
+KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
+SECRET_KEY = "sk-test-secret-4242"
+
+
+@pytest.fixture
+def pets() -> Iterator[Any]:
+    app = App(token=TOKEN)
+    server, thread = serve(app)
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def project(tmp_path: Path, pets: Any) -> Path:
+    spec = REPO / "fixtures" / "app" / "openapi.yaml"
+    _appctl(tmp_path, "sync", "--openapi", str(spec), "--base-url", pets.url)
+    return tmp_path
+
+
+def _appctl(
+    cwd: Path, *args: str, code: int = 0, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [APPCTL, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        input=stdin,
+        env={
+            "APPCTL_BEARER_TOKEN": TOKEN,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "APPCTL_SESSION": "sess-test-1",
+            **(env or {}),
+        },
+    )
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def _run(
+    project: Path, llm: FakeLLM, kind: str, *args: str, code: int = 0, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    command = "chat" if args and args[0] == "chat" else "run"
+    rest = args[1:] if command == "chat" else args
+    return _appctl(
+        project,
+        command,
+        *rest,
+        "--provider",
+        kind,
+        "--provider-url",
+        llm.base_url(kind),
+        code=code,
+        env={KEYS[kind]: SECRET_KEY},
+        stdin=stdin,
+    )
+
+
+def _tool_results(seen: Seen) -> list[str]:
+    """The tool-result texts a request carries back to the model, in each wire format."""
+    body = seen.body
+    out: list[str] = []
+    if seen.kind == "openai":
+        out = [m["content"] for m in body["messages"] if m["role"] == "tool"]
+    elif seen.kind == "anthropic":
+        for message in body["messages"]:
+            content = message["content"]
+            if isinstance(content, list):
+                out += [b["content"] for b in content if b.get("type") == "tool_result"]
+    else:
+        for content in body["contents"]:
+            for part in content.get("parts", []):
+                response = part.get("functionResponse") or part.get("function_response")
+                if response:
+                    out.append(json.dumps(response["response"]))
+    return out
+
+
+def _tool_names(seen: Seen) -> list[str]:
+    body = seen.body
+    if seen.kind == "openai":
+        return [t["function"]["name"] for t in body.get("tools", [])]
+    if seen.kind == "anthropic":
+        return [t["name"] for t in body.get("tools", [])]
+    declared = [
+        t.get("functionDeclarations") or t.get("function_declarations")
+        for t in body.get("tools", [])
+    ]
+    return [d["name"] for group in declared for d in group or []]
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
+def test_the_model_calls_a_tool_and_answers(project: Path, pets: Any, kind: str) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("list_pets", {"limit": 5})]),
+        Step(text="You have one pet: Rex."),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, kind, "How many pets do I have?")
+    assert "You have one pet: Rex." in proc.stdout
+    assert "list_pets" in proc.stderr  # the trace line
+    assert pets.seen[-1] == ("GET", "/api/pets", [("limit", "5")])
+    first, second = llm.requests
+    assert "list_pets" in _tool_names(first) and "create_pet" in _tool_names(first)
+    assert any("Rex" in r for r in _tool_results(second))
+    # the key went to the provider in its own header, and nowhere appctl writes
+    assert SECRET_KEY in json.dumps(first.headers)
+    for path in (project / ".appctl").rglob("*"):
+        if path.is_file():
+            assert SECRET_KEY.encode() not in path.read_bytes(), path
+    rows = (
+        sqlite3.connect(project / ".appctl" / "history.db")
+        .execute("SELECT tool, session, outcome FROM appctl_calls")
+        .fetchall()
+    )
+    assert rows == [("list_pets", "sess-test-1", "ok")]
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
+def test_read_only_refusal_reaches_the_model_and_the_run_still_answers(
+    project: Path, pets: Any, kind: str
+) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="I could not add Tom: the session is read-only."),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, kind, "Add a pet named Tom", "--read-only", "--yes", code=3)
+    assert "the session is read-only" in proc.stdout
+    assert pets.seen == []  # nothing reached the application
+    results = _tool_results(llm.requests[1])
+    assert len(results) == 1 and "refused" in results[0] and "read-only" in results[0]
+    if kind == "anthropic":
+        block = llm.requests[1].body["messages"][-1]["content"][0]
+        assert block["type"] == "tool_result" and block["is_error"] is True
+
+
+def test_without_a_terminal_a_write_needs_yes(project: Path, pets: Any) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="It needs approval."),
+    ]
+    with FakeLLM(script) as llm:
+        _run(project, llm, "openai", "Add Tom", code=3)
+    assert pets.seen == []
+    assert "--yes" in _tool_results(llm.requests[1])[0]
+    script = [
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="Added Tom."),
+    ]
+    with FakeLLM(script) as llm:
+        _run(project, llm, "openai", "Add Tom", "--yes")
+    assert [s[0] for s in pets.seen] == ["POST"]
+
+
+def test_parallel_reads_json_output_and_usage(project: Path, pets: Any) -> None:
+    script = [
+        Step(
+            tool_calls=[
+                ToolCallStep("list_pets", {"limit": 1}),
+                ToolCallStep("get_pet", {"petId": 1}),
+            ],
+            input_tokens=100,
+            output_tokens=20,
+        ),
+        Step(text="Rex is pet 1.", input_tokens=150, output_tokens=5),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "gemini", "Tell me about pet 1", "--json")
+    out = json.loads(proc.stdout)
+    assert out["answer"] == "Rex is pet 1."
+    assert out["session"] == "sess-test-1" and out["stopped"] == "answer" and out["steps"] == 2
+    assert [c["name"] for c in out["tool_calls"]] == ["list_pets", "get_pet"]
+    assert all(c["ok"] and c["status"] == 200 for c in out["tool_calls"])
+    assert out["tool_calls"][1]["arguments"] == {"petId": 1}
+    assert out["usage"] == {"input_tokens": 250, "output_tokens": 25}
+    assert sorted(s[1] for s in pets.seen) == ["/api/pets", "/api/pets/1"]
+    assert len(_tool_results(llm.requests[1])) == 2
+
+
+def test_bad_arguments_go_back_and_the_model_recovers(project: Path, pets: Any) -> None:
+    def script(seen: Seen) -> Step:
+        results = _tool_results(seen)
+        if not results:
+            return Step(tool_calls=[ToolCallStep("list_pets", {"limit": "many", "colour": 1})])
+        if len(results) == 1:
+            assert "validation" in results[0] and "limit" in results[0]
+            return Step(tool_calls=[ToolCallStep("list_pets", {"limit": 2})])
+        return Step(text="Fixed it: Rex.")
+
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "anthropic", "list pets")
+    assert "Fixed it: Rex." in proc.stdout
+    assert pets.seen == [("GET", "/api/pets", [("limit", "2")])]
+
+
+def test_provider_errors_are_clear_and_retries_are_bounded(project: Path) -> None:
+    with FakeLLM([Step(status=401)]) as llm:
+        proc = _run(project, llm, "openai", "hi", code=1)
+    assert "rejected the API key" in proc.stderr and "OPENAI_API_KEY" in proc.stderr
+    assert SECRET_KEY not in proc.stderr + proc.stdout
+    script = [Step(status=429, headers={"retry-after": "0"}), Step(text="hello")]
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "anthropic", "hi")
+    assert "hello" in proc.stdout and len(llm.requests) == 2
+
+
+def test_max_steps_ends_a_run_that_never_answers(project: Path) -> None:
+    def script(seen: Seen) -> Step:
+        return Step(tool_calls=[ToolCallStep("list_pets", {})])
+
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "openai", "loop forever", "--max-steps", "3", code=1)
+    assert "--max-steps" in proc.stderr and len(llm.requests) == 3
+
+
+def test_chat_keeps_history_and_obeys_slash_commands(project: Path, pets: Any) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("list_pets", {})]),
+        Step(text="You have Rex."),
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="Read-only mode stopped me."),
+    ]
+    lines = "How many pets?\n/read-only on\nAdd Tom\n/history\n/exit\n"
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "anthropic", "chat", "--yes", stdin=lines)
+    assert "You have Rex." in proc.stdout and "Read-only mode stopped me." in proc.stdout
+    assert "read-only is on" in proc.stderr
+    assert "create_pet refused" in proc.stderr and "list_pets ok" in proc.stderr  # /history
+    third = llm.requests[2].body
+    texts = json.dumps(third["messages"])
+    assert "How many pets?" in texts and "You have Rex." in texts  # the first turn carried over
+    assert "Read-only mode is on" in third["system"]
+    assert [s[0] for s in pets.seen] == ["GET"]
+
+
+def test_a_large_api_gets_meta_tools(tmp_path: Path) -> None:
+    github = REPO / ".cache" / "npm" / "node_modules" / "@octokit" / "openapi" / "generated"
+    if not (github / "api.github.com.json").exists():
+        pytest.skip("the GitHub spec is installed by scripts/setup")
+    _appctl(tmp_path, "sync", "--openapi", str(github / "api.github.com.json"))
+
+    def script(seen: Seen) -> Step:
+        results = _tool_results(seen)
+        if not results:
+            return Step(
+                tool_calls=[ToolCallStep("appctl_find_tools", {"query": "get a repository"})]
+            )
+        if len(results) == 1:
+            found = json.loads(results[0])["data"]["tools"]
+            assert found[0]["name"] == "repos_get"
+            return Step(tool_calls=[ToolCallStep("appctl_describe_tool", {"name": "repos_get"})])
+        if len(results) == 2:
+            schema = json.loads(results[1])["data"]["input_schema"]
+            assert set(schema["required"]) == {"owner", "repo"}
+            arguments = {"owner": "octocat", "repo": "hello-world"}
+            return Step(
+                tool_calls=[
+                    ToolCallStep("appctl_call_tool", {"name": "repos_get", "arguments": arguments})
+                ]
+            )
+        return Step(text="That request would fetch octocat/hello-world.")
+
+    with FakeLLM(script) as llm:
+        proc = _run(
+            tmp_path, llm, "openai", "show the hello-world repo of octocat", "--dry-run", "--json"
+        )
+    out = json.loads(proc.stdout)
+    assert out["tools"] == {"offered": "meta", "count": 1223}
+    assert _tool_names(llm.requests[0]) == [
+        "appctl_find_tools",
+        "appctl_describe_tool",
+        "appctl_call_tool",
+    ]
+    assert len(json.dumps(llm.requests[0].body)) < 60_000  # the guide is in; 1,223 schemas are not
+    last = out["tool_calls"][-1]
+    assert last["name"] == "repos_get" and last["via"] == "appctl_call_tool"
+    assert last["outcome"] == "dry_run"
+    assert "/repos/octocat/hello-world" in _tool_results(llm.requests[-1])[-1]
