@@ -304,3 +304,54 @@ def test_a_large_api_gets_meta_tools(tmp_path: Path) -> None:
     assert last["name"] == "repos_get" and last["via"] == "appctl_call_tool"
     assert last["outcome"] == "dry_run"
     assert "/repos/octocat/hello-world" in _tool_results(llm.requests[-1])[-1]
+
+
+def test_chat_trims_whole_turns_to_the_context_budget(project: Path, pets: Any) -> None:
+    _appctl(
+        project,
+        "init",
+        "--kind",
+        "openai",
+        "--name",
+        "small",
+        "--model",
+        "tiny",
+        "--provider-url",
+        "http://127.0.0.1:9/v1",
+        "--context-tokens",
+        "2000",
+    )
+    sizes: list[int] = []
+
+    def script(seen: Seen) -> Step:
+        messages = seen.body["messages"]
+        sizes.append(len(json.dumps(messages)))
+        for i, message in enumerate(messages):  # no tool result without its call right before
+            if message["role"] == "tool":
+                j = i - 1
+                while messages[j]["role"] == "tool":
+                    j -= 1
+                ids = {c["id"] for c in messages[j].get("tool_calls") or []}
+                assert messages[j]["role"] == "assistant" and message["tool_call_id"] in ids
+        assert messages[1]["role"] == "user"  # a kept history starts at a user turn
+        if messages[-1]["role"] == "user":
+            return Step(tool_calls=[ToolCallStep("list_pets", {"limit": 1})])
+        return Step(text="Noted.")
+
+    prompts = "".join(f"question {n}: " + "lorem ipsum " * 150 + "\n" for n in range(6))
+    with FakeLLM(script) as llm:
+        proc = _appctl(
+            project,
+            "chat",
+            "--provider",
+            "small",
+            "--provider-url",
+            llm.base_url("openai"),
+            stdin=prompts + "/exit\n",
+        )
+    assert proc.stdout.count("Noted.") == 6
+    first_turn = len(llm.requests[0].body["messages"])
+    last = llm.requests[-1].body["messages"]
+    assert "question 0" not in json.dumps(last)  # the oldest turns were dropped whole
+    assert "question 5" in json.dumps(last)
+    assert max(sizes) < 3 * max(sizes[:2]) and first_turn == 2
