@@ -355,3 +355,33 @@ def test_chat_trims_whole_turns_to_the_context_budget(project: Path, pets: Any) 
     assert "question 0" not in json.dumps(last)  # the oldest turns were dropped whole
     assert "question 5" in json.dumps(last)
     assert max(sizes) < 3 * max(sizes[:2]) and first_turn == 2
+
+
+def test_the_agent_works_over_a_database_contract(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copy(REPO / "examples" / "chinook.db", tmp_path / "chinook.db")
+    _appctl(tmp_path, "sync", "--db", "chinook.db")
+    where = {"where": {"Name": {"ilike": "%zeppelin%"}}, "limit": 3}
+    script = [
+        Step(tool_calls=[ToolCallStep("list_artist", where)]),
+        Step(text="Led Zeppelin is artist 22."),
+        Step(tool_calls=[ToolCallStep("delete_artist", {"ArtistId": 22})]),
+        Step(text="Deleting is refused here."),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(tmp_path, llm, "openai", "Which id has Led Zeppelin?", "--json")
+        out = json.loads(proc.stdout)
+        assert out["tool_calls"][0]["ok"] and out["answer"] == "Led Zeppelin is artist 22."
+        rows = json.loads(_tool_results(llm.requests[1])[0])["data"]["rows"]
+        assert rows == [
+            {"ArtistId": 22, "Name": "Led Zeppelin"},
+            {"ArtistId": 157, "Name": "Dread Zeppelin"},
+        ]
+        _run(tmp_path, llm, "openai", "Delete it", "--read-only", code=3)
+    count = (
+        sqlite3.connect(tmp_path / "chinook.db")
+        .execute("SELECT count(*) FROM artist WHERE ArtistId = 22")
+        .fetchone()
+    )
+    assert count == (1,)

@@ -8,7 +8,7 @@ from appctl.errors import ProviderError
 
 def status_error(resolved: Resolved, status: int, detail: str) -> ProviderError:
     where = f"{resolved.profile.kind} provider {resolved.name!r} (model {resolved.profile.model})"
-    detail = " ".join(detail.split())[:400]
+    detail = _clean(resolved, detail)
     if status in (401, 403):
         variable = resolved.key_variable or "the api_key variable"
         return ProviderError(
@@ -38,11 +38,19 @@ def status_error(resolved: Resolved, status: int, detail: str) -> ProviderError:
     )
 
 
+def _clean(resolved: Resolved, detail: str) -> str:
+    """One line, at most 400 characters, and never the key (servers echo it back)."""
+    text = " ".join(detail.split())
+    if resolved.api_key and len(resolved.api_key) >= 4:
+        text = text.replace(resolved.api_key, "***")
+    return text[:400]
+
+
 def connection_error(resolved: Resolved, detail: str) -> ProviderError:
     base = resolved.profile.base_url or "its default endpoint"
     return ProviderError(
         f"could not reach the {resolved.profile.kind} provider {resolved.name!r} at {base}: "
-        f"{detail}",
+        f"{_clean(resolved, detail)}",
         suggestion="Check base_url in the profile and that the server is running.",
     )
 
