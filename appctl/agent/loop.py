@@ -17,6 +17,7 @@ from typing import Any
 
 from appctl.agent import catalog as meta
 from appctl.agent.conversation import (
+    Assistant,
     Message,
     ToolCall,
     ToolOutput,
@@ -266,8 +267,8 @@ class Agent:
                 outputs = self._execute(reply.message.calls, result.calls)
                 self.messages.append(ToolResults(outputs))
             result.stopped = "max_steps"
-            last = next((m for m in reversed(self.messages) if hasattr(m, "calls")), None)
-            result.answer = getattr(last, "text", "") or ""
+            last = next((m for m in reversed(self.messages) if isinstance(m, Assistant)), None)
+            result.answer = last.text if last is not None else ""
             return result
         except ProviderError as exc:
             del self.messages[mark:]

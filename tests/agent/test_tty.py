@@ -140,3 +140,27 @@ def test_ctrl_c_cancels_the_turn_not_the_session(project: Path, pets: Any) -> No
     # the cancelled turn left nothing behind: system + the second question only
     assert [m["role"] for m in second] == ["system", "user"]
     assert second[-1]["content"] == "second question"
+
+
+def test_init_asks_on_a_terminal(tmp_path: Path) -> None:
+    term = Terminal(tmp_path, ["init"], {})
+    term.expect("Provider kind")
+    term.send("openai\n")
+    term.expect("Model")
+    term.send("llama3.2\n")
+    term.expect("Base URL")
+    term.send("http://127.0.0.1:11434/v1\n")
+    term.expect("Variable holding the API key")
+    term.send("LOCAL_LLM_KEY\n")
+    term.expect("wrote provider profile")
+    assert term.close() == 0
+    from appctl.execute.policy import load_config
+
+    config = load_config(tmp_path / ".appctl")
+    profile = config.providers["openai"]
+    assert config.default_provider == "openai"
+    assert (profile.model, profile.base_url, profile.api_key) == (
+        "llama3.2",
+        "http://127.0.0.1:11434/v1",
+        "env:LOCAL_LLM_KEY",
+    )
