@@ -1,0 +1,166 @@
+"""``appctl serve``: the contract's tools over HTTP for services (see appctl/serve/rest.py).
+
+Binding beyond loopback needs a bearer token (``--token-env NAME``). Tools that change data
+run only where the policy in config.yaml allows them: there is no terminal to ask.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from appctl.cli import output
+
+if TYPE_CHECKING:
+    from appctl.agent.loop import TurnResult
+    from appctl.cli.main import AppContext
+    from appctl.contract.models import Schema
+    from appctl.execute.executor import CallOptions
+    from appctl.execute.history import History
+    from appctl.execute.policy import Config
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token-env", metavar="NAME", help="Require this env variable's bearer token.")
+@click.option("--read-only", is_flag=True, help="Refuse every tool that changes data.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; answer with the exact requests.")
+@click.option("--strict", is_flag=True, help="Refuse actions not declared or verified.")
+@click.option("--base-url", help="Send tool calls to this API base URL.")
+@click.option(
+    "--max-body",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(min=1024),
+    help="Largest request body in bytes.",
+)
+@click.pass_obj
+def command(
+    app: AppContext,
+    host: str,
+    port: int,
+    token_env: str | None,
+    read_only: bool,
+    dry_run: bool,
+    strict: bool,
+    base_url: str | None,
+    max_body: int,
+) -> int:
+    """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
+    import uvicorn
+
+    from appctl.contract.io import load_schema
+    from appctl.errors import UsageError
+    from appctl.execute.executor import CallOptions
+    from appctl.execute.history import History, history_url
+    from appctl.execute.policy import load_config
+    from appctl.serve.rest import ServeState, create_app
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise UsageError(
+                f"--token-env names {token_env}, which is not set",
+                suggestion=f"Export {token_env} with the token clients must send.",
+            )
+    elif not _loopback(host):
+        raise UsageError(
+            f"binding to {host} (beyond loopback) needs a bearer token",
+            suggestion="Pass --token-env NAME with the token in that variable, or bind 127.0.0.1.",
+        )
+    app_dir = app.app_dir
+    schema = load_schema(app_dir)
+    config = load_config(app_dir)
+    options = CallOptions(
+        base_url=base_url,
+        dry_run=dry_run,
+        read_only=read_only,
+        strict=strict,
+        approved=False,  # no terminal: only the policy can allow a change
+        config=config,
+        root=str(app_dir.parent),
+    )
+    history = History(history_url(app_dir, config.history.url, os.environ))
+    state = ServeState(
+        schema=schema,
+        options=options,
+        environ=os.environ,
+        history=history,
+        token=token,
+        max_body=max_body,
+        session=f"serve-{os.getpid()}",
+        run_turn=_turns(schema, config, options, history),
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(state),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=30,
+            lifespan="off",
+        )
+    )
+    output.info(
+        f"appctl serve: {len(schema.actions())} tools on http://{host}:{port} "
+        f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
+    )
+    server.run()
+    return output.EXIT_OK
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _turns(schema: Schema, config: Config, options: CallOptions, history: History) -> Any:
+    """POST /run: one agent turn with the configured provider; a request may tighten the
+    gates (read_only, dry_run) but never loosen them."""
+    import uuid
+    from dataclasses import replace
+
+    def turn(prompt: str, settings: dict[str, Any]) -> tuple[dict[str, Any], TurnResult]:
+        from appctl.agent.loop import Agent
+        from appctl.agent.profiles import resolve
+        from appctl.agent.providers import connect
+        from appctl.cli.agent_session import summary
+
+        resolved = resolve(
+            config.providers,
+            config.default_provider,
+            name=settings.get("provider"),
+            model=settings.get("model"),
+            base_url=None,
+            environ=os.environ,
+        )
+        session = f"run-{uuid.uuid4().hex[:12]}"
+        steps = settings.get("max_steps", 20)
+        agent = Agent(
+            schema,
+            connect(resolved),
+            options=replace(
+                options,
+                read_only=options.read_only or bool(settings.get("read_only")),
+                dry_run=options.dry_run or bool(settings.get("dry_run")),
+            ),
+            environ=os.environ,
+            context_tokens=resolved.profile.context_tokens,
+            history=history,
+            session=session,
+            max_steps=steps if isinstance(steps, int) and 0 < steps <= 100 else 20,
+            max_output_tokens=resolved.profile.max_tokens,
+        )
+        result = agent.ask(prompt)
+        return summary(result, resolved, agent, session), result
+
+    return turn

@@ -1,0 +1,377 @@
+"""``appctl serve``: the contract's tools over plain HTTP (Starlette, run by uvicorn).
+
+    GET  /health                      liveness (no auth)
+    GET  /tools?format=NAME           tool definitions (jsonschema, openai, anthropic, gemini, mcp)
+    GET  /schema                      the contract
+    POST /tools/{name}/call           {"arguments": {...}} → the result envelope
+    POST /run                         {"prompt": "..."} → one agent turn (needs a provider)
+    GET  /history?last=&tool=&session= the audit trail
+    GET  /openapi.json                this API, one path per tool
+
+Every call goes through the executor with its gates; there is no terminal to ask, so a tool
+that changes data runs only where the policy in ``config.yaml`` allows it. HTTP status of a
+call: 200 ran and succeeded; 400 invalid arguments; 404 no such tool; 403 refused by a gate;
+429 over a per-tool concurrency or rate limit; 502 the application (or database) failed; the
+body is always the envelope. A bearer token (from ``env:NAME``) guards everything but
+``/health``; it is required whenever the server binds beyond loopback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from appctl.contract.models import Schema
+from appctl.errors import AppctlError
+from appctl.execute.executor import CallOptions, call
+from appctl.execute.history import History
+from appctl.execute.result import ErrorCategory, ToolResult
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from appctl.agent.loop import TurnResult
+
+MAX_BODY = 1_000_000  # bytes of request body
+FORMATS = ("jsonschema", "openai", "openai-responses", "anthropic", "gemini", "mcp")
+STATUS = {
+    ErrorCategory.REFUSED: 403,
+    ErrorCategory.RATE_LIMITED: 429,
+}
+
+
+@dataclass
+class ServeState:
+    schema: Schema
+    options: CallOptions
+    environ: Mapping[str, str]
+    history: History | None
+    token: str | None = None
+    max_body: int = MAX_BODY
+    session: str = "serve"
+    # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
+    run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
+    _tools: dict[str, bytes] = field(default_factory=dict)
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+def http_status(result: ToolResult) -> int:
+    """The HTTP status that says what happened to a call."""
+    if result.error is None:
+        return 200
+    category = result.error.category
+    if category in STATUS:
+        return STATUS[category]
+    if category == ErrorCategory.VALIDATION and result.status is None:
+        return 404 if result.error.message.startswith("no tool named") else 400
+    return 502
+
+
+def create_app(state: ServeState) -> Starlette:
+    import anyio
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def json_response(
+        data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        body = json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+        return Response(body, status, headers=headers, media_type="application/json")
+
+    def guarded(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                _authorize(state, request)
+                return await handler(request)
+            except _Refusal as exc:
+                return json_response(
+                    {"error": {"message": exc.message}}, exc.status, headers=exc.headers
+                )
+
+        return endpoint
+
+    async def health(request: Request) -> Response:
+        return json_response({"ok": True, "tools": len(state.schema.actions())})
+
+    async def tools(request: Request) -> Response:
+        fmt = request.query_params.get("format", "jsonschema")
+        if fmt not in FORMATS:
+            raise _Refusal(400, f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+        if fmt not in state._tools:
+            state._tools[fmt] = _render(state.schema, fmt)
+        return Response(state._tools[fmt], media_type="application/json")
+
+    async def schema(request: Request) -> Response:
+        from appctl.contract.io import dump_schema
+
+        return Response(dump_schema(state.schema), media_type="application/json")
+
+    async def call_tool(request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await _json_body(state, request)
+        arguments = body.get("arguments", {}) if isinstance(body, dict) else None
+        if not isinstance(arguments, dict):
+            raise _Refusal(400, 'the body must be {"arguments": {...}} with an object')
+        session = request.headers.get("x-appctl-session") or state.session
+        result = await anyio.to_thread.run_sync(
+            lambda: call(
+                state.schema,
+                name,
+                arguments,
+                state.options,
+                environ=state.environ,
+                history=state.history,
+                session=session,
+            )
+        )
+        if result.error is not None and "needs approval" in result.error.message:
+            hint = (
+                "appctl serve has no terminal to ask: allow it with a policy rule in "
+                f".appctl/config.yaml, e.g. {{match: {{name: {name}}}, action: allow}}"
+            )
+            result = result.model_copy(update={"notes": [*result.notes, hint]})
+        status = http_status(result)
+        headers = {"Retry-After": "1"} if status == 429 else None
+        envelope = result.model_dump(mode="json", exclude_none=True)
+        return json_response(envelope, status, headers=headers)
+
+    async def run(request: Request) -> Response:
+        if state.run_turn is None:
+            raise _Refusal(501, "no LLM provider is configured: run appctl init first")
+        body = await _json_body(state, request)
+        prompt = body.get("prompt") if isinstance(body, dict) else None
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise _Refusal(400, 'the body must be {"prompt": "..."}')
+        settings = {
+            k: body[k]
+            for k in ("provider", "model", "read_only", "dry_run", "max_steps")
+            if k in body
+        }
+        turn = state.run_turn
+        try:
+            summary, result = await anyio.to_thread.run_sync(lambda: turn(prompt, settings))
+        except AppctlError as exc:  # no such provider, no key...
+            raise _Refusal(400, f"{exc.message} ({exc.suggestion})") from None
+        status = 200 if result.stopped == "answer" else 502
+        return json_response(summary, status)
+
+    async def history(request: Request) -> Response:
+        if state.history is None:
+            return json_response([])
+        params = request.query_params
+        try:
+            last = max(1, min(int(params.get("last", "20")), 1000))
+        except ValueError:
+            raise _Refusal(400, "last must be a number") from None
+        recorder = state.history
+        entries = await anyio.to_thread.run_sync(
+            lambda: recorder.entries(
+                last=last, tool=params.get("tool"), session=params.get("session")
+            )
+        )
+        return json_response([e.as_dict() for e in entries])
+
+    async def openapi(request: Request) -> Response:
+        return json_response(openapi_document(state.schema))
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/tools", guarded(tools), methods=["GET"]),
+        Route("/schema", guarded(schema), methods=["GET"]),
+        Route("/tools/{name}/call", guarded(call_tool), methods=["POST"]),
+        Route("/run", guarded(run), methods=["POST"]),
+        Route("/history", guarded(history), methods=["GET"]),
+        Route("/openapi.json", guarded(openapi), methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+def _authorize(state: ServeState, request: Request) -> None:
+    if state.token is None:
+        return
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        value.strip().encode(), state.token.encode()
+    ):
+        raise _Refusal(
+            401,
+            "a bearer token is required: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+async def _json_body(state: ServeState, request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > state.max_body:
+        raise _Refusal(413, f"the body is over {state.max_body:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > state.max_body:
+            raise _Refusal(413, f"the body is over {state.max_body:,} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise _Refusal(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _render(schema: Schema, fmt: str) -> bytes:
+    from appctl.contract.io import dump_json
+    from appctl.generate.formats import render
+    from appctl.generate.toolspec import build_tool_specs
+
+    return dump_json(render(fmt, build_tool_specs(schema)).document)
+
+
+def openapi_document(schema: Schema) -> dict[str, Any]:
+    """An OpenAPI 3.1 document of this server: the fixed endpoints and one path per tool."""
+    from appctl.generate.toolspec import build_tool_specs
+
+    envelope = {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "tool": {"type": "string"},
+            "status": {"type": ["integer", "null"]},
+            "data": {},
+            "error": {
+                "type": "object",
+                "properties": {
+                    "category": {"type": "string", "enum": [c.value for c in ErrorCategory]},
+                    "message": {"type": "string"},
+                    "suggestions": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "notes": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["ok", "tool"],
+    }
+    responses = {
+        str(code): {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
+        }
+        for code, text in (
+            (200, "The call ran and succeeded"),
+            (400, "Invalid arguments"),
+            (403, "Refused by a safety gate"),
+            (429, "Over a per-tool concurrency or rate limit"),
+            (502, "The application or database failed"),
+        )
+    }
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "security": [],
+                "responses": {"200": {"description": "Alive"}},
+            }
+        },
+        "/tools": {
+            "get": {
+                "operationId": "listTools",
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(FORMATS)},
+                    }
+                ],
+                "responses": {"200": {"description": "Tool definitions"}},
+            }
+        },
+        "/schema": {
+            "get": {
+                "operationId": "getSchema",
+                "responses": {"200": {"description": "The contract"}},
+            }
+        },
+        "/history": {
+            "get": {
+                "operationId": "listHistory",
+                "parameters": [
+                    {"name": "last", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "tool", "in": "query", "schema": {"type": "string"}},
+                    {"name": "session", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "Recorded calls, newest last"}},
+            }
+        },
+        "/run": {
+            "post": {
+                "operationId": "runAgent",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "prompt": {"type": "string"},
+                                    "provider": {"type": "string"},
+                                    "model": {"type": "string"},
+                                    "read_only": {"type": "boolean"},
+                                    "dry_run": {"type": "boolean"},
+                                    "max_steps": {"type": "integer", "minimum": 1},
+                                },
+                                "required": ["prompt"],
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "The answer, tool calls and usage"}},
+            }
+        },
+    }
+    for spec in build_tool_specs(schema):
+        paths[f"/tools/{spec.name}/call"] = {
+            "post": {
+                "operationId": spec.name,
+                "summary": spec.title,
+                "description": spec.description,
+                "tags": [spec.resource],
+                "x-appctl-safety": spec.safety.value,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"arguments": spec.input_schema},
+                                "required": ["arguments"],
+                            }
+                        }
+                    },
+                },
+                "responses": responses,
+            }
+        }
+    title = schema.source.title or schema.source.location
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"appctl serve: {title}", "version": "1"},
+        "components": {
+            "schemas": {"Result": envelope},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
