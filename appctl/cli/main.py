@@ -23,6 +23,7 @@ COMMANDS = {
     "doctor": ("appctl.cli.doctor", "Check the API answers, the credentials and each route."),
     "guide": ("appctl.cli.guide", "Print the compact markdown tool guide."),
     "schema": ("appctl.cli.schema", "Show the contract, or its JSON Schema for editors."),
+    "mcp": ("appctl.cli.mcp", "Serve the tools to MCP clients (stdio or Streamable HTTP)."),
     "serve": ("appctl.cli.serve", "Serve the tools over HTTP (with /run for an agent turn)."),
 }
 

@@ -8,6 +8,8 @@
       - {match: {safety: mutating}, action: ask}
       - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
+    toolsets:                                      # appctl mcp --toolset pets
+      pets: {include: ["*_pet*"], read_only: true}
     default_provider: claude                       # appctl run / chat (see agent/profiles.py)
     providers:
       claude: {kind: anthropic, model: claude-sonnet-4-5, api_key: env:ANTHROPIC_API_KEY}
@@ -95,12 +97,21 @@ class HistorySettings(_Strict):
     url: str | None = None
 
 
+class Toolset(_Strict):
+    """A named selection of tools for ``appctl mcp --toolset NAME``."""
+
+    include: list[str] = Field(default_factory=list)  # globs on name, resource or tag
+    exclude: list[str] = Field(default_factory=list)
+    read_only: bool = False
+
+
 class Config(_Strict):
     base_url: str | None = None
     history: HistorySettings = Field(default_factory=HistorySettings)
     policy: list[Rule] = Field(default_factory=list)
     providers: dict[str, ProviderProfile] = Field(default_factory=dict)  # appctl run / chat
     default_provider: str | None = None
+    toolsets: dict[str, Toolset] = Field(default_factory=dict)  # appctl mcp --toolset
 
     def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
         """The first matching rule's decision and its index; else the default by safety."""

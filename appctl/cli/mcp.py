@@ -1,0 +1,260 @@
+"""``appctl mcp``: serve the contract's tools to MCP clients (stdio, or Streamable HTTP).
+
+On stdio, stdout carries nothing but the protocol; everything else goes to stderr.
+``--print-config claude|cursor|vscode`` prints the snippet that adds this server to a client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from appctl.cli import output
+
+if TYPE_CHECKING:
+    from appctl.cli.main import AppContext
+    from appctl.contract.models import Schema
+    from appctl.execute.policy import Config
+
+CLIENTS = ("claude", "cursor", "vscode")
+LOOPBACK_NAMES = ("localhost",)
+
+
+@click.command("mcp")
+@click.option(
+    "--transport",
+    type=click.Choice(("stdio", "http")),
+    default="stdio",
+    show_default=True,
+    help="stdio for a client that launches appctl; http for Streamable HTTP.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP: loopback only.")
+@click.option("--port", default=8808, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--read-only", is_flag=True, help="Offer only tools that change nothing.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; results show the exact requests.")
+@click.option("--yes", is_flag=True, help="Approve tools that change data without asking.")
+@click.option("--strict", is_flag=True, help="Refuse actions not declared or verified.")
+@click.option("--include", multiple=True, metavar="GLOB", help="Offer only these tools.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Do not offer these.")
+@click.option("--toolset", metavar="NAME", help="A named toolset from .appctl/config.yaml.")
+@click.option("--base-url", help="Send tool calls to this API base URL.")
+@click.option(
+    "--print-config",
+    "print_config",
+    type=click.Choice(CLIENTS),
+    help="Print the client configuration snippet for this app, and exit.",
+)
+@click.pass_obj
+def command(app: AppContext, /, **values: Any) -> int:
+    """Serve the tools over the Model Context Protocol, behind the safety gates."""
+    from appctl.errors import UsageError
+
+    flags = Flags(**values)
+    if flags.print_config:
+        if flags.transport != "stdio":
+            raise UsageError("--print-config writes a stdio launch snippet; leave out --transport")
+        app_dir = app.app_dir
+        click.echo(
+            json.dumps(client_config(flags.print_config, app_dir, flags.forwarded()), indent=2)
+        )
+        _credentials_note(app_dir)
+        return output.EXIT_OK
+    if flags.transport == "http" and not is_loopback(flags.host):
+        raise UsageError(
+            f"appctl mcp serves without authentication, so it listens on loopback only, "
+            f"not {flags.host!r}",
+            suggestion="Use --host 127.0.0.1 (or ::1), and a tunnel or proxy with "
+            "authentication in front of it for remote clients.",
+        )
+    return _serve(app, flags)
+
+
+@dataclass(frozen=True)
+class Flags:
+    transport: str
+    host: str
+    port: int
+    read_only: bool
+    dry_run: bool
+    yes: bool
+    strict: bool
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    toolset: str | None
+    base_url: str | None
+    print_config: str | None
+
+    def forwarded(self) -> list[str]:
+        """The serving flags given with --print-config, for the client to pass back."""
+        switches = (
+            ("--read-only", self.read_only),
+            ("--dry-run", self.dry_run),
+            ("--yes", self.yes),
+            ("--strict", self.strict),
+        )
+        args = [flag for flag, on in switches if on]
+        args += [f"--include={glob}" for glob in self.include]
+        args += [f"--exclude={glob}" for glob in self.exclude]
+        if self.toolset:
+            args.append(f"--toolset={self.toolset}")
+        if self.base_url:
+            args.append(f"--base-url={self.base_url}")
+        return args
+
+
+def _serve(app: AppContext, flags: Flags) -> int:
+    import uuid
+
+    from appctl.contract.io import load_schema
+    from appctl.execute.executor import CallOptions
+    from appctl.execute.history import History, history_url
+    from appctl.execute.policy import load_config
+    from appctl.serve.mcp import ToolServer, build_server, serve_http, serve_stdio
+
+    app_dir = app.app_dir
+    schema = load_schema(app_dir)
+    config = load_config(app_dir)
+    include, exclude, read_only = flags.include, flags.exclude, flags.read_only
+    if flags.toolset:
+        include, exclude, read_only = _toolset(config, flags.toolset, include, exclude, read_only)
+    options = CallOptions(
+        base_url=flags.base_url,
+        dry_run=flags.dry_run,
+        read_only=read_only,
+        strict=flags.strict,
+        approved=flags.yes,
+        config=config,
+        root=str(app_dir.parent),
+    )
+    tools = ToolServer(
+        schema,
+        options=options,
+        environ=os.environ,
+        history=History(history_url(app_dir, config.history.url, os.environ)),
+        session=os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12],
+        include=include,
+        exclude=exclude,
+    )
+    _check_offer(schema, tools.specs, include, exclude)
+    server = build_server(tools)
+    gates = [n for n, on in (("read-only", read_only), ("dry run", flags.dry_run)) if on]
+    if flags.yes:
+        gates.append("--yes")
+    summary = f"appctl mcp: {len(tools.specs)} tools" + (f" ({', '.join(gates)})" if gates else "")
+    if flags.transport == "stdio":
+        output.info(f"{summary} over stdio")
+        serve_stdio(server)
+    else:
+
+        def ready(url: str) -> None:
+            output.info(f"{summary} at {url}")
+
+        serve_http(server, host=flags.host, port=flags.port, on_ready=ready)
+    return output.EXIT_OK
+
+
+def _toolset(
+    config: Config,
+    name: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    read_only: bool,
+) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """A named toolset's include/exclude globs (and read_only) added to the flags'."""
+    from appctl.errors import UsageError, did_you_mean
+
+    toolsets = config.toolsets
+    chosen = toolsets.get(name)
+    if chosen is None:
+        hint = did_you_mean(name, toolsets)
+        known = ", ".join(sorted(toolsets)) or "none are defined"
+        raise UsageError(
+            f"no toolset named {name!r} in .appctl/config.yaml ({known}).{hint}",
+            suggestion="Define it under toolsets: in .appctl/config.yaml, e.g. "
+            "toolsets: {pets: {include: ['*_pet*'], read_only: true}}.",
+        )
+    return (
+        (*include, *chosen.include),
+        (*exclude, *chosen.exclude),
+        read_only or chosen.read_only,
+    )
+
+
+def _check_offer(
+    schema: Schema, offered: dict[str, Any], include: tuple[str, ...], exclude: tuple[str, ...]
+) -> None:
+    from appctl.errors import UsageError
+
+    if offered or not (include or exclude):
+        return
+    names = [a.name for a in schema.actions()]
+    raise UsageError(
+        f"--include/--exclude leave no tool to offer (the contract has {len(names)})",
+        suggestion="`appctl tools --names` lists the tool names the globs match against.",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def executable() -> list[str]:
+    """The absolute command that starts appctl: the script beside this Python, else -m."""
+    here = Path(sys.executable).parent
+    found = shutil.which("appctl", path=str(here)) or shutil.which("appctl")
+    if found:
+        return [str(Path(found).absolute())]
+    return [str(Path(sys.executable).absolute()), "-m", "appctl"]
+
+
+def client_config(client: str, app_dir: Path, forwarded: list[str]) -> dict[str, Any]:
+    """Claude Desktop and Cursor: ``mcpServers``; VS Code: ``servers`` with ``type: stdio``."""
+    command, *prefix = executable()
+    args = [*prefix, "--app-dir", str(app_dir.resolve()), "mcp", *forwarded]
+    name = server_name(app_dir)
+    entry: dict[str, Any] = {"command": command, "args": args}
+    if client == "vscode":
+        return {"servers": {name: {"type": "stdio", **entry}}}
+    return {"mcpServers": {name: entry}}
+
+
+def server_name(app_dir: Path) -> str:
+    """``appctl-<project folder>``, in the characters every client accepts."""
+    project = app_dir.resolve().parent.name
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", project).strip("-").lower()
+    return f"appctl-{slug}" if slug else "appctl"
+
+
+def _credentials_note(app_dir: Path) -> None:
+    """Name the variables the server reads secrets from: the client must pass them on."""
+    from appctl.contract.io import load_schema
+    from appctl.errors import AppctlError
+
+    try:
+        schema = load_schema(app_dir)
+    except AppctlError:
+        return
+    refs = [ref for s in schema.auth.schemes for ref in s.credentials.values()]
+    if schema.database is not None and schema.database.password:
+        refs.append(schema.database.password)
+    names = sorted({ref[4:] for ref in refs if ref.startswith("env:")})
+    if names:
+        output.info(
+            f"note: the server reads {', '.join(names)} from its environment: set "
+            f"{'it' if len(names) == 1 else 'them'} in the client's env settings for this "
+            "server (not in a file you share)"
+        )

@@ -1,0 +1,284 @@
+"""The contract's tools over the Model Context Protocol: a thin adapter over the executor.
+
+Built on the official SDK's low-level ``Server``, which negotiates the protocol version (the
+``initialize`` handshake of 2024-11-05 … 2025-11-25, or the per-request envelope of 2026-07-28)
+and serves stdio or Streamable HTTP.
+
+- ``tools/list``: name, title, description, inputSchema, and annotations from the action's
+  safety (readOnlyHint, destructiveHint, idempotentHint; openWorldHint true for HTTP
+  contracts, false for database ones). No outputSchema: the contract does not record
+  response shapes yet, and a schema that guessed would make clients reject real results.
+- ``tools/call``: ``executor.call`` with every gate (policy, read-only, strict, approval),
+  run in a worker thread so the event loop keeps serving; every call lands in the audit
+  history under the MCP session's id (one per process on stdio). Whatever happens is a
+  result — failures have ``isError: true`` — never a protocol error: the text content is the
+  envelope's JSON and ``structuredContent`` the envelope itself (always an object).
+- Approval of a tool that changes data: a policy ``allow``, ``--yes``, or MCP elicitation
+  when the client declared it (a server-to-client ``elicitation/create`` request on handshake
+  versions; an ``InputRequiredResult`` the client answers and retries with on 2026-07-28).
+  Otherwise the call is refused with a message saying how to allow it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import socket
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from appctl import __version__
+from appctl.contract.models import Action, Safety, Schema, SqlTransport
+from appctl.errors import UsageError, did_you_mean
+from appctl.execute.executor import DEFAULT_CONFIG, CallOptions, call, gate, resource_of
+from appctl.execute.history import History
+from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.generate.formats.mcp import hints
+from appctl.generate.toolspec import ToolSpec, build_tool_specs
+
+APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
+SESSION_HEADER = "mcp-session-id"
+CONFIRM_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}  # accept or decline
+Context = ServerRequestContext[Any, Any]
+
+
+class ToolServer:
+    """The tools offered, the gates in force, and the MCP request handlers over them."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        options: CallOptions,
+        environ: Mapping[str, str],
+        history: History | None = None,
+        session: str = "",
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+    ) -> None:
+        self.schema = schema
+        self.options = options
+        self.environ = environ
+        self.history = history
+        self.session = session
+        specs = build_tool_specs(
+            schema, read_only=options.read_only, include=include, exclude=exclude
+        )
+        self.specs = {s.name: s for s in specs}
+        self.tools = [self.tool(s) for s in specs]
+
+    def tool(self, spec: ToolSpec) -> types.Tool:
+        action = self.schema.action(spec.name)
+        sql = action is not None and isinstance(action.transport, SqlTransport)
+        annotations = {**hints(spec), "openWorldHint": not sql}
+        return types.Tool(
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            input_schema=spec.input_schema,
+            annotations=types.ToolAnnotations.model_validate(annotations),
+        )
+
+    # ------------------------------------------------------------------ handlers
+
+    async def list_tools(
+        self, ctx: Context, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=self.tools)
+
+    async def call_tool(
+        self, ctx: Context, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        name, arguments = params.name, dict(params.arguments or {})
+        action = self.schema.action(name)
+        if action is None or (name not in self.specs and not self._read_only_hides(action)):
+            return envelope(self._not_offered(name, action))
+        options, refusal = self.options, None
+        if self.asks(action):
+            answer = await self._approval(ctx, params, action, arguments)
+            if isinstance(answer, types.InputRequiredResult):
+                return answer
+            options = replace(options, approved=answer == "accept")
+            refusal = None if answer == "accept" else refused_because(action, answer)
+        run = functools.partial(
+            call,
+            self.schema,
+            name,
+            arguments,
+            options,
+            environ=self.environ,
+            history=self.history,
+            session=self.session_of(ctx),
+        )
+        result = await anyio.to_thread.run_sync(run)
+        error = result.error
+        if refusal and error is not None and error.category == ErrorCategory.REFUSED:
+            error = error.model_copy(update={"message": refusal})
+            result = result.model_copy(update={"error": error})
+        return envelope(result)
+
+    # ------------------------------------------------------------------ gates
+
+    def asks(self, action: Action) -> bool:
+        """Whether a person must approve this call: policy ``ask`` on a tool that changes
+        data, and approval is all that stands between the call and running it."""
+        options = self.options
+        if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
+            return False
+        resource = resource_of(self.schema, action)
+        if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
+            return False
+        return gate(action, replace(options, approved=True), resource) is None
+
+    def _read_only_hides(self, action: Action) -> bool:
+        """A write left out by --read-only goes to the executor, whose gate refuses it."""
+        return self.options.read_only and action.safety != Safety.READ_ONLY
+
+    def _not_offered(self, name: str, action: Action | None) -> ToolResult:
+        if action is None:
+            hint = did_you_mean(name, self.specs)
+            message = f"no tool named {name!r}.{hint} tools/list shows the tools offered."
+            return ToolResult.failure(name, ErrorCategory.VALIDATION, message)
+        message = f"{name} is not offered by this server (left out by --include/--exclude)"
+        return ToolResult.failure(name, ErrorCategory.REFUSED, message)
+
+    async def _approval(
+        self,
+        ctx: Context,
+        params: types.CallToolRequestParams,
+        action: Action,
+        arguments: dict[str, Any],
+    ) -> str | types.InputRequiredResult:
+        """accept | decline | cancel | unsupported | failed, or (2026-07-28) the question."""
+        wanted = types.ClientCapabilities(elicitation=types.ElicitationCapability())
+        if not ctx.session.check_client_capability(wanted):
+            return "unsupported"
+        message = question(action, arguments)
+        if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            digest = fingerprint(action.name, arguments)
+            answer = (params.input_responses or {}).get(APPROVAL_KEY)
+            if params.request_state == digest and isinstance(answer, types.ElicitResult):
+                return answer.action
+            form = types.ElicitRequestFormParams(message=message, requested_schema=CONFIRM_SCHEMA)
+            return types.InputRequiredResult(
+                input_requests={APPROVAL_KEY: types.ElicitRequest(params=form)},
+                request_state=digest,
+            )
+        try:
+            result = await ctx.session.elicit_form(
+                message, CONFIRM_SCHEMA, related_request_id=ctx.request_id
+            )
+        except Exception:  # no back-channel, or the client answered with an error
+            return "failed"
+        return result.action
+
+    def session_of(self, ctx: Context) -> str:
+        """The Streamable HTTP session's id, else this process's."""
+        headers = getattr(ctx.request, "headers", None)
+        found = headers.get(SESSION_HEADER) if headers is not None else None
+        return str(found) if found else self.session
+
+
+def question(action: Action, arguments: Mapping[str, Any]) -> str:
+    shown = json.dumps(arguments, ensure_ascii=False, separators=(", ", ": "))
+    warning = f"{action.name} is destructive. " if action.safety == Safety.DESTRUCTIVE else ""
+    return f"{warning}Run {action.name} with {shown}?"
+
+
+def fingerprint(name: str, arguments: Mapping[str, Any]) -> str:
+    """Binds an approval to the exact call it was asked for."""
+    text = json.dumps([name, arguments], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def refused_because(action: Action, answer: str) -> str:
+    name, safety = action.name, action.safety.value
+    if answer == "decline":
+        return f"{name} was not run: the user declined it"
+    if answer == "cancel":
+        return f"{name} was not run: the user dismissed the approval request"
+    why = (
+        "the approval request to the MCP client failed"
+        if answer == "failed"
+        else "this MCP client cannot ask for approval (it does not support elicitation)"
+    )
+    return (
+        f"{name} is {safety} and needs approval, but {why}. To allow it, start the server "
+        f"with `appctl mcp --yes`, or add a policy rule to .appctl/config.yaml such as "
+        f'`policy: [{{match: {{name: "{name}"}}, action: allow}}]`'
+    )
+
+
+def envelope(result: ToolResult) -> types.CallToolResult:
+    data = result.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)],
+        structured_content=data,
+        is_error=not result.ok,
+    )
+
+
+def build_server(tools: ToolServer) -> Server[Any]:
+    title = tools.schema.source.title or "the application"
+    instructions = (
+        f"Tools for {title}, compiled by appctl from its "
+        f"{'OpenAPI document' if tools.schema.source.kind == 'openapi' else 'database schema'}. "
+        "Results are JSON envelopes: ok, status, data, or error {category, message, suggestions}."
+    )
+    return Server(
+        "appctl",
+        version=__version__,
+        title=f"appctl: {title}",
+        instructions=instructions,
+        on_list_tools=tools.list_tools,
+        on_call_tool=tools.call_tool,
+    )
+
+
+def serve_stdio(server: Server[Any]) -> None:
+    """Serve on stdin/stdout until the client closes stdin (stdout carries only protocol)."""
+    from mcp.server.stdio import stdio_server
+
+    async def main() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+
+    anyio.run(main)
+
+
+def serve_http(
+    server: Server[Any], *, host: str, port: int, on_ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve Streamable HTTP at ``http://host:port/mcp`` until interrupted (SIGINT/SIGTERM)."""
+    import asyncio
+
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            suggestion="Pick another --port (0 lets the system choose one).",
+        ) from None
+    bound = sock.getsockname()[1]
+    app = server.streamable_http_app(host=host)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    if on_ready is not None:
+        where = f"[{host}]" if family == socket.AF_INET6 else host
+        on_ready(f"http://{where}:{bound}/mcp")
+    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
