@@ -6,8 +6,9 @@ and serves stdio or Streamable HTTP.
 
 - ``tools/list``: name, title, description, inputSchema, and annotations from the action's
   safety (readOnlyHint, destructiveHint, idempotentHint; openWorldHint true for HTTP
-  contracts, false for database ones). No outputSchema: the contract does not record
-  response shapes yet, and a schema that guessed would make clients reject real results.
+  contracts, false for database ones). outputSchema where the contract knows the shape of
+  ``data``: database tools (their table's columns); none for HTTP tools, whose response shapes
+  the contract does not record yet (a schema that guessed would make clients reject results).
 - ``tools/call``: ``executor.call`` with every gate (policy, read-only, strict, approval),
   run in a worker thread so the event loop keeps serving; every call lands in the audit
   history under the MCP session's id (one per process on stdio). Whatever happens is a
@@ -42,7 +43,7 @@ from appctl.errors import UsageError, did_you_mean
 from appctl.execute.executor import DEFAULT_CONFIG, CallOptions, call, gate, resource_of
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
-from appctl.generate.formats.mcp import hints
+from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
@@ -80,11 +81,14 @@ class ToolServer:
         action = self.schema.action(spec.name)
         sql = action is not None and isinstance(action.transport, SqlTransport)
         annotations = {**hints(spec), "openWorldHint": not sql}
+        found = self.schema.resource_of(spec.name)
+        shape = output_schema(action, found.table if found else None) if action else None
         return types.Tool(
             name=spec.name,
             title=spec.title,
             description=spec.description,
             input_schema=spec.input_schema,
+            output_schema=shape,
             annotations=types.ToolAnnotations.model_validate(annotations),
         )
 

@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
 from appctl.contract.models import Safety, Schema
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory
+from appctl.generate.formats.mcp import output_schema
 from appctl.sync.db.api import sync_db
 
 DDL: dict[str, list[str]] = {
@@ -169,6 +171,22 @@ def test_every_column_type_round_trips(db) -> None:
     listed = _call(db, "list_things", {"where": {"id": {"eq": key}}})
     assert listed.ok and listed.data["rows"] == [got.data]
     assert created.data == got.data
+    # every value matches the JSON Schema MCP clients are given as the tool's outputSchema
+    schema = db[2]
+    table = schema.resource_of("get_things")
+    assert table is not None
+    for tool, result in (("create_things", created), ("get_things", got), ("list_things", listed)):
+        action = schema.action(tool)
+        assert action is not None
+        shape = output_schema(action, table.table)
+        assert shape is not None
+        jsonschema.validate(result.model_dump(mode="json", exclude_none=True), shape)
+    deleted = _call(db, "delete_things", {"id": key})
+    delete = schema.action("delete_things")
+    assert deleted.ok and delete is not None
+    shape = output_schema(delete, table.table)
+    assert shape is not None
+    jsonschema.validate(deleted.model_dump(mode="json", exclude_none=True), shape)
 
 
 def test_defaults_and_generated_columns(db) -> None:

@@ -339,3 +339,33 @@ def test_stdio_writes_nothing_but_protocol_to_stdout(project: Path) -> None:
     assert answer["id"] == 1 and answer["result"]["protocolVersion"] == "2025-06-18"
     assert answer["result"]["serverInfo"]["name"] == "appctl"
     assert "5 tools over stdio" in proc.stderr and proc.returncode == 0
+
+
+def test_database_tools_carry_an_output_schema_the_results_match(tmp_path: Path) -> None:
+    """The SDK client validates structuredContent against outputSchema: a mismatch fails."""
+    import shutil
+
+    shutil.copy(REPO / "examples" / "chinook.db", tmp_path / "chinook.db")
+    assert _appctl(tmp_path, "sync", "--db", "chinook.db").returncode == 0
+
+    async def session() -> None:
+        async with _stdio(tmp_path, "--read-only") as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            listing = tools["list_invoice"]
+            assert listing.output_schema is not None
+            assert listing.annotations is not None and listing.annotations.open_world_hint is False
+            rows = listing.output_schema["properties"]["data"]["anyOf"][0]["properties"]["rows"]
+            assert "Total" in rows["items"]["properties"]
+            for name, arguments in (
+                ("list_invoice", {"limit": 3, "order_by": ["-Total"]}),
+                ("get_invoice", {"InvoiceId": 1}),
+                ("list_track", {"where": {"Composer": {"is_null": True}}, "limit": 2}),
+                ("list_invoice", {"limit": 500}),  # cut to the result budget, still valid
+            ):
+                result = await client.call_tool(name, arguments)
+                assert not result.is_error, result.structured_content
+            top = await client.call_tool("list_invoice", {"limit": 1, "order_by": ["-Total"]})
+            assert top.structured_content is not None
+            assert top.structured_content["data"]["rows"][0]["Total"] == "25.86"
+
+    _run(session)

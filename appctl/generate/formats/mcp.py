@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.contract.models import Safety
+from appctl.contract.models import Action, Safety, SqlTransport, Table
 from appctl.generate.toolspec import ToolSpec
 
 
@@ -45,3 +45,48 @@ def tool(spec: ToolSpec) -> dict[str, Any]:
 def render(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:
     tools = [tool(s) for s in specs]
     return {"tools": tools}, tools, []
+
+
+def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
+    """The result envelope's JSON Schema where the contract knows the shape of ``data``: the
+    rows of a database table (the SQL executor returns exactly its columns). ``data`` may also
+    be text (a dry run, or a result cut to the size budget), so that stays allowed. None for
+    HTTP actions: the contract does not record response shapes."""
+    if not isinstance(action.transport, SqlTransport) or table is None:
+        return None
+    row: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            c.name: (c.schema_ if not c.nullable else {"anyOf": [c.schema_, {"type": "null"}]})
+            for c in table.columns
+        },
+    }
+    operation = action.transport.operation
+    if operation == "list":
+        data: dict[str, Any] = {
+            "type": "object",
+            "properties": {
+                "rows": {"type": "array", "items": row},
+                "has_more": {"type": "boolean"},
+                "next_cursor": {"type": "string"},
+                "next_offset": {"type": "integer", "minimum": 0},
+            },
+            "required": ["rows", "has_more"],
+        }
+    elif operation == "delete":
+        data = {"type": "object", "properties": {"deleted": row}, "required": ["deleted"]}
+    else:  # get, create, update: the row as it now is
+        data = row
+    return {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "tool": {"type": "string"},
+            "status": {"type": ["integer", "null"]},
+            "data": {"anyOf": [data, {"type": "string"}]},
+            "error": {"type": "object"},
+            "request": {"type": "object"},
+            "notes": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["ok", "tool"],
+    }
