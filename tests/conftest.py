@@ -4,10 +4,14 @@ and ``fresh_db``: an empty scratch database on SQLite, PostgreSQL and MariaDB (t
 from __future__ import annotations
 
 import http.server
+import importlib.util
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -16,6 +20,47 @@ from tests import dbs
 REPO = Path(__file__).resolve().parent.parent
 NPM = REPO / ".cache" / "npm" / "node_modules"
 Routes = dict[str, tuple[int, str, bytes]]
+
+
+APPCTL = shutil.which("appctl", path=str(Path(sys.executable).parent)) or "appctl"
+
+# fixtures/app: the pet store with its own OpenAPI document, served from a thread
+_spec = importlib.util.spec_from_file_location(
+    "fixture_app", REPO / "fixtures" / "app" / "server.py"
+)
+assert _spec is not None and _spec.loader is not None
+fixture_app = importlib.util.module_from_spec(_spec)
+sys.modules["fixture_app"] = fixture_app  # dataclasses look their module up
+_spec.loader.exec_module(fixture_app)
+App, serve = fixture_app.App, fixture_app.serve
+TOKEN = "fixture-token-77"  # the bearer token the fixture app wants
+
+
+@pytest.fixture
+def pets() -> Iterator[Any]:
+    """The fixture app on 127.0.0.1; ``pets.seen`` records every request it answers."""
+    app = App(token=TOKEN)
+    server, thread = serve(app)
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def project(tmp_path: Path, pets: Any) -> Path:
+    """A project folder whose contract is fixtures/app/openapi.yaml, aimed at the running app."""
+    spec = REPO / "fixtures" / "app" / "openapi.yaml"
+    subprocess.run(
+        [APPCTL, "sync", "--openapi", str(spec), "--base-url", pets.url],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return tmp_path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

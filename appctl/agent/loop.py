@@ -30,7 +30,7 @@ from appctl.agent.conversation import (
 from appctl.agent.providers import OnText, Provider
 from appctl.contract.models import Action, Safety, Schema
 from appctl.errors import ProviderError, UsageError
-from appctl.execute.executor import DEFAULT_CONFIG, CallOptions, call, gate, resource_of
+from appctl.execute.executor import CallOptions, call, needs_approval
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
@@ -354,7 +354,7 @@ class Agent:
             message = f"{name} is not offered in this session (left out by --include/--exclude)"
             return ToolResult.failure(name, ErrorCategory.REFUSED, message)
         options = self.options
-        if action is not None and self._asks(action):
+        if action is not None and needs_approval(self.schema, action, options):
             approved = self.approver(action, arguments) if self.approver else False
             options = replace(options, approved=approved)
         return call(
@@ -366,17 +366,6 @@ class Agent:
             history=self.history,
             session=self.session,
         )
-
-    def _asks(self, action: Action) -> bool:
-        """Whether a person must approve this call before it runs."""
-        options = self.options
-        if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
-            return False
-        resource = resource_of(self.schema, action)
-        if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
-            return False
-        # only ask when approval is all that stands between the call and running it
-        return gate(action, replace(options, approved=True), resource) is None
 
     def _find(self, arguments: dict[str, Any]) -> ToolResult:
         query = arguments.get("query")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -94,12 +95,8 @@ def connect(config: Config, flags: SessionFlags) -> tuple[Resolved, Provider]:
         environ=os.environ,
     )
     if not flags.stream and resolved.profile.stream:
-        resolved = type(resolved)(
-            resolved.name,
-            resolved.profile.model_copy(update={"stream": False}),
-            resolved.api_key,
-            resolved.key_variable,
-        )
+        profile = resolved.profile.model_copy(update={"stream": False})
+        resolved = dataclasses.replace(resolved, profile=profile)
     return resolved, connect_provider(resolved)
 
 

@@ -16,8 +16,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
-    from appctl.contract.models import Action, Schema
-    from appctl.execute.policy import Config
+    from appctl.contract.models import Action
     from appctl.execute.result import ToolResult
 
 EXIT_REFUSED = 3
@@ -109,12 +108,13 @@ def command(
     full: bool,
 ) -> int:
     """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs)."""
+    import dataclasses
     import os
     import uuid
 
     from appctl.contract.io import load_schema
     from appctl.execute.budget import DEFAULT_BUDGET
-    from appctl.execute.executor import CallOptions, call
+    from appctl.execute.executor import CallOptions, call, needs_approval
     from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
 
@@ -122,22 +122,21 @@ def command(
     app_dir = app.app_dir
     schema = load_schema(app_dir)
     config = load_config(app_dir)
-    action = schema.action(tool)
-    approved = yes
-    if action is not None:
-        given.update(textual(action, pairs))
-        if not (yes or dry_run or read_only) and _asks(schema, action, config):
-            approved = approve(action)
     options = CallOptions(
         base_url=base_url,
         dry_run=dry_run,
         read_only=read_only,
         strict=strict,
-        approved=approved,
+        approved=yes,
         config=config,
         result_budget=0 if full else DEFAULT_BUDGET,
         root=str(app_dir.parent),
     )
+    action = schema.action(tool)
+    if action is not None:
+        given.update(textual(action, pairs))
+        if needs_approval(schema, action, options):
+            options = dataclasses.replace(options, approved=approve(action))
     session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
     result = call(
         schema,
@@ -149,17 +148,6 @@ def command(
         session=session,
     )
     return _report(result, as_json)
-
-
-def _asks(schema: Schema, action: Action, config: Config) -> bool:
-    """Whether this call needs a person's approval (policy ``ask`` on a tool that changes data)."""
-    from appctl.contract.models import Safety
-
-    if action.safety == Safety.READ_ONLY:
-        return False
-    from appctl.execute.executor import resource_of
-
-    return config.decide(action, resource_of(schema, action))[0] == "ask"
 
 
 def _report(result: ToolResult, as_json: bool) -> int:

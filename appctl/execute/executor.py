@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.models import Action, Provenance, Resource, Safety, Schema, SqlTransport
@@ -80,6 +80,18 @@ def gate(action: Action, options: CallOptions, resource: str = "") -> str | None
             f"{how} on a terminal, or allow it by policy"
         )
     return None
+
+
+def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool:
+    """Whether a person must approve this call before it runs: the policy says ``ask`` for a
+    tool that changes data, and approval is all that stands between the call and running it
+    (no point asking for a call another gate refuses anyway)."""
+    if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
+        return False
+    resource = resource_of(schema, action)
+    if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
+        return False
+    return gate(action, replace(options, approved=True), resource) is None
 
 
 def base_url_for(

@@ -40,7 +40,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from appctl import __version__
 from appctl.contract.models import Action, Safety, Schema, SqlTransport
 from appctl.errors import UsageError, did_you_mean
-from appctl.execute.executor import DEFAULT_CONFIG, CallOptions, call, gate, resource_of
+from appctl.execute.executor import CallOptions, call, needs_approval
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
@@ -107,7 +107,7 @@ class ToolServer:
         if action is None or (name not in self.specs and not self._read_only_hides(action)):
             return envelope(self._not_offered(name, action))
         options, refusal = self.options, None
-        if self.asks(action):
+        if needs_approval(self.schema, action, self.options):
             answer = await self._approval(ctx, params, action, arguments)
             if isinstance(answer, types.InputRequiredResult):
                 return answer
@@ -131,17 +131,6 @@ class ToolServer:
         return envelope(result)
 
     # ------------------------------------------------------------------ gates
-
-    def asks(self, action: Action) -> bool:
-        """Whether a person must approve this call: policy ``ask`` on a tool that changes
-        data, and approval is all that stands between the call and running it."""
-        options = self.options
-        if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
-            return False
-        resource = resource_of(self.schema, action)
-        if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
-            return False
-        return gate(action, replace(options, approved=True), resource) is None
 
     def _read_only_hides(self, action: Action) -> bool:
         """A write left out by --read-only goes to the executor, whose gate refuses it."""

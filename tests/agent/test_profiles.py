@@ -11,7 +11,7 @@ import yaml
 from appctl.agent.profiles import NO_KEY, ProviderProfile, resolve
 from appctl.errors import UsageError
 from appctl.execute.policy import load_config
-from tests.cli.test_cli import APPCTL
+from tests.conftest import APPCTL
 
 PROFILES = {
     "claude": ProviderProfile(kind="anthropic", model="m1", api_key="env:MY_CLAUDE_KEY"),

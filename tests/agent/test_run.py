@@ -8,38 +8,16 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.agent.fakellm import FakeLLM, Seen, Step, ToolCallStep
-from tests.cli.test_cli import APPCTL
-from tests.conftest import REPO
-from tests.execute.test_fixture_app import TOKEN, App, serve
+from tests.conftest import APPCTL, REPO, TOKEN
 
 KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 SECRET_KEY = "sk-test-secret-4242"
-
-
-@pytest.fixture
-def pets() -> Iterator[Any]:
-    app = App(token=TOKEN)
-    server, thread = serve(app)
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def project(tmp_path: Path, pets: Any) -> Path:
-    spec = REPO / "fixtures" / "app" / "openapi.yaml"
-    _appctl(tmp_path, "sync", "--openapi", str(spec), "--base-url", pets.url)
-    return tmp_path
 
 
 def _appctl(

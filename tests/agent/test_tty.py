@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
-from tests.agent.test_run import KEYS, SECRET_KEY, pets, project  # noqa: F401  (fixtures)
-from tests.cli.test_cli import APPCTL
-from tests.execute.test_fixture_app import TOKEN
+from tests.agent.test_run import KEYS, SECRET_KEY
+from tests.conftest import APPCTL, TOKEN
 
 
 class Terminal:
@@ -67,7 +66,7 @@ def _env(kind: str) -> dict[str, str]:
     return {KEYS[kind]: SECRET_KEY, "APPCTL_BEARER_TOKEN": TOKEN, "APPCTL_SESSION": "tty-1"}
 
 
-def test_a_write_is_approved_inline_on_a_terminal(project: Path, pets: Any) -> None:  # noqa: F811
+def test_a_write_is_approved_inline_on_a_terminal(project: Path, pets: Any) -> None:
     script = [Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]), Step(text="Added.")]
     with FakeLLM(script) as llm:
         term = Terminal(
@@ -82,7 +81,7 @@ def test_a_write_is_approved_inline_on_a_terminal(project: Path, pets: Any) -> N
     assert [s[0] for s in pets.seen] == ["POST"]
 
 
-def test_a_destructive_call_needs_its_name_typed(project: Path, pets: Any) -> None:  # noqa: F811
+def test_a_destructive_call_needs_its_name_typed(project: Path, pets: Any) -> None:
     script = [
         Step(tool_calls=[ToolCallStep("delete_pet", {"petId": 1})]),
         Step(text="You did not confirm, so nothing was deleted."),
@@ -107,7 +106,7 @@ def test_a_destructive_call_needs_its_name_typed(project: Path, pets: Any) -> No
     assert pets.seen == []
 
 
-def test_ctrl_c_cancels_the_turn_not_the_session(project: Path, pets: Any) -> None:  # noqa: F811
+def test_ctrl_c_cancels_the_turn_not_the_session(project: Path, pets: Any) -> None:
     script = [
         Step(text="this reply is too slow", delay=20),
         Step(text="Second question answered."),

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import APPCTL, REPO
 
 EXAMPLE = REPO / "examples" / "petstore.yaml"
-APPCTL = shutil.which("appctl", path=str(Path(sys.executable).parent)) or "appctl"
 
 
 def run(*args: str, cwd: Path | None = None, code: int = 0) -> subprocess.CompletedProcess[str]:
@@ -133,21 +132,38 @@ def test_guide_and_schema_commands(app: Path) -> None:
 
 
 def test_python_dash_m_and_version(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "appctl", "--help"], capture_output=True,
-                          text=True, timeout=60, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "appctl", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0 and "sync" in proc.stdout
     assert "appctl, version" in run("--version").stdout
 
 
 def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
-    paths = {f"/things{i}/{{id}}": {"get": {"operationId": f"getThing{i}", "parameters": [
-        {"name": "id", "in": "path", "required": True, "description": "x" * 200}]}}
-        for i in range(400)}
+    paths = {
+        f"/things{i}/{{id}}": {
+            "get": {
+                "operationId": f"getThing{i}",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "description": "x" * 200}
+                ],
+            }
+        }
+        for i in range(400)
+    }
     spec = {"openapi": "3.0.3", "info": {"title": "Big", "version": "1"}, "paths": paths}
     (tmp_path / "big.json").write_text(json.dumps(spec))
     run("sync", "--openapi", "big.json", cwd=tmp_path)
-    proc = subprocess.Popen([APPCTL, "tools", "--format", "openai"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [APPCTL, "tools", "--format", "openai"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.read(5)
     proc.stdout.close()

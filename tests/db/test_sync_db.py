@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from appctl.contract.models import Safety, Verb
 from appctl.sync.db.api import sync_db
 from appctl.sync.db.url import parse_dsn
-from tests.cli.test_cli import APPCTL
-from tests.conftest import REPO
+from tests.conftest import APPCTL, REPO
 from tests.db.test_sql_executor import DDL, kind_of, run_ddl
 
 CHINOOK = REPO / "examples" / "chinook.db"

@@ -36,8 +36,15 @@ def _handler(app: App) -> type[http.server.BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            app.seen.append(Seen(self.command, parts.path, parse_qsl(parts.query, True),
-                                 {k.lower(): v for k, v in self.headers.items()}, body))
+            app.seen.append(
+                Seen(
+                    self.command,
+                    parts.path,
+                    parse_qsl(parts.query, True),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+            )
             try:
                 status, payload, extra = self._route(parts.path)
             except ConnectionAbortedError:

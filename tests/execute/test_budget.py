@@ -12,8 +12,10 @@ def test_the_longest_list_loses_its_tail_with_a_paging_note() -> None:
     assert size(data) <= 1000 and data["has_more"] is False
     kept = len(data["data"])
     assert 0 < kept < 200 and data["data"] == rows[:kept]
-    assert note == (f"showing {kept} of 200 items of 'data' ({200 - kept} left out to fit "
-                    "1,000 characters); ask for fewer items or the next page (page, per_page)")
+    assert note == (
+        f"showing {kept} of 200 items of 'data' ({200 - kept} left out to fit "
+        "1,000 characters); ask for fewer items or the next page (page, per_page)"
+    )
 
 
 def test_a_top_level_list_and_a_long_text() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from appctl.contract.io import dump_schema, write_atomic
-from tests.cli.test_cli import APPCTL
+from tests.conftest import APPCTL
 from tests.execute.test_executor import SCHEMA
 
 SECRET = "tok-SECRET-4f1d"
@@ -21,9 +21,15 @@ def contract(tmp_path: Path, app) -> Path:
 
 
 def appctl(cwd: Path, *args: str, code: int) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([APPCTL, *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL, env={"APPCTL_BEARER_TOKEN": SECRET,
-                                                         "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [APPCTL, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={"APPCTL_BEARER_TOKEN": SECRET, "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == code, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     assert SECRET not in proc.stdout + proc.stderr
@@ -33,8 +39,9 @@ def appctl(cwd: Path, *args: str, code: int) -> subprocess.CompletedProcess[str]
 def test_exit_codes_and_outputs(contract: Path, app) -> None:
     ok = appctl(contract, "call", "list_pets", "limit=3", code=0)
     assert json.loads(ok.stdout)["path"] == "/api/pets"
-    envelope = json.loads(appctl(contract, "call", "list_pets", "--args", '{"limit": 2}',
-                                 "--json", code=0).stdout)
+    envelope = json.loads(
+        appctl(contract, "call", "list_pets", "--args", '{"limit": 2}', "--json", code=0).stdout
+    )
     assert envelope["ok"] is True and envelope["status"] == 200
     bad = appctl(contract, "call", "list_pets", "limit=ten", code=2)
     assert "expected type 'integer'" in bad.stderr
@@ -59,10 +66,12 @@ def test_dry_run_and_args_file(contract: Path, app) -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(("--args", "{nope"), "--args is not valid JSON"),
-     (("--args", "[1]"), "must be a JSON object"),
-     (("--args", "@missing.json"), "cannot read missing.json"),
-     (("oops",), "expected key=value")],
+    [
+        (("--args", "{nope"), "--args is not valid JSON"),
+        (("--args", "[1]"), "must be a JSON object"),
+        (("--args", "@missing.json"), "cannot read missing.json"),
+        (("oops",), "expected key=value"),
+    ],
 )
 def test_bad_usage(contract: Path, args, message) -> None:
     assert message in appctl(contract, "call", "list_pets", *args, code=2).stderr
@@ -72,24 +81,53 @@ def test_a_seeded_secret_never_reaches_a_file_or_an_output(
     tmp_path: Path, app, http_server
 ) -> None:
     base, routes = http_server
-    routes["/openapi.json"] = (200, "application/json", json.dumps({
-        "openapi": "3.0.3", "info": {"title": "S", "version": "1"},
-        "servers": [{"url": app.url}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                                           "key": {"type": "apiKey", "in": "query",
-                                                   "name": "api_key"}}},
-        "security": [{"bearer": [], "key": []}],
-        "paths": {"/pets": {"get": {"operationId": "listPets", "parameters": [
-            {"name": "q", "in": "query", "schema": {"type": "string"}}]}},
-                  "/status/{code}": {"get": {"operationId": "status", "parameters": [
-                      {"name": "code", "in": "path", "required": True}]}}},
-    }).encode())
+    routes["/openapi.json"] = (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": "S", "version": "1"},
+                "servers": [{"url": app.url}],
+                "components": {
+                    "securitySchemes": {
+                        "bearer": {"type": "http", "scheme": "bearer"},
+                        "key": {"type": "apiKey", "in": "query", "name": "api_key"},
+                    }
+                },
+                "security": [{"bearer": [], "key": []}],
+                "paths": {
+                    "/pets": {
+                        "get": {
+                            "operationId": "listPets",
+                            "parameters": [
+                                {"name": "q", "in": "query", "schema": {"type": "string"}}
+                            ],
+                        }
+                    },
+                    "/status/{code}": {
+                        "get": {
+                            "operationId": "status",
+                            "parameters": [{"name": "code", "in": "path", "required": True}],
+                        }
+                    },
+                },
+            }
+        ).encode(),
+    )
     env = {"APPCTL_BEARER_TOKEN": SECRET, "APPCTL_KEY": SECRET + "-k", "PATH": "/usr/bin:/bin"}
     outputs: list[str] = []
 
     def run(*args: str, code: int = 0) -> None:
-        proc = subprocess.run([APPCTL, *args], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.run(
+            [APPCTL, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
         assert proc.returncode == code, proc.stderr
         outputs.append(proc.stdout + proc.stderr)
 

@@ -10,19 +10,55 @@ from tests.helpers import spec, sync_doc
 
 DOC = spec(
     {
-        "/pets": {"get": {"operationId": "listPets", "parameters": [
-                      {"name": "limit", "in": "query", "required": True,
-                       "schema": {"type": "integer", "maximum": 100}}]},
-                  "post": {"operationId": "addPet", "requestBody": {"content": {
-                      "application/json": {"schema": {
-                          "type": "object", "required": ["name"],
-                          "properties": {"name": {"type": "string"}}}}}}}},
-        "/pets/{id}": {"delete": {"operationId": "deletePet", "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]}},
-        "/status/{code}": {"get": {"operationId": "status", "parameters": [
-            {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}]},
-            "post": {"operationId": "postStatus", "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}]}},
+        "/pets": {
+            "get": {
+                "operationId": "listPets",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer", "maximum": 100},
+                    }
+                ],
+            },
+            "post": {
+                "operationId": "addPet",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {"name": {"type": "string"}},
+                            }
+                        }
+                    }
+                },
+            },
+        },
+        "/pets/{id}": {
+            "delete": {
+                "operationId": "deletePet",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+            }
+        },
+        "/status/{code}": {
+            "get": {
+                "operationId": "status",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+            },
+            "post": {
+                "operationId": "postStatus",
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+            },
+        },
         "/away": {"get": {"operationId": "away"}},
         "/hop": {"get": {"operationId": "hop"}},
     },
@@ -76,14 +112,24 @@ def test_gates(app) -> None:
 def test_dry_run_sends_nothing_and_shows_the_redacted_request(app) -> None:
     result = _call(app, "delete_pet", {"id": 3}, dry_run=True)
     assert result.ok and app.seen == []
-    assert result.request == {"method": "DELETE", "url": f"{app.url}/pets/3",
-                              "headers": {"Authorization": "Bearer ***"}}
+    assert result.request == {
+        "method": "DELETE",
+        "url": f"{app.url}/pets/3",
+        "headers": {"Authorization": "Bearer ***"},
+    }
 
 
 @pytest.mark.parametrize(
     ("code", "category"),
-    [(401, "auth"), (403, "permission"), (404, "not_found"), (409, "conflict"),
-     (429, "rate_limited"), (500, "server"), (422, "validation")],
+    [
+        (401, "auth"),
+        (403, "permission"),
+        (404, "not_found"),
+        (409, "conflict"),
+        (429, "rate_limited"),
+        (500, "server"),
+        (422, "validation"),
+    ],
 )
 def test_statuses_map_to_categories(app, code, category) -> None:
     result = _call(app, "status", {"code": code})
@@ -104,20 +150,32 @@ def test_retries_only_idempotent_methods(app) -> None:
 def test_redirects_stay_in_the_origin(app) -> None:
     assert _call(app, "hop", {}).data["path"] == "/api/pets"
     away = _call(app, "away", {})
-    assert away.status == 302 and [s.path for s in app.seen] == ["/api/hop", "/api/pets",
-                                                                 "/api/away"]
+    assert away.status == 302 and [s.path for s in app.seen] == [
+        "/api/hop",
+        "/api/pets",
+        "/api/away",
+    ]
 
 
 def test_network_errors_are_results(app) -> None:
-    result = call(SCHEMA, "list_pets", {"limit": 1},
-                  CallOptions(base_url="http://127.0.0.1:9/api"), environ={})
+    result = call(
+        SCHEMA,
+        "list_pets",
+        {"limit": 1},
+        CallOptions(base_url="http://127.0.0.1:9/api"),
+        environ={},
+    )
     assert not result.ok and result.error.category == ErrorCategory.NETWORK
 
 
-SLOW = sync_doc(spec({
-    "/slow": {"get": {"operationId": "slow"}},
-    "/drop": {"get": {"operationId": "drop"}, "post": {"operationId": "dropPost"}},
-})).schema
+SLOW = sync_doc(
+    spec(
+        {
+            "/slow": {"get": {"operationId": "slow"}},
+            "/drop": {"get": {"operationId": "drop"}, "post": {"operationId": "dropPost"}},
+        }
+    )
+).schema
 
 
 def test_timeouts_and_dropped_connections_have_their_categories(app) -> None:
@@ -132,12 +190,30 @@ def test_timeouts_and_dropped_connections_have_their_categories(app) -> None:
 
 
 def test_encoded_dot_segments_stay_literal(app) -> None:
-    schema = sync_doc(spec({"/files/{name}": {"get": {"operationId": "getFile", "parameters": [
-        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]}}})).schema
+    schema = sync_doc(
+        spec(
+            {
+                "/files/{name}": {
+                    "get": {
+                        "operationId": "getFile",
+                        "parameters": [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                    }
+                }
+            }
+        )
+    ).schema
     app.seen.clear()
     for value in ("../../admin", "%2e%2e", "..%2f..%2fadmin"):
-        assert call(schema, "get_file", {"name": value}, CallOptions(base_url=app.url),
-                    environ={}).ok
+        assert call(
+            schema, "get_file", {"name": value}, CallOptions(base_url=app.url), environ={}
+        ).ok
     assert all(s.path.startswith("/api/files/") for s in app.seen)
     assert len(app.seen) == 3
 
@@ -145,11 +221,15 @@ def test_encoded_dot_segments_stay_literal(app) -> None:
 def test_policy_allows_asks_and_denies(app) -> None:
     from appctl.execute.policy import Config
 
-    config = Config.model_validate({"policy": [
-        {"match": {"name": "delete_*"}, "action": "deny"},
-        {"match": {"verb": "create"}, "action": "allow"},
-        {"match": {"safety": "read_only"}, "action": "ask"},
-    ]})
+    config = Config.model_validate(
+        {
+            "policy": [
+                {"match": {"name": "delete_*"}, "action": "deny"},
+                {"match": {"verb": "create"}, "action": "allow"},
+                {"match": {"safety": "read_only"}, "action": "ask"},
+            ]
+        }
+    )
     denied = _call(app, "delete_pet", {"id": 1}, config=config, approved=True)
     assert denied.error.category == ErrorCategory.REFUSED and "rule 1" in denied.error.message
     assert _call(app, "add_pet", {"name": "Rex"}, config=config).ok  # allowed without --yes
@@ -163,8 +243,15 @@ def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
     history = History(f"sqlite:///{tmp_path / 'history.db'}")
 
     def run(tool: str, args: dict[str, Any], **options: Any):
-        return call(SCHEMA, tool, args, CallOptions(base_url=app.url, **options), environ=ENV,
-                    history=history, session="s1")
+        return call(
+            SCHEMA,
+            tool,
+            args,
+            CallOptions(base_url=app.url, **options),
+            environ=ENV,
+            history=history,
+            session="s1",
+        )
 
     run("list_pets", {"limit": 2})
     run("list_pets", {"limit": "x"})
@@ -178,7 +265,8 @@ def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
     assert history.entry(entries[0].id) == entries[0]
     assert [e.tool for e in history.entries(tool="status")] == ["status"]
     raw = (tmp_path / "history.db").read_bytes() + b"".join(
-        p.read_bytes() for p in tmp_path.glob("history.db-*"))
+        p.read_bytes() for p in tmp_path.glob("history.db-*")
+    )
     assert b"tok-SECRET" not in raw
 
 
@@ -193,18 +281,27 @@ def test_rate_and_concurrency_limits_answer_rate_limited(app) -> None:
 
     from appctl.execute.policy import Config
 
-    config = Config.model_validate({"policy": [
-        {"match": {"name": "list_pets"}, "rate_limit": "2/s"},
-        {"match": {"name": "slow"}, "max_concurrency": 1, "timeout": 5},
-    ]})
+    config = Config.model_validate(
+        {
+            "policy": [
+                {"match": {"name": "list_pets"}, "rate_limit": "2/s"},
+                {"match": {"name": "slow"}, "max_concurrency": 1, "timeout": 5},
+            ]
+        }
+    )
     results = [_call(app, "list_pets", {"limit": 1}, config=config) for _ in range(3)]
     assert [r.ok for r in results] == [True, True, False]
     assert results[2].error.category == ErrorCategory.RATE_LIMITED
     assert "rate limit" in results[2].error.message and len(app.seen) == 2
     outcomes: list[Any] = []
-    slow = [threading.Thread(target=lambda: outcomes.append(call(
-        SLOW, "slow", {}, CallOptions(base_url=app.url, config=config), environ={})))
-        for _ in range(2)]
+    slow = [
+        threading.Thread(
+            target=lambda: outcomes.append(
+                call(SLOW, "slow", {}, CallOptions(base_url=app.url, config=config), environ={})
+            )
+        )
+        for _ in range(2)
+    ]
     for thread in slow:
         thread.start()
     for thread in slow:
@@ -217,25 +314,38 @@ def test_base_url_from_config_or_environment(app) -> None:
     from appctl.execute.policy import Config
 
     schema = SCHEMA.model_copy(update={"base_url": "http://127.0.0.1:9/nowhere"})
-    via_config = call(schema, "list_pets", {"limit": 1},
-                      CallOptions(config=Config(base_url=app.url)), environ=ENV)
-    via_env = call(schema, "list_pets", {"limit": 1}, CallOptions(),
-                   environ={**ENV, "APPCTL_BASE_URL": app.url})
+    via_config = call(
+        schema, "list_pets", {"limit": 1}, CallOptions(config=Config(base_url=app.url)), environ=ENV
+    )
+    via_env = call(
+        schema,
+        "list_pets",
+        {"limit": 1},
+        CallOptions(),
+        environ={**ENV, "APPCTL_BASE_URL": app.url},
+    )
     assert via_config.ok and via_env.ok and len(app.seen) == 2
 
 
 def test_strict_refuses_what_is_only_inferred(app) -> None:
     from appctl.contract.models import Provenance
 
-    resources = [r.model_copy(update={"actions": [
-        a.model_copy(update={"provenance": Provenance.INFERRED}) for a in r.actions]})
-        for r in SCHEMA.resources]
+    resources = [
+        r.model_copy(
+            update={
+                "actions": [
+                    a.model_copy(update={"provenance": Provenance.INFERRED}) for a in r.actions
+                ]
+            }
+        )
+        for r in SCHEMA.resources
+    ]
     inferred = SCHEMA.model_copy(update={"resources": resources})
-    refused = call(inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url, strict=True),
-                   environ=ENV)
+    refused = call(
+        inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url, strict=True), environ=ENV
+    )
     assert refused.error.category == ErrorCategory.REFUSED and "--strict" in refused.error.message
-    assert call(inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url),
-                environ=ENV).ok
+    assert call(inferred, "list_pets", {"limit": 1}, CallOptions(base_url=app.url), environ=ENV).ok
     assert len(app.seen) == 1
 
 
@@ -249,8 +359,18 @@ def test_history_takes_concurrent_writers(tmp_path) -> None:
     def writer(n: int) -> None:
         history = History(url)  # each its own engine, as separate processes would have
         for i in range(25):
-            history.record(Entry(at=f"t{n}-{i}", session=f"s{n}", tool="t", arguments="{}",
-                                 request="", status=200, duration_ms=1.0, outcome="ok"))
+            history.record(
+                Entry(
+                    at=f"t{n}-{i}",
+                    session=f"s{n}",
+                    tool="t",
+                    arguments="{}",
+                    request="",
+                    status=200,
+                    duration_ms=1.0,
+                    outcome="ok",
+                )
+            )
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in threads:

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.cli.test_cli import APPCTL
-from tests.conftest import REPO
-
-_spec = importlib.util.spec_from_file_location(
-    "fixture_app", REPO / "fixtures" / "app" / "server.py"
-)
-assert _spec is not None and _spec.loader is not None
-fixture_app = importlib.util.module_from_spec(_spec)
-sys.modules["fixture_app"] = fixture_app  # dataclasses look their module up
-_spec.loader.exec_module(fixture_app)
-App, serve = fixture_app.App, fixture_app.serve
-
-TOKEN = "fixture-token-77"
-
-
-@pytest.fixture
-def pets() -> Iterator[Any]:
-    app = App(token=TOKEN)
-    server, thread = serve(app)
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+from tests.conftest import APPCTL, TOKEN
 
 
 def appctl(cwd: Path, *args: str, code: int = 0, token: str = TOKEN) -> str:
@@ -52,19 +23,6 @@ def appctl(cwd: Path, *args: str, code: int = 0, token: str = TOKEN) -> str:
     assert proc.returncode == code, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
     return proc.stdout + proc.stderr
-
-
-@pytest.fixture
-def project(tmp_path: Path, pets: Any) -> Path:
-    appctl(
-        tmp_path,
-        "sync",
-        "--openapi",
-        str(REPO / "fixtures" / "app" / "openapi.yaml"),
-        "--base-url",
-        pets.url,
-    )
-    return tmp_path
 
 
 def test_calls_arrive_as_the_spec_says(project: Path, pets: Any) -> None:

@@ -10,23 +10,67 @@ from tests.helpers import spec, sync_doc
 
 DOC = spec(
     {
-        "/files/{path}": {"get": {"operationId": "getFile", "parameters": [
-            {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "tags", "in": "query", "style": "pipeDelimited", "explode": False,
-             "schema": {"type": "array", "items": {"type": "string"}}},
-            {"name": "filter", "in": "query", "style": "deepObject", "explode": True,
-             "schema": {"type": "object"}},
-            {"name": "X-Ids", "in": "header", "schema": {"type": "array"}},
-            {"name": "session", "in": "cookie", "schema": {"type": "string"}}]}},
-        "/charges": {"post": {"operationId": "charge", "requestBody": {"content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": {
-                    "amount": {"type": "integer"}, "metadata": {"type": "object"}}},
-                "encoding": {"metadata": {"style": "deepObject", "explode": True}}}}}}},
-        "/upload": {"post": {"operationId": "upload", "requestBody": {"content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "file": {"type": "string", "contentEncoding": "base64"},
-                "note": {"type": "string"}}}}}}}},
+        "/files/{path}": {
+            "get": {
+                "operationId": "getFile",
+                "parameters": [
+                    {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "tags",
+                        "in": "query",
+                        "style": "pipeDelimited",
+                        "explode": False,
+                        "schema": {"type": "array", "items": {"type": "string"}},
+                    },
+                    {
+                        "name": "filter",
+                        "in": "query",
+                        "style": "deepObject",
+                        "explode": True,
+                        "schema": {"type": "object"},
+                    },
+                    {"name": "X-Ids", "in": "header", "schema": {"type": "array"}},
+                    {"name": "session", "in": "cookie", "schema": {"type": "string"}},
+                ],
+            }
+        },
+        "/charges": {
+            "post": {
+                "operationId": "charge",
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "amount": {"type": "integer"},
+                                    "metadata": {"type": "object"},
+                                },
+                            },
+                            "encoding": {"metadata": {"style": "deepObject", "explode": True}},
+                        }
+                    }
+                },
+            }
+        },
+        "/upload": {
+            "post": {
+                "operationId": "upload",
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {"type": "string", "contentEncoding": "base64"},
+                                    "note": {"type": "string"},
+                                },
+                            }
+                        }
+                    }
+                },
+            }
+        },
     },
 )
 SCHEMA = sync_doc(DOC).schema
@@ -36,8 +80,13 @@ BASE = "https://api.example.com/v1"
 def _build(name: str, args: dict, **auth):
     action = SCHEMA.action(name)
     assert action is not None
-    return build_request(action, args, base_url=BASE, schemes=auth.get("schemes", []),
-                         credentials=auth.get("credentials", {}))
+    return build_request(
+        action,
+        args,
+        base_url=BASE,
+        schemes=auth.get("schemes", []),
+        credentials=auth.get("credentials", {}),
+    )
 
 
 @pytest.mark.parametrize("bad", ["..", ".", ""])
@@ -53,11 +102,17 @@ def test_path_values_are_encoded_per_segment_and_stay_under_the_base() -> None:
 
 
 def test_query_header_and_cookie_styles() -> None:
-    request = _build("get_file", {"path": "x", "tags": ["a", "b"],
-                                  "filter": {"owner": {"id": 7}, "open": True},
-                                  "X-Ids": [1, 2], "session": "s1"})
-    assert request.params == [("tags", "a|b"), ("filter[owner][id]", "7"),
-                              ("filter[open]", "true")]
+    request = _build(
+        "get_file",
+        {
+            "path": "x",
+            "tags": ["a", "b"],
+            "filter": {"owner": {"id": 7}, "open": True},
+            "X-Ids": [1, 2],
+            "session": "s1",
+        },
+    )
+    assert request.params == [("tags", "a|b"), ("filter[owner][id]", "7"), ("filter[open]", "true")]
     assert request.headers["X-Ids"] == "1,2"
     assert request.cookies == {"session": "s1"}
 
@@ -88,13 +143,22 @@ def test_form_and_multipart_bodies() -> None:
 def test_auth_is_applied_and_redacted() -> None:
     schemes = [
         AuthScheme(name="bearer", type="bearer", credentials={"token": "env:T"}),
-        AuthScheme(name="key", type="api_key", location="query", param_name="api_key",
-                   credentials={"value": "env:K"}),
-        AuthScheme(name="basic", type="basic", credentials={"username": "env:U",
-                                                            "password": "env:P"}),
+        AuthScheme(
+            name="key",
+            type="api_key",
+            location="query",
+            param_name="api_key",
+            credentials={"value": "env:K"},
+        ),
+        AuthScheme(
+            name="basic", type="basic", credentials={"username": "env:U", "password": "env:P"}
+        ),
     ]
-    creds = {"bearer": {"token": "tok-SECRET"}, "key": {"value": "key-SECRET"},
-             "basic": {"username": "me", "password": "pw-SECRET"}}
+    creds = {
+        "bearer": {"token": "tok-SECRET"},
+        "key": {"value": "key-SECRET"},
+        "basic": {"username": "me", "password": "pw-SECRET"},
+    }
     request = _build("get_file", {"path": "x"}, schemes=schemes, credentials=creds)
     assert ("api_key", "key-SECRET") in request.params
     assert request.headers["Authorization"].startswith("Basic ")

@@ -252,15 +252,31 @@ def test_enum_makes_type_redundant_only_when_every_value_has_it(specs) -> None:
 
 def test_strict_accepts_no_arguments_and_refuses_what_it_cannot_express() -> None:
     empty = strictify({"type": "object", "properties": {}})
-    assert empty == {"type": "object", "properties": {}, "required": [],
-                     "additionalProperties": False}
+    assert empty == {
+        "type": "object",
+        "properties": {},
+        "required": [],
+        "additionalProperties": False,
+    }
     from appctl.generate.formats.openai import NotStrict
 
     with pytest.raises(NotStrict, match="prefixItems"):
-        strictify({"type": "object", "properties": {"p": {"type": "array", "prefixItems": [
-            {"type": "number"}, {"type": "number"}]}}, "required": ["p"]})
-    noted = strictify({"type": "object", "properties": {"s": {"type": "string", "minLength": 2}},
-                       "required": ["s"]})
+        strictify(
+            {
+                "type": "object",
+                "properties": {
+                    "p": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}]}
+                },
+                "required": ["p"],
+            }
+        )
+    noted = strictify(
+        {
+            "type": "object",
+            "properties": {"s": {"type": "string", "minLength": 2}},
+            "required": ["s"],
+        }
+    )
     assert noted["properties"]["s"] == {"type": "string", "description": "At least 2 characters."}
     already = strictify({"type": "object", "properties": {"k": {"enum": ["a", None]}}})
     assert already["properties"]["k"] == {"enum": ["a", None]}
@@ -271,22 +287,43 @@ def test_gemini_nulls_type_unions_and_bounds() -> None:
 
     convert = _Inliner({}).convert
     assert convert({"anyOf": [{"type": "string"}, {"type": "null"}]}, ()) == {
-        "nullable": True, "type": "string"}
+        "nullable": True,
+        "type": "string",
+    }
     assert convert({"type": ["integer", "string"]}, ())["anyOf"] == [
-        {"type": "integer"}, {"type": "string"}]
+        {"type": "integer"},
+        {"type": "string"},
+    ]
     bounded = convert({"type": "number", "exclusiveMinimum": 0, "description": "Ratio"}, ())
     assert bounded["minimum"] == 0 and bounded["description"] == "Ratio. Greater than 0."
 
 
 def test_properties_named_like_keywords_keep_their_definitions() -> None:
     doc = spec(
-        {"/x": {"post": {"operationId": "x", "requestBody": {"content": {"application/json": {
-            "schema": {"type": "object", "properties": {
-                "custom": {"$ref": "#/components/schemas/Limit"},
-                "default": {"$ref": "#/components/schemas/Limit"},
-                "required": {"$ref": "#/components/schemas/Limit"}}}}}}}}},
-        components={"schemas": {"Limit": {"type": "object",
-                                          "properties": {"cpu": {"type": "string"}}}}},
+        {
+            "/x": {
+                "post": {
+                    "operationId": "x",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "custom": {"$ref": "#/components/schemas/Limit"},
+                                        "default": {"$ref": "#/components/schemas/Limit"},
+                                        "required": {"$ref": "#/components/schemas/Limit"},
+                                    },
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        components={
+            "schemas": {"Limit": {"type": "object", "properties": {"cpu": {"type": "string"}}}}
+        },
     )
     (tool,) = build_tool_specs(sync_doc(doc).schema)
     assert set(tool.input_schema["$defs"]) == {"Limit"}
@@ -296,27 +333,73 @@ def test_properties_named_like_keywords_keep_their_definitions() -> None:
 
 def test_gemini_recursion_through_allof_ends() -> None:
     doc = spec(
-        {"/f": {"post": {"operationId": "f", "requestBody": {"content": {"application/json": {
-            "schema": {"type": "object", "properties": {
-                "filter": {"$ref": "#/components/schemas/Filter"}}}}}}}}},
-        components={"schemas": {"Filter": {"type": "object", "properties": {
-            "name": {"type": "string"},
-            "not": {"allOf": [{"$ref": "#/components/schemas/Filter"}]}}}}},
+        {
+            "/f": {
+                "post": {
+                    "operationId": "f",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "filter": {"$ref": "#/components/schemas/Filter"}
+                                    },
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        components={
+            "schemas": {
+                "Filter": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "not": {"allOf": [{"$ref": "#/components/schemas/Filter"}]},
+                    },
+                }
+            }
+        },
     )
     (declaration,) = render("gemini", build_tool_specs(sync_doc(doc).schema)).document[
-        "functionDeclarations"]
+        "functionDeclarations"
+    ]
     inner = declaration["parameters"]["properties"]["filter"]["properties"]["not"]
     assert "not expanded" in inner["description"]
 
 
 def test_strict_optional_arguments_keep_their_descriptions() -> None:
-    doc = spec({"/p": {"get": {"operationId": "p", "parameters": [
-        {"name": "sort", "in": "query", "description": "Sort order.",
-         "schema": {"type": "string", "enum": ["asc", "desc"]}},
-        {"name": "node", "in": "query", "description": "A node.",
-         "schema": {"$ref": "#/components/schemas/N"}}]}}},
-        components={"schemas": {"N": {"type": "object", "properties": {"a": {"type": "string"}},
-                                      "required": ["a"]}}})
+    doc = spec(
+        {
+            "/p": {
+                "get": {
+                    "operationId": "p",
+                    "parameters": [
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "description": "Sort order.",
+                            "schema": {"type": "string", "enum": ["asc", "desc"]},
+                        },
+                        {
+                            "name": "node",
+                            "in": "query",
+                            "description": "A node.",
+                            "schema": {"$ref": "#/components/schemas/N"},
+                        },
+                    ],
+                }
+            }
+        },
+        components={
+            "schemas": {
+                "N": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+            }
+        },
+    )
     (tool,) = render("openai", build_tool_specs(sync_doc(doc).schema), strict=True).document
     props = tool["function"]["parameters"]["properties"]
     assert props["sort"] == {"description": "Sort order", "enum": ["asc", "desc", None]}

@@ -19,33 +19,11 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.cli.test_cli import APPCTL
-from tests.conftest import NPM, REPO
-from tests.execute.test_fixture_app import TOKEN, App, serve
+from tests.conftest import APPCTL, NPM, REPO, TOKEN
 
 INSPECTOR = NPM / ".bin" / "mcp-inspector"
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}  # client mode → protocol negotiated
 ENV = {"APPCTL_BEARER_TOKEN": TOKEN, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-
-
-@pytest.fixture
-def pets() -> Iterator[Any]:
-    app = App(token=TOKEN)
-    server, thread = serve(app)
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def project(tmp_path: Path, pets: Any) -> Path:
-    spec = REPO / "fixtures" / "app" / "openapi.yaml"
-    proc = _appctl(tmp_path, "sync", "--openapi", str(spec), "--base-url", pets.url)
-    assert proc.returncode == 0, proc.stderr
-    return tmp_path
 
 
 def _appctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,18 +10,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
-from tests.cli.test_cli import APPCTL
-from tests.conftest import REPO
-from tests.execute.test_fixture_app import TOKEN, App, serve
+from tests.conftest import APPCTL, TOKEN
 
 SERVE_TOKEN = "serve-token-31337"
 
@@ -70,31 +66,6 @@ class Served:
             if self.proc.poll() is None:
                 self.proc.kill()
         return err
-
-
-@pytest.fixture
-def pets() -> Iterator[Any]:
-    app = App(token=TOKEN)
-    server, thread = serve(app)
-    try:
-        yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def project(tmp_path: Path, pets: Any) -> Path:
-    spec = REPO / "fixtures" / "app" / "openapi.yaml"
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", str(spec), "--base-url", pets.url],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return tmp_path
 
 
 def _policy(project: Path, text: str) -> None:

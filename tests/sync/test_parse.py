@@ -522,9 +522,26 @@ def test_a_broken_operation_is_a_warning_and_the_rest_syncs() -> None:
 
 
 def test_a_body_that_allows_nothing_adds_no_arguments() -> None:
-    doc = spec({"/v1/ping": {"post": {"operationId": "ping", "requestBody": {"content": {
-        "application/x-www-form-urlencoded": {"schema": {
-            "type": "object", "properties": {}, "additionalProperties": False}}}}}}})
+    doc = spec(
+        {
+            "/v1/ping": {
+                "post": {
+                    "operationId": "ping",
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {},
+                                    "additionalProperties": False,
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    )
     action = _action(sync_doc(doc), "ping")
     assert action.parameters == []
     assert action.transport.body is not None and action.transport.body.mode == "fields"
@@ -532,13 +549,31 @@ def test_a_body_that_allows_nothing_adds_no_arguments() -> None:
 
 def test_read_only_properties_are_not_body_arguments_and_required_follows_the_schema() -> None:
     doc = spec(
-        {"/orders": {"post": {"operationId": "createOrder", "requestBody": {"content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}}}}},
-        components={"schemas": {"Order": {"type": "object", "required": ["id", "item"],
-                                          "properties": {
-                                              "id": {"type": "string", "readOnly": True},
-                                              "item": {"type": "string"},
-                                              "note": {"type": "string"}}}}},
+        {
+            "/orders": {
+                "post": {
+                    "operationId": "createOrder",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Order"}}
+                        }
+                    },
+                }
+            }
+        },
+        components={
+            "schemas": {
+                "Order": {
+                    "type": "object",
+                    "required": ["id", "item"],
+                    "properties": {
+                        "id": {"type": "string", "readOnly": True},
+                        "item": {"type": "string"},
+                        "note": {"type": "string"},
+                    },
+                }
+            }
+        },
     )
     action = _action(sync_doc(doc), "create_order")
     assert [(f.name, f.required) for f in action.parameters] == [("item", True), ("note", False)]
@@ -546,30 +581,61 @@ def test_read_only_properties_are_not_body_arguments_and_required_follows_the_sc
 
 def test_api_key_parameters_are_credentials_not_arguments() -> None:
     doc = spec(
-        {"/reports": {"get": {"operationId": "listReports", "parameters": [
-            {"name": "X-API-Key", "in": "header", "required": True},
-            {"name": "api_key", "in": "query"},
-            {"name": "q", "in": "query"}]}}},
-        components={"securitySchemes": {
-            "header": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-            "query": {"type": "apiKey", "in": "query", "name": "api_key"}}},
+        {
+            "/reports": {
+                "get": {
+                    "operationId": "listReports",
+                    "parameters": [
+                        {"name": "X-API-Key", "in": "header", "required": True},
+                        {"name": "api_key", "in": "query"},
+                        {"name": "q", "in": "query"},
+                    ],
+                }
+            }
+        },
+        components={
+            "securitySchemes": {
+                "header": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "query": {"type": "apiKey", "in": "query", "name": "api_key"},
+            }
+        },
     )
     assert [f.name for f in _action(sync_doc(doc), "list_reports").parameters] == ["q"]
 
 
 def test_swagger2_body_parameters_do_not_warn() -> None:
-    doc = {"swagger": "2.0", "info": {"title": "S", "version": "1"}, "paths": {"/a": {"post": {
-        "operationId": "a", "parameters": [
-            {"name": "body", "in": "body", "schema": {"type": "object",
-                                                     "properties": {"x": {"type": "string"}}}}]}}}}
+    doc = {
+        "swagger": "2.0",
+        "info": {"title": "S", "version": "1"},
+        "paths": {
+            "/a": {
+                "post": {
+                    "operationId": "a",
+                    "parameters": [
+                        {
+                            "name": "body",
+                            "in": "body",
+                            "schema": {"type": "object", "properties": {"x": {"type": "string"}}},
+                        }
+                    ],
+                }
+            }
+        },
+    }
     result = sync_doc(doc)
     assert result.diagnostics == ()
     assert [f.name for f in _action(result, "a").parameters] == ["x"]
 
 
 def test_operation_servers_are_normalized() -> None:
-    doc = spec({"/a": {"get": {"operationId": "a", "servers": [{"url": "https://cdn.example/x/"}]},
-                       "post": {"operationId": "b", "servers": [{"url": "/edge"}]}}})
+    doc = spec(
+        {
+            "/a": {
+                "get": {"operationId": "a", "servers": [{"url": "https://cdn.example/x/"}]},
+                "post": {"operationId": "b", "servers": [{"url": "/edge"}]},
+            }
+        }
+    )
     result = sync_doc(doc)
     assert _action(result, "a").transport.server == "https://cdn.example/x"
     assert any(d.pointer == "/paths/~1a/post/servers/0/url" for d in result.diagnostics)

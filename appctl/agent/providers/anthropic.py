@@ -19,7 +19,12 @@ from appctl.agent.conversation import (
 )
 from appctl.agent.profiles import Resolved
 from appctl.agent.providers import OnText
-from appctl.agent.providers.errors import connection_error, status_error, timeout_error
+from appctl.agent.providers.errors import (
+    body_detail,
+    connection_error,
+    status_error,
+    timeout_error,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -74,7 +79,7 @@ class AnthropicProvider:
         except anthropic.APIConnectionError as exc:
             raise connection_error(self.resolved, str(exc.__cause__ or exc)) from None
         except anthropic.APIStatusError as exc:
-            raise status_error(self.resolved, exc.status_code, _detail(exc)) from None
+            raise status_error(self.resolved, exc.status_code, body_detail(exc)) from None
 
 
 def _reply(message: Any, on_text: OnText | None) -> Reply:
@@ -91,15 +96,6 @@ def _reply(message: Any, on_text: OnText | None) -> Reply:
         on_text(text)
     usage = Usage(message.usage.input_tokens, message.usage.output_tokens)
     return Reply(Assistant(text, tuple(calls)), usage, message.stop_reason or "")
-
-
-def _detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(exc, "message", exc))
 
 
 def wire(messages: list[Message]) -> list[dict[str, Any]]:

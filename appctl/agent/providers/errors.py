@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from appctl.agent.profiles import Resolved
 from appctl.errors import ProviderError
+
+
+def body_detail(exc: Any) -> str:
+    """The message of an SDK's status error: ``{"error": {"message": ...}}`` when the body has
+    one (OpenAI's and Anthropic's shape), else the exception's own message."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return str(getattr(exc, "message", exc))
 
 
 def status_error(resolved: Resolved, status: int, detail: str) -> ProviderError:

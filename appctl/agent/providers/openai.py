@@ -21,7 +21,12 @@ from appctl.agent.conversation import (
 )
 from appctl.agent.profiles import Resolved
 from appctl.agent.providers import OnText
-from appctl.agent.providers.errors import connection_error, status_error, timeout_error
+from appctl.agent.providers.errors import (
+    body_detail,
+    connection_error,
+    status_error,
+    timeout_error,
+)
 
 TOOL_LIMIT = 128
 
@@ -77,7 +82,7 @@ class OpenAIProvider:
         except openai.APIConnectionError as exc:
             raise connection_error(self.resolved, str(exc.__cause__ or exc)) from None
         except openai.APIStatusError as exc:
-            raise status_error(self.resolved, exc.status_code, _detail(exc)) from None
+            raise status_error(self.resolved, exc.status_code, body_detail(exc)) from None
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content or "") if choice else ""
         calls = []
@@ -130,15 +135,6 @@ class OpenAIProvider:
 def _call(call_id: str, name: str, raw: str | None) -> ToolCall:
     arguments, problem = parse_arguments(raw)
     return ToolCall(call_id, name, arguments, problem)
-
-
-def _detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(exc, "message", exc))
 
 
 def wire(system: str, messages: list[Message]) -> list[dict[str, Any]]:
