@@ -82,11 +82,12 @@ def brief(text: str, *, soft: int, hard: int) -> str:
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def _stems(text: str) -> set[str]:
-    return {w.rstrip("s") for w in _WORD.findall(text.lower())}
+@lru_cache(maxsize=65536)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(w.rstrip("s") for w in _WORD.findall(text.lower()))
 
 
-def novel(sentence: str, known: set[str]) -> bool:
+def novel(sentence: str, known: frozenset[str] | set[str]) -> bool:
     """Whether most of a sentence's words are not already said."""
     words = _stems(sentence)
     return bool(words) and len(words - known) / len(words) > 0.5
@@ -124,6 +125,7 @@ def terse(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=65536)
 def humanize(name: str) -> str:
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
     return _SPACES.sub(" ", words).strip().capitalize()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from appctl.contract.models import Action, Field, Safety, Schema
 from appctl.generate.text import (
     brief,
@@ -87,10 +89,11 @@ class Prose:
     @classmethod
     def learn(cls, actions: Iterable[Action]) -> Prose:
         """Sentences that follow the first one in many argument descriptions are boilerplate."""
+        descriptions = Counter(f.description for action in actions for f in action.parameters)
         counts: Counter[str] = Counter()
-        for action in actions:
-            for f in action.parameters:
-                counts.update(set(sentences(plain(f.description))[1:]))
+        for description, times in descriptions.items():
+            for sentence in set(sentences(plain(description))[1:]):
+                counts[sentence] += times
         return cls(frozenset(s for s, n in counts.items() if n >= BOILERPLATE_MIN))
 
     def short(self, text: str, *, nested: bool = False) -> str:
@@ -117,6 +120,11 @@ class Catalogue:
         self._sizes: dict[str, int] = {}
         self._refs: dict[str, list[str]] = {}
         self._rendered: dict[str, JsonSchema] = {}
+        self._rendered_refs: dict[str, set[str]] = {}
+        # argument schema (by content) → the contract refs in it, as often as used
+        self._field_refs: dict[bytes, list[str]] = {}
+        # (argument schema by content, which of its refs are kept) → (prepared, its tool refs)
+        self._prepared: dict[tuple[bytes, tuple[bool, ...]], tuple[JsonSchema, list[str]]] = {}
 
     def size(self, name: str) -> int:
         if name not in self._sizes:
@@ -131,9 +139,12 @@ class Catalogue:
     def closure(self, root: Any) -> tuple[list[str], bool]:
         """Definitions reachable from ``root``, breadth first, while they fit the node budget;
         and whether all of them fit."""
+        return self.reach(refs_in(root))
+
+    def reach(self, frontier: list[str]) -> tuple[list[str], bool]:
+        """``closure`` from the names ``root`` refers to (each once, in first-seen order)."""
         included: list[str] = []
         seen: set[str] = set()
-        frontier = refs_in(root)
         spent, complete = 0, True
         while frontier:
             following: list[str] = []
@@ -159,6 +170,40 @@ class Catalogue:
         if complete:
             self._rendered[name] = rendered
         return rendered
+
+    def rendered_refs(self, name: str, rendered: JsonSchema, complete: bool) -> set[str]:
+        """The ``$defs`` names a rendered definition refers to (memoized with it)."""
+        if not complete:
+            return set(ref_uses(rendered, TOOL_PREFIX))
+        if name not in self._rendered_refs:
+            self._rendered_refs[name] = set(ref_uses(rendered, TOOL_PREFIX))
+        return self._rendered_refs[name]
+
+    def field_refs(self, schema: JsonSchema, key: bytes | None) -> list[str]:
+        """The contract refs in an argument's schema, in order, as often as used."""
+        if key is None:
+            return ref_uses(schema, CONTRACT_PREFIX)
+        found = self._field_refs.get(key)
+        if found is None:
+            found = self._field_refs[key] = ref_uses(schema, CONTRACT_PREFIX)
+        return found
+
+    def prepared(
+        self, schema: JsonSchema, key: bytes | None, refs: list[str], keep: frozenset[str]
+    ) -> tuple[JsonSchema, list[str]]:
+        """An argument's schema for a tool (without its description), and the ``$defs``
+        references in it. Many arguments share a schema (the same column type, say): the
+        work is done once per distinct content and set of kept references, and the result
+        shared (tool schemas are never changed in place, like shared rendered definitions)."""
+        memo = None if key is None else (key, tuple(r in keep for r in refs))
+        if memo is not None and memo in self._prepared:
+            return self._prepared[memo]
+        rest = {k: v for k, v in schema.items() if k != "description"}
+        prepared: JsonSchema = self.prepare(rest, keep)
+        found = (prepared, ref_uses(prepared, TOOL_PREFIX))
+        if memo is not None:
+            self._prepared[memo] = found
+        return found
 
     def prepare(self, node: Any, keep: frozenset[str]) -> Any:
         """A copy of a schema for a tool: descriptions shortened, contract refs pointed at
@@ -226,26 +271,46 @@ def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpe
     )
 
 
-def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
+def _content_key(schema: JsonSchema) -> bytes | None:
+    """A schema's content as bytes (key order kept, 1 and 1.0 and true told apart), or None
+    for one that is not plain JSON."""
+    try:
+        return orjson.dumps(schema)
+    except TypeError:
+        return None
+
+
+def _text(field: Field, catalogue: Catalogue) -> str:
     text = catalogue.prose.short(field.description) if field.description else ""
-    if not text:
-        text = humanize(field.wire)
-    rest = {k: v for k, v in field.schema_.items() if k != "description"}
-    return {"description": text, **catalogue.prepare(rest, keep)}
+    return text or humanize(field.wire)
+
+
+def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
+    key = _content_key(field.schema_)
+    refs = catalogue.field_refs(field.schema_, key)
+    prepared, _ = catalogue.prepared(field.schema_, key, refs, keep)
+    return {"description": _text(field, catalogue), **prepared}
 
 
 def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
     visible = [f for f in fields if not f.hidden]
-    included, complete = catalogue.closure([f.schema_ for f in visible])
+    keys = [_content_key(f.schema_) for f in visible]
+    refs = [catalogue.field_refs(f.schema_, k) for f, k in zip(visible, keys, strict=True)]
+    included, complete = catalogue.reach(list(dict.fromkeys(r for rs in refs for r in rs)))
     keep = frozenset(included)
-    properties = {f.name: property_schema(f, catalogue, keep) for f in visible}
+    properties: JsonSchema = {}
+    uses: dict[str, list[str]] = {}  # property → the $defs refs in it
+    for field, key, field_refs in zip(visible, keys, refs, strict=True):
+        prepared, uses[field.name] = catalogue.prepared(field.schema_, key, field_refs, keep)
+        properties[field.name] = {"description": _text(field, catalogue), **prepared}
     out: JsonSchema = {"type": "object", "properties": properties}
     required = [f.name for f in visible if f.required]
     if required:
         out["required"] = required
     if included:
-        out["$defs"] = {n: catalogue.render(n, keep, complete) for n in included}
-        out = inline_single_use(out)
+        defs = {n: catalogue.render(n, keep, complete) for n in included}
+        edges = {n: catalogue.rendered_refs(n, body, complete) for n, body in defs.items()}
+        return _inline(out, defs, edges, uses)
     return out
 
 
@@ -313,12 +378,28 @@ def inline_single_use(schema: JsonSchema) -> JsonSchema:
     the same schema in fewer tokens)."""
     defs: dict[str, JsonSchema] = schema["$defs"]
     edges = {name: set(ref_uses(body, TOOL_PREFIX)) for name, body in defs.items()}
-    uses = Counter(ref_uses({k: v for k, v in schema.items() if k != "$defs"}, TOOL_PREFIX))
+    top = {k: v for k, v in schema.items() if k != "$defs"}
+    return _inline(top, defs, edges, {"": ref_uses(top, TOOL_PREFIX)}, whole=True)
+
+
+def _inline(
+    top: JsonSchema,
+    defs: dict[str, JsonSchema],
+    edges: dict[str, set[str]],
+    uses: dict[str, list[str]],
+    *,
+    whole: bool = False,
+) -> JsonSchema:
+    """``inline_single_use`` of ``top`` with ``defs`` as its ``$defs``, given each
+    definition's references (``edges``) and those in ``top``: in each of its properties
+    (``uses``, by property name), or in all of it (``whole``, under any one key). A part that
+    refers to no inlined definition is the same after substitution, and is kept as it is."""
+    counts = Counter(r for refs in uses.values() for r in refs)
     for body_refs in edges.values():
-        uses.update(body_refs)
-    inline = {n for n in defs if uses[n] == 1 and not _reaches(edges, n, n)}
+        counts.update(body_refs)
+    inline = {n for n in defs if counts[n] == 1 and not _reaches(edges, n, n)}
     if not inline:
-        return schema
+        return {**top, "$defs": defs}
 
     def substitute(node: Any) -> Any:
         if isinstance(node, list):
@@ -327,8 +408,9 @@ def inline_single_use(schema: JsonSchema) -> JsonSchema:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and ref[len(TOOL_PREFIX) :] in inline:
+            name = ref[len(TOOL_PREFIX) :]
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**substitute(defs[ref[len(TOOL_PREFIX) :]]), **siblings}
+            return {**definition(name), **siblings}
         return {
             k: {p: substitute(s) for p, s in v.items()}
             if k in SCHEMA_MAPS and isinstance(v, dict)
@@ -338,8 +420,19 @@ def inline_single_use(schema: JsonSchema) -> JsonSchema:
             for k, v in node.items()
         }
 
-    out: JsonSchema = substitute({k: v for k, v in schema.items() if k != "$defs"})
-    kept = {n: substitute(body) for n, body in defs.items() if n not in inline}
+    def definition(name: str) -> Any:
+        body = defs[name]
+        return substitute(body) if edges[name] & inline else body
+
+    if whole:
+        out: JsonSchema = substitute(top)
+    else:
+        out = dict(top)
+        out["properties"] = {
+            p: substitute(s) if inline.intersection(uses[p]) else s
+            for p, s in top["properties"].items()
+        }
+    kept = {n: definition(n) for n in defs if n not in inline}
     if kept:
         out["$defs"] = kept
     return out
