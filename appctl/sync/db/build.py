@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from appctl.contract.io import canonical
 from appctl.contract.models import (
     Action,
@@ -150,12 +152,65 @@ def filter_definition(column: Column) -> tuple[str, dict[str, Any]] | None:
     return name, schema
 
 
+class _Shared:
+    """What many tables have in common, made once per build and shared between them (the
+    contract is never changed in place): argument fields per column signature, filter
+    definitions per column kind, and the paging options. A database of thousands of tables
+    repeats a few dozen column shapes."""
+
+    def __init__(self) -> None:
+        self.fields: dict[tuple[Any, ...], Field] = {}
+        self.filters: dict[tuple[Any, ...], tuple[str, dict[str, Any]] | None] = {}
+        self.options: dict[tuple[Any, ...], Field] = {}
+
+    def column_field(
+        self, column: Column, arg: str, *, required: bool, nullable: bool | None = None
+    ) -> Field:
+        key = (_signature(column), column.name, arg, required, nullable)
+        found = self.fields.get(key)
+        if found is None:
+            found = self.fields[key] = _column_field(
+                column, arg, required=required, nullable=nullable
+            )
+        return found
+
+    def filter_definition(self, column: Column) -> tuple[str, dict[str, Any]] | None:
+        key = (column.kind, column.nullable, _schema_key(column))
+        if key not in self.filters:
+            self.filters[key] = filter_definition(column)
+        return self.filters[key]
+
+    def option(self, name: str, description: str, schema: dict[str, Any]) -> Field:
+        key = (name, description, orjson.dumps(schema))
+        found = self.options.get(key)
+        if found is None:
+            found = self.options[key] = Field(
+                name=name, location=Location.OPTION, description=description, schema_=schema
+            )
+        return found
+
+
+def _schema_key(column: Column) -> bytes | tuple[str, int]:
+    try:
+        return orjson.dumps(column.schema_)
+    except TypeError:  # not plain JSON: no sharing
+        return ("", id(column))
+
+
+def _signature(column: Column) -> tuple[Any, ...]:
+    """All that a column's argument field depends on, bar its name."""
+    return (column.nullable, column.default, column.generated, column.comment, _schema_key(column))
+
+
 def where_field(
-    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]]
+    table: Table,
+    args: dict[str, str],
+    definitions: dict[str, dict[str, Any]],
+    shared: _Shared | None = None,
 ) -> Field | None:
     properties = {}
     for column in table.columns:
-        found = filter_definition(column)
+        found = filter_definition(column) if shared is None else shared.filter_definition(column)
         if found is not None:
             name, schema = found
             definitions.setdefault(name, schema)
@@ -184,39 +239,31 @@ def _order_field(table: Table, args: dict[str, str]) -> Field:
 
 
 def _list_options(
-    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]]
+    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]], shared: _Shared
 ) -> list[Field]:
-    fields = [f for f in (where_field(table, args, definitions),) if f is not None]
+    fields = [f for f in (where_field(table, args, definitions, shared),) if f is not None]
     fields.append(_order_field(table, args))
     fields.append(
-        Field(
-            name="limit",
-            location=Location.OPTION,
-            description=f"Most rows to return (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
-            schema_={
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_LIMIT,
-                "default": DEFAULT_LIMIT,
-            },
+        shared.option(
+            "limit",
+            f"Most rows to return (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
         )
     )
     fields.append(
-        Field(
-            name="offset",
-            location=Location.OPTION,
-            description="Rows to skip (use next_offset from the previous page).",
-            schema_={"type": "integer", "minimum": 0},
+        shared.option(
+            "offset",
+            "Rows to skip (use next_offset from the previous page).",
+            {"type": "integer", "minimum": 0},
         )
     )
     if table.primary_key:
         fields.append(
-            Field(
-                name="cursor",
-                location=Location.OPTION,
-                description="Continue after the previous page: its next_cursor (keyset paging, "
+            shared.option(
+                "cursor",
+                "Continue after the previous page: its next_cursor (keyset paging, "
                 "stable under inserts). Give the same where and order_by.",
-                schema_={"type": "string", "maxLength": 4096},
+                {"type": "string", "maxLength": 4096},
             )
         )
     return fields
@@ -241,6 +288,7 @@ def _actions(
     dialect: str,
     taken: set[str],
     definitions: dict[str, dict[str, Any]],
+    shared: _Shared,
 ) -> list[Action]:
     args = column_args(table)
     key = table.primary_key
@@ -265,7 +313,7 @@ def _actions(
 
     by_name = {c.name: c for c in table.columns}
     key_fields = [
-        _column_field(by_name[k], args[k], required=True, nullable=False)
+        shared.column_field(by_name[k], args[k], required=True, nullable=False)
         for k in key
         if k in by_name
     ]
@@ -280,7 +328,7 @@ def _actions(
             safety=Safety.READ_ONLY,
             provenance=Provenance.DECLARED,
             transport=transport("list"),
-            parameters=_list_options(table, args, definitions),
+            parameters=_list_options(table, args, definitions, shared),
             idempotent=True,
             pagination=Pagination(
                 style="cursor" if table.primary_key else "offset",
@@ -305,12 +353,12 @@ def _actions(
         return out
     inputs = [c for c in table.columns if not c.computed]
     create = [
-        _column_field(c, args[c.name], required=not c.nullable and c.default is None)
+        shared.column_field(c, args[c.name], required=not c.nullable and c.default is None)
         for c in inputs
         if not c.generated
     ]
     update = key_fields + [
-        _column_field(c, args[c.name], required=False) for c in inputs if c.name not in key
+        shared.column_field(c, args[c.name], required=False) for c in inputs if c.name not in key
     ]
     out += [
         Action(
@@ -377,6 +425,7 @@ def build_contract(
     resources = []
     diagnostics: list[Diagnostic] = []
     definitions: dict[str, dict[str, Any]] = {}
+    shared = _Shared()
     for table in sorted(reflected.tables, key=lambda t: names[(t.schema_name, t.name)]):
         resource = names[(table.schema_name, table.name)]
         relations = [
@@ -400,7 +449,7 @@ def build_contract(
             Resource(
                 name=resource,
                 description=_description(table, names),
-                actions=_actions(table, resource, reflected.dialect, taken, definitions),
+                actions=_actions(table, resource, reflected.dialect, taken, definitions, shared),
                 table=table,
             )
         )
