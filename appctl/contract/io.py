@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,28 @@ def _drop_falsy(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 
 def canonical(schema: Schema) -> Schema:
-    """The same contract with resources, actions and definitions in their canonical order."""
+    """The same contract with resources, actions and definitions in their canonical order
+    (the contract itself when they already are)."""
+    if _in_order(schema):
+        return schema
     resources = sorted(schema.resources, key=lambda r: r.name)
     resources = [
         r.model_copy(update={"actions": sorted(r.actions, key=lambda a: a.name)}) for r in resources
     ]
     definitions = dict(sorted(schema.definitions.items()))
     return schema.model_copy(update={"resources": resources, "definitions": definitions})
+
+
+def _sorted(names: list[str]) -> bool:
+    return all(a <= b for a, b in pairwise(names))
+
+
+def _in_order(schema: Schema) -> bool:
+    return (
+        _sorted([r.name for r in schema.resources])
+        and all(_sorted([a.name for a in r.actions]) for r in schema.resources)
+        and _sorted(list(schema.definitions))
+    )
 
 
 def dump_schema(schema: Schema) -> bytes:

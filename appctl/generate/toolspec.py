@@ -121,6 +121,8 @@ class Catalogue:
         self._refs: dict[str, list[str]] = {}
         self._rendered: dict[str, JsonSchema] = {}
         self._rendered_refs: dict[str, set[str]] = {}
+        # id of an argument schema → (that schema, kept alive so the id stays its own; key)
+        self._keys: dict[int, tuple[JsonSchema, bytes | None]] = {}
         # argument schema (by content) → the contract refs in it, as often as used
         self._field_refs: dict[bytes, list[str]] = {}
         # (argument schema by content, which of its refs are kept) → (prepared, its tool refs)
@@ -178,6 +180,16 @@ class Catalogue:
         if name not in self._rendered_refs:
             self._rendered_refs[name] = set(ref_uses(rendered, TOOL_PREFIX))
         return self._rendered_refs[name]
+
+    def key(self, schema: JsonSchema) -> bytes | None:
+        """``_content_key`` of an argument schema, once per schema object (arguments often
+        share one: a contract built from a database shares its column fields)."""
+        found = self._keys.get(id(schema))
+        if found is not None and found[0] is schema:
+            return found[1]
+        key = _content_key(schema)
+        self._keys[id(schema)] = (schema, key)
+        return key
 
     def field_refs(self, schema: JsonSchema, key: bytes | None) -> list[str]:
         """The contract refs in an argument's schema, in order, as often as used."""
@@ -286,7 +298,7 @@ def _text(field: Field, catalogue: Catalogue) -> str:
 
 
 def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
-    key = _content_key(field.schema_)
+    key = catalogue.key(field.schema_)
     refs = catalogue.field_refs(field.schema_, key)
     prepared, _ = catalogue.prepared(field.schema_, key, refs, keep)
     return {"description": _text(field, catalogue), **prepared}
@@ -294,7 +306,7 @@ def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) ->
 
 def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
     visible = [f for f in fields if not f.hidden]
-    keys = [_content_key(f.schema_) for f in visible]
+    keys = [catalogue.key(f.schema_) for f in visible]
     refs = [catalogue.field_refs(f.schema_, k) for f, k in zip(visible, keys, strict=True)]
     included, complete = catalogue.reach(list(dict.fromkeys(r for rs in refs for r in rs)))
     keep = frozenset(included)

@@ -162,11 +162,29 @@ class _Shared:
         self.fields: dict[tuple[Any, ...], Field] = {}
         self.filters: dict[tuple[Any, ...], tuple[str, dict[str, Any]] | None] = {}
         self.options: dict[tuple[Any, ...], Field] = {}
+        # id of a column → (the column, kept alive so the id stays its own; its signature)
+        self.signatures: dict[int, tuple[Column, tuple[Any, ...]]] = {}
+
+    def signature(self, column: Column) -> tuple[Any, ...]:
+        """All that a column's argument field and filter depend on, bar its name."""
+        found = self.signatures.get(id(column))
+        if found is not None and found[0] is column:
+            return found[1]
+        signature = (
+            column.kind,
+            column.nullable,
+            column.default,
+            column.generated,
+            column.comment,
+            _schema_key(column),
+        )
+        self.signatures[id(column)] = (column, signature)
+        return signature
 
     def column_field(
         self, column: Column, arg: str, *, required: bool, nullable: bool | None = None
     ) -> Field:
-        key = (_signature(column), column.name, arg, required, nullable)
+        key = (self.signature(column), column.name, arg, required, nullable)
         found = self.fields.get(key)
         if found is None:
             found = self.fields[key] = _column_field(
@@ -175,7 +193,8 @@ class _Shared:
         return found
 
     def filter_definition(self, column: Column) -> tuple[str, dict[str, Any]] | None:
-        key = (column.kind, column.nullable, _schema_key(column))
+        signature = self.signature(column)
+        key = (signature[0], signature[1], signature[5])
         if key not in self.filters:
             self.filters[key] = filter_definition(column)
         return self.filters[key]
@@ -195,11 +214,6 @@ def _schema_key(column: Column) -> bytes | tuple[str, int]:
         return orjson.dumps(column.schema_)
     except TypeError:  # not plain JSON: no sharing
         return ("", id(column))
-
-
-def _signature(column: Column) -> tuple[Any, ...]:
-    """All that a column's argument field depends on, bar its name."""
-    return (column.nullable, column.default, column.generated, column.comment, _schema_key(column))
 
 
 def where_field(
