@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 KINDS = ("openai", "anthropic", "gemini")
+AZURE_PATH = re.compile(r"^/openai/deployments/[^/]+/chat/completions$")
 GEMINI_PATH = re.compile(
     r"^/(v1|v1beta|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$"
 )
@@ -326,8 +327,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = split.path
         raw = self._read_body()
         gemini = GEMINI_PATH.match(path)
-        if path == "/v1/chat/completions":
-            kind = "openai"
+        if path == "/v1/chat/completions" or AZURE_PATH.match(path):
+            kind = "openai"  # Azure OpenAI: /openai/deployments/{deployment}/chat/completions
         elif path == "/v1/messages":
             kind = "anthropic"
         elif gemini:

@@ -363,3 +363,30 @@ def test_the_agent_works_over_a_database_contract(tmp_path: Path) -> None:
         .fetchone()
     )
     assert count == (1,)
+
+
+def test_azure_openai_uses_the_deployment_route(project: Path, pets: Any) -> None:
+    script = [Step(tool_calls=[ToolCallStep("list_pets", {})]), Step(text="Rex, via Azure.")]
+    with FakeLLM(script) as llm:
+        _appctl(
+            project,
+            "init",
+            "--kind",
+            "azure",
+            "--name",
+            "az",
+            "--model",
+            "my-gpt-deployment",
+            "--provider-url",
+            llm.url,
+            "--api-key-env",
+            "AZURE_KEY",
+            "--api-version",
+            "2024-10-21",
+        )
+        proc = _appctl(project, "run", "pets?", env={"AZURE_KEY": SECRET_KEY})
+    assert "Rex, via Azure." in proc.stdout
+    first = llm.requests[0]
+    assert first.path == "/openai/deployments/my-gpt-deployment/chat/completions"
+    assert first.query["api-version"] == "2024-10-21"
+    assert first.headers.get("api-key") == SECRET_KEY
