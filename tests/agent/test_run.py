@@ -107,6 +107,10 @@ def test_the_model_calls_a_tool_and_answers(project: Path, pets: Any, kind: str)
     assert pets.seen[-1] == ("GET", "/api/pets", [("limit", "5")])
     first, second = llm.requests
     assert "list_pets" in _tool_names(first) and "create_pet" in _tool_names(first)
+    if kind == "openai":  # wire details local OpenAI-compatible servers need
+        assert first.body["tool_choice"] == "auto"
+        assistant = next(m for m in second.body["messages"] if m["role"] == "assistant")
+        assert assistant["content"] == "" and assistant["tool_calls"]
     assert any("Rex" in r for r in _tool_results(second))
     # the key went to the provider in its own header, and nowhere appctl writes
     assert SECRET_KEY in json.dumps(first.headers)

@@ -68,7 +68,9 @@ class OpenAIProvider:
         profile = self.resolved.profile
         request: dict[str, Any] = {"model": self.model, "messages": wire(system, messages)}
         if tools:
-            request["tools"] = tools
+            # "auto" is OpenAI's default, but some compatible servers (llama-cpp-python's
+            # chatml-function-calling) take a missing tool_choice as "none"
+            request["tools"], request["tool_choice"] = tools, "auto"
         if profile.max_tokens is not None:
             request["max_tokens"] = profile.max_tokens
         if profile.temperature is not None:
@@ -144,7 +146,8 @@ def wire(system: str, messages: list[Message]) -> list[dict[str, Any]]:
         if isinstance(message, User):
             out.append({"role": "user", "content": message.text})
         elif isinstance(message, Assistant):
-            item: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+            # "" rather than null: some compatible servers refuse a null content
+            item: dict[str, Any] = {"role": "assistant", "content": message.text}
             if message.calls:
                 item["tool_calls"] = [
                     {
