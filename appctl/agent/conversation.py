@@ -67,10 +67,12 @@ Message = User | Assistant | ToolResults
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
+    reported: bool = False  # whether the provider said at all (some servers never do)
 
     def add(self, other: Usage) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.reported = self.reported or other.reported
 
 
 @dataclass(frozen=True, slots=True)

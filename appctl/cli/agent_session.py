@@ -220,10 +220,12 @@ def summary(result: TurnResult, resolved: Resolved, agent: Agent, session: str) 
             "count": len(agent.tools.specs),
         },
         "tool_calls": [c.as_dict() for c in result.calls],
-        "usage": {
+        "usage": {  # null when the provider never reported it
             "input_tokens": result.usage.input_tokens,
             "output_tokens": result.usage.output_tokens,
-        },
+        }
+        if result.usage.reported
+        else None,
     }
     if result.dropped_turns:
         out["dropped_turns"] = result.dropped_turns

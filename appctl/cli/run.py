@@ -58,8 +58,13 @@ def command(app: AppContext, /, prompt: str, as_json: bool, **values: Any) -> in
         if result.error is not None:
             output.error(result.error)
         used = result.usage
+        tokens = (
+            f"{used.input_tokens:,} in / {used.output_tokens:,} out tokens"
+            if used.reported
+            else "token usage not reported by the provider"
+        )
         output.info(
             f"session {session} · {len(result.calls)} tool call(s) · {result.steps} step(s) · "
-            f"{used.input_tokens:,} in / {used.output_tokens:,} out tokens"
+            + tokens
         )
     return exit_code(result)

@@ -85,3 +85,14 @@ def test_arguments_must_be_a_json_object() -> None:
     assert value == {} and problem is not None and "not valid JSON" in problem
     value, problem = parse_arguments("[1, 2]")
     assert value == {} and problem is not None and "JSON object" in problem
+
+
+def test_usage_says_whether_the_provider_reported_it() -> None:
+    from appctl.agent.conversation import Usage
+
+    total = Usage()
+    total.add(Usage())  # a server that streams without a usage chunk
+    assert not total.reported
+    total.add(Usage(10, 3, True))
+    total.add(Usage(5, 1, True))
+    assert (total.input_tokens, total.output_tokens, total.reported) == (15, 4, True)

@@ -94,7 +94,7 @@ def _reply(message: Any, on_text: OnText | None) -> Reply:
     text = "".join(texts)
     if text and on_text is not None:
         on_text(text)
-    usage = Usage(message.usage.input_tokens, message.usage.output_tokens)
+    usage = Usage(message.usage.input_tokens, message.usage.output_tokens, True)
     return Reply(Assistant(text, tuple(calls)), usage, message.stop_reason or "")
 
 

@@ -111,6 +111,7 @@ def _assemble(chunks: Any, on_text: OnText | None) -> Reply:
             usage = Usage(
                 chunk.usage_metadata.prompt_token_count or 0,
                 chunk.usage_metadata.candidates_token_count or 0,
+                True,
             )
         for candidate in chunk.candidates or []:
             if candidate.finish_reason is not None:

@@ -97,7 +97,7 @@ class OpenAIProvider:
             on_text(text)
         usage = Usage()
         if response.usage is not None:
-            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens)
+            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens, True)
         reason = (choice.finish_reason or "") if choice else ""
         return Reply(Assistant(text, tuple(calls)), usage, reason)
 
@@ -111,7 +111,7 @@ class OpenAIProvider:
         with stream:
             for chunk in stream:
                 if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, True)
                 for choice in chunk.choices:
                     delta = choice.delta
                     if delta.content:
