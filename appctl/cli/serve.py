@@ -96,21 +96,21 @@ def command(
         session=f"serve-{os.getpid()}",
         run_turn=_turns(schema, config, options, history),
     )
+    import asyncio
+
+    from appctl.serve.listen import listen
+
+    sock, base = listen(host, port)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(state),
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=30,
-            lifespan="off",
+            create_app(state), log_level="warning", timeout_graceful_shutdown=30, lifespan="off"
         )
     )
     output.info(
-        f"appctl serve: {len(schema.actions())} tools on http://{host}:{port} "
+        f"appctl serve: {len(schema.actions())} tools on {base} "
         f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
     )
-    server.run()
+    asyncio.run(server.serve(sockets=[sock]))
     return output.EXIT_OK
 
 

@@ -124,7 +124,8 @@ def load_schema(app_dir: Path) -> Schema:
     except FileNotFoundError:
         raise ContractError(
             f"no contract at {path}",
-            suggestion="Create one with `appctl sync --openapi SPEC` (or pass --app-dir).",
+            suggestion="Create one with `appctl sync --openapi SPEC` or `appctl sync --db DSN` "
+            "(or pass --app-dir).",
         ) from None
     return parse_schema(raw, origin=str(path))
 

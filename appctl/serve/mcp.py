@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -39,7 +38,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from appctl import __version__
 from appctl.contract.models import Action, Safety, Schema, SqlTransport
-from appctl.errors import UsageError, did_you_mean
+from appctl.errors import did_you_mean
 from appctl.execute.executor import CallOptions, call, needs_approval
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
@@ -257,21 +256,11 @@ def serve_http(
 
     import uvicorn
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {exc.strerror}",
-            suggestion="Pick another --port (0 lets the system choose one).",
-        ) from None
-    bound = sock.getsockname()[1]
+    from appctl.serve.listen import listen
+
+    sock, base = listen(host, port)
     app = server.streamable_http_app(host=host)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     if on_ready is not None:
-        where = f"[{host}]" if family == socket.AF_INET6 else host
-        on_ready(f"http://{where}:{bound}/mcp")
+        on_ready(f"{base}/mcp")
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))

@@ -164,6 +164,21 @@ def test_bearer_token_body_limit_and_rate_limit(project: Path) -> None:
     assert SERVE_TOKEN not in err
 
 
+def test_a_taken_port_is_a_usage_error(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        proc = subprocess.run(
+            [APPCTL, "serve", "--port", port],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2 and "cannot listen" in proc.stderr and "--port" in proc.stderr
+
+
 def test_beyond_loopback_needs_a_token(project: Path) -> None:
     proc = subprocess.run(
         [APPCTL, "serve", "--host", "0.0.0.0", "--port", "1"],

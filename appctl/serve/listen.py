@@ -1,0 +1,26 @@
+"""Binding a listening socket before a server starts, so a taken port is a clear usage error
+(uvicorn alone logs it and exits 3) and ``--port 0`` reports the port the system chose."""
+
+from __future__ import annotations
+
+import socket
+
+from appctl.errors import UsageError
+
+
+def listen(host: str, port: int) -> tuple[socket.socket, str]:
+    """A bound socket and the base URL it serves (``http://host:port``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            suggestion="Pick another --port (0 lets the system choose one).",
+        ) from None
+    bound = sock.getsockname()[1]
+    where = f"[{host}]" if family == socket.AF_INET6 else host
+    return sock, f"http://{where}:{bound}"
