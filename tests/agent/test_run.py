@@ -394,3 +394,27 @@ def test_azure_openai_uses_the_deployment_route(project: Path, pets: Any) -> Non
     assert first.path == "/openai/deployments/my-gpt-deployment/chat/completions"
     assert first.query["api-version"] == "2024-10-21"
     assert first.headers.get("api-key") == SECRET_KEY
+
+
+def test_chat_switches_model_and_provider_and_dry_run(project: Path, pets: Any) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="That would add Tom."),
+        Step(text="Hello from the other model."),
+    ]
+    lines = (
+        "/tools\n/dry-run on\nAdd Tom\n/model other-model\nhi\n/provider nosuch\n/bogus\n"
+        "/read-only maybe\n/exit\n"
+    )
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, "openai", "chat", "--yes", stdin=lines)
+    assert "create_pet" in proc.stderr and "mutating" in proc.stderr  # /tools
+    assert "That would add Tom." in proc.stdout and pets.seen == []  # dry run: nothing sent
+    assert "dry_run" in proc.stderr  # the trace line of the dry-run call
+    assert "now using openai (other-model)" in proc.stderr
+    assert [r.body["model"] for r in llm.requests][-1] == "other-model"
+    assert "Hello from the other model." in proc.stdout
+    assert "no provider profile named 'nosuch'" in proc.stderr  # the session goes on
+    assert "unknown command /bogus" in proc.stderr and "takes on or off" in proc.stderr
+    dry = json.loads(_tool_results(llm.requests[1])[0])
+    assert dry["request"]["method"] == "POST" and dry["request"]["url"].endswith("/api/pets")
