@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,16 @@ def test_chat_switches_model_and_provider_and_dry_run(project: Path, pets: Any) 
     assert "unknown command /bogus" in proc.stderr and "takes on or off" in proc.stderr
     dry = json.loads(_tool_results(llm.requests[1])[0])
     assert dry["request"]["method"] == "POST" and dry["request"]["url"].endswith("/api/pets")
+
+
+def test_a_provider_that_does_not_answer_in_time_is_a_clear_failure(project: Path) -> None:
+    with FakeLLM([Step(text="too late", delay=5)]) as llm:
+        (project / ".appctl" / "config.yaml").write_text(
+            "providers:\n"
+            f"  slow: {{kind: anthropic, model: m, base_url: '{llm.base_url('anthropic')}',"
+            " timeout: 0.5, max_retries: 0, api_key: env:SLOW_KEY}\n"
+        )
+        started = time.monotonic()
+        proc = _appctl(project, "run", "hi", "--provider", "slow", code=1, env={"SLOW_KEY": "k"})
+    assert time.monotonic() - started < 4.5
+    assert "did not answer within 0.5 s" in proc.stderr and "timeout" in proc.stderr
