@@ -207,7 +207,6 @@ class Agent:
         self.context_tokens = context_tokens
         self.messages: list[Message] = []
         self.tools_mode = tools_mode
-        self._include, self._exclude = include, exclude
         self._reserve = max_output_tokens or OUTPUT_RESERVE
         specs = build_tool_specs(schema, include=include, exclude=exclude)
         self.tools = toolset(specs, provider, context_tokens, tools_mode)

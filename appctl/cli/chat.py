@@ -170,7 +170,8 @@ class Chat:
         if not value:
             raise UsageError(f"{name} needs a name", suggestion=f"{name} NAME")
         if name == "/provider":
-            new_flags = replace(self.flags, provider=value, model=None)
+            # the model and URL given on the command line were for the previous provider
+            new_flags = replace(self.flags, provider=value, model=None, provider_url=None)
         else:
             new_flags = replace(self.flags, model=value)
         resolved, provider = connect(load_config(self.app.app_dir), new_flags)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import time
@@ -421,14 +422,58 @@ def test_chat_switches_model_and_provider_and_dry_run(project: Path, pets: Any) 
     assert dry["request"]["method"] == "POST" and dry["request"]["url"].endswith("/api/pets")
 
 
-def test_a_provider_that_does_not_answer_in_time_is_a_clear_failure(project: Path) -> None:
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
+def test_a_provider_that_does_not_answer_in_time_is_a_clear_failure(
+    project: Path, kind: str
+) -> None:
     with FakeLLM([Step(text="too late", delay=5)]) as llm:
         (project / ".appctl" / "config.yaml").write_text(
             "providers:\n"
-            f"  slow: {{kind: anthropic, model: m, base_url: '{llm.base_url('anthropic')}',"
+            f"  slow: {{kind: {kind}, model: m, base_url: '{llm.base_url(kind)}',"
             " timeout: 0.5, max_retries: 0, api_key: env:SLOW_KEY}\n"
         )
         started = time.monotonic()
         proc = _appctl(project, "run", "hi", "--provider", "slow", code=1, env={"SLOW_KEY": "k"})
     assert time.monotonic() - started < 4.5
     assert "did not answer within 0.5 s" in proc.stderr and "timeout" in proc.stderr
+
+
+def test_a_conversation_moves_between_providers(project: Path, pets: Any) -> None:
+    """OpenAI's call ids are not sent to Gemini as its own; Gemini's own ids go back to it."""
+    script = [
+        Step(tool_calls=[ToolCallStep("list_pets", {}, id="call_abc")]),
+        Step(text="Rex."),
+        Step(tool_calls=[ToolCallStep("get_pet", {"petId": 1}, id="gem-7")]),
+        Step(text="Rex again."),
+    ]
+    lines = "pets?\n/provider gm\nand pet 1?\n/exit\n"
+    with FakeLLM(script) as llm:
+        (project / ".appctl" / "config.yaml").write_text(
+            "default_provider: oa\nproviders:\n"
+            f"  oa: {{kind: openai, model: m1, base_url: '{llm.base_url('openai')}'}}\n"
+            f"  gm: {{kind: gemini, model: m2, base_url: '{llm.base_url('gemini')}'}}\n"
+        )
+        proc = _appctl(project, "chat", env={"GEMINI_API_KEY": SECRET_KEY}, stdin=lines)
+        assert "Rex again." in proc.stdout, proc.stderr
+    last = llm.requests[-1]
+    assert last.kind == "gemini"
+    responses = [
+        p.get("functionResponse") or p.get("function_response")
+        for c in last.body["contents"]
+        for p in c.get("parts", [])
+        if p.get("functionResponse") or p.get("function_response")
+    ]
+    assert [r.get("id") for r in responses] == [None, "gem-7"]
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
+def test_an_unreachable_provider_is_a_clear_failure(project: Path, kind: str) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    (project / ".appctl" / "config.yaml").write_text(
+        f"providers:\n  gone: {{kind: {kind}, model: m, base_url: '{url}', max_retries: 0,"
+        " api_key: env:GONE_KEY}\n"
+    )
+    proc = _appctl(project, "run", "hi", "--provider", "gone", code=1, env={"GONE_KEY": "k"})
+    assert "could not reach" in proc.stderr and "internal" not in proc.stderr

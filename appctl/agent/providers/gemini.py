@@ -26,6 +26,7 @@ from appctl.agent.providers.errors import connection_error, status_error, timeou
 TOOL_LIMIT = 64
 LOCAL_ID = "appctl_"  # ids appctl made up for calls Gemini sent without one
 RETRY_STATUSES = [408, 429, 500, 502, 503, 504]
+TRANSPORTS = frozenset(("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp"))
 
 
 class GeminiProvider:
@@ -71,7 +72,6 @@ class GeminiProvider:
     def complete(
         self, system: str, messages: list[Message], tools: Any, on_text: OnText | None
     ) -> Reply:
-        import httpx
         from google.genai import errors, types
 
         profile = self.resolved.profile
@@ -95,10 +95,13 @@ class GeminiProvider:
             return _assemble([response], on_text)
         except errors.APIError as exc:
             raise status_error(self.resolved, int(exc.code or 0), str(exc.message)) from None
-        except httpx.TimeoutException:
-            raise timeout_error(self.resolved) from None
-        except httpx.HTTPError as exc:
-            raise connection_error(self.resolved, str(exc)) from None
+        except Exception as exc:
+            # the SDK's transport may be httpx, its own fork of it, or aiohttp: judge by kind
+            if "Timeout" in type(exc).__name__:
+                raise timeout_error(self.resolved) from None
+            if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in TRANSPORTS:
+                raise connection_error(self.resolved, str(exc)) from None
+            raise
 
 
 def _assemble(chunks: Any, on_text: OnText | None) -> Reply:
@@ -143,6 +146,7 @@ def wire(messages: list[Message]) -> list[Any]:
     from google.genai import types
 
     out: list[types.Content] = []
+    native_ids: set[str] = set()  # ids Gemini itself gave (another provider's ids mean nothing)
 
     def add(role: str, parts: list[types.Part]) -> None:
         if out and out[-1].role == role and out[-1].parts is not None:
@@ -156,6 +160,7 @@ def wire(messages: list[Message]) -> list[Any]:
         elif isinstance(message, Assistant):
             if message.native_kind == "gemini" and message.native:
                 add("model", list(message.native))
+                native_ids.update(c.id for c in message.calls if not c.id.startswith(LOCAL_ID))
                 continue
             parts = [types.Part(text=message.text)] if message.text else []
             parts.extend(
@@ -169,7 +174,7 @@ def wire(messages: list[Message]) -> list[Any]:
                 [
                     types.Part(
                         function_response=types.FunctionResponse(
-                            id=None if o.call.id.startswith(LOCAL_ID) else o.call.id,
+                            id=o.call.id if o.call.id in native_ids else None,
                             name=o.call.name,
                             response=_response(o.content),
                         )
