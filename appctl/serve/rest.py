@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from appctl.agent.loop import TurnResult
 
 MAX_BODY = 1_000_000  # bytes of request body
+SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
 FORMATS = ("jsonschema", "openai", "openai-responses", "anthropic", "gemini", "mcp")
 STATUS = {
     ErrorCategory.REFUSED: 403,
@@ -125,7 +127,7 @@ def create_app(state: ServeState) -> Starlette:
         arguments = body.get("arguments", {}) if isinstance(body, dict) else None
         if not isinstance(arguments, dict):
             raise _Refusal(400, 'the body must be {"arguments": {...}} with an object')
-        session = request.headers.get("x-appctl-session") or state.session
+        session = _session(request.headers.get("x-appctl-session")) or state.session
         result = await anyio.to_thread.run_sync(
             lambda: call(
                 state.schema,
@@ -197,6 +199,13 @@ def create_app(state: ServeState) -> Starlette:
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+def _session(given: str | None) -> str:
+    """A caller's session id as the history keeps it: at most 64 of [A-Za-z0-9._:-]."""
+    if not given:
+        return ""
+    return SESSION_CHARS.sub("", given)[:64]
 
 
 def _authorize(state: ServeState, request: Request) -> None:

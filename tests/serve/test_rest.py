@@ -114,6 +114,14 @@ def test_calls_run_behind_the_gates_and_land_in_the_history(project: Path, pets:
             ("list_pet", "invalid"),
         ]
         assert all(h["session"].startswith("serve-") for h in history)
+        tagged = httpx.post(
+            f"{served.url}/tools/list_pets/call",
+            json={"arguments": {}},
+            headers={"X-Appctl-Session": "job-42; DROP TABLE x" + "y" * 100},
+        )
+        assert tagged.status_code == 200
+        mine = httpx.get(f"{served.url}/history?session=job-42DROPTABLEx" + "y" * 47).json()
+        assert len(mine) == 1 and len(mine[0]["session"]) == 64
     finally:
         served.stop()
     assert [s[0] for s in pets.seen] == ["GET"]  # the refused write never reached the app
