@@ -120,7 +120,7 @@ def test_calls_run_behind_the_gates_and_land_in_the_history(project: Path, pets:
             headers={"X-Appctl-Session": "job-42; DROP TABLE x" + "y" * 100},
         )
         assert tagged.status_code == 200
-        mine = httpx.get(f"{served.url}/history?session=job-42DROPTABLEx" + "y" * 47).json()
+        mine = httpx.get(f"{served.url}/history?session=job-42DROPTABLEx" + "y" * 48).json()
         assert len(mine) == 1 and len(mine[0]["session"]) == 64
     finally:
         served.stop()
