@@ -6,7 +6,6 @@ On stdio, stdout carries nothing but the protocol; everything else goes to stder
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from appctl.execute.policy import Config
 
 CLIENTS = ("claude", "cursor", "vscode")
-LOOPBACK_NAMES = ("localhost",)
 
 
 @click.command("mcp")
@@ -68,6 +66,8 @@ def command(app: AppContext, /, **values: Any) -> int:
         )
         _credentials_note(app_dir)
         return output.EXIT_OK
+    from appctl.serve.listen import is_loopback
+
     if flags.transport == "http" and not is_loopback(flags.host):
         raise UsageError(
             f"appctl mcp serves without authentication, so it listens on loopback only, "
@@ -201,15 +201,6 @@ def _check_offer(
         f"--include/--exclude leave no tool to offer (the contract has {len(names)})",
         suggestion="`appctl tools --names` lists the tool names the globs match against.",
     )
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def executable() -> list[str]:

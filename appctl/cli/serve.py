@@ -6,7 +6,6 @@ run only where the policy in config.yaml allows them: there is no terminal to as
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +57,7 @@ def command(
     from appctl.execute.executor import CallOptions
     from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
+    from appctl.serve.listen import is_loopback
     from appctl.serve.rest import ServeState, create_app
 
     token = None
@@ -68,7 +68,7 @@ def command(
                 f"--token-env names {token_env}, which is not set",
                 suggestion=f"Export {token_env} with the token clients must send.",
             )
-    elif not _loopback(host):
+    elif not is_loopback(host):
         raise UsageError(
             f"binding to {host} (beyond loopback) needs a bearer token",
             suggestion="Pass --token-env NAME with the token in that variable, or bind 127.0.0.1.",
@@ -112,15 +112,6 @@ def command(
     )
     asyncio.run(server.serve(sockets=[sock]))
     return output.EXIT_OK
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _turns(schema: Schema, config: Config, options: CallOptions, history: History) -> Any:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 from appctl.errors import UsageError
@@ -24,3 +25,16 @@ def listen(host: str, port: int) -> tuple[socket.socket, str]:
     bound = sock.getsockname()[1]
     where = f"[{host}]" if family == socket.AF_INET6 else host
     return sock, f"http://{where}:{bound}"
+
+
+LOOPBACK_NAMES = frozenset(("localhost", "ip6-localhost", "ip6-loopback"))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
