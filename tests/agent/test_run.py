@@ -477,3 +477,17 @@ def test_an_unreachable_provider_is_a_clear_failure(project: Path, kind: str) ->
     )
     proc = _appctl(project, "run", "hi", "--provider", "gone", code=1, env={"GONE_KEY": "k"})
     assert "could not reach" in proc.stderr and "internal" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "gemini"])
+def test_whole_replies_without_streaming(project: Path, pets: Any, kind: str) -> None:
+    script = [
+        Step(tool_calls=[ToolCallStep("get_pet", {"petId": 1})], input_tokens=30),
+        Step(text="Pet 1 is Rex.", output_tokens=4),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(project, llm, kind, "pet 1?", "--no-stream", "--json")
+    out = json.loads(proc.stdout)
+    assert out["answer"] == "Pet 1 is Rex." and out["tool_calls"][0]["status"] == 200
+    assert out["usage"]["input_tokens"] == 30 + 11 and out["usage"]["output_tokens"] == 7 + 4
+    assert not any(r.stream for r in llm.requests)
