@@ -10,10 +10,12 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
@@ -247,7 +249,9 @@ class _Slow(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_shutdown_finishes_calls_in_flight(tmp_path: Path) -> None:
+@pytest.fixture
+def slow_project(tmp_path: Path) -> Iterator[Path]:
+    """A project whose one tool, get_slow, takes 1.5 s to answer."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -276,7 +280,15 @@ def test_shutdown_finishes_calls_in_flight(tmp_path: Path) -> None:
         capture_output=True,
         timeout=60,
     )
-    served = Served(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_shutdown_finishes_calls_in_flight(slow_project: Path) -> None:
+    served = Served(slow_project)
     try:
         result: dict[str, Any] = {}
 
@@ -296,8 +308,28 @@ def test_shutdown_finishes_calls_in_flight(tmp_path: Path) -> None:
         assert served.proc.wait(timeout=30) in (0, -signal.SIGTERM)
     finally:
         served.stop()
-        server.shutdown()
-        server.server_close()
+
+
+def test_a_tool_over_its_concurrency_limit_is_answered_429(slow_project: Path) -> None:
+    (slow_project / ".appctl" / "config.yaml").write_text(
+        "policy:\n  - {match: {name: get_slow}, max_concurrency: 1}\n"
+    )
+    served = Served(slow_project)
+    try:
+        codes: list[int] = []
+
+        def slow_call() -> None:
+            url = f"{served.url}/tools/get_slow/call"
+            codes.append(httpx.post(url, json={}, timeout=30).status_code)
+
+        first = threading.Thread(target=slow_call)
+        first.start()
+        time.sleep(0.5)  # the first call holds the one slot
+        slow_call()
+        first.join(timeout=30)
+        assert sorted(codes) == [200, 429]
+    finally:
+        served.stop()
 
 
 def test_instances_share_one_history_database(project: Path, fresh_db: str) -> None:
