@@ -48,6 +48,7 @@ from appctl.generate.toolspec import ToolSpec, build_tool_specs
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
 CONFIRM_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}  # accept or decline
+CONFIRM_FIELD = "confirm"  # where a destructive tool's name is typed
 Context = ServerRequestContext[Any, Any]
 
 
@@ -150,28 +151,30 @@ class ToolServer:
         action: Action,
         arguments: dict[str, Any],
     ) -> str | types.InputRequiredResult:
-        """accept | decline | cancel | unsupported | failed, or (2026-07-28) the question."""
+        """accept | decline | cancel | mistyped | unsupported | failed, or (2026-07-28) the
+        question."""
         wanted = types.ClientCapabilities(elicitation=types.ElicitationCapability())
         if not ctx.session.check_client_capability(wanted):
             return "unsupported"
         message = question(action, arguments)
+        form_schema = confirm_schema(action)
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             digest = fingerprint(action.name, arguments)
             answer = (params.input_responses or {}).get(APPROVAL_KEY)
             if params.request_state == digest and isinstance(answer, types.ElicitResult):
-                return answer.action
-            form = types.ElicitRequestFormParams(message=message, requested_schema=CONFIRM_SCHEMA)
+                return confirmed(action, answer)
+            form = types.ElicitRequestFormParams(message=message, requested_schema=form_schema)
             return types.InputRequiredResult(
                 input_requests={APPROVAL_KEY: types.ElicitRequest(params=form)},
                 request_state=digest,
             )
         try:
             result = await ctx.session.elicit_form(
-                message, CONFIRM_SCHEMA, related_request_id=ctx.request_id
+                message, form_schema, related_request_id=ctx.request_id
             )
         except Exception:  # no back-channel, or the client answered with an error
             return "failed"
-        return result.action
+        return confirmed(action, result)
 
     def session_of(self, ctx: Context) -> str:
         """The Streamable HTTP session's id, else this process's."""
@@ -182,8 +185,34 @@ class ToolServer:
 
 def question(action: Action, arguments: Mapping[str, Any]) -> str:
     shown = json.dumps(arguments, ensure_ascii=False, separators=(", ", ": "))
-    warning = f"{action.name} is destructive. " if action.safety == Safety.DESTRUCTIVE else ""
-    return f"{warning}Run {action.name} with {shown}?"
+    if action.safety == Safety.DESTRUCTIVE:
+        return f"{action.name} is destructive. Type its name to run it with {shown}, or decline."
+    return f"Run {action.name} with {shown}?"
+
+
+def confirm_schema(action: Action) -> dict[str, Any]:
+    """Accept or decline; a destructive tool also wants its name typed, as on a terminal."""
+    if action.safety != Safety.DESTRUCTIVE:
+        return CONFIRM_SCHEMA
+    return {
+        "type": "object",
+        "properties": {
+            CONFIRM_FIELD: {
+                "type": "string",
+                "title": f"Type {action.name} to confirm",
+                "description": f"The tool's name, {action.name}, exactly.",
+            }
+        },
+        "required": [CONFIRM_FIELD],
+    }
+
+
+def confirmed(action: Action, answer: types.ElicitResult) -> str:
+    """accept only when a destructive tool's name was typed exactly; else the answer."""
+    if answer.action != "accept" or action.safety != Safety.DESTRUCTIVE:
+        return answer.action
+    typed = (answer.content or {}).get(CONFIRM_FIELD)
+    return "accept" if typed == action.name else "mistyped"
 
 
 def fingerprint(name: str, arguments: Mapping[str, Any]) -> str:
@@ -198,6 +227,8 @@ def refused_because(action: Action, answer: str) -> str:
         return f"{name} was not run: the user declined it"
     if answer == "cancel":
         return f"{name} was not run: the user dismissed the approval request"
+    if answer == "mistyped":
+        return f"{name} was not run: it is destructive and its name was not typed to confirm"
     why = (
         "the approval request to the MCP client failed"
         if answer == "failed"

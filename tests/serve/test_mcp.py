@@ -176,6 +176,31 @@ def test_elicitation_asks_the_person_before_a_write(project: Path, pets: Any, mo
     assert [r["outcome"] for r in _history(project)] == ["ok", "refused"]
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_destructive_tool_wants_its_name_typed(project: Path, pets: Any, mode: str) -> None:
+    typed = ["delete_pets", "delete_pet"]  # a near miss first, then the name
+    schemas: list[dict[str, Any]] = []
+
+    async def elicit(
+        context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
+        schemas.append(params.requested_schema)  # type: ignore[union-attr]
+        return types.ElicitResult(action="accept", content={"confirm": typed.pop(0)})
+
+    async def session() -> None:
+        async with _stdio(project, mode=mode, elicitation_callback=elicit) as client:
+            missed = await client.call_tool("delete_pet", {"petId": 1})
+            assert missed.is_error
+            assert "name was not typed" in _envelope(missed)["error"]["message"]
+            done = await client.call_tool("delete_pet", {"petId": 1})
+            assert not done.is_error, _envelope(done)
+
+    _run(session)
+    assert schemas[0]["required"] == ["confirm"]
+    assert [s[:2] for s in pets.seen] == [("DELETE", "/api/pets/1")]
+    assert [r["outcome"] for r in _history(project)] == ["refused", "ok"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
