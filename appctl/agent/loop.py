@@ -171,6 +171,17 @@ def system_prompt(
     return text.rstrip("\n") + "\n"
 
 
+def prepare(
+    schema: Schema, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> tuple[list[ToolSpec], str]:
+    """The tool specs and the guide an agent offers: what depends on the contract alone."""
+    from appctl.generate.guides import render_guide
+    from appctl.generate.toolspec import build_tool_specs
+
+    specs = build_tool_specs(schema, include=include, exclude=exclude)
+    return specs, render_guide(schema, include=include, exclude=exclude)
+
+
 class Agent:
     """One session: the conversation so far, the tools offered and the gates in force."""
 
@@ -191,9 +202,10 @@ class Agent:
         max_output_tokens: int | None = None,
         include: tuple[str, ...] = (),
         exclude: tuple[str, ...] = (),
+        prepared: tuple[list[ToolSpec], str] | None = None,
     ) -> None:
-        from appctl.generate.guides import render_guide
-        from appctl.generate.toolspec import build_tool_specs
+        """``prepared``: the tool specs and guide from ``prepare`` (a server making an agent
+        per request builds them once); else they are built here from include/exclude."""
 
         self.schema = schema
         self.provider = provider
@@ -208,9 +220,8 @@ class Agent:
         self.messages: list[Message] = []
         self.tools_mode = tools_mode
         self._reserve = max_output_tokens or OUTPUT_RESERVE
-        specs = build_tool_specs(schema, include=include, exclude=exclude)
+        specs, guide = prepared or prepare(schema, include, exclude)
         self.tools = toolset(specs, provider, context_tokens, tools_mode)
-        guide = render_guide(schema, include=include, exclude=exclude)
         self._guide = guide if approx_tokens(guide) <= context_tokens * GUIDE_SHARE else ""
         self.system = ""
         self._refresh()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from appctl.execute.executor import CallOptions
     from appctl.execute.history import History
     from appctl.execute.policy import Config
+    from appctl.generate.toolspec import ToolSpec
 
 
 @click.command("serve")
@@ -117,8 +118,16 @@ def command(
 def _turns(schema: Schema, config: Config, options: CallOptions, history: History) -> Any:
     """POST /run: one agent turn with the configured provider; a request may tighten the
     gates (read_only, dry_run) but never loosen them."""
+    import functools
     import uuid
     from dataclasses import replace
+
+    @functools.cache
+    def prepared() -> tuple[list[ToolSpec], str]:
+        """Specs and guide, built on the first /run and shared by every later one."""
+        from appctl.agent.loop import prepare
+
+        return prepare(schema)
 
     def turn(prompt: str, settings: dict[str, Any]) -> tuple[dict[str, Any], TurnResult]:
         from appctl.agent.loop import Agent
@@ -150,6 +159,7 @@ def _turns(schema: Schema, config: Config, options: CallOptions, history: Histor
             session=session,
             max_steps=steps if isinstance(steps, int) and 0 < steps <= 100 else 20,
             max_output_tokens=resolved.profile.max_tokens,
+            prepared=prepared(),
         )
         result = agent.ask(prompt)
         return summary(result, resolved, agent, session), result

@@ -58,7 +58,7 @@ class ServeState:
     session: str = "serve"
     # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
     run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
-    _tools: dict[str, bytes] = field(default_factory=dict)
+    _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
 
 
 class _Refusal(Exception):
@@ -112,9 +112,9 @@ def create_app(state: ServeState) -> Starlette:
         fmt = request.query_params.get("format", "jsonschema")
         if fmt not in FORMATS:
             raise _Refusal(400, f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
-        if fmt not in state._tools:
-            state._tools[fmt] = _render(state.schema, fmt)
-        return Response(state._tools[fmt], media_type="application/json")
+        if fmt not in state._documents:
+            state._documents[fmt] = _render(state.schema, fmt)
+        return Response(state._documents[fmt], media_type="application/json")
 
     async def schema(request: Request) -> Response:
         from appctl.contract.io import dump_schema
@@ -187,7 +187,9 @@ def create_app(state: ServeState) -> Starlette:
         return json_response([e.as_dict() for e in entries])
 
     async def openapi(request: Request) -> Response:
-        return json_response(openapi_document(state.schema))
+        if "openapi" not in state._documents:  # the contract does not change while serving
+            state._documents["openapi"] = json.dumps(openapi_document(state.schema)).encode()
+        return Response(state._documents["openapi"], media_type="application/json")
 
     routes = [
         Route("/health", health, methods=["GET"]),
@@ -248,6 +250,10 @@ def _render(schema: Schema, fmt: str) -> bytes:
     from appctl.generate.toolspec import build_tool_specs
 
     return dump_json(render(fmt, build_tool_specs(schema)).document)
+
+
+def _json_request(body: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": body}}}
 
 
 def openapi_document(schema: Schema) -> dict[str, Any]:
@@ -327,25 +333,20 @@ def openapi_document(schema: Schema) -> dict[str, Any]:
         "/run": {
             "post": {
                 "operationId": "runAgent",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "prompt": {"type": "string"},
-                                    "provider": {"type": "string"},
-                                    "model": {"type": "string"},
-                                    "read_only": {"type": "boolean"},
-                                    "dry_run": {"type": "boolean"},
-                                    "max_steps": {"type": "integer", "minimum": 1},
-                                },
-                                "required": ["prompt"],
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_request(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "prompt": {"type": "string"},
+                            "provider": {"type": "string"},
+                            "model": {"type": "string"},
+                            "read_only": {"type": "boolean"},
+                            "dry_run": {"type": "boolean"},
+                            "max_steps": {"type": "integer", "minimum": 1},
+                        },
+                        "required": ["prompt"],
+                    }
+                ),
                 "responses": {"200": {"description": "The answer, tool calls and usage"}},
             }
         },
@@ -358,18 +359,13 @@ def openapi_document(schema: Schema) -> dict[str, Any]:
                 "description": spec.description,
                 "tags": [spec.resource],
                 "x-appctl-safety": spec.safety.value,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"arguments": spec.input_schema},
-                                "required": ["arguments"],
-                            }
-                        }
-                    },
-                },
+                "requestBody": _json_request(
+                    {
+                        "type": "object",
+                        "properties": {"arguments": spec.input_schema},
+                        "required": ["arguments"],
+                    }
+                ),
                 "responses": responses,
             }
         }
