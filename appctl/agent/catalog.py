@@ -164,63 +164,60 @@ def meta_specs(count: int, *, arguments_as_text: bool = False) -> list[ToolSpec]
             "description": "The tool's arguments as an object matching its schema.",
         }
     )
-    find = ToolSpec(
-        name=FIND,
-        title="Find tools",
-        description=f"Search this application's {count} tools by words (what you want to do "
-        "and to what). Returns names, safety and descriptions, best match first.",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "description": "Words, e.g. 'list open issues'."},
-                "limit": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": MAX_RESULTS,
-                    "description": f"How many results (default {DEFAULT_RESULTS}).",
-                },
+    name = {"type": "string", "description": "The tool's exact name."}
+    find = _meta(
+        FIND,
+        "Find tools",
+        f"Search this application's {count} tools by words (what you want to do and to "
+        "what). Returns names, safety and descriptions, best match first.",
+        {
+            "query": {"type": "string", "description": "Words, e.g. 'list open issues'."},
+            "limit": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_RESULTS,
+                "description": f"How many results (default {DEFAULT_RESULTS}).",
             },
-            "required": ["query"],
         },
-        resource="appctl",
-        verb="custom",
-        safety=Safety.READ_ONLY,
-        idempotent=True,
-        deprecated=False,
+        ["query"],
     )
-    describe = ToolSpec(
-        name=DESCRIBE,
-        title="Describe a tool",
-        description="Get one tool's description and the JSON Schema of its arguments. Read it "
-        f"before calling the tool with {CALL}.",
-        input_schema={
-            "type": "object",
-            "properties": {"name": {"type": "string", "description": "The tool's exact name."}},
-            "required": ["name"],
-        },
-        resource="appctl",
-        verb="custom",
-        safety=Safety.READ_ONLY,
-        idempotent=True,
-        deprecated=False,
+    describe = _meta(
+        DESCRIBE,
+        "Describe a tool",
+        "Get one tool's description and the JSON Schema of its arguments. Read it before "
+        f"calling the tool with {CALL}.",
+        {"name": name},
+        ["name"],
     )
-    call = ToolSpec(
-        name=CALL,
-        title="Call a tool",
-        description="Run one tool by name with its arguments. The same safety rules apply as "
-        "to any call: tools that change data may be refused or need approval.",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "name": {"type": "string", "description": "The tool's exact name."},
-                "arguments": arguments,
-            },
-            "required": ["name", "arguments"],
-        },
-        resource="appctl",
-        verb="custom",
-        safety=Safety.MUTATING,
-        idempotent=False,
-        deprecated=False,
+    call = _meta(
+        CALL,
+        "Call a tool",
+        "Run one tool by name with its arguments. The same safety rules apply as to any "
+        "call: tools that change data may be refused or need approval.",
+        {"name": name, "arguments": arguments},
+        ["name", "arguments"],
+        safety=Safety.MUTATING,  # whatever it calls may change data; its own gates decide
     )
     return [find, describe, call]
+
+
+def _meta(
+    name: str,
+    title: str,
+    description: str,
+    properties: dict[str, Any],
+    required: list[str],
+    *,
+    safety: Safety = Safety.READ_ONLY,
+) -> ToolSpec:
+    return ToolSpec(
+        name=name,
+        title=title,
+        description=description,
+        input_schema={"type": "object", "properties": properties, "required": required},
+        resource="appctl",
+        verb="custom",
+        safety=safety,
+        idempotent=safety == Safety.READ_ONLY,
+        deprecated=False,
+    )
