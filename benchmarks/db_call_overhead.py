@@ -31,7 +31,6 @@ import datetime as dt
 import itertools
 import os
 import pstats
-import statistics
 import sys
 import tempfile
 import time
@@ -42,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from executor_overhead import BLOCK, measure, p90  # benchmarks/executor_overhead.py
+from executor_overhead import BLOCK, measure  # benchmarks/executor_overhead.py
+from executor_overhead import report as overhead_report
 
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
@@ -54,7 +54,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DB_ENV_FILE = Path(os.environ.get("APPCTL_DB_DIR") or REPO_ROOT / ".cache" / "db") / "env"
 POSTGRES_VAR = "APPCTL_TEST_POSTGRES_URL"
 SCRATCH_DB = "appctl_bench_calls"
-TARGET_US = 150.0
 ROWS = 1000
 TABLE = "items"
 TOOL = f"get_{TABLE}"
@@ -201,23 +200,7 @@ def report(label: str, samples: dict[str, list[int]]) -> None:
     if not all(samples.values()):
         print(f"{label}: nothing timed")
         return
-    med = {name: statistics.median(v) / 1000 for name, v in samples.items()}
-    print(f"{'series':<15}{'calls':>7}{'median µs':>12}{'p90 µs':>10}")
-    for name, values in samples.items():
-        print(f"{name:<15}{len(values):>7}{med[name]:>12.1f}{p90(values) / 1000:>10.1f}")
-    overhead = med["appctl"] - med["bare"]
-    print(f"overhead appctl - bare: {overhead:.1f} µs per call (median)")
-    print(f"ratio appctl / bare: {med['appctl'] / med['bare']:.2f}x")
-    nohist = med["appctl-nohist"] - med["bare"]
-    print(
-        f"without the audit history: {nohist:.1f} µs overhead, "
-        f"{med['appctl-nohist'] / med['bare']:.2f}x"
-    )
-    print(f"history recording costs about {med['appctl'] - med['appctl-nohist']:.1f} µs per call")
-    verdict = "met" if overhead < TARGET_US else "NOT met"
-    print(
-        f"target ({label}): appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}"
-    )
+    overhead_report(samples, label)
 
 
 def profile(label: str, fn: Callable[[], Any], n: int, top: int) -> None:

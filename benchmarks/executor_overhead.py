@@ -211,7 +211,9 @@ def p90(values: list[int]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else float(values[0])
 
 
-def report(samples: dict[str, list[int]]) -> None:
+def report(samples: dict[str, list[int]], label: str = "") -> None:
+    """Median and p90 per series, the overhead over ``bare`` with and without the history,
+    and the verdict on the target (``label`` names the case when there are several)."""
     med = {name: statistics.median(v) / 1000 for name, v in samples.items()}
     print(f"{'series':<15}{'calls':>7}{'median µs':>12}{'p90 µs':>10}")
     for name, values in samples.items():
@@ -226,7 +228,8 @@ def report(samples: dict[str, list[int]]) -> None:
     )
     print(f"history recording costs about {med['appctl'] - med['appctl-nohist']:.1f} µs per call")
     verdict = "met" if overhead < TARGET_US else "NOT met"
-    print(f"target: appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}")
+    case = f" ({label})" if label else ""
+    print(f"target{case}: appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}")
 
 
 def profile(fn: Callable[[], Any], n: int, top: int) -> None:
