@@ -10,7 +10,9 @@ that drift cancels out:
 - ``bare``: ``client.get(url, params=...)`` then ``.json()``;
 - ``appctl``: ``executor.call(...)`` committing a record of each call to a temp SQLite audit
   history before it returns (what ``appctl call`` does) — the series the target is judged on;
-- ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs.
+- ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs;
+- ``bare-httpcore``: the same request on a bare ``httpcore.ConnectionPool``, the transport appctl
+  itself uses (it skips httpx's client layer), to show what appctl's own layers cost.
 
 Prints median and p90 per call in microseconds, the overhead (appctl - bare) and the ratio,
 and whether the target (under 150 µs of overhead per call) is met. ``--profile`` then runs
@@ -37,11 +39,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpcore
 import httpx
 
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
+from appctl.execute.transport import Transport
 from appctl.sync.openapi.load import Loaded
 from appctl.sync.openapi.parse import SyncOptions, build_contract
 
@@ -153,22 +157,36 @@ def contract() -> Schema:
 
 
 def make_calls(
-    schema: Schema, base: str, client: httpx.Client, history: History
+    schema: Schema,
+    base: str,
+    client: httpx.Client,
+    pool: httpcore.ConnectionPool,
+    transport: Transport,
+    history: History,
 ) -> dict[str, Callable[[], Any]]:
     url = f"{base}/pets/{ARGS['id']}"
     params = {"limit": ARGS["limit"]}
+    wire = f"{url}?limit={ARGS['limit']}".encode()
     options = CallOptions(base_url=base)
 
     def bare() -> Any:
         return client.get(url, params=params).json()
 
     def appctl() -> Any:
-        return call(schema, TOOL, ARGS, options, environ={}, client=client, history=history)
+        return call(schema, TOOL, ARGS, options, environ={}, transport=transport, history=history)
 
     def appctl_nohist() -> Any:
-        return call(schema, TOOL, ARGS, options, environ={}, client=client)
+        return call(schema, TOOL, ARGS, options, environ={}, transport=transport)
 
-    return {"bare": bare, "appctl": appctl, "appctl-nohist": appctl_nohist}
+    def bare_wire() -> Any:
+        return json.loads(pool.request(b"GET", wire).content)
+
+    return {
+        "bare": bare,
+        "appctl": appctl,
+        "appctl-nohist": appctl_nohist,
+        "bare-httpcore": bare_wire,
+    }
 
 
 def check(calls: dict[str, Callable[[], Any]]) -> None:
@@ -178,6 +196,8 @@ def check(calls: dict[str, Callable[[], Any]]) -> None:
         result = calls[name]()
         if not result.ok or result.data != expected:
             raise SystemExit(f"{name} did not get the expected answer: {result!r}")
+    if calls["bare-httpcore"]() != expected:
+        raise SystemExit("bare-httpcore did not get the expected answer")
 
 
 def timed_block(fn: Callable[[], Any], n: int, out: list[int]) -> None:
@@ -227,6 +247,13 @@ def report(samples: dict[str, list[int]], label: str = "") -> None:
         f"{med['appctl-nohist'] / med['bare']:.2f}x"
     )
     print(f"history recording costs about {med['appctl'] - med['appctl-nohist']:.1f} µs per call")
+    if "bare-httpcore" in med:  # appctl's own layers over the wire it uses
+        own = med["appctl"] - med["bare-httpcore"]
+        print(
+            f"appctl over bare httpcore (the transport it uses): {own:.1f} µs per call, "
+            f"{med['appctl'] / med['bare-httpcore']:.2f}x; bare httpx over bare httpcore: "
+            f"{med['bare'] - med['bare-httpcore']:.1f} µs"
+        )
     verdict = "met" if overhead < TARGET_US else "NOT met"
     case = f" ({label})" if label else ""
     print(f"target{case}: appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}")
@@ -263,9 +290,11 @@ def main() -> int:
         tempfile.TemporaryDirectory() as tmp,
         running_server() as base,
         httpx.Client(timeout=httpx.Timeout(10.0)) as client,
+        httpcore.ConnectionPool() as pool,
     ):
         history = History(f"sqlite:///{Path(tmp) / 'history.db'}")
-        calls = make_calls(schema, base, client, history)
+        transport = Transport()
+        calls = make_calls(schema, base, client, pool, transport, history)
         check(calls)
         print(
             f"server {base}; {args.calls} timed calls per series after {args.warmup} warm-up, "
@@ -279,6 +308,7 @@ def main() -> int:
         expected = 1 + args.warmup + len(samples["appctl"]) + (args.calls if args.profile else 0)
         print(f"audit rows written: {written:,} of {expected:,} recorded calls")
         history.engine.dispose()
+        transport.close()
     return 0
 
 

@@ -1,7 +1,7 @@
 """One call of one tool: find → validate → gate → build → send → ``ToolResult``.
 
 ``call`` never raises to its caller: every failure is a result with an error category.
-The environment (credentials) and the HTTP client are passed in, so the core stays pure and
+The environment (credentials) and the HTTP transport are passed in, so the core stays pure and
 tests inject a real server's URL rather than patching.
 """
 
@@ -23,7 +23,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan
 
 if TYPE_CHECKING:
-    import httpx
+    from appctl.execute.transport import Transport
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
 
@@ -193,7 +193,7 @@ def call(
     options: CallOptions,
     *,
     environ: Mapping[str, str],
-    client: httpx.Client | None = None,
+    transport: Transport | None = None,
     history: History | None = None,
     session: str = "",
 ) -> ToolResult:
@@ -207,7 +207,7 @@ def call(
         if isinstance(request, SqlPlan):
             result = _run_sql(schema, action, request, options, environ, resource)
         else:
-            result = _run_http(action, request, options, client, resource)
+            result = _run_http(action, request, options, transport, resource)
     if history is None:
         return result
     secrets = secrets_of(schema, environ)
@@ -245,7 +245,7 @@ def _run_sql(
         url = database_url_for(schema, options, environ)
         return run(plan, url, timeout=timeout, budget=options.result_budget)
 
-    result = _run(action, options, resource, plan.shown(), "dry run: nothing was run", execute)
+    result = _run(action, options, resource, plan.shown, "dry run: nothing was run", execute)
     if result.error is None:
         return result
     error = result.error.model_copy(
@@ -262,31 +262,32 @@ def _run_http(
     action: Action,
     request: Request,
     options: CallOptions,
-    client: httpx.Client | None,
+    transport: Transport | None,
     resource: str,
 ) -> ToolResult:
     from appctl.execute.http import send
 
     def execute(timeout: float | None) -> ToolResult:
         return send(
-            action.name, request, idempotent=action.idempotent, client=client, timeout=timeout
+            action.name, request, idempotent=action.idempotent, transport=transport, timeout=timeout
         )
 
-    return _run(action, options, resource, request.redacted(), "dry run: nothing was sent", execute)
+    return _run(action, options, resource, request.redacted, "dry run: nothing was sent", execute)
 
 
 def _run(
     action: Action,
     options: CallOptions,
     resource: str,
-    shown: dict[str, Any],
+    shown: Callable[[], dict[str, Any]],
     dry_note: str,
     execute: Callable[[float | None], ToolResult],
 ) -> ToolResult:
     """What every transport shares: dry run, per-tool limits, never raising, the size budget.
-    ``execute`` does the I/O, given the timeout to apply."""
+    ``shown`` gives the request a dry run shows; ``execute`` does the I/O, given the timeout
+    to apply."""
     if options.dry_run:
-        return ToolResult(ok=True, tool=action.name, request=shown, data=dry_note)
+        return ToolResult(ok=True, tool=action.name, request=shown(), data=dry_note)
     from appctl.execute.limits import OverLimit, admitted
 
     limits = (options.config or DEFAULT_CONFIG).limits(action, resource)

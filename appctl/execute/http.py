@@ -1,31 +1,40 @@
-"""The HTTP edge: send a prepared ``Request`` with httpx and turn the answer into a result.
+"""The HTTP edge: send a prepared ``Request`` and turn the answer into a result.
 
-One client per process (connection reuse). Timeouts on connect and read; redirects followed
-only within the request's origin; bounded retries with backoff and jitter for idempotent
-methods only, on connection errors, 429 and 502/503/504, honouring Retry-After; a cap on the
-response size.
+One set of pooled connections per process (``execute.transport``, on httpcore). Timeouts on
+connect and read; redirects followed only within the request's origin; bounded retries with
+backoff and jitter for idempotent methods only, on connection errors, 429 and 502/503/504,
+honouring Retry-After; a cap on the (decoded) response size.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import time
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import httpx
-
+from appctl import __version__
 from appctl.execute.request import Request
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.transport import (
+    Answer,
+    Timeouts,
+    Transport,
+    TransportFailure,
+    TransportTimeout,
+)
 
 MAX_RETRIES = 2
 MAX_REDIRECTS = 5
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+TIMEOUTS = Timeouts(connect=10.0, read=30.0)
 TOTAL_TIMEOUT = 90.0  # all attempts of one call together
+USER_AGENT = f"appctl/{__version__}"
 STATUS_CATEGORIES = {
     401: ErrorCategory.AUTH,
     403: ErrorCategory.PERMISSION,
@@ -37,18 +46,19 @@ STATUS_CATEGORIES = {
     408: ErrorCategory.TIMEOUT,
 }
 
-_client: httpx.Client | None = None
+_transport: Transport | None = None
 
 
-def shared_client() -> httpx.Client:
-    global _client
-    if _client is None:
-        _client = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
-    return _client
+def shared_transport() -> Transport:
+    """The process's connection pools (kept alive between calls)."""
+    global _transport
+    if _transport is None:
+        _transport = Transport()
+    return _transport
 
 
-def _delay(attempt: int, response: httpx.Response | None) -> float:
-    after = response.headers.get("Retry-After") if response is not None else None
+def _delay(attempt: int, answer: Answer | None) -> float:
+    after = answer.headers.get("retry-after") if answer is not None else None
     if after is not None and after.strip().isdigit():
         return min(float(after), MAX_RETRY_AFTER)
     backoff: float = min(0.25 * 2**attempt, 2.0)
@@ -59,54 +69,58 @@ def _same_origin(a: str, b: str) -> bool:
     return (urlsplit(a).scheme, urlsplit(a).netloc) == (urlsplit(b).scheme, urlsplit(b).netloc)
 
 
-def _once(
-    client: httpx.Client, request: Request, url: str, timeout: httpx.Timeout
-) -> tuple[httpx.Response, bytes]:
-    """One exchange, following same-origin redirects; the body read up to the size cap."""
-    body_args = _body_args(request)
-    headers = {**request.headers, **body_args.pop("headers", {})}
-    for _ in range(MAX_REDIRECTS + 1):
-        params = httpx.QueryParams(urlencode(request.params)) if url == request.url else None
-        with client.stream(
-            request.method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=request.cookies,
-            timeout=timeout,
-            **body_args,
-        ) as response:
-            location = response.headers.get("Location")
-            if response.is_redirect and location and request.method in ("GET", "HEAD"):
-                target = urljoin(str(response.url), location)
-                if _same_origin(target, request.url):
-                    url = target
-                    continue
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    break
-            return response, bytes(body)
-    raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
-
-
-def _body_args(request: Request) -> dict[str, Any]:
+def wire_request(request: Request) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """The request's headers and body as bytes, encoded as httpx would: JSON compact UTF-8,
+    forms urlencoded, multipart through httpx's encoder. The request's headers replace the
+    defaults (Accept, User-Agent); a JSON, form or multipart body sets its own Content-Type."""
+    body: bytes | None = None
+    kind: str | None = None
     if request.files is not None:
+        import httpx  # only multipart needs its encoder
+
         data: dict[str, list[str]] = {}
         for key, value in request.form or []:
             data.setdefault(key, []).append(value)
-        return {"data": data, "files": request.files}
-    if request.form is not None:
-        return {
-            "content": urlencode(request.form).encode("ascii"),
-            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
-        }
-    if request.json_body is not None:
-        return {"json": request.json_body}
-    if request.content is not None:
-        return {"content": request.content}
-    return {}
+        encoded = httpx.Request("POST", "http://multipart.invalid/", data=data, files=request.files)
+        body, kind = encoded.read(), encoded.headers["Content-Type"]
+    elif request.form is not None:
+        body, kind = urlencode(request.form).encode("ascii"), "application/x-www-form-urlencoded"
+    elif request.json_body is not None:
+        text = json.dumps(
+            request.json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+        body, kind = text.encode("utf-8"), "application/json"
+    elif request.content is not None:
+        body = request.content
+    merged = {"accept": ("Accept", "*/*"), "user-agent": ("User-Agent", USER_AGENT)}
+    for name, value in request.headers.items():
+        merged[name.lower()] = (name, value)
+    if kind is not None:
+        merged["content-type"] = ("Content-Type", kind)
+    if request.cookies:
+        jar = "; ".join(f"{k}={v}" for k, v in request.cookies.items())
+        given = merged.get("cookie")
+        merged["cookie"] = ("Cookie", f"{given[1]}; {jar}" if given else jar)
+    headers = [(k.encode("ascii"), v.encode("utf-8")) for k, v in merged.values()]
+    return headers, body
+
+
+def _once(transport: Transport, request: Request, timeouts: Timeouts) -> Answer:
+    """One exchange, following same-origin redirects of GET and HEAD."""
+    headers, body = wire_request(request)
+    url = request.full_url()
+    for _ in range(MAX_REDIRECTS + 1):
+        answer = transport.exchange(
+            request.method, url, headers, body, timeouts, MAX_RESPONSE_BYTES
+        )
+        location = answer.headers.get("location")
+        if answer.status in REDIRECT_STATUSES and location and request.method in ("GET", "HEAD"):
+            target = urljoin(url, location)
+            if _same_origin(target, request.url):
+                url = target
+                continue
+        return answer
+    raise TransportFailure(f"TooManyRedirects: more than {MAX_REDIRECTS} redirects")
 
 
 def send(
@@ -114,40 +128,36 @@ def send(
     request: Request,
     *,
     idempotent: bool,
-    client: httpx.Client | None = None,
+    transport: Transport | None = None,
     timeout: float | None = None,
 ) -> ToolResult:
-    client = client or shared_client()
-    limits = httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else TIMEOUT
+    transport = transport or shared_transport()
+    timeouts = Timeouts(connect=min(timeout, 10.0), read=timeout) if timeout else TIMEOUTS
     deadline = time.monotonic() + TOTAL_TIMEOUT  # retries never run past this
     attempt = 0
     while True:
-        response: httpx.Response | None = None
+        answer: Answer | None = None
         try:
-            response, body = _once(client, request, request.url, limits)
-            result = to_result(tool, response, body)
-            retryable = response.status_code in RETRY_STATUSES
-        except httpx.TimeoutException as exc:
+            answer = _once(transport, request, timeouts)
+            result = to_result(tool, answer)
+            retryable = answer.status in RETRY_STATUSES
+        except TransportTimeout as exc:
             result = ToolResult.failure(tool, ErrorCategory.TIMEOUT, f"timed out: {exc}")
             retryable = True
-        except httpx.TransportError as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            result = ToolResult.failure(tool, ErrorCategory.NETWORK, message)
+        except TransportFailure as exc:
+            result = ToolResult.failure(tool, ErrorCategory.NETWORK, str(exc))
             retryable = True
         if not (retryable and idempotent and attempt < MAX_RETRIES):
             return result
-        delay = _delay(attempt, response)
+        delay = _delay(attempt, answer)
         if time.monotonic() + delay >= deadline:
             return result
         time.sleep(delay)
         attempt += 1
 
 
-def _data(response: httpx.Response, body: bytes) -> Any:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    truncated = len(body) > MAX_RESPONSE_BYTES
-    if truncated:
-        body = body[:MAX_RESPONSE_BYTES]
+def _data(answer: Answer) -> Any:
+    kind, body, truncated = answer.content_type, answer.body, answer.truncated
     if not body:
         return None
     if ("json" in kind or not kind) and not truncated:
@@ -156,15 +166,22 @@ def _data(response: httpx.Response, body: bytes) -> Any:
         except ValueError:
             pass
     if kind.startswith("text/") or "json" in kind or "xml" in kind or not kind:
-        text = body.decode(response.encoding or "utf-8", "replace")
+        text = body.decode(_codec(answer.charset), "replace")
         note = f" [cut at {MAX_RESPONSE_BYTES:,} bytes]" if truncated else ""
         return text + note
     return {"content_type": kind, "bytes": len(body), "note": "binary content not shown"}
 
 
-def to_result(tool: str, response: httpx.Response, body: bytes) -> ToolResult:
-    status = response.status_code
-    data = _data(response, body)
+def _codec(charset: str) -> str:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:  # a charset Python does not know: read it as UTF-8
+        return "utf-8"
+
+
+def to_result(tool: str, answer: Answer) -> ToolResult:
+    status = answer.status
+    data = _data(answer)
     if 200 <= status < 300:
         return ToolResult(ok=True, tool=tool, status=status, data=data)
     category = STATUS_CATEGORIES.get(status)
