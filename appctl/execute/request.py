@@ -131,6 +131,19 @@ def _simple(value: Any, explode: bool | None) -> str:
     return _text(value)
 
 
+def _field_value(name: str, where: str, text: str) -> str:
+    """A header or cookie value that cannot smuggle another header or cookie in: no line
+    breaks or other control characters, and no ``;`` in a cookie."""
+    bad = next((c for c in text if (ord(c) < 32 and c != "\t") or ord(c) == 127), None)
+    if bad is not None:
+        raise RequestError(
+            f"argument {name!r}: a {where} value cannot hold the control character {bad!r}"
+        )
+    if where == "cookie" and ";" in text:
+        raise RequestError(f"argument {name!r}: a cookie value cannot hold ';'")
+    return text
+
+
 def build_url(
     base_url: str, transport: HttpTransport, fields: list[Field], args: Mapping[str, Any]
 ) -> str:
@@ -242,9 +255,9 @@ def build_request(
         if f.location == Location.QUERY:
             parts["params"] += serialize(f.wire, value, f.style, f.explode)
         elif f.location == Location.HEADER:
-            parts["headers"][f.wire] = _simple(value, f.explode)
+            parts["headers"][f.wire] = _field_value(f.name, "header", _simple(value, f.explode))
         else:
-            parts["cookies"][f.wire] = _simple(value, f.explode)
+            parts["cookies"][f.wire] = _field_value(f.name, "cookie", _simple(value, f.explode))
     body = _body(action, transport, args)
     content_type = body.pop("content_type", None)
     if content_type:

@@ -1,6 +1,7 @@
 """Building the exact request: pure, no server needed."""
 
 import base64
+import re
 
 import pytest
 
@@ -115,6 +116,20 @@ def test_query_header_and_cookie_styles() -> None:
     assert request.params == [("tags", "a|b"), ("filter[owner][id]", "7"), ("filter[open]", "true")]
     assert request.headers["X-Ids"] == "1,2"
     assert request.cookies == {"session": "s1"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"X-Ids": ["1\r\nX-Admin: yes"]}, "a header value cannot hold the control character"),
+        ({"X-Ids": ["1\n2"]}, re.escape("a header value cannot hold the control character '\\n'")),
+        ({"session": "s1; admin=1"}, "a cookie value cannot hold ';'"),
+        ({"session": "s1\x00"}, "a cookie value cannot hold the control character"),
+    ],
+)
+def test_header_and_cookie_values_cannot_smuggle_more(args, message) -> None:
+    with pytest.raises(RequestError, match=message):
+        _build("get_file", {"path": "x", **args})
 
 
 @pytest.mark.parametrize(
