@@ -89,7 +89,9 @@ def wire_request(request: Request) -> tuple[list[tuple[bytes, bytes]], bytes | N
         text = json.dumps(
             request.json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
-        body, kind = text.encode("utf-8"), "application/json"
+        body = text.encode("utf-8")
+        declared = {k.lower(): v for k, v in request.headers.items()}.get("content-type", "")
+        kind = None if "json" in declared.lower() else "application/json"
     elif request.content is not None:
         body = request.content
     merged = {"accept": ("Accept", "*/*"), "user-agent": ("User-Agent", USER_AGENT)}

@@ -175,12 +175,15 @@ def _body(action: Action, transport: HttpTransport, args: Mapping[str, Any]) -> 
     if body is None:
         return {}
     kind = body.content_type.split(";")[0].strip().lower()
+    # a JSON media type other than plain application/json (merge-patch, JSON:API, vendor
+    # types) is sent as declared: servers route and validate on it
+    typed = {"content_type": body.content_type} if kind != "application/json" else {}
     if not fields:
-        return {"json_body": {}} if body.required and "json" in kind else {}
+        return {"json_body": {}, **typed} if body.required and "json" in kind else {}
     if body.mode == "value":
         value = args[fields[0].name]
         if "json" in kind:
-            return {"json_body": value}
+            return {"json_body": value, **typed}
         if isinstance(value, str):
             return {"content": value.encode("utf-8"), "content_type": body.content_type}
         return {"json_body": value}
@@ -191,7 +194,8 @@ def _body(action: Action, transport: HttpTransport, args: Mapping[str, Any]) -> 
         return {"form": pairs}
     if kind.startswith("multipart/"):
         return _multipart(fields, args)
-    return {"json_body": {f.wire: args[f.name] for f in fields}}
+    body_json = {f.wire: args[f.name] for f in fields}
+    return {"json_body": body_json, **(typed if "json" in kind else {})}
 
 
 def _multipart(fields: list[Field], args: Mapping[str, Any]) -> dict[str, Any]:

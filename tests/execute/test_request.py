@@ -72,6 +72,21 @@ DOC = spec(
                 },
             }
         },
+        "/pets/{id}": {
+            "patch": {
+                "operationId": "patchPet",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+                "requestBody": {
+                    "content": {
+                        "application/merge-patch+json": {
+                            "schema": {"type": "object", "properties": {"tag": {"type": "string"}}}
+                        }
+                    }
+                },
+            }
+        },
     },
 )
 SCHEMA = sync_doc(DOC).schema
@@ -153,6 +168,13 @@ def test_form_and_multipart_bodies() -> None:
     upload = _build("upload", {"file": base64.b64encode(b"\x00\x01").decode(), "note": "hi"})
     assert upload.files == [("file", ("file", b"\x00\x01", "application/octet-stream"))]
     assert upload.form == [("note", "hi")]
+
+
+def test_a_json_media_type_is_sent_as_declared() -> None:
+    patch = _build("patch_pet", {"id": 3, "tag": "cat"})
+    assert patch.json_body == {"tag": "cat"}
+    assert patch.headers["Content-Type"] == "application/merge-patch+json"
+    assert "Content-Type" not in _build("get_file", {"path": "x"}).headers
 
 
 def test_auth_is_applied_and_redacted() -> None:

@@ -129,6 +129,10 @@ def test_what_reaches_the_server(echo, transport) -> None:
 
 def test_forms_multipart_and_raw_bodies(echo, transport) -> None:
     url, seen = echo
+    patch = {"Content-Type": "application/merge-patch+json"}
+    _send(Request("POST", f"{url}/p", headers=patch, json_body={"tag": None}), transport)
+    assert seen[-1]["headers"]["content-type"] == "application/merge-patch+json"
+    assert seen[-1]["body"] == '{"tag":null}'
     _send(Request("POST", f"{url}/f", form=[("a", "1"), ("b", "x y")]), transport)
     assert seen[-1]["headers"]["content-type"] == "application/x-www-form-urlencoded"
     assert seen[-1]["body"] == "a=1&b=x+y"
