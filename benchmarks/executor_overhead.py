@@ -11,8 +11,9 @@ that drift cancels out:
 - ``appctl``: ``executor.call(...)`` committing a record of each call to a temp SQLite audit
   history before it returns (what ``appctl call`` does) — the series the target is judged on;
 - ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs;
-- ``bare-httpcore``: the same request on a bare ``httpcore.ConnectionPool``, the transport appctl
-  itself uses (it skips httpx's client layer), to show what appctl's own layers cost.
+- ``bare-httpcore``: the same request (same headers) on a bare ``httpcore.ConnectionPool``, the
+  transport appctl itself uses (it skips httpx's client layer), to show what appctl's own
+  layers cost over the wire it uses.
 
 Prints median and p90 per call in microseconds, the overhead (appctl - bare) and the ratio,
 and whether the target (under 150 µs of overhead per call) is met. ``--profile`` then runs
@@ -45,7 +46,8 @@ import httpx
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
-from appctl.execute.transport import Transport
+from appctl.execute.http import USER_AGENT
+from appctl.execute.transport import ACCEPT_ENCODING, Transport
 from appctl.sync.openapi.load import Loaded
 from appctl.sync.openapi.parse import SyncOptions, build_contract
 
@@ -178,8 +180,14 @@ def make_calls(
     def appctl_nohist() -> Any:
         return call(schema, TOOL, ARGS, options, environ={}, transport=transport)
 
+    headers = [  # what appctl's transport sends besides Host
+        (b"Accept-Encoding", ACCEPT_ENCODING),
+        (b"Accept", b"*/*"),
+        (b"User-Agent", USER_AGENT.encode()),
+    ]
+
     def bare_wire() -> Any:
-        return json.loads(pool.request(b"GET", wire).content)
+        return json.loads(pool.request(b"GET", wire, headers=headers).content)
 
     return {
         "bare": bare,
