@@ -19,12 +19,15 @@ if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
     from appctl.errors import Diagnostic
+    from appctl.sync.db.build import DbSyncResult
 
 
 def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` with the cyclic garbage collector paused: a sync allocates millions of small
     objects and frees them by reference counting, and the collector would only rescan them
-    again and again (a third of a large sync)."""
+    again and again (a third of a large sync). What is still alive afterwards (the modules
+    imported on the way, the caches) lives as long as the process: it is frozen, so that
+    neither the first collection after the pause nor the one at exit walks all of it again."""
 
     @functools.wraps(fn)
     def paused(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -32,6 +35,7 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         finally:
+            gc.freeze()
             gc.enable()
 
     return paused
@@ -101,7 +105,6 @@ def command(
 ) -> int:
     """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
     from appctl.contract import io
-    from appctl.contract.overrides import apply_overrides, load_overrides
     from appctl.errors import UsageError
 
     if (source is None) == (dsn is None):
@@ -110,6 +113,7 @@ def command(
             suggestion="e.g. appctl sync --openapi openapi.yaml, or appctl sync --db app.db",
         )
     app_dir = app.app_dir
+    db: DbSyncResult | None = None
     if dsn is not None:
         if base_url or max_bytes or max_nodes:
             raise UsageError(
@@ -126,7 +130,7 @@ def command(
             exclude=exclude,
             password_env=password_env,
         )
-        result_schema, diagnostics = db.schema, db.diagnostics
+        diagnostics = db.diagnostics
         counted, filtered, noun = db.tables, db.filtered, "table"
     else:
         if schemas or password_env:
@@ -138,21 +142,70 @@ def command(
             source or "", include, exclude, base_url, max_bytes, max_nodes
         )
         noun = "operation"
-    overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
-    schema = apply_overrides(result_schema, overrides) if overrides else result_schema
+    overrides_path = app_dir / io.OVERRIDES_FILE
+    if db is not None and not overrides_path.exists():
+        contract = _Contract(db=db)  # straight from its plain form: no models on the way
+    else:
+        from appctl.contract.overrides import apply_overrides, load_overrides
+
+        overrides = load_overrides(overrides_path)
+        synced = db.schema if db is not None else result_schema
+        contract = _Contract(schema=apply_overrides(synced, overrides) if overrides else synced)
     output.warnings(diagnostics, verbose=app.verbose)
-    new = io.dump_schema(schema)
+    new = contract.dump()
     path = app_dir / io.SCHEMA_FILE
     old = path.read_bytes() if path.exists() else None
     if check:
         return _check(old, new, path)
     previous = _previous(old, path)
-    if old is not None and not force and not _same_source(previous, schema):
+    if old is not None and not force and not _same_source(previous, contract.source):
         _refuse_replace(path, previous)
     io.write_atomic(path, new)
-    io.write_atomic(app_dir / io.TOOLS_FILE, _tools_json(schema))
-    _summary(schema, counted, noun, filtered, len(diagnostics), previous, path)
+    io.write_atomic(app_dir / io.TOOLS_FILE, contract.tools())
+    _summary(contract, counted, noun, filtered, len(diagnostics), previous, path)
     return output.EXIT_OK
+
+
+class _Contract:
+    """The synced contract: a ``Schema``, or a database sync's plain form (``DbSyncResult``,
+    written and turned into tools without building the models, which are made only if a
+    summary of changes needs them)."""
+
+    def __init__(self, *, schema: Schema | None = None, db: DbSyncResult | None = None) -> None:
+        self._schema = schema
+        self._db = db
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            assert self._db is not None
+            self._schema = self._db.schema
+        return self._schema
+
+    @property
+    def source(self) -> tuple[str, str]:
+        if self._db is not None:
+            found = self._db.document["source"]
+            return str(found["kind"]), str(found["location"])
+        return self.schema.source.kind, self.schema.source.location
+
+    def counts(self) -> tuple[int, int]:
+        """Resources and actions."""
+        if self._db is not None:
+            return len(self._db.resources), self._db.action_count
+        return len(self.schema.resources), sum(len(r.actions) for r in self.schema.resources)
+
+    def dump(self) -> bytes:
+        from appctl.contract import io
+
+        if self._db is not None:
+            return io.dump_json(self._db.document)
+        return io.dump_schema(self.schema)
+
+    def tools(self) -> bytes:
+        if self._db is not None:
+            return _db_tools_json(self._db)
+        return _tools_json(self.schema)
 
 
 def _openapi(
@@ -191,11 +244,8 @@ def _previous(old: bytes | None, path: Path) -> Schema | None:
         return None
 
 
-def _same_source(previous: Schema | None, schema: Schema) -> bool:
-    return previous is not None and (previous.source.kind, previous.source.location) == (
-        schema.source.kind,
-        schema.source.location,
-    )
+def _same_source(previous: Schema | None, source: tuple[str, str]) -> bool:
+    return previous is not None and (previous.source.kind, previous.source.location) == source
 
 
 def _refuse_replace(path: Path, previous: Schema | None) -> None:
@@ -214,6 +264,21 @@ def _tools_json(schema: Schema) -> bytes:
     from appctl.generate.toolspec import build_tool_specs
 
     return dump_json(render("jsonschema", build_tool_specs(schema)).document)
+
+
+def _db_tools_json(db: DbSyncResult) -> bytes:
+    """``_tools_json`` of a database contract, from its plain form (the same bytes)."""
+    from appctl.contract.io import dump_json
+    from appctl.contract.kinds import Safety
+    from appctl.generate.formats import neutral
+    from appctl.generate.toolspec import shared_tool_specs
+
+    specs = shared_tool_specs(
+        ((r.name, a, a.verb, Safety(a.safety)) for r in db.resources for a in r.actions),
+        db.definitions,
+    )
+    document, _, _ = neutral.render(specs, False)
+    return dump_json(document)
 
 
 def _check(old: bytes | None, new: bytes, path: Path) -> int:
@@ -248,7 +313,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _summary(
-    schema: Schema,
+    contract: _Contract,
     counted: int,
     noun: str,
     filtered: int,
@@ -256,11 +321,9 @@ def _summary(
     previous: Schema | None,
     path: Path,
 ) -> None:
-    from appctl.contract import diff
-
-    actions = sum(len(r.actions) for r in schema.resources)
+    resources, actions = contract.counts()
     parts = [
-        _count(len(schema.resources), "resource"),
+        _count(resources, "resource"),
         _count(actions, "action"),
         _count(counted, noun) + " in the source",
     ]
@@ -269,4 +332,8 @@ def _summary(
     parts.append(_count(warnings, "warning"))
     output.info(f"synced {', '.join(parts)} → {path}")
     if previous is not None:
-        output.info(f"changes since the last sync: {diff.compare(previous, schema).summary()}")
+        from appctl.contract import diff
+
+        output.info(
+            f"changes since the last sync: {diff.compare(previous, contract.schema).summary()}"
+        )

@@ -11,13 +11,16 @@ import os
 import tempfile
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import ValidationError
 
-from appctl.contract.models import Schema
 from appctl.errors import ContractError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from appctl.contract.models import Schema
 
 APP_DIR_NAME = ".appctl"
 SCHEMA_FILE = "schema.json"
@@ -99,6 +102,10 @@ def dump_json(data: Any) -> bytes:
 
 
 def parse_schema(raw: bytes, *, origin: str) -> Schema:
+    from pydantic import ValidationError
+
+    from appctl.contract.models import Schema
+
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -152,6 +159,8 @@ def _umask() -> int:
 
 def contract_json_schema() -> dict[str, Any]:
     """The JSON Schema of schema.json, for editors validating hand edits."""
+    from appctl.contract.models import Schema
+
     doc = Schema.model_json_schema(by_alias=True)
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "appctl contract (.appctl/schema.json)"

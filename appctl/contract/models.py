@@ -5,46 +5,20 @@ Takes nothing, returns nothing: these are the shapes. Serialization lives in ``i
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 from pydantic import Field as PField
 
+# Re-exported: the enumerations live apart from pydantic (kinds.py).
+from appctl.contract.kinds import Location as Location
+from appctl.contract.kinds import Provenance as Provenance
+from appctl.contract.kinds import Safety as Safety
+from appctl.contract.kinds import Verb as Verb
+
 SCHEMA_VERSION = 1
 
 JsonSchema = dict[str, Any]
-
-
-class Verb(StrEnum):
-    LIST = "list"
-    GET = "get"
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    CUSTOM = "custom"
-
-
-class Safety(StrEnum):
-    READ_ONLY = "read_only"
-    MUTATING = "mutating"
-    DESTRUCTIVE = "destructive"
-
-
-class Provenance(StrEnum):
-    DECLARED = "declared"
-    INFERRED = "inferred"
-    VERIFIED = "verified"
-
-
-class Location(StrEnum):
-    PATH = "path"
-    QUERY = "query"
-    HEADER = "header"
-    COOKIE = "cookie"
-    BODY = "body"
-    COLUMN = "column"  # SQL: a value for the column named by wire_name
-    OPTION = "option"  # SQL: how to read (where, order_by, limit, offset, cursor)
 
 
 class _Model(BaseModel):

@@ -18,6 +18,7 @@ _CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _NON_WORD = re.compile(r"[^A-Za-z0-9]+")
 _NON_ARG = re.compile(r"[^A-Za-z0-9_.-]+")
+_SNAKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")  # what snake_case leaves as it is
 
 
 class ToolName(str):
@@ -41,6 +42,8 @@ def _split_pair(match: re.Match[str]) -> str:
 
 def snake_case(text: str) -> str:
     """``listPets`` → ``list_pets``, ``repos/get-content`` → ``repos_get_content``."""
+    if _SNAKE.fullmatch(text):
+        return text  # no capitals, no runs of other characters: nothing to change
     text = _CAMEL_1.sub(_split_pair, text)
     text = _CAMEL_2.sub(_split_pair, text)
     return _NON_WORD.sub("_", text).strip("_").lower()

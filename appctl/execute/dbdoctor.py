@@ -15,6 +15,7 @@ from typing import Any
 from appctl.contract.models import Safety, Schema, Table
 from appctl.errors import AppctlError
 from appctl.execute.doctor import Check, Route
+from appctl.sync.db.facts import TableFacts
 
 
 def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
@@ -45,7 +46,7 @@ def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
     return checks, routes
 
 
-def _compare(resource: str, table: Table, live: dict[tuple[str | None, str], Table]) -> Route:
+def _compare(resource: str, table: Table, live: dict[tuple[str | None, str], TableFacts]) -> Route:
     now = live.get((table.schema_name, table.name))
     if now is None:
         return Route(resource, "missing", f"{table.qualified} no longer exists")

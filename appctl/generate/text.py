@@ -35,19 +35,29 @@ def plain(text: str) -> str:
         text = _REF_LINK.sub(_first_group, text)
     if "<" in text:
         text = _TAG.sub(" ", text)
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # its only whitespace is single spaces: nothing to squeeze
     return _SPACES.sub(" ", text).strip()
 
 
 def first_paragraph(text: str) -> str:
-    for block in re.split(r"\n\s*\n", text.strip()):
+    blocks = re.split(r"\n\s*\n", text.strip()) if "\n" in text else [text.strip()]
+    for block in blocks:
         if block.strip() and not block.lstrip().startswith(("#", "|", "```", "> **Note", ">")):
             return block
     return ""
 
 
+def _may_hold_boilerplate(text: str) -> bool:
+    """False only when _BOILERPLATE cannot match: every phrase it drops holds "more" or
+    "also", in any case (where re's IGNORECASE also lets "ſ" stand for "s")."""
+    low = text.lower()
+    return "more" in low or "also" in low.replace("\u017f", "s")
+
+
 @lru_cache(maxsize=65536)
 def drop_boilerplate(text: str) -> str:
-    trimmed = _BOILERPLATE.sub("", text).strip()
+    trimmed = (_BOILERPLATE.sub("", text) if _may_hold_boilerplate(text) else text).strip()
     return trimmed or text
 
 
@@ -84,7 +94,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @lru_cache(maxsize=65536)
 def _stems(text: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") for w in _WORD.findall(text.lower()))
+    return frozenset([w.rstrip("s") for w in _WORD.findall(text.lower())])
 
 
 def novel(sentence: str, known: frozenset[str] | set[str]) -> bool:
@@ -95,7 +105,7 @@ def novel(sentence: str, known: frozenset[str] | set[str]) -> bool:
 
 @lru_cache(maxsize=65536)
 def sentences(text: str) -> tuple[str, ...]:
-    return tuple(m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip())
+    return tuple(filter(None, [m.group(0).strip() for m in _SENTENCE.finditer(text)]))
 
 
 def tool_description(summary: str, description: str, *, limit: int) -> str:

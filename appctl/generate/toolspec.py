@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from appctl.contract.models import Action, Field, Safety, Schema
+from appctl.contract.kinds import Safety
 from appctl.generate.text import (
     brief,
     cap,
@@ -27,6 +27,9 @@ from appctl.generate.text import (
     terse,
     tool_description,
 )
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Action, Schema
 
 JsonSchema = dict[str, Any]
 CONTRACT_PREFIX = "#/definitions/"
@@ -42,6 +45,41 @@ VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "
 DROPPED_KEYWORDS = frozenset(("examples", "title", "x-appctl-unresolved-ref"))
 SCHEMA_MAPS = frozenset(("properties", "$defs", "patternProperties", "dependentSchemas"))
 BOILERPLATE_MIN = 20  # a later sentence repeated in this many descriptions is boilerplate
+
+
+class FieldLike(Protocol):
+    """What a tool reads of an argument: a contract ``Field``, or the database sync's
+    lighter record of one (``sync.db.build.ArgField``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def wire(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def schema_(self) -> JsonSchema: ...
+    @property
+    def hidden(self) -> bool: ...
+
+
+class ActionLike(Protocol):
+    """What a tool reads of an action (besides its verb and safety)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def deprecated(self) -> bool: ...
+    @property
+    def idempotent(self) -> bool: ...
+    @property
+    def parameters(self) -> Sequence[FieldLike]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +125,7 @@ class Prose:
     boilerplate: frozenset[str] = frozenset()
 
     @classmethod
-    def learn(cls, actions: Iterable[Action]) -> Prose:
+    def learn(cls, actions: Iterable[ActionLike]) -> Prose:
         """Sentences that follow the first one in many argument descriptions are boilerplate."""
         descriptions = Counter(f.description for action in actions for f in action.parameters)
         counts: Counter[str] = Counter()
@@ -265,6 +303,19 @@ def build_tool_specs(
 
 
 def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:
+    return spec_of(action, resource, action.verb.value, action.safety, catalogue)
+
+
+def spec_of(
+    action: ActionLike,
+    resource: str,
+    verb: str,
+    safety: Safety,
+    catalogue: Catalogue,
+    schema: JsonSchema | None = None,
+) -> ToolSpec:
+    """The tool spec of an action (a contract ``Action`` or a lighter record of one);
+    ``schema`` is its ``input_schema`` when the caller has it already."""
     description = tool_description(action.summary, action.description, limit=DESCRIPTION_LIMIT)
     if not description:
         description = humanize(action.name) + "."
@@ -274,13 +325,34 @@ def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpe
         name=action.name,
         title=condense(action.summary, 120) or humanize(action.name),
         description=description,
-        input_schema=input_schema(action.parameters, catalogue),
+        input_schema=input_schema(action.parameters, catalogue) if schema is None else schema,
         resource=resource,
-        verb=action.verb.value,
-        safety=action.safety,
+        verb=verb,
+        safety=safety,
         idempotent=action.idempotent,
         deprecated=action.deprecated,
     )
+
+
+def shared_tool_specs(
+    actions: Iterable[tuple[str, ActionLike, str, Safety]], definitions: dict[str, JsonSchema]
+) -> list[ToolSpec]:
+    """``build_tool_specs`` of (resource, action, verb, safety), in tool order, whose actions
+    share their argument objects (the database sync's): the input schema is made once per
+    list of the same arguments and shared between those tools (never changed in place)."""
+    listed = list(actions)
+    catalogue = Catalogue(definitions, Prose.learn(a for _, a, _, _ in listed))
+    # ids of an argument list → (the arguments, kept alive so the ids stay theirs; schema)
+    made: dict[tuple[int, ...], tuple[Sequence[FieldLike], JsonSchema]] = {}
+    specs = []
+    for resource, action, verb, safety in listed:
+        fields = action.parameters
+        key = tuple(map(id, fields))
+        found = made.get(key)
+        if found is None:
+            found = made[key] = (fields, input_schema(fields, catalogue))
+        specs.append(spec_of(action, resource, verb, safety, catalogue, found[1]))
+    return specs
 
 
 def _content_key(schema: JsonSchema) -> bytes | None:
@@ -292,19 +364,19 @@ def _content_key(schema: JsonSchema) -> bytes | None:
         return None
 
 
-def _text(field: Field, catalogue: Catalogue) -> str:
+def _text(field: FieldLike, catalogue: Catalogue) -> str:
     text = catalogue.prose.short(field.description) if field.description else ""
     return text or humanize(field.wire)
 
 
-def property_schema(field: Field, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
+def property_schema(field: FieldLike, catalogue: Catalogue, keep: frozenset[str]) -> JsonSchema:
     key = catalogue.key(field.schema_)
     refs = catalogue.field_refs(field.schema_, key)
     prepared, _ = catalogue.prepared(field.schema_, key, refs, keep)
     return {"description": _text(field, catalogue), **prepared}
 
 
-def input_schema(fields: Iterable[Field], catalogue: Catalogue) -> JsonSchema:
+def input_schema(fields: Iterable[FieldLike], catalogue: Catalogue) -> JsonSchema:
     visible = [f for f in fields if not f.hidden]
     keys = [catalogue.key(f.schema_) for f in visible]
     refs = [catalogue.field_refs(f.schema_, k) for f, k in zip(visible, keys, strict=True)]

@@ -9,10 +9,13 @@ destructiveHint true when they are omitted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Action, Safety, SqlTransport, Table
+from appctl.contract.kinds import Safety
 from appctl.generate.toolspec import ToolSpec
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Action, Table
 
 
 def hints(spec: ToolSpec) -> dict[str, Any]:
@@ -52,6 +55,8 @@ def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
     rows of a database table (the SQL executor returns exactly its columns). ``data`` may also
     be text (a dry run, or a result cut to the size budget), so that stays allowed. None for
     HTTP actions: the contract does not record response shapes."""
+    from appctl.contract.models import SqlTransport
+
     if not isinstance(action.transport, SqlTransport) or table is None:
         return None
     row: dict[str, Any] = {

@@ -4,6 +4,13 @@ One resource per table or view. Tables with a primary key get ``list``, ``get``,
 ``update`` (partial, by key) and ``delete``; tables without one and views get ``list`` only
 (``get`` needs a key). Arguments are the column names wherever those are valid argument
 names (sanitized with a hash otherwise; ``column_args`` is the one mapping both sides use).
+
+The contract is built as its schema.json document (plain JSON values, in canonical order,
+exactly what ``io.dump_schema`` writes for it) together with light records of its actions
+and arguments that the tool generator reads (``generate.toolspec``); the pydantic ``Schema``
+is made from the document only when asked for (``DbSyncResult.schema``). A database of
+thousands of tables repeats a few dozen column shapes: arguments, filters and options are
+made once per shape and shared (the contract is never changed in place).
 """
 
 from __future__ import annotations
@@ -11,31 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from appctl.contract.io import canonical
-from appctl.contract.models import (
-    Action,
-    Column,
-    Database,
-    Field,
-    Location,
-    Pagination,
-    Provenance,
-    Resource,
-    Safety,
-    Schema,
-    Source,
-    SqlTransport,
-    Table,
-    Verb,
-)
 from appctl.contract.names import arg_name, dedupe, short_hash, snake_case, tool_name
 from appctl.errors import Diagnostic
-from appctl.sync.db.reflect import Reflected
+from appctl.sync.db.facts import ColumnFacts, RelationFacts, TableFacts
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Schema
+    from appctl.sync.db.reflect import Reflected
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -58,15 +53,17 @@ COMPARABLE = frozenset(
 TEXTUAL = frozenset(("string", "enum"))
 
 
-@dataclass(frozen=True, slots=True)
-class DbSyncResult:
-    schema: Schema
-    diagnostics: tuple[Diagnostic, ...]
-    tables: int
-    filtered: int
+class _ColumnLike(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
-def column_args(table: Table) -> dict[str, str]:
+class _TableLike(Protocol):
+    @property
+    def columns(self) -> Sequence[_ColumnLike]: ...
+
+
+def column_args(table: _TableLike) -> dict[str, str]:
     """Column name → argument name: the name itself when valid, never one of the options."""
     out: dict[str, str] = {}
     taken: set[str] = set(OPTIONS)
@@ -78,7 +75,97 @@ def column_args(table: Table) -> dict[str, str]:
     return out
 
 
-def value_schema(column: Column, *, nullable: bool | None = None) -> dict[str, Any]:
+@dataclass(slots=True)
+class ArgField:
+    """One argument of a database action: what the tool generator reads of a ``Field``,
+    and its schema.json form (``document``)."""
+
+    name: str
+    wire_name: str | None
+    location: str
+    required: bool
+    description: str
+    schema_: dict[str, Any]
+    document: dict[str, Any] = field(init=False)
+    hidden: bool = False
+
+    def __post_init__(self) -> None:
+        doc: dict[str, Any] = {"name": self.name}
+        if self.wire_name is not None:
+            doc["wire_name"] = self.wire_name
+        doc["location"] = self.location
+        doc["required"] = self.required
+        doc["description"] = self.description
+        doc["schema"] = self.schema_
+        self.document = doc
+
+    @property
+    def wire(self) -> str:
+        return self.wire_name or self.name
+
+
+@dataclass(slots=True)
+class DbAction:
+    """One database action: what the tool generator reads of an ``Action``."""
+
+    name: str
+    summary: str
+    description: str
+    verb: str
+    safety: str
+    idempotent: bool
+    parameters: list[ArgField]
+    document: dict[str, Any]
+    deprecated: bool = False
+
+
+@dataclass(slots=True)
+class DbResource:
+    name: str
+    actions: list[DbAction]  # sorted by name
+
+
+class DbSyncResult:
+    """The contract built from a database: ``document`` (schema.json), ``resources`` (what
+    the tool generator reads), and the pydantic ``schema``, made from the document when
+    first asked for."""
+
+    __slots__ = ("_schema", "diagnostics", "document", "filtered", "resources", "tables")
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        resources: list[DbResource],
+        diagnostics: tuple[Diagnostic, ...],
+        tables: int,
+        filtered: int,
+    ) -> None:
+        self.document = document
+        self.resources = resources
+        self.diagnostics = diagnostics
+        self.tables = tables
+        self.filtered = filtered
+        self._schema: Schema | None = None
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            from appctl.contract.models import Schema
+
+            self._schema = Schema.model_validate(self.document)
+        return self._schema
+
+    @property
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        definitions: dict[str, dict[str, Any]] = self.document["definitions"]
+        return definitions
+
+    @property
+    def action_count(self) -> int:
+        return sum(len(r.actions) for r in self.resources)
+
+
+def value_schema(column: ColumnFacts, *, nullable: bool | None = None) -> dict[str, Any]:
     """A column value's JSON Schema, with null allowed when the column (or caller) says so."""
     schema = dict(column.schema_)
     allow_null = column.nullable if nullable is None else nullable
@@ -94,7 +181,7 @@ def value_schema(column: Column, *, nullable: bool | None = None) -> dict[str, A
     return schema
 
 
-def _describe(column: Column) -> str:
+def _describe(column: ColumnFacts) -> str:
     parts = [column.comment.strip()] if column.comment.strip() else []
     if column.default is not None and not column.generated:
         parts.append(f"default {column.default}")
@@ -113,7 +200,7 @@ def _loose(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _ops(column: Column) -> dict[str, Any]:
+def _ops(column: ColumnFacts) -> dict[str, Any]:
     value = _loose(column.schema_)
     ops: dict[str, Any] = {}
     if column.kind in COMPARABLE or column.kind == "boolean":
@@ -131,7 +218,7 @@ def _ops(column: Column) -> dict[str, Any]:
     return ops
 
 
-def filter_definition(column: Column) -> tuple[str, dict[str, Any]] | None:
+def filter_definition(column: ColumnFacts) -> tuple[str, dict[str, Any]] | None:
     """The shared definition of one column's filter object, e.g. ``IntegerFilter``: columns of
     the same kind (and nullability, and enum values) share it, so a table's ``where`` is a
     list of references and the contract stays small however many tables there are."""
@@ -152,111 +239,165 @@ def filter_definition(column: Column) -> tuple[str, dict[str, Any]] | None:
     return name, schema
 
 
+WHERE_DESCRIPTION = (
+    "Filters, all of which must hold: {column: {op: value}}; ops eq, ne, lt, "
+    "lte, gt, gte, in, like, ilike, is_null."
+)
+ORDER_DESCRIPTION = "Columns to sort by, in order; prefix '-' for descending. "
+COLUMN, OPTION = "column", "option"
+
+
 class _Shared:
-    """What many tables have in common, made once per build and shared between them (the
-    contract is never changed in place): argument fields per column signature, filter
-    definitions per column kind, and the paging options. A database of thousands of tables
-    repeats a few dozen column shapes."""
+    """What many tables have in common, made once per build and shared between them:
+    argument fields per column signature, filter definitions per column kind, the where and
+    order_by options per set of columns, and the paging options."""
 
     def __init__(self) -> None:
-        self.fields: dict[tuple[Any, ...], Field] = {}
+        self.args: dict[tuple[str, ...], dict[str, str]] = {}
+        self.fields: dict[tuple[Any, ...], ArgField] = {}
         self.filters: dict[tuple[Any, ...], tuple[str, dict[str, Any]] | None] = {}
-        self.options: dict[tuple[Any, ...], Field] = {}
-        # id of a column → (the column, kept alive so the id stays its own; its signature)
-        self.signatures: dict[int, tuple[Column, tuple[Any, ...]]] = {}
+        self.options: dict[tuple[Any, ...], ArgField] = {}
+        # id of a column's value schema → (the schema, kept alive so the id stays its own;
+        # its content as bytes): columns of one type share one schema object
+        self.schema_keys: dict[int, tuple[dict[str, Any], bytes | tuple[str, int]]] = {}
 
-    def signature(self, column: Column) -> tuple[Any, ...]:
+    def column_args(self, table: TableFacts) -> dict[str, str]:
+        """``column_args`` of the table, once per list of column names (shared: read only)."""
+        names = tuple(c.name for c in table.columns)
+        found = self.args.get(names)
+        if found is None:
+            found = self.args[names] = column_args(table)
+        return found
+
+    def signature(self, column: ColumnFacts) -> tuple[Any, ...]:
         """All that a column's argument field and filter depend on, bar its name."""
-        found = self.signatures.get(id(column))
-        if found is not None and found[0] is column:
-            return found[1]
-        signature = (
+        return (
             column.kind,
             column.nullable,
             column.default,
             column.generated,
             column.comment,
-            _schema_key(column),
+            self.schema_key(column.schema_),
         )
-        self.signatures[id(column)] = (column, signature)
-        return signature
+
+    def schema_key(self, schema: dict[str, Any]) -> bytes | tuple[str, int]:
+        found = self.schema_keys.get(id(schema))
+        if found is not None and found[0] is schema:
+            return found[1]
+        try:
+            key: bytes | tuple[str, int] = orjson.dumps(schema)
+        except TypeError:  # not plain JSON: no sharing
+            key = ("", id(schema))
+        self.schema_keys[id(schema)] = (schema, key)
+        return key
 
     def column_field(
-        self, column: Column, arg: str, *, required: bool, nullable: bool | None = None
-    ) -> Field:
-        key = (self.signature(column), column.name, arg, required, nullable)
+        self,
+        column: ColumnFacts,
+        arg: str,
+        *,
+        required: bool,
+        nullable: bool | None = None,
+        signature: tuple[Any, ...] | None = None,
+    ) -> ArgField:
+        """The argument for a column (``signature``: the column's, when known already)."""
+        if signature is None:
+            signature = self.signature(column)
+        key = (signature, column.name, arg, required, nullable)
         found = self.fields.get(key)
         if found is None:
-            found = self.fields[key] = _column_field(
-                column, arg, required=required, nullable=nullable
+            found = self.fields[key] = ArgField(
+                name=arg,
+                wire_name=column.name if arg != column.name else None,
+                location=COLUMN,
+                required=required,
+                description=_describe(column),
+                schema_=value_schema(column, nullable=nullable),
             )
         return found
 
-    def filter_definition(self, column: Column) -> tuple[str, dict[str, Any]] | None:
-        signature = self.signature(column)
+    def filter_definition(
+        self, column: ColumnFacts, signature: tuple[Any, ...] | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        if signature is None:
+            signature = self.signature(column)
         key = (signature[0], signature[1], signature[5])
         if key not in self.filters:
             self.filters[key] = filter_definition(column)
         return self.filters[key]
 
-    def option(self, name: str, description: str, schema: dict[str, Any]) -> Field:
+    def option(self, name: str, description: str, schema: dict[str, Any]) -> ArgField:
         key = (name, description, orjson.dumps(schema))
         found = self.options.get(key)
         if found is None:
-            found = self.options[key] = Field(
-                name=name, location=Location.OPTION, description=description, schema_=schema
+            found = self.options[key] = ArgField(
+                name=name,
+                wire_name=None,
+                location=OPTION,
+                required=False,
+                description=description,
+                schema_=schema,
+            )
+        return found
+
+    def where(self, refs: tuple[tuple[str, str], ...]) -> ArgField:
+        key = ("where", refs)
+        found = self.options.get(key)
+        if found is None:
+            properties = {arg: {"$ref": f"#/definitions/{name}"} for arg, name in refs}
+            found = self.options[key] = ArgField(
+                name="where",
+                wire_name=None,
+                location=OPTION,
+                required=False,
+                description=WHERE_DESCRIPTION,
+                schema_={
+                    "type": "object",
+                    "properties": properties,
+                    "additionalProperties": False,
+                },
+            )
+        return found
+
+    def order_by(self, sortable: tuple[str, ...], keyed: bool) -> ArgField:
+        key = ("order_by", sortable, keyed)
+        found = self.options.get(key)
+        if found is None:
+            choices = [*sortable, *(f"-{a}" for a in sortable)]
+            found = self.options[key] = ArgField(
+                name="order_by",
+                wire_name=None,
+                location=OPTION,
+                required=False,
+                description=ORDER_DESCRIPTION + ("Default: the primary key." if keyed else ""),
+                schema_={
+                    "type": "array",
+                    "items": {"type": "string", "enum": choices},
+                    "maxItems": 8,
+                },
             )
         return found
 
 
-def _schema_key(column: Column) -> bytes | tuple[str, int]:
-    try:
-        return orjson.dumps(column.schema_)
-    except TypeError:  # not plain JSON: no sharing
-        return ("", id(column))
-
-
-def where_field(
-    table: Table,
+def _list_options(
+    table: TableFacts,
     args: dict[str, str],
     definitions: dict[str, dict[str, Any]],
-    shared: _Shared | None = None,
-) -> Field | None:
-    properties = {}
-    for column in table.columns:
-        found = filter_definition(column) if shared is None else shared.filter_definition(column)
+    shared: _Shared,
+    signatures: list[tuple[Any, ...]],
+) -> list[ArgField]:
+    refs = []
+    for column, signature in zip(table.columns, signatures, strict=True):
+        found = shared.filter_definition(column, signature)
         if found is not None:
             name, schema = found
             definitions.setdefault(name, schema)
-            properties[args[column.name]] = {"$ref": f"#/definitions/{name}"}
-    if not properties:
-        return None
-    return Field(
-        name="where",
-        location=Location.OPTION,
-        description="Filters, all of which must hold: {column: {op: value}}; ops eq, ne, lt, "
-        "lte, gt, gte, in, like, ilike, is_null.",
-        schema_={"type": "object", "properties": properties, "additionalProperties": False},
+            refs.append((args[column.name], name))
+    fields = [shared.where(tuple(refs))] if refs else []
+    sortable = tuple(
+        args[c.name] for c in table.columns if c.kind in COMPARABLE or c.kind == "boolean"
     )
-
-
-def _order_field(table: Table, args: dict[str, str]) -> Field:
-    sortable = [args[c.name] for c in table.columns if c.kind in COMPARABLE or c.kind == "boolean"]
-    choices = [*sortable, *(f"-{a}" for a in sortable)]
-    return Field(
-        name="order_by",
-        location=Location.OPTION,
-        description="Columns to sort by, in order; prefix '-' for descending. "
-        + ("Default: the primary key." if table.primary_key else ""),
-        schema_={"type": "array", "items": {"type": "string", "enum": choices}, "maxItems": 8},
-    )
-
-
-def _list_options(
-    table: Table, args: dict[str, str], definitions: dict[str, dict[str, Any]], shared: _Shared
-) -> list[Field]:
-    fields = [f for f in (where_field(table, args, definitions, shared),) if f is not None]
-    fields.append(_order_field(table, args))
+    fields.append(shared.order_by(sortable, bool(table.primary_key)))
     fields.append(
         shared.option(
             "limit",
@@ -283,40 +424,58 @@ def _list_options(
     return fields
 
 
-def _column_field(
-    column: Column, arg: str, *, required: bool, nullable: bool | None = None
-) -> Field:
-    return Field(
-        name=arg,
-        wire_name=column.name if arg != column.name else None,
-        location=Location.COLUMN,
-        required=required,
-        description=_describe(column),
-        schema_=value_schema(column, nullable=nullable),
-    )
+def _action(
+    name: str,
+    summary: str,
+    description: str,
+    verb: str,
+    safety: str,
+    transport: dict[str, Any],
+    parameters: list[ArgField],
+    *,
+    idempotent: bool = False,
+    pagination: dict[str, Any] | None = None,
+) -> DbAction:
+    """An action, with its schema.json form (the defaults a database action leaves as
+    they are: provenance declared, no tags, not deprecated, no pointer)."""
+    doc: dict[str, Any] = {
+        "name": name,
+        "summary": summary,
+        "description": description,
+        "verb": verb,
+        "safety": safety,
+        "provenance": "declared",
+        "transport": transport,
+        "parameters": [p.document for p in parameters],
+        "idempotent": idempotent,
+    }
+    if pagination is not None:
+        doc["pagination"] = pagination
+    doc["pointer"] = ""
+    return DbAction(name, summary, description, verb, safety, idempotent, parameters, doc)
 
 
 def _actions(
-    table: Table,
+    table: TableFacts,
     resource: str,
     dialect: str,
     taken: set[str],
     definitions: dict[str, dict[str, Any]],
     shared: _Shared,
-) -> list[Action]:
-    args = column_args(table)
+) -> list[DbAction]:
+    args = shared.column_args(table)
     key = table.primary_key
     keyed = table.kind == "table" and bool(key)
     label = f"{'view' if table.kind == 'view' else 'table'} {table.qualified}"
 
-    def transport(operation: str) -> SqlTransport:
-        return SqlTransport(
-            dialect=dialect,
-            schema_name=table.schema_name,
-            table=table.name,
-            operation=operation,
-            key=list(key),
-        )
+    def transport(operation: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "sql", "dialect": dialect}
+        if table.schema_name is not None:
+            out["schema"] = table.schema_name
+        out["table"] = table.name
+        out["operation"] = operation
+        out["key"] = list(key)
+        return out
 
     def name(verb: str) -> str:
         chosen = dedupe(
@@ -326,89 +485,99 @@ def _actions(
         return chosen
 
     by_name = {c.name: c for c in table.columns}
+    signatures = [shared.signature(c) for c in table.columns]  # in column order
+    signature_of = {c.name: s for c, s in zip(table.columns, signatures, strict=True)}
     key_fields = [
-        shared.column_field(by_name[k], args[k], required=True, nullable=False)
+        shared.column_field(
+            by_name[k], args[k], required=True, nullable=False, signature=signature_of[k]
+        )
         for k in key
         if k in by_name
     ]
     out = [
-        Action(
-            name=name("list"),
-            summary=f"List rows of {label}",
-            description=f"Rows of {label}, filtered with where, sorted with order_by, "
+        _action(
+            name("list"),
+            f"List rows of {label}",
+            f"Rows of {label}, filtered with where, sorted with order_by, "
             f"{DEFAULT_LIMIT} at a time (at most {MAX_LIMIT}); returns rows, has_more and how "
             "to get the next page.",
-            verb=Verb.LIST,
-            safety=Safety.READ_ONLY,
-            provenance=Provenance.DECLARED,
-            transport=transport("list"),
-            parameters=_list_options(table, args, definitions, shared),
+            "list",
+            "read_only",
+            transport("list"),
+            _list_options(table, args, definitions, shared, signatures),
             idempotent=True,
-            pagination=Pagination(
-                style="cursor" if table.primary_key else "offset",
-                params=["cursor"] if table.primary_key else ["offset"],
-            ),
+            pagination={
+                "style": "cursor" if table.primary_key else "offset",
+                "params": ["cursor"] if table.primary_key else ["offset"],
+            },
         )
     ]
     if not key:
         return out
+    by = ", ".join(key)
     out.append(
-        Action(
-            name=name("get"),
-            summary=f"Get one row of {label} by {', '.join(key)}",
-            verb=Verb.GET,
-            safety=Safety.READ_ONLY,
-            transport=transport("get"),
-            parameters=key_fields,
+        _action(
+            name("get"),
+            f"Get one row of {label} by {by}",
+            "",
+            "get",
+            "read_only",
+            transport("get"),
+            key_fields,
             idempotent=True,
         )
     )
     if not keyed:
         return out
-    inputs = [c for c in table.columns if not c.computed]
+    inputs = [(c, s) for c, s in zip(table.columns, signatures, strict=True) if not c.computed]
     create = [
-        shared.column_field(c, args[c.name], required=not c.nullable and c.default is None)
-        for c in inputs
+        shared.column_field(
+            c, args[c.name], required=not c.nullable and c.default is None, signature=s
+        )
+        for c, s in inputs
         if not c.generated
     ]
     update = key_fields + [
-        shared.column_field(c, args[c.name], required=False) for c in inputs if c.name not in key
+        shared.column_field(c, args[c.name], required=False, signature=s)
+        for c, s in inputs
+        if c.name not in key
     ]
     out += [
-        Action(
-            name=name("create"),
-            summary=f"Create a row in {label}",
-            description="Omitted columns take their database default. Returns the new row.",
-            verb=Verb.CREATE,
-            safety=Safety.MUTATING,
-            transport=transport("create"),
-            parameters=create,
+        _action(
+            name("create"),
+            f"Create a row in {label}",
+            "Omitted columns take their database default. Returns the new row.",
+            "create",
+            "mutating",
+            transport("create"),
+            create,
         ),
-        Action(
-            name=name("update"),
-            summary=f"Update one row of {label} by {', '.join(key)}",
-            description="Changes only the columns given (null sets NULL where allowed). "
+        _action(
+            name("update"),
+            f"Update one row of {label} by {by}",
+            "Changes only the columns given (null sets NULL where allowed). "
             "Returns the row as it is now.",
-            verb=Verb.UPDATE,
-            safety=Safety.MUTATING,
-            transport=transport("update"),
-            parameters=update,
+            "update",
+            "mutating",
+            transport("update"),
+            update,
             idempotent=True,
         ),
-        Action(
-            name=name("delete"),
-            summary=f"Delete one row of {label} by {', '.join(key)}",
-            verb=Verb.DELETE,
-            safety=Safety.DESTRUCTIVE,
-            transport=transport("delete"),
-            parameters=key_fields,
+        _action(
+            name("delete"),
+            f"Delete one row of {label} by {by}",
+            "",
+            "delete",
+            "destructive",
+            transport("delete"),
+            key_fields,
             idempotent=True,
         ),
     ]
     return out
 
 
-def resource_names(tables: list[Table]) -> dict[tuple[str | None, str], str]:
+def resource_names(tables: Sequence[TableFacts]) -> dict[tuple[str | None, str], str]:
     """(schema, table) → resource name; schema-qualified where a table name repeats."""
     counts = Counter(snake_case(t.name) or "table" for t in tables)
     out: dict[tuple[str | None, str], str] = {}
@@ -423,7 +592,7 @@ def resource_names(tables: list[Table]) -> dict[tuple[str | None, str], str]:
     return out
 
 
-def _description(table: Table, names: dict[tuple[str | None, str], str]) -> str:
+def _description(table: TableFacts) -> str:
     lines = [table.comment.strip()] if table.comment.strip() else []
     kind = "View" if table.kind == "view" else "Table"
     key = f"; key {', '.join(table.primary_key)}" if table.primary_key else "; no primary key"
@@ -431,59 +600,100 @@ def _description(table: Table, names: dict[tuple[str | None, str], str]) -> str:
     return " ".join(lines)
 
 
+def _target(
+    relation: RelationFacts, table: TableFacts, names: dict[tuple[str | None, str], str]
+) -> str:
+    return names.get(
+        (relation.target_schema or table.schema_name, relation.target_table),
+        relation.target_table,
+    )
+
+
+def source_digest(tables: Sequence[TableFacts]) -> str:
+    """The sha256 of what was reflected: ``json.dumps`` of the tables' ``model_dump``, keys
+    sorted. Columns of one shape (the same name, type and all) are written once: their text
+    is the same wherever they appear."""
+    texts: dict[tuple[Any, ...], str] = {}
+    out = []
+    for table in tables:
+        columns = []
+        for c in table.columns:
+            # the schema by identity: every column holding this object holds this content
+            key: tuple[Any, ...] = (c.name, c.type, c.kind, c.item_kind, c.nullable)
+            key += (c.default, c.generated, c.computed, c.comment, id(c.schema_))
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = json.dumps(c.digest(), sort_keys=True)
+            columns.append(text)
+        rest = table.digest(columns=False)
+        # "columns" sorts first: the rest of the object follows it
+        out.append(
+            '{"columns": [' + ", ".join(columns) + "], " + json.dumps(rest, sort_keys=True)[1:]
+        )
+    return hashlib.sha256(("[" + ", ".join(out) + "]").encode()).hexdigest()
+
+
 def build_contract(
     reflected: Reflected, *, stored_url: str, password_env: str | None
 ) -> DbSyncResult:
     names = resource_names(reflected.tables)
     taken: set[str] = set()
-    resources = []
+    resources: list[DbResource] = []
+    documents: list[dict[str, Any]] = []
     diagnostics: list[Diagnostic] = []
     definitions: dict[str, dict[str, Any]] = {}
     shared = _Shared()
+    # id of a column's facts → (the facts, kept alive so the id stays theirs; document)
+    column_documents: dict[int, tuple[ColumnFacts, dict[str, Any]]] = {}
+
+    def column_document(column: ColumnFacts) -> dict[str, Any]:
+        found = column_documents.get(id(column))
+        if found is None or found[0] is not column:
+            found = column_documents[id(column)] = (column, column.document())
+        return found[1]
+
     for table in sorted(reflected.tables, key=lambda t: names[(t.schema_name, t.name)]):
         resource = names[(table.schema_name, table.name)]
-        relations = [
-            r.model_copy(
-                update={
-                    "target": names.get(
-                        (r.target_schema or table.schema_name, r.target_table), r.target_table
-                    )
-                }
-            )
-            for r in table.relations
-        ]
-        table = table.model_copy(update={"relations": relations})
         if not table.primary_key and table.kind == "table":
             diagnostics.append(
                 Diagnostic(
                     f"{table.qualified} has no primary key: list only", pointer=table.qualified
                 )
             )
-        resources.append(
-            Resource(
-                name=resource,
-                description=_description(table, names),
-                actions=_actions(table, resource, reflected.dialect, taken, definitions, shared),
-                table=table,
-            )
+        actions = _actions(table, resource, reflected.dialect, taken, definitions, shared)
+        actions.sort(key=lambda a: a.name)
+        resources.append(DbResource(resource, actions))
+        targets = [_target(r, table, names) for r in table.relations]
+        documents.append(
+            {
+                "name": resource,
+                "description": _description(table),
+                "actions": [a.document for a in actions],
+                "table": table.document(targets, column_document),
+            }
         )
-    digest = hashlib.sha256(
-        json.dumps([t.model_dump(mode="json") for t in reflected.tables], sort_keys=True).encode()
-    ).hexdigest()
-    schema = Schema(
-        source=Source(
-            kind="db",
-            location=stored_url,
-            sha256=digest,
-            format=reflected.dialect,
-            api_version=reflected.server_version,
-        ),
-        database=Database(url=stored_url, password=f"env:{password_env}" if password_env else None),
-        definitions=definitions,
-        resources=resources,
-    )
+    order = sorted(range(len(resources)), key=lambda i: resources[i].name)
+    database: dict[str, Any] = {"url": stored_url}
+    if password_env:
+        database["password"] = f"env:{password_env}"
+    document: dict[str, Any] = {
+        "version": 1,
+        "source": {
+            "kind": "db",
+            "location": stored_url,
+            "sha256": source_digest(reflected.tables),
+            "format": reflected.dialect,
+            "title": "",
+            "api_version": reflected.server_version,
+        },
+        "database": database,
+        "auth": {"schemes": [], "default": []},
+        "definitions": dict(sorted(definitions.items())),
+        "resources": [documents[i] for i in order],
+    }
     return DbSyncResult(
-        schema=canonical(schema),
+        document=document,
+        resources=[resources[i] for i in order],
         diagnostics=tuple(diagnostics),
         tables=len(reflected.tables),
         filtered=len(reflected.skipped),

@@ -1,6 +1,8 @@
 """The database edge of sync: one bulk reflection of every table and view, through
 ``sqlalchemy.inspect``'s ``get_multi_*`` calls (a handful of catalogue queries per schema,
-however many tables), turned into the contract's ``Table`` models.
+however many tables), turned into the facts of the contract's tables (``facts.py``).
+PostgreSQL 12+ through psycopg reads the same facts from ``pg_catalog`` directly (``pg.py``),
+the inspector being the reference it is tested against.
 """
 
 from __future__ import annotations
@@ -8,10 +10,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Column, ColumnKind, Relation, Table
 from appctl.errors import SourceError
+from appctl.sync.db.facts import ColumnFacts, TableFacts
+
+if TYPE_CHECKING:
+    from appctl.contract.models import ColumnKind
 
 SYSTEM_SCHEMAS = frozenset(
     ("information_schema", "pg_catalog", "mysql", "performance_schema", "sys")
@@ -22,7 +27,7 @@ SYSTEM_SCHEMAS = frozenset(
 class Reflected:
     dialect: str  # sqlite | postgresql | mysql | mariadb
     server_version: str
-    tables: list[Table]
+    tables: list[TableFacts]
     skipped: list[str]  # tables left out by --include/--exclude
 
 
@@ -32,7 +37,10 @@ def reflect(
     schemas: Sequence[str] = (),
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    catalogue: bool = True,
 ) -> Reflected:
+    """Every chosen table and view of ``schemas`` (default: the connection's). ``catalogue``
+    lets PostgreSQL be read from ``pg_catalog`` directly (False: the inspector only)."""
     import sqlalchemy as sa
     from sqlalchemy.engine.reflection import ObjectKind
 
@@ -42,8 +50,9 @@ def reflect(
             dialect = _dialect_name(engine)
             version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
             inspector = sa.inspect(conn)
+            fast = catalogue and _catalogue_supported(engine)
             wanted: list[str | None] = [*schemas] or [None]
-            tables: list[Table] = []
+            tables: list[TableFacts] = []
             skipped: list[str] = []
             for schema in wanted:
                 if schema is not None and schema not in inspector.get_schema_names():
@@ -54,9 +63,14 @@ def reflect(
                             s for s in inspector.get_schema_names() if s not in SYSTEM_SCHEMAS
                         ),
                     )
-                tables += _reflect_schema(
-                    inspector, schema, dialect, include, exclude, skipped, ObjectKind
-                )
+                if fast:
+                    tables += _reflect_catalogue(
+                        conn, inspector, schema, include, exclude, skipped, ObjectKind
+                    )
+                else:
+                    tables += _reflect_schema(
+                        inspector, schema, dialect, include, exclude, skipped, ObjectKind
+                    )
     except sa.exc.OperationalError as exc:
         raise SourceError(
             f"could not connect to the database: {_first_line(exc)}",
@@ -95,6 +109,34 @@ def _chosen(name: str, schema: str | None, include: Sequence[str], exclude: Sequ
     return (not include or hit(include)) and not hit(exclude)
 
 
+def _catalogue_supported(engine: Any) -> bool:
+    from appctl.sync.db import pg
+
+    return pg.supported(engine)
+
+
+def _reflect_catalogue(
+    conn: Any,
+    inspector: Any,
+    schema: str | None,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    skipped: list[str],
+    object_kind: Any,
+) -> list[TableFacts]:
+    from appctl.sync.db import pg
+
+    def chosen_of(kinds: dict[str, str]) -> list[str]:
+        chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
+        kept = set(chosen)
+        skipped.extend(sorted(n for n in kinds if n not in kept))
+        return chosen
+
+    columns = _Columns("postgresql")
+    every = object_kind.TABLE | object_kind.VIEW | object_kind.MATERIALIZED_VIEW
+    return pg.reflect_schema(conn, inspector, schema, chosen_of, columns.make, every)
+
+
 def _reflect_schema(
     inspector: Any,
     schema: str | None,
@@ -103,14 +145,15 @@ def _reflect_schema(
     exclude: Sequence[str],
     skipped: list[str],
     object_kind: Any,
-) -> list[Table]:
+) -> list[TableFacts]:
     table_names = inspector.get_table_names(schema=schema)
     view_names = list(inspector.get_view_names(schema=schema))
     if dialect == "postgresql":
         view_names += inspector.get_materialized_view_names(schema=schema)
     kinds = {n: "table" for n in table_names} | {n: "view" for n in view_names}
     chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
-    skipped += sorted(n for n in kinds if n not in chosen)
+    kept = set(chosen)
+    skipped += sorted(n for n in kinds if n not in kept)
     if not chosen:
         return []
     every = object_kind.ANY
@@ -122,34 +165,21 @@ def _reflect_schema(
     foreign = inspector.get_multi_foreign_keys(**multi)
     unique = inspector.get_multi_unique_constraints(**multi)
     comments = _comments(inspector, multi)
-    out: list[Table] = []
+    make = _Columns(dialect).make
+    out: list[TableFacts] = []
     for name in chosen:
         key = (schema, name)
         pk = list((keys.get(key) or {}).get("constrained_columns") or [])
         out.append(
-            Table(
-                schema_name=schema,
-                name=name,
-                kind="view" if kinds[name] == "view" else "table",
-                comment=(comments.get(key) or {}).get("text") or "",
-                columns=[_column(c, dialect, pk) for c in columns.get(key, [])],
-                primary_key=pk,
-                unique=sorted(
-                    [list(u["column_names"]) for u in unique.get(key, []) if u.get("column_names")]
-                ),
-                relations=[
-                    Relation(
-                        columns=list(fk["constrained_columns"]),
-                        target=fk["referred_table"],
-                        target_schema=fk.get("referred_schema")
-                        if fk.get("referred_schema") != schema
-                        else None,
-                        target_table=fk["referred_table"],
-                        target_columns=list(fk["referred_columns"]),
-                    )
-                    for fk in foreign.get(key, [])
-                    if fk.get("referred_table")
-                ],
+            TableFacts.of(
+                schema,
+                name,
+                kinds[name],
+                (comments.get(key) or {}).get("text") or "",
+                [make(c, pk) for c in columns.get(key, [])],
+                pk,
+                [u["column_names"] for u in unique.get(key, []) if u.get("column_names")],
+                foreign.get(key, []),
             )
         )
     return out
@@ -162,44 +192,69 @@ def _comments(inspector: Any, multi: dict[str, Any]) -> dict[Any, Any]:
         return {}
 
 
-def _column(info: dict[str, Any], dialect: str, pk: list[str]) -> Column:
-    type_ = info["type"]
-    kind, item = classify(type_, dialect)
-    default = info.get("default")
-    computed = info.get("computed") is not None
-    identity = info.get("identity") is not None
-    autoincrement = info.get("autoincrement") is True
-    serial = isinstance(default, str) and default.startswith("nextval(")
-    # SQLite: a lone INTEGER PRIMARY KEY is the rowid, assigned when not given
-    rowid = (
-        dialect == "sqlite"
-        and pk == [info["name"]]
-        and kind == "integer"
-        and str(type_).upper() == "INTEGER"
-    )
-    return Column(
-        name=info["name"],
-        type=_type_text(type_, dialect),
-        kind=kind,
-        item_kind=item,
-        nullable=bool(info.get("nullable", True)),
-        default=None if default is None else str(default),
-        generated=computed
-        or identity
-        or serial
-        or rowid
-        or (autoincrement and len(pk) == 1 and info["name"] in pk),
-        computed=computed,
-        comment=info.get("comment") or "",
-        schema_=value_schema(type_, kind, dialect),
-    )
+class _Columns:
+    """Inspector column dicts → column facts. What a column's type gives (kind, item kind,
+    type text, value schema) is worked out once per type object: the catalogue path shares
+    one object between all the columns of a type."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        # id of a type object → (the object, kept alive so the id stays its own; its parts)
+        self.parts: dict[int, tuple[Any, tuple[ColumnKind, ColumnKind | None, str, Any]]] = {}
+
+    def typed(self, type_: Any) -> tuple[ColumnKind, ColumnKind | None, str, Any]:
+        found = self.parts.get(id(type_))
+        if found is not None and found[0] is type_:
+            return found[1]
+        kind, item = classify(type_, self.dialect)
+        parts = (
+            kind,
+            item,
+            _type_text(type_, self.dialect),
+            value_schema(type_, kind, self.dialect),
+        )
+        self.parts[id(type_)] = (type_, parts)
+        return parts
+
+    def make(self, info: dict[str, Any], pk: list[str]) -> ColumnFacts:
+        type_ = info["type"]
+        kind, item, text, schema = self.typed(type_)
+        dialect = self.dialect
+        default = info.get("default")
+        computed = info.get("computed") is not None
+        identity = info.get("identity") is not None
+        autoincrement = info.get("autoincrement") is True
+        serial = isinstance(default, str) and default.startswith("nextval(")
+        # SQLite: a lone INTEGER PRIMARY KEY is the rowid, assigned when not given
+        rowid = (
+            dialect == "sqlite"
+            and pk == [info["name"]]
+            and kind == "integer"
+            and str(type_).upper() == "INTEGER"
+        )
+        return ColumnFacts(
+            name=info["name"],
+            type=text,
+            kind=kind,
+            item_kind=item,
+            nullable=bool(info.get("nullable", True)),
+            default=None if default is None else str(default),
+            generated=computed
+            or identity
+            or serial
+            or rowid
+            or (autoincrement and len(pk) == 1 and info["name"] in pk),
+            computed=computed,
+            comment=info.get("comment") or "",
+            schema_=schema,
+        )
 
 
 def _type_text(type_: Any, dialect: str) -> str:
     import sqlalchemy as sa
 
     try:
-        return str(type_.compile(dialect=_dialects()[dialect]))
+        return str(type_.compile(dialect=_dialect(dialect)))
     except (sa.exc.CompileError, KeyError, TypeError, AttributeError):
         return type(type_).__name__.upper()
 
@@ -207,17 +262,28 @@ def _type_text(type_: Any, dialect: str) -> str:
 _DIALECTS: dict[str, Any] = {}
 
 
-def _dialects() -> dict[str, Any]:
-    if not _DIALECTS:
-        from sqlalchemy.dialects import mysql, postgresql, sqlite
+def _dialect(name: str) -> Any:
+    """A default SQLAlchemy dialect of this name, to name types with (made when first used;
+    KeyError for one appctl does not know)."""
+    if name not in _DIALECTS:
+        if name == "sqlite":
+            from sqlalchemy.dialects import sqlite
 
-        _DIALECTS.update(
-            sqlite=sqlite.dialect(),
-            postgresql=postgresql.dialect(),  # type: ignore[no-untyped-call]
-            mysql=mysql.dialect(),
-            mariadb=mysql.dialect(is_mariadb=True),
-        )
-    return _DIALECTS
+            _DIALECTS[name] = sqlite.dialect()
+        elif name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            _DIALECTS[name] = postgresql.dialect()  # type: ignore[no-untyped-call]
+        elif name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql
+
+            if name == "mariadb":
+                _DIALECTS[name] = mysql.dialect(is_mariadb=True)
+            else:
+                _DIALECTS[name] = mysql.dialect()
+        else:
+            raise KeyError(name)
+    return _DIALECTS[name]
 
 
 def classify(type_: Any, dialect: str) -> tuple[ColumnKind, ColumnKind | None]:

@@ -1,0 +1,38 @@
+"""The contract's enumerations (verb, safety, provenance, argument location), apart from the
+pydantic models that use them so that code reading a contract's plain form (the database
+sync's fast lane, the tool generator) need not import pydantic."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verb(StrEnum):
+    LIST = "list"
+    GET = "get"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    CUSTOM = "custom"
+
+
+class Safety(StrEnum):
+    READ_ONLY = "read_only"
+    MUTATING = "mutating"
+    DESTRUCTIVE = "destructive"
+
+
+class Provenance(StrEnum):
+    DECLARED = "declared"
+    INFERRED = "inferred"
+    VERIFIED = "verified"
+
+
+class Location(StrEnum):
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+    BODY = "body"
+    COLUMN = "column"  # SQL: a value for the column named by wire_name
+    OPTION = "option"  # SQL: how to read (where, order_by, limit, offset, cursor)
