@@ -100,9 +100,9 @@ class Transport:
         scheme = url.partition(":")[0].lower()
         if scheme not in ("http", "https"):
             raise TransportFailure(f"unsupported URL scheme {scheme!r}: use http or https")
-        pool = self._pool(scheme, self._proxy_for(scheme, url))
         wire = url.encode("ascii") if url.isascii() else _ascii_url(url)
         try:
+            pool = self._pool(scheme, self._proxy_for(scheme, url))
             with pool.stream(
                 method.encode("ascii"),
                 wire,
@@ -119,8 +119,6 @@ class Transport:
             raise TransportFailure(_failure(exc)) from None
         except httpcore.UnsupportedProtocol as exc:
             raise TransportFailure(f"UnsupportedProtocol: {exc}") from None
-        except ImportError as exc:  # SOCKS proxy without the socksio package
-            raise TransportFailure(f"{exc}: install socksio for a SOCKS proxy") from None
 
     def close(self) -> None:
         with self._lock:
@@ -177,7 +175,12 @@ def _make_pool(scheme: str, proxy: str, trust_env: bool) -> httpcore.ConnectionP
     if kind in ("http", "https"):
         return httpcore.HTTPProxy(proxy_url=bare, proxy_auth=auth, **options)
     if kind in ("socks5", "socks5h"):
-        return httpcore.SOCKSProxy(proxy_url=bare, proxy_auth=auth, **options)
+        try:
+            return httpcore.SOCKSProxy(proxy_url=bare, proxy_auth=auth, **options)
+        except RuntimeError:  # httpcore's way of saying socksio is missing
+            raise TransportFailure(
+                f"the proxy {bare} is SOCKS: install socksio (pip install socksio) to use it"
+            ) from None
     raise TransportFailure(f"unsupported proxy scheme {kind!r} in {bare}: use http(s) or socks5")
 
 

@@ -247,6 +247,24 @@ def test_an_unsupported_proxy_is_a_network_error_that_says_so(monkeypatch) -> No
     assert "unsupported proxy scheme 'ftp'" in result.error.message
 
 
+def test_a_socks_proxy_without_socksio_says_what_to_install(monkeypatch) -> None:
+    try:
+        import socksio  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("socksio is installed here")
+    _proxy_env(monkeypatch, HTTP_PROXY="socks5://127.0.0.1:9")
+    wire = Transport()
+    try:
+        options = CallOptions(base_url="http://api.example.invalid/v1")
+        result = call(PETS, "list_pets", {}, options, environ={}, transport=wire)
+    finally:
+        wire.close()
+    assert result.error.category == ErrorCategory.NETWORK
+    assert "install socksio" in result.error.message
+
+
 # --------------------------------------------------------------------------- TLS
 
 
