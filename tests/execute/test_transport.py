@@ -209,15 +209,27 @@ def _proxy_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
         monkeypatch.setenv(name, value)
 
 
+@contextmanager
+def _fresh() -> Iterator[Transport]:
+    """A transport made now, so it reads the proxy and TLS variables as the test set them."""
+    wire = Transport()
+    try:
+        yield wire
+    finally:
+        wire.close()
+
+
+def _list_pets(base_url: str) -> Any:
+    with _fresh() as wire:
+        return call(
+            PETS, "list_pets", {}, CallOptions(base_url=base_url), environ={}, transport=wire
+        )
+
+
 def test_calls_go_through_the_proxy_from_the_environment(monkeypatch, proxy) -> None:
     where, seen = proxy
     _proxy_env(monkeypatch, HTTP_PROXY=f"http://ann:p%40ss@{where}")
-    wire = Transport()
-    try:
-        options = CallOptions(base_url="http://api.example.invalid/v1")
-        result = call(PETS, "list_pets", {}, options, environ={}, transport=wire)
-    finally:
-        wire.close()
+    result = _list_pets("http://api.example.invalid/v1")
     assert result.ok and result.data["via"] == "proxy"
     assert seen[0]["target"] == "http://api.example.invalid/v1/pets"
     assert seen[0]["auth"] == "Basic YW5uOnBAc3M="  # ann:p@ss
@@ -227,22 +239,13 @@ def test_no_proxy_hosts_go_direct(monkeypatch, proxy, echo) -> None:
     where, proxied = proxy
     url, direct = echo
     _proxy_env(monkeypatch, ALL_PROXY=f"http://{where}", NO_PROXY="localhost,127.0.0.1")
-    wire = Transport()
-    try:
-        result = call(PETS, "list_pets", {}, CallOptions(base_url=url), environ={}, transport=wire)
-    finally:
-        wire.close()
+    result = _list_pets(url)
     assert result.ok and proxied == [] and direct[0]["target"] == "/pets"
 
 
 def test_an_unsupported_proxy_is_a_network_error_that_says_so(monkeypatch) -> None:
     _proxy_env(monkeypatch, HTTP_PROXY="ftp://127.0.0.1:9")
-    wire = Transport()
-    try:
-        options = CallOptions(base_url="http://api.example.invalid/v1")
-        result = call(PETS, "list_pets", {}, options, environ={}, transport=wire)
-    finally:
-        wire.close()
+    result = _list_pets("http://api.example.invalid/v1")
     assert result.error.category == ErrorCategory.NETWORK
     assert "unsupported proxy scheme 'ftp'" in result.error.message
 
@@ -255,12 +258,7 @@ def test_a_socks_proxy_without_socksio_says_what_to_install(monkeypatch) -> None
     else:
         pytest.skip("socksio is installed here")
     _proxy_env(monkeypatch, HTTP_PROXY="socks5://127.0.0.1:9")
-    wire = Transport()
-    try:
-        options = CallOptions(base_url="http://api.example.invalid/v1")
-        result = call(PETS, "list_pets", {}, options, environ={}, transport=wire)
-    finally:
-        wire.close()
+    result = _list_pets("http://api.example.invalid/v1")
     assert result.error.category == ErrorCategory.NETWORK
     assert "install socksio" in result.error.message
 
@@ -284,17 +282,11 @@ def test_tls_is_verified(monkeypatch, tls) -> None:
     url, ca_file = tls
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    wire = Transport()
-    try:
+    with _fresh() as wire:
         refused = _send(Request("GET", f"{url}/pets"), wire)
-    finally:
-        wire.close()
     assert refused.error.category == ErrorCategory.NETWORK
     assert "CERTIFICATE_VERIFY_FAILED" in refused.error.message
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
-    wire = Transport()
-    try:
+    with _fresh() as wire:
         trusted = _send(Request("GET", f"{url}/pets"), wire)
-    finally:
-        wire.close()
     assert trusted.ok and trusted.data["echo"]["target"] == "/pets"
