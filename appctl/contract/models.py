@@ -247,6 +247,10 @@ class Schema(_Model):
         found = self._lookup().get(name)
         return found[0] if found is not None else None
 
+    def find(self, name: str) -> tuple[Resource, Action] | None:
+        """The action called ``name`` and the resource holding it, in one lookup."""
+        return self._lookup().get(name)
+
     def _lookup(self) -> dict[str, tuple[Resource, Action]]:
         """Action name → (resource, action), built once per resources list: a call on a
         contract of thousands of tools costs a dict lookup, not a scan. Contracts are never

@@ -13,8 +13,11 @@ from typing import Any
 DEFAULT_BUDGET = 24_000
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)  # made once, not per call
+
+
 def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), default=str))
+    return len(_COMPACT.encode(value))
 
 
 def _page_hint(params: Sequence[str]) -> str:

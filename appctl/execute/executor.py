@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Action, Provenance, Resource, Safety, Schema, SqlTransport
+from appctl.contract.models import Action, Provenance, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
 from appctl.execute.budget import DEFAULT_BUDGET, fit
@@ -108,12 +108,8 @@ def base_url_for(
 
 
 def resource_of(schema: Schema, action: Action) -> str:
-    found = _resource(schema, action)
+    found = schema.resource_of(action.name)
     return found.name if found is not None else ""
-
-
-def _resource(schema: Schema, action: Action) -> Resource | None:
-    return schema.resource_of(action.name)
 
 
 def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> str:
@@ -149,22 +145,22 @@ def prepare(
 ) -> tuple[Action, Request | SqlPlan, str] | ToolResult:
     """Everything before I/O: the action, its exact request and its resource, or why there
     is none."""
-    action = schema.action(tool)
-    if action is None:
+    hit = schema.find(tool)
+    if hit is None:
         names = [a.name for a in schema.actions()]
         return ToolResult.failure(
             tool, ErrorCategory.VALIDATION, f"no tool named {tool!r}.{did_you_mean(tool, names)}"
         )
+    found, action = hit
     checked = check_arguments(action, schema.definitions, dict(given))
     if checked.problems:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
-    found = _resource(schema, action)
-    resource = found.name if found is not None else ""
+    resource = found.name
     refusal = gate(action, options, resource)
     if refusal:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
     if isinstance(action.transport, SqlTransport):
-        if found is None or found.table is None:
+        if found.table is None:
             message = f"{tool} has no table in the contract: run appctl sync --db again"
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
         from appctl.execute.sqlplan import plan

@@ -265,7 +265,7 @@ def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
     assert history.entry(entries[0].id) == entries[0]
     assert [e.tool for e in history.entries(tool="status")] == ["status"]
     raw = (tmp_path / "history.db").read_bytes() + b"".join(
-        p.read_bytes() for p in tmp_path.glob("history.db-*")
+        p.read_bytes() for p in tmp_path.glob("history.db?*")
     )
     assert b"tok-SECRET" not in raw
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -19,6 +18,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
+from appctl.execute.history import History
 from tests.conftest import APPCTL, NPM, REPO, TOKEN
 
 INSPECTOR = NPM / ".bin" / "mcp-inspector"
@@ -52,9 +52,13 @@ def _run(session: Callable[[], Awaitable[None]]) -> None:
 
 
 def _history(project: Path) -> list[dict[str, Any]]:
-    with sqlite3.connect(project / ".appctl" / "history.db") as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM appctl_calls ORDER BY id")]
+    """The recorded calls, read as `appctl history` reads them (the server may still be
+    running, with records not yet folded from the pending log into history.db)."""
+    history = History(f"sqlite:///{project / '.appctl' / 'history.db'}")
+    try:
+        return [e.as_dict() for e in history.entries(last=1000)]
+    finally:
+        history.close()
 
 
 def _envelope(result: types.CallToolResult) -> dict[str, Any]:
