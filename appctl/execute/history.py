@@ -345,6 +345,22 @@ def _add_uid(engine: sa.Engine, table: sa.Table) -> None:
     unique index (``create_all`` makes both for a new one, unless cut short between them)."""
     import sqlalchemy as sa
 
+    if engine.dialect.name == "sqlite":  # two statements, not an inspector's round of queries
+        with engine.connect() as conn:
+            info = conn.exec_driver_sql(f"PRAGMA table_info({table.name})")
+            if "uid" not in {row[1] for row in info}:
+                try:
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN uid VARCHAR(40)")
+                except sa.exc.OperationalError:  # "duplicate column": another process was first
+                    info = conn.exec_driver_sql(f"PRAGMA table_info({table.name})")
+                    if "uid" not in {row[1] for row in info}:
+                        raise
+            conn.exec_driver_sql(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS ix_{table.name}_uid ON {table.name} (uid)"
+            )
+            conn.commit()
+        return
+
     def has_uid() -> bool:
         return "uid" in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
 

@@ -174,9 +174,10 @@ def test_a_deleted_log_loses_none_of_its_records(tmp_path, monkeypatch) -> None:
     assert [e.at for e in History(f"sqlite:///{db}").entries()] == [_entry(i).at for i in range(8)]
 
 
-def test_a_history_from_before_uids_is_upgraded_in_place(fresh_db) -> None:
-    engine = sa.create_engine(fresh_db)
-    old = sa.Table(  # the table as appctl made it before records had a uid
+def _old_history(url: str) -> None:
+    """A history as appctl made it before records had a uid, with one call in it."""
+    engine = sa.create_engine(url)
+    old = sa.Table(
         "appctl_calls",
         sa.MetaData(),
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -195,6 +196,10 @@ def test_a_history_from_before_uids_is_upgraded_in_place(fresh_db) -> None:
     with engine.begin() as conn:
         conn.execute(old.insert(), {k: v for k, v in _entry(0).as_dict().items() if k != "id"})
     engine.dispose()
+
+
+def test_a_history_from_before_uids_is_upgraded_in_place(fresh_db) -> None:
+    _old_history(fresh_db)
     history = History(fresh_db)
     History(fresh_db).close()  # a second opener finds it upgraded already
     history.record(_entry(1))
@@ -215,3 +220,13 @@ def test_a_history_in_memory_or_on_a_server_commits_each_record(fresh_db) -> Non
         assert conn.execute(sa.select(sa.func.count()).select_from(history.table)).scalar() == 1
     assert [e.at for e in history.entries()] == [_entry(0).at]
     history.close()
+
+
+def test_processes_opening_an_old_history_at_once_all_upgrade_and_write(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    _old_history(url)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, f"p{n}", "20"]) for n in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
+    assert len(History(url).entries(last=1000)) == 81
