@@ -13,8 +13,8 @@ crash loses nothing. It is folded into the database before appctl reads it
 ``FOLD_DELAY`` seconds after a burst of calls starts, by the writer that finds it past
 ``FOLD_BYTES``, and when the ``History`` is closed or its process exits: a tool reading
 ``history.db`` directly is at most about a second behind. Folding holds
-the exclusive lock, inserts the lines in one transaction (``INSERT OR IGNORE`` on each
-record's unique ``uid``, so a fold cut short between its commit and its truncation does not
+the exclusive lock, inserts the lines in one transaction (``ON CONFLICT (uid) DO NOTHING``
+on each record's unique ``uid``: a fold cut short between its commit and its truncation does not
 record anything twice), then empties the log. A line that is not a whole record (a write
 torn by a full disk or a power loss) is moved to ``history.db.rejected``, never dropped.
 """
@@ -125,7 +125,8 @@ class History:
         database = self.engine.url.database
         on_file = self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
         if on_file and _has_flock():
-            self._log = _PendingLog(str(database), self.table.name, self._columns)
+            required = [not self.table.c[c].nullable for c in self._columns]
+            self._log = _PendingLog(str(database), self.table.name, self._columns, required)
             # on close, garbage collection or exit: fold what is left (the log keeps it anyway)
             self._finalizer = weakref.finalize(self, self._log.close)
 
@@ -184,16 +185,20 @@ class _PendingLog:
     """``<database>.pending``: whole JSON lines appended under a shared ``flock``; folded
     into the database under the exclusive one."""
 
-    def __init__(self, database: str, table: str, columns: list[str]) -> None:
+    def __init__(self, database: str, table: str, columns: list[str], required: list[bool]):
         self.path = database + PENDING_SUFFIX
         self.rejected = database + REJECTED_SUFFIX
         self._database = database
         self._lock = threading.Lock()
         self._fd = _open_log(self.path)
-        self._width = len(columns) + 1
+        self._required = [True, *required]  # the uid, then each column: may it be null?
         names = ", ".join(["uid", *columns])
-        marks = ", ".join("?" for _ in range(self._width))
-        self._insert = f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})"
+        marks = ", ".join("?" for _ in self._required)
+        # a record folded before (a fold cut short before emptying the log) is skipped;
+        # anything else wrong with a row is an error, never a silent drop
+        self._insert = (
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (uid) DO NOTHING"
+        )
         self._sqlite: sqlite3.Connection | None = None
         self._wake = threading.Event()
         self._closed = False
@@ -292,11 +297,22 @@ class _PendingLog:
             except ValueError:
                 bad.append(line)
                 continue
-            if isinstance(record, list) and len(record) == self._width:
+            if self._whole(record):
                 rows.append(tuple(record))
             else:
                 bad.append(line)
         return rows, bad
+
+    def _whole(self, record: Any) -> bool:
+        """A record as ``append`` writes them: one plain value per column, none missing."""
+        return (
+            isinstance(record, list)
+            and len(record) == len(self._required)
+            and all(
+                isinstance(value, str | int | float) or (value is None and not required)
+                for value, required in zip(record, self._required, strict=True)
+            )
+        )
 
     def _reject(self, lines: list[bytes]) -> None:
         fd = os.open(self.rejected, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -144,11 +144,19 @@ def test_a_torn_line_is_set_aside_and_the_records_around_it_kept(tmp_path) -> No
     with open(f"{db}.pending", "ab") as log:
         log.write(b'\n["torn-uid", "2026-11-23T10:00')  # a write cut short by a full disk
     history.record(_entry(1))
+    no_time = json.dumps(["u-1", None, "s", "t", "{}", "", 200, 1.0, "ok", None, None])
+    nested = json.dumps(["u-2", "at", "s", "t", {"a": 1}, "", 200, 1.0, "ok", None, None])
     with open(f"{db}.pending", "ab") as log:
-        log.write(b'\n{"not": "a record"}\n')
+        for line in ('{"not": "a record"}', no_time, nested):
+            log.write(f"\n{line}\n".encode())
     assert [e.at for e in history.entries()] == [_entry(0).at, _entry(1).at]
     rejected = Path(f"{db}.rejected").read_bytes().splitlines()
-    assert rejected == [b'["torn-uid", "2026-11-23T10:00', b'{"not": "a record"}']
+    assert rejected == [
+        b'["torn-uid", "2026-11-23T10:00',
+        b'{"not": "a record"}',
+        no_time.encode(),
+        nested.encode(),
+    ]
 
 
 def test_a_writer_folds_the_log_once_it_is_big(tmp_path, monkeypatch) -> None:
