@@ -52,6 +52,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
         )
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         checks, routes = diagnose(schema, base_url=base, environ=os.environ, client=client)
+    checks.append(_history(app))
     counts = _report(checks, routes, "routes", "none probed", verbose=app.verbose)
     if write:
         verified = {r.action for r in routes if r.verdict == "verified"}
@@ -91,9 +92,46 @@ def _database(app: AppContext, schema: Schema) -> int:
 
         raise UsageError(str(exc), suggestion="Run appctl sync --db DSN first.") from None
     checks, tables = diagnose_db(schema, url)
+    checks.append(_history(app))
     _report(checks, tables, "tables", "none in the contract", verbose=app.verbose)
     failed = any(c.ok is False for c in checks) or any(t.verdict != "verified" for t in tables)
     return output.EXIT_FAILED if failed else output.EXIT_OK
+
+
+def _history(app: AppContext) -> Check:
+    """The audit history opens, takes what is pending, and has no lines set aside."""
+    import os
+
+    from appctl.execute.doctor import Check
+    from appctl.execute.history import History, history_url
+    from appctl.execute.policy import load_config
+
+    url = history_url(app.app_dir, load_config(app.app_dir).history.url, os.environ)
+    try:
+        history = History(url)
+        try:
+            recorded, rejected = history.count(), history.rejected()
+        finally:
+            history.close()
+    except Exception as exc:  # any driver's error: the check fails and says why
+        import sqlalchemy as sa
+
+        try:
+            shown = sa.make_url(url).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:
+            shown = "the history URL"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Check("audit history", False, f"cannot use {shown}: {first}")
+    if rejected and rejected[1]:
+        path, lines = rejected
+        return Check(
+            "audit history",
+            None,
+            f"{recorded:,} call(s) recorded; {lines} line(s) that were not whole records "
+            f"(writes torn by a full disk or a crash) are kept in {path}: look at them, then "
+            "delete the file",
+        )
+    return Check("audit history", True, f"{recorded:,} call(s) recorded")
 
 
 def _report(

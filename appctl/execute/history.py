@@ -166,6 +166,22 @@ class History:
             row = conn.execute(self._select.where(self.table.c.id == entry_id)).mappings().first()
         return Entry(**dict(row)) if row else None
 
+    def count(self) -> int:
+        """How many calls are recorded (pending ones folded first)."""
+        import sqlalchemy as sa
+
+        self.fold()
+        query = sa.select(sa.func.count()).select_from(self.table)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def rejected(self) -> tuple[str, int] | None:
+        """The file of pending lines that were not whole records, and how many it holds."""
+        if self._log is None or not os.path.exists(self._log.rejected):
+            return None
+        with open(self._log.rejected, "rb") as lines:
+            return self._log.rejected, sum(1 for line in lines if line.strip())
+
     def close(self) -> None:
         """Fold what is pending and let go of the files and connections."""
         if self._log is not None:

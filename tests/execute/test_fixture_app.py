@@ -60,6 +60,19 @@ def test_doctor_verifies_on_evidence_only(project: Path, pets: Any) -> None:
     }
 
 
+def test_doctor_reports_the_audit_history(project: Path, pets: Any) -> None:
+    appctl(project, "call", "list_pets")
+    appctl(project, "call", "get_pet", "petId=1")
+    assert "ok    audit history: 2 call(s) recorded" in appctl(project, "doctor", code=1)
+    rejected = project / ".appctl" / "history.db.rejected"
+    rejected.write_bytes(b'["torn", "2026-11\n')
+    report = appctl(project, "doctor", code=1)
+    assert "??    audit history: 2 call(s) recorded; 1 line(s)" in report
+    assert str(rejected) in report
+    (project / ".appctl" / "config.yaml").write_text("history:\n  url: 'nosuch://x'\n")
+    assert "FAIL  audit history: cannot use nosuch://x" in appctl(project, "doctor", code=1)
+
+
 def test_doctor_reports_rejected_credentials(project: Path) -> None:
     report = appctl(project, "doctor", code=1, token="wrong")
     assert "FAIL  credentials accepted" in report and "rejected (401)" in report
