@@ -26,11 +26,9 @@ costs. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import itertools
 import os
-import pstats
 import sys
 import tempfile
 import time
@@ -41,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from executor_overhead import BLOCK, measure  # benchmarks/executor_overhead.py
+from executor_overhead import BLOCK, measure, profile  # benchmarks/executor_overhead.py
 from executor_overhead import report as overhead_report
 
 from appctl.contract.models import Schema
@@ -203,19 +201,6 @@ def report(label: str, samples: dict[str, list[int]]) -> None:
     overhead_report(samples, label)
 
 
-def profile(label: str, fn: Callable[[], Any], n: int, top: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(n):
-        fn()
-    profiler.disable()
-    print(f"\ncProfile of {n} appctl calls on {label} (with history), top {top} by own time:")
-    stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
-    print(f"top {top} by cumulative time:")
-    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
-
-
 def bench(label: str, url: str, dialect: str, args: argparse.Namespace, deadline: float) -> None:
     """Fill the database, sync it, time the three series and report (and profile)."""
     fill(url, dialect)
@@ -236,7 +221,7 @@ def bench(label: str, url: str, dialect: str, args: argparse.Namespace, deadline
                 samples = measure(calls, args.calls, args.warmup, deadline)
                 report(label, samples)
                 if args.profile:
-                    profile(label, calls["appctl"], args.calls, args.top)
+                    profile(calls["appctl"], args.calls, args.top, label)
             written = len(history.entries(last=10**7))
             expected = (
                 1 + args.warmup + len(samples["appctl"]) + (args.calls if args.profile else 0)

@@ -267,13 +267,15 @@ def report(samples: dict[str, list[int]], label: str = "") -> None:
     print(f"target{case}: appctl overhead (with history) < {TARGET_US:.0f} µs per call: {verdict}")
 
 
-def profile(fn: Callable[[], Any], n: int, top: int) -> None:
+def profile(fn: Callable[[], Any], n: int, top: int, label: str = "") -> None:
+    """cProfile ``n`` calls of ``fn``; print the top rows by own and by cumulative time."""
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):
         fn()
     profiler.disable()
-    print(f"\ncProfile of {n} appctl calls (with history), top {top} by own time:")
+    where = f" on {label}" if label else ""
+    print(f"\ncProfile of {n} appctl calls{where} (with history), top {top} by own time:")
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
     print(f"top {top} by cumulative time:")

@@ -36,6 +36,25 @@ App, serve = fixture_app.App, fixture_app.serve
 TOKEN = "fixture-token-77"  # the bearer token the fixture app wants
 
 
+def run_appctl(
+    cwd: Path, *args: str, code: int, token: str = TOKEN
+) -> subprocess.CompletedProcess[str]:
+    """``appctl ARGS`` in ``cwd`` with only PATH and the bearer token set and no terminal;
+    asserts the exit code and that nothing raised to a traceback."""
+    proc = subprocess.run(
+        [APPCTL, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={"APPCTL_BEARER_TOKEN": token, "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
 @pytest.fixture
 def pets() -> Iterator[Any]:
     """The fixture app on 127.0.0.1; ``pets.seen`` records every request it answers."""

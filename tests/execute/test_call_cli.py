@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from appctl.contract.io import dump_schema, write_atomic
-from tests.conftest import APPCTL
+from tests.conftest import APPCTL, run_appctl
 from tests.execute.test_executor import SCHEMA
 
 SECRET = "tok-SECRET-4f1d"
@@ -21,17 +21,7 @@ def contract(tmp_path: Path, app) -> Path:
 
 
 def appctl(cwd: Path, *args: str, code: int) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={"APPCTL_BEARER_TOKEN": SECRET, "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
+    proc = run_appctl(cwd, *args, code=code, token=SECRET)
     assert SECRET not in proc.stdout + proc.stderr
     return proc
 

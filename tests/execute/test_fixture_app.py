@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import APPCTL, TOKEN
+from tests.conftest import TOKEN, run_appctl
 
 
 def appctl(cwd: Path, *args: str, code: int = 0, token: str = TOKEN) -> str:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={"APPCTL_BEARER_TOKEN": token, "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
+    proc = run_appctl(cwd, *args, code=code, token=token)
     return proc.stdout + proc.stderr
 
 
