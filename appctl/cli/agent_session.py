@@ -163,9 +163,9 @@ def build(
     app: AppContext, flags: SessionFlags, trace: Trace, session: str
 ) -> tuple[Agent, Resolved]:
     from appctl.agent.loop import Agent
+    from appctl.cli.audit import open_history
     from appctl.contract.io import load_schema
     from appctl.execute.executor import CallOptions
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
@@ -187,7 +187,7 @@ def build(
         options=options,
         environ=os.environ,
         context_tokens=resolved.profile.context_tokens,
-        history=History(history_url(app_dir, config.history.url, os.environ)),
+        history=open_history(app_dir, config.history.url),
         session=session,
         approver=tty_approver(trace),
         on_call=trace.call,

@@ -112,10 +112,10 @@ def command(
     import os
     import uuid
 
+    from appctl.cli.audit import open_history
     from appctl.contract.io import load_schema
     from appctl.execute.budget import DEFAULT_BUDGET
     from appctl.execute.executor import CallOptions, call, needs_approval
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
 
     given = parse_arguments(args_option, pairs)
@@ -144,7 +144,7 @@ def command(
         given,
         options,
         environ=os.environ,
-        history=History(history_url(app_dir, config.history.url, os.environ)),
+        history=open_history(app_dir, config.history.url),
         session=session,
     )
     return _report(result, as_json)

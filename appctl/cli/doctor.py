@@ -100,28 +100,21 @@ def _database(app: AppContext, schema: Schema) -> int:
 
 def _history(app: AppContext) -> Check:
     """The audit history opens, takes what is pending, and has no lines set aside."""
-    import os
-
+    from appctl.cli.audit import first_line, open_history
+    from appctl.errors import UsageError
     from appctl.execute.doctor import Check
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
 
-    url = history_url(app.app_dir, load_config(app.app_dir).history.url, os.environ)
     try:
-        history = History(url)
-        try:
-            recorded, rejected = history.count(), history.rejected()
-        finally:
-            history.close()
-    except Exception as exc:  # any driver's error: the check fails and says why
-        import sqlalchemy as sa
-
-        try:
-            shown = sa.make_url(url).render_as_string(hide_password=True)
-        except sa.exc.ArgumentError:
-            shown = "the history URL"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return Check("audit history", False, f"cannot use {shown}: {first}")
+        history = open_history(app.app_dir, load_config(app.app_dir).history.url)
+    except UsageError as exc:
+        return Check("audit history", False, exc.message)
+    try:
+        recorded, rejected = history.count(), history.rejected()
+    except Exception as exc:  # e.g. locked by another process past the busy timeout
+        return Check("audit history", False, f"cannot be read: {first_line(exc)}")
+    finally:
+        history.close()
     if rejected and rejected[1]:
         path, lines = rejected
         return Check(

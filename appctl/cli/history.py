@@ -35,15 +35,14 @@ def command(
     as_json: bool,
 ) -> int:
     """List recorded calls (newest last), or show call ID in full."""
-    import os
 
+    from appctl.cli.audit import open_history
     from appctl.errors import UsageError
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
     configured = load_config(app_dir).history.url
-    history = History(history_url(app_dir, configured, os.environ))
+    history = open_history(app_dir, configured)
     if entry_id is not None:
         entry = history.entry(entry_id)
         if entry is None:

@@ -114,9 +114,9 @@ class Flags:
 def _serve(app: AppContext, flags: Flags) -> int:
     import uuid
 
+    from appctl.cli.audit import open_history
     from appctl.contract.io import load_schema
     from appctl.execute.executor import CallOptions
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
     from appctl.serve.mcp import ToolServer, build_server, serve_http, serve_stdio
 
@@ -139,7 +139,7 @@ def _serve(app: AppContext, flags: Flags) -> int:
         schema,
         options=options,
         environ=os.environ,
-        history=History(history_url(app_dir, config.history.url, os.environ)),
+        history=open_history(app_dir, config.history.url),
         session=os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12],
         include=include,
         exclude=exclude,

@@ -53,10 +53,10 @@ def command(
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
 
+    from appctl.cli.audit import open_history
     from appctl.contract.io import load_schema
     from appctl.errors import UsageError
     from appctl.execute.executor import CallOptions
-    from appctl.execute.history import History, history_url
     from appctl.execute.policy import load_config
     from appctl.serve.listen import is_loopback
     from appctl.serve.rest import ServeState, create_app
@@ -86,7 +86,7 @@ def command(
         config=config,
         root=str(app_dir.parent),
     )
-    history = History(history_url(app_dir, config.history.url, os.environ))
+    history = open_history(app_dir, config.history.url)
     state = ServeState(
         schema=schema,
         options=options,

@@ -59,7 +59,22 @@ def test_doctor_reports_the_audit_history(project: Path, pets: Any) -> None:
     assert "??    audit history: 2 call(s) recorded; 1 line(s)" in report
     assert str(rejected) in report
     (project / ".appctl" / "config.yaml").write_text("history:\n  url: 'nosuch://x'\n")
-    assert "FAIL  audit history: cannot use nosuch://x" in appctl(project, "doctor", code=1)
+    report = appctl(project, "doctor", code=1)
+    assert "FAIL  audit history: the audit history nosuch://x cannot be used" in report
+
+
+def test_a_history_that_cannot_be_opened_stops_the_call_before_it_runs(
+    project: Path, pets: Any
+) -> None:
+    config = project / ".appctl" / "config.yaml"
+    config.write_text("history:\n  url: 'postgresql+nosuch://audit:hunter2@127.0.0.1/x'\n")
+    report = appctl(project, "call", "list_pets", code=2)
+    assert "error: the audit history postgresql+nosuch://audit:***@127.0.0.1/x cannot" in report
+    assert "hunter2" not in report and "internal error" not in report
+    config.write_text(f"history:\n  url: 'sqlite:///{project}/no/such/dir/h.db'\n")
+    report = appctl(project, "history", code=2)
+    assert "unable to open database file" in report and "history.url" in report
+    assert pets.seen == []
 
 
 def test_doctor_reports_rejected_credentials(project: Path) -> None:

@@ -1,0 +1,43 @@
+"""The audit history a command records into, opened with a clear error when it cannot be."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from appctl.execute.history import History
+
+
+def open_history(app_dir: Path, configured: str | None) -> History:
+    """The history APPCTL_HISTORY_URL, config.yaml's ``history.url`` or ``.appctl/history.db``
+    names. Every call is recorded there, so a history that cannot be opened stops the
+    command: a usage error naming the URL (never its password) and what went wrong."""
+    from appctl.errors import UsageError
+    from appctl.execute.history import History, history_url
+
+    url = history_url(app_dir, configured, os.environ)
+    try:
+        return History(url)
+    except Exception as exc:  # any driver's or dialect's error, said in one line
+        raise UsageError(
+            f"the audit history {shown(url)} cannot be used: {first_line(exc)}",
+            suggestion="Fix history.url in .appctl/config.yaml (or APPCTL_HISTORY_URL), or "
+            "make the folder of the history file writable; appctl records every call there.",
+        ) from None
+
+
+def shown(url: str) -> str:
+    """The URL with its password hidden."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return repr(url.split("@")[-1])
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
