@@ -35,7 +35,6 @@ def command(
     as_json: bool,
 ) -> int:
     """List recorded calls (newest last), or show call ID in full."""
-
     from appctl.cli.audit import open_history
     from appctl.errors import UsageError
     from appctl.execute.policy import load_config
