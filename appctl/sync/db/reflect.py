@@ -2,7 +2,8 @@
 ``sqlalchemy.inspect``'s ``get_multi_*`` calls (a handful of catalogue queries per schema,
 however many tables), turned into the facts of the contract's tables (``facts.py``).
 PostgreSQL 12+ through psycopg reads the same facts from ``pg_catalog`` directly (``pg.py``),
-the inspector being the reference it is tested against.
+SQLite 3.31+ from its schema table and pragma functions (``sqlite.py``), the inspector being
+the reference both are tested against.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def reflect(
     catalogue: bool = True,
 ) -> Reflected:
     """Every chosen table and view of ``schemas`` (default: the connection's). ``catalogue``
-    lets PostgreSQL be read from ``pg_catalog`` directly (False: the inspector only)."""
+    lets PostgreSQL and SQLite be read from their catalogues directly (False: the inspector
+    only)."""
     import sqlalchemy as sa
     from sqlalchemy.engine.reflection import ObjectKind
 
@@ -65,7 +67,7 @@ def reflect(
                     )
                 if fast:
                     tables += _reflect_catalogue(
-                        conn, inspector, schema, include, exclude, skipped, ObjectKind
+                        conn, inspector, schema, dialect, include, exclude, skipped, ObjectKind
                     )
                 else:
                     tables += _reflect_schema(
@@ -111,30 +113,51 @@ def _chosen(name: str, schema: str | None, include: Sequence[str], exclude: Sequ
 
 def _catalogue_supported(engine: Any) -> bool:
     from appctl.sync.db import pg
+    from appctl.sync.db import sqlite as sqlite_catalogue
 
-    return pg.supported(engine)
+    return pg.supported(engine) or sqlite_catalogue.supported(engine)
 
 
 def _reflect_catalogue(
     conn: Any,
     inspector: Any,
     schema: str | None,
+    dialect: str,
     include: Sequence[str],
     exclude: Sequence[str],
     skipped: list[str],
     object_kind: Any,
 ) -> list[TableFacts]:
-    from appctl.sync.db import pg
+    left_out: list[str] = []
 
     def chosen_of(kinds: dict[str, str]) -> list[str]:
         chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
         kept = set(chosen)
-        skipped.extend(sorted(n for n in kinds if n not in kept))
+        left_out.extend(sorted(n for n in kinds if n not in kept))
         return chosen
 
-    columns = _Columns("postgresql")
+    columns = _Columns(dialect)
+    if dialect == "sqlite":
+        from appctl.sync.db import sqlite as sqlite_catalogue
+
+        def inspect(names: list[str], kinds: dict[str, str]) -> list[TableFacts]:
+            return _inspect_tables(
+                inspector, schema, dialect, names, kinds, columns.make, object_kind
+            )
+
+        found = sqlite_catalogue.reflect_schema(conn, schema, chosen_of, columns.make, inspect)
+        if found is None:  # a query the database refused: the inspector reads (or reports) it
+            return _reflect_schema(
+                inspector, schema, dialect, include, exclude, skipped, object_kind
+            )
+        skipped += left_out
+        return found
+    from appctl.sync.db import pg
+
     every = object_kind.TABLE | object_kind.VIEW | object_kind.MATERIALIZED_VIEW
-    return pg.reflect_schema(conn, inspector, schema, chosen_of, columns.make, every)
+    tables = pg.reflect_schema(conn, inspector, schema, chosen_of, columns.make, every)
+    skipped += left_out
+    return tables
 
 
 def _reflect_schema(
@@ -156,6 +179,21 @@ def _reflect_schema(
     skipped += sorted(n for n in kinds if n not in kept)
     if not chosen:
         return []
+    make = _Columns(dialect).make
+    return _inspect_tables(inspector, schema, dialect, chosen, kinds, make, object_kind)
+
+
+def _inspect_tables(
+    inspector: Any,
+    schema: str | None,
+    dialect: str,
+    chosen: list[str],
+    kinds: dict[str, str],
+    make: Any,
+    object_kind: Any,
+) -> list[TableFacts]:
+    """The facts of the ``chosen`` tables and views of one schema (in that order) as the
+    inspector's ``get_multi_*`` calls give them."""
     every = object_kind.ANY
     if dialect == "postgresql":
         every = object_kind.TABLE | object_kind.VIEW | object_kind.MATERIALIZED_VIEW
@@ -165,7 +203,6 @@ def _reflect_schema(
     foreign = inspector.get_multi_foreign_keys(**multi)
     unique = inspector.get_multi_unique_constraints(**multi)
     comments = _comments(inspector, multi)
-    make = _Columns(dialect).make
     out: list[TableFacts] = []
     for name in chosen:
         key = (schema, name)
