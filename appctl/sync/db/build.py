@@ -652,6 +652,7 @@ def build_contract(
             found = column_documents[id(column)] = (column, column.document())
         return found[1]
 
+    diagnostics += [Diagnostic(f"while reading the database: {note}") for note in reflected.notes]
     for table in sorted(reflected.tables, key=lambda t: names[(t.schema_name, t.name)]):
         resource = names[(table.schema_name, table.name)]
         if not table.primary_key and table.kind == "table":

@@ -8,7 +8,9 @@ the reference both are tested against.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,9 @@ class Reflected:
     server_version: str
     tables: list[TableFacts]
     skipped: list[str]  # tables left out by --include/--exclude
+    # what SQLAlchemy warned of while reading (an index it skips, a type argument it drops),
+    # sorted, each once: the sync reports them as warnings instead of Python printing them
+    notes: tuple[str, ...] = ()
 
 
 def reflect(
@@ -44,9 +49,32 @@ def reflect(
     lets PostgreSQL and SQLite be read from their catalogues directly (False: the inspector
     only)."""
     import sqlalchemy as sa
-    from sqlalchemy.engine.reflection import ObjectKind
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        found = _reflect(engine, schemas, include, exclude, catalogue)
+    notes = {_note(w.message) for w in caught if issubclass(w.category, sa.exc.SAWarning)}
+    for other in caught:  # anything else is not ours to swallow
+        if not issubclass(other.category, sa.exc.SAWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return dataclasses.replace(found, notes=tuple(sorted(notes)))
+
+
+def _note(message: Warning | str) -> str:
+    return str(message).removeprefix("WARNING: ").strip()
+
+
+def _reflect(
+    engine: Any,
+    schemas: Sequence[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    catalogue: bool,
+) -> Reflected:
+    import sqlalchemy as sa
+    from sqlalchemy.engine.reflection import ObjectKind
+
     try:
         with engine.connect() as conn:
             dialect = _dialect_name(engine)
