@@ -12,8 +12,12 @@ from appctl.errors import UsageError
 def listen(host: str, port: int) -> tuple[socket.socket, str]:
     """A bound socket and the base URL it serves (``http://host:port``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says
+    # TCP, and without it a response's body waits for the client's delayed ACK of its
+    # headers (~40 ms a request on keep-alive connections)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -349,3 +349,33 @@ def test_instances_share_one_history_database(project: Path, fresh_db: str) -> N
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM appctl_calls")).scalar() == 2
     engine.dispose()
+
+
+def test_served_connections_send_small_writes_at_once() -> None:
+    """Connections accepted on appctl's listening socket have TCP_NODELAY, as uvicorn's own
+    sockets do: without it a response's body waited for the client's delayed ACK of its
+    headers, about 40 ms per keep-alive request."""
+    import asyncio
+    import socket
+
+    from appctl.serve.listen import listen
+
+    async def accepted_nodelay() -> int:
+        sock, base = listen("127.0.0.1", 0)
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            conn = writer.get_extra_info("socket")
+            seen.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        async with server:
+            port = int(base.rsplit(":", 1)[1])
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                return await asyncio.wait_for(seen, 10)
+            finally:
+                writer.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
