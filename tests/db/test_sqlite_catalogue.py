@@ -335,6 +335,8 @@ def test_a_broken_view_is_the_inspectors_source_error(tmp_path: Path) -> None:
         with pytest.raises(SourceError, match=r"no such table: main\.t") as raised:
             reflect(url, catalogue=catalogue)
         assert raised.value.category == Category.SOURCE
+        assert raised.value.message.startswith("the database could not describe itself")
+        assert "--exclude" in raised.value.suggestion
         messages.append(raised.value.message)
     assert messages[0] == messages[1]
 

@@ -75,8 +75,10 @@ def _reflect(
     import sqlalchemy as sa
     from sqlalchemy.engine.reflection import ObjectKind
 
+    connected = False
     try:
         with engine.connect() as conn:
+            connected = True
             dialect = _dialect_name(engine)
             version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
             inspector = sa.inspect(conn)
@@ -102,6 +104,12 @@ def _reflect(
                         inspector, schema, dialect, include, exclude, skipped, ObjectKind
                     )
     except sa.exc.OperationalError as exc:
+        if connected:  # connected, then a catalogue query failed: e.g. a view on a lost table
+            raise SourceError(
+                f"the database could not describe itself: {_first_line(exc)}",
+                suggestion="A view that refers to a table or column that no longer exists "
+                "cannot be read: fix or drop it, or leave it out with --exclude NAME.",
+            ) from None
         raise SourceError(
             f"could not connect to the database: {_first_line(exc)}",
             suggestion="Check the host, port, user and password (the password comes from "
