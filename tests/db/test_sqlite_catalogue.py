@@ -323,22 +323,27 @@ def test_a_query_the_database_refuses_hands_the_schema_to_the_inspector(
     assert inspected[0] == "*" and inspected.count("*") == 2  # both runs: the inspector
 
 
-def test_a_broken_view_is_the_inspectors_source_error(tmp_path: Path) -> None:
-    from appctl.errors import Category, SourceError
-
+def test_a_broken_view_is_left_out_with_a_warning_on_both_paths(tmp_path: Path) -> None:
     url = _make(
         tmp_path / "broken.db",
-        ["CREATE TABLE t (a INT)", "CREATE VIEW v AS SELECT a FROM t", "DROP TABLE t"],
+        [
+            "CREATE TABLE t (a INT)",
+            "CREATE TABLE kept (id INTEGER PRIMARY KEY)",
+            "CREATE VIEW v AS SELECT a FROM t",
+            "CREATE VIEW [odd*view] AS SELECT a FROM t",
+            "CREATE VIEW fine AS SELECT id FROM kept",
+            "DROP TABLE t",
+        ],
     )
-    messages = []
-    for catalogue in (True, False):
-        with pytest.raises(SourceError, match=r"no such table: main\.t") as raised:
-            reflect(url, catalogue=catalogue)
-        assert raised.value.category == Category.SOURCE
-        assert raised.value.message.startswith("the database could not describe itself")
-        assert "--exclude" in raised.value.suggestion
-        messages.append(raised.value.message)
-    assert messages[0] == messages[1]
+    fast, inspector = reflect(url, catalogue=True), reflect(url, catalogue=False)
+    assert fast == inspector
+    assert [t.name for t in fast.tables] == ["fine", "kept"] and fast.skipped == []
+    assert fast.notes == (
+        "view odd*view cannot be read (no such table: main.t): left out",
+        "view v cannot be read (no such table: main.t): left out",
+    )
+    excluded = reflect(url, exclude=["v", "odd*"])
+    assert excluded.notes == () and sorted(excluded.skipped) == ["odd*view", "v"]
 
 
 def test_many_tables_take_a_handful_of_queries(tmp_path: Path) -> None:

@@ -290,3 +290,29 @@ def test_doctor_reports_a_role_that_may_only_read(kind: str, tmp_path: Path) -> 
         assert [t.verdict for t in tables] == ["verified"]
     finally:
         run_ddl(admin, [f"DROP TABLE {table}"])
+
+
+def test_a_view_on_a_dropped_table_is_left_out_with_a_warning(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    """SQLite and MariaDB keep a view whose table was dropped (PostgreSQL refuses to drop
+    it); the sync leaves the view out, says why, and reads the rest."""
+    from appctl.sync.db.reflect import reflect
+
+    if fresh_db.startswith("postgresql"):
+        pytest.skip("PostgreSQL never keeps a view whose table is gone")
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE gone (a INT)")
+        conn.exec_driver_sql("CREATE TABLE kept (id INT PRIMARY KEY)")
+        conn.exec_driver_sql("CREATE VIEW stale AS SELECT a FROM gone")
+        conn.exec_driver_sql("CREATE VIEW fine AS SELECT id FROM kept")
+        conn.exec_driver_sql("DROP TABLE gone")
+    engine.dispose()
+    reflected = reflect(fresh_db)
+    assert [t.name for t in reflected.tables] == ["fine", "kept"]
+    (note,) = reflected.notes
+    assert note.startswith("view stale cannot be read (") and note.endswith("): left out")
+    result = sync_db(fresh_db, root=tmp_path)
+    assert [r.name for r in result.schema.resources] == ["fine", "kept"]
+    assert any("view stale cannot be read" in d.message for d in result.diagnostics)

@@ -55,6 +55,7 @@ def reflect(
         warnings.simplefilter("always", sa.exc.SAWarning)
         found = _reflect(engine, schemas, include, exclude, catalogue)
     notes = {_note(w.message) for w in caught if issubclass(w.category, sa.exc.SAWarning)}
+    notes.update(found.notes)
     for other in caught:  # anything else is not ours to swallow
         if not issubclass(other.category, sa.exc.SAWarning):
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
@@ -86,6 +87,7 @@ def _reflect(
             wanted: list[str | None] = [*schemas] or [None]
             tables: list[TableFacts] = []
             skipped: list[str] = []
+            notes: list[str] = []
             for schema in wanted:
                 if schema is not None and schema not in inspector.get_schema_names():
                     raise SourceError(
@@ -95,14 +97,40 @@ def _reflect(
                             s for s in inspector.get_schema_names() if s not in SYSTEM_SCHEMAS
                         ),
                     )
-                if fast:
-                    tables += _reflect_catalogue(
-                        conn, inspector, schema, dialect, include, exclude, skipped, ObjectKind
-                    )
-                else:
-                    tables += _reflect_schema(
-                        inspector, schema, dialect, include, exclude, skipped, ObjectKind
-                    )
+
+                def read(leave_out: Sequence[str], schema: str | None = schema) -> list[TableFacts]:
+                    """The schema's chosen tables; their left-out names go to ``skipped``
+                    only when it was read (a failed read is tried again)."""
+                    left: list[str] = []
+                    fresh = sa.inspect(conn)  # a new cache: nothing of a failed read
+                    patterns = [*exclude, *map(_literal, leave_out)]
+                    if fast:
+                        found = _reflect_catalogue(
+                            conn, fresh, schema, dialect, include, patterns, left, ObjectKind
+                        )
+                    else:
+                        found = _reflect_schema(
+                            fresh, schema, dialect, include, patterns, left, ObjectKind
+                        )
+                    skipped.extend(n for n in left if n not in leave_out)
+                    return found
+
+                broken: dict[str, str] = {}
+                try:
+                    found = read(())
+                except sa.exc.DBAPIError:
+                    conn.rollback()
+                    broken = _broken_views(conn, schema, include, exclude)
+                    if not broken:
+                        raise
+                    found = read(list(broken))
+                # MariaDB/MySQL describe a view on a dropped table as one without columns
+                for view in [t.name for t in found if t.kind == "view" and not t.columns]:
+                    broken[view] = _unreadable(conn, schema, view) or "it has no columns"
+                for name, why in broken.items():
+                    shown = f"{schema}.{name}" if schema else name
+                    notes.append(f"view {shown} cannot be read ({why}): left out")
+                tables += [t for t in found if t.name not in broken]
     except sa.exc.OperationalError as exc:
         if connected:  # connected, then a catalogue query failed: e.g. a view on a lost table
             raise SourceError(
@@ -123,7 +151,49 @@ def _reflect(
         ) from None
     finally:
         engine.dispose()
-    return Reflected(dialect=dialect, server_version=version, tables=tables, skipped=skipped)
+    return Reflected(
+        dialect=dialect,
+        server_version=version,
+        tables=tables,
+        skipped=skipped,
+        notes=tuple(notes),
+    )
+
+
+def _literal(name: str) -> str:
+    """An exclude pattern that matches exactly ``name`` (glob characters taken literally)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _broken_views(
+    conn: Any, schema: str | None, include: Sequence[str], exclude: Sequence[str]
+) -> dict[str, str]:
+    """The chosen views the database cannot select from (a view on a dropped table or
+    column), each with its reason: asked one by one, only after a whole read failed."""
+    import sqlalchemy as sa
+
+    broken: dict[str, str] = {}
+    for name in sa.inspect(conn).get_view_names(schema=schema):
+        if _chosen(name, schema, include, exclude):
+            why = _unreadable(conn, schema, name)
+            if why is not None:
+                broken[name] = why
+    return broken
+
+
+def _unreadable(conn: Any, schema: str | None, name: str) -> str | None:
+    """Why the database cannot select from this relation (None: it can): a query that
+    reads no row (``WHERE false``)."""
+    import sqlalchemy as sa
+
+    probe: Any = sa.select(sa.literal_column("1")).select_from(sa.table(name, schema=schema))
+    try:
+        conn.execute(probe.where(sa.false())).close()
+    except sa.exc.DBAPIError as exc:
+        conn.rollback()
+        return _first_line(exc)
+    conn.rollback()
+    return None
 
 
 def _dialect_name(engine: Any) -> str:
