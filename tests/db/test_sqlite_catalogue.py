@@ -346,6 +346,21 @@ def test_a_broken_view_is_left_out_with_a_warning_on_both_paths(tmp_path: Path) 
     assert excluded.notes == () and sorted(excluded.skipped) == ["odd*view", "v"]
 
 
+def test_a_damaged_file_is_a_source_error_that_says_so(tmp_path: Path) -> None:
+    from appctl.errors import SourceError
+
+    url = _make(tmp_path / "damaged.db", ["CREATE TABLE t (id INTEGER PRIMARY KEY)"])
+    path = tmp_path / "damaged.db"
+    data = bytearray(path.read_bytes())
+    data[100:200] = b"\xff" * 100  # the first page's b-tree header
+    path.write_bytes(bytes(data))
+    for catalogue in (True, False):
+        with pytest.raises(SourceError, match="malformed") as raised:
+            reflect(url, catalogue=catalogue)
+        assert "refused to describe itself" in raised.value.message
+        assert "integrity_check" in raised.value.suggestion
+
+
 def test_many_tables_take_a_handful_of_queries(tmp_path: Path) -> None:
     statements = [
         f"CREATE TABLE t{i} (id INTEGER PRIMARY KEY, name VARCHAR(20) UNIQUE, "

@@ -74,7 +74,6 @@ def _reflect(
     catalogue: bool,
 ) -> Reflected:
     import sqlalchemy as sa
-    from sqlalchemy.engine.reflection import ObjectKind
 
     connected = False
     try:
@@ -97,33 +96,17 @@ def _reflect(
                             s for s in inspector.get_schema_names() if s not in SYSTEM_SCHEMAS
                         ),
                     )
-
-                def read(leave_out: Sequence[str], schema: str | None = schema) -> list[TableFacts]:
-                    """The schema's chosen tables; their left-out names go to ``skipped``
-                    only when it was read (a failed read is tried again)."""
-                    left: list[str] = []
-                    fresh = sa.inspect(conn)  # a new cache: nothing of a failed read
-                    patterns = [*exclude, *map(_literal, leave_out)]
-                    if fast:
-                        found = _reflect_catalogue(
-                            conn, fresh, schema, dialect, include, patterns, left, ObjectKind
-                        )
-                    else:
-                        found = _reflect_schema(
-                            fresh, schema, dialect, include, patterns, left, ObjectKind
-                        )
-                    skipped.extend(n for n in left if n not in leave_out)
-                    return found
-
+                chosen = (schema, dialect, fast, include, exclude)
                 broken: dict[str, str] = {}
                 try:
-                    found = read(())
-                except sa.exc.DBAPIError:
+                    found, left = _read(conn, *chosen, leave_out=())
+                except sa.exc.DBAPIError:  # perhaps a view the database cannot select from
                     conn.rollback()
                     broken = _broken_views(conn, schema, include, exclude)
                     if not broken:
                         raise
-                    found = read(list(broken))
+                    found, left = _read(conn, *chosen, leave_out=list(broken))
+                skipped += left
                 # MariaDB/MySQL describe a view on a dropped table as one without columns
                 for view in [t.name for t in found if t.kind == "view" and not t.columns]:
                     broken[view] = _unreadable(conn, schema, view) or "it has no columns"
@@ -131,23 +114,24 @@ def _reflect(
                     shown = f"{schema}.{name}" if schema else name
                     notes.append(f"view {shown} cannot be read ({why}): left out")
                 tables += [t for t in found if t.name not in broken]
-    except sa.exc.OperationalError as exc:
-        if connected:  # connected, then a catalogue query failed: e.g. a view on a lost table
-            raise SourceError(
-                f"the database could not describe itself: {_first_line(exc)}",
-                suggestion="A view that refers to a table or column that no longer exists "
-                "cannot be read: fix or drop it, or leave it out with --exclude NAME.",
-            ) from None
-        raise SourceError(
-            f"could not connect to the database: {_first_line(exc)}",
-            suggestion="Check the host, port, user and password (the password comes from "
-            "the URL or the driver's variable, e.g. PGPASSWORD or MYSQL_PWD).",
-        ) from None
     except sa.exc.DBAPIError as exc:
+        if not connected and isinstance(exc, sa.exc.OperationalError):
+            raise SourceError(
+                f"could not connect to the database: {_first_line(exc)}",
+                suggestion="Check the host, port, user and password (the password comes from "
+                "the URL or the driver's variable, e.g. PGPASSWORD or MYSQL_PWD).",
+            ) from None
+        if engine.dialect.name == "sqlite":
+            hint = (
+                "Check that the file is a healthy SQLite database (sqlite3 FILE "
+                "'PRAGMA integrity_check') that no other process holds locked."
+            )
+        else:
+            hint = (
+                "The connecting role needs to read the catalogue (information_schema / pg_catalog)."
+            )
         raise SourceError(
-            f"the database refused to describe itself: {_first_line(exc)}",
-            suggestion="The connecting role needs to read the catalogue "
-            "(information_schema / pg_catalog).",
+            f"the database refused to describe itself: {_first_line(exc)}", suggestion=hint
         ) from None
     finally:
         engine.dispose()
@@ -158,6 +142,33 @@ def _reflect(
         skipped=skipped,
         notes=tuple(notes),
     )
+
+
+def _read(
+    conn: Any,
+    schema: str | None,
+    dialect: str,
+    fast: bool,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    *,
+    leave_out: Sequence[str],
+) -> tuple[list[TableFacts], list[str]]:
+    """The chosen tables and views of one schema, less ``leave_out``, and the names the
+    include/exclude patterns left out."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine.reflection import ObjectKind
+
+    left: list[str] = []
+    inspector = sa.inspect(conn)  # a new cache: nothing of a read that failed
+    patterns = [*exclude, *map(_literal, leave_out)]
+    if fast:
+        found = _reflect_catalogue(
+            conn, inspector, schema, dialect, include, patterns, left, ObjectKind
+        )
+    else:
+        found = _reflect_schema(inspector, schema, dialect, include, patterns, left, ObjectKind)
+    return found, [n for n in left if n not in leave_out]
 
 
 def _literal(name: str) -> str:
