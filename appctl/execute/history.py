@@ -8,15 +8,16 @@ On a SQLite file a call's record is first appended, as one JSON line, to the pen
 beside it (``history.db.pending``) before the call returns: one ``write`` under a shared
 ``flock``, a few microseconds, where a SQLite commit costs tens (and a WAL checkpoint
 milliseconds). The log is as durable as the WAL with ``synchronous=NORMAL`` was: a process
-crash loses nothing. It is folded into the database before appctl reads it
-(``entries``/``entry``, so ``appctl history`` is always whole), by a background thread
-``FOLD_DELAY`` seconds after a burst of calls starts, by the writer that finds it past
-``FOLD_BYTES``, and when the ``History`` is closed or its process exits: a tool reading
-``history.db`` directly is at most about a second behind. Folding holds
-the exclusive lock, inserts the lines in one transaction (``ON CONFLICT (uid) DO NOTHING``
-on each record's unique ``uid``: a fold cut short between its commit and its truncation does not
-record anything twice), then empties the log. A line that is not a whole record (a write
-torn by a full disk or a power loss) is moved to ``history.db.rejected``, never dropped.
+crash loses nothing (a power loss may lose the last records, as it could before). It is
+folded into the database before appctl reads it (``entries``/``entry``, so ``appctl
+history`` is always whole), by a background thread ``FOLD_DELAY`` seconds after a burst of
+calls starts, by the writer that finds it past ``FOLD_BYTES``, and when the ``History`` is
+closed or its process exits: a tool reading ``history.db`` directly is at most about a
+second behind. Folding holds the exclusive lock, inserts the lines in one transaction
+(``ON CONFLICT (uid) DO NOTHING`` on each record's unique ``uid``: a fold cut short between
+its commit and its truncation records nothing twice), then empties the log. A line that is
+not a whole record (a write torn by a full disk or a power loss) is moved to
+``history.db.rejected``, never dropped.
 """
 
 from __future__ import annotations
