@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -228,6 +228,17 @@ def _chosen(name: str, schema: str | None, include: Sequence[str], exclude: Sequ
     return (not include or hit(include)) and not hit(exclude)
 
 
+def _choose(
+    names: Iterable[str], schema: str | None, include: Sequence[str], exclude: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The names the include/exclude patterns choose, and those they leave out, each sorted."""
+    chosen: list[str] = []
+    left: list[str] = []
+    for name in sorted(names):
+        (chosen if _chosen(name, schema, include, exclude) else left).append(name)
+    return chosen, left
+
+
 def _catalogue_supported(engine: Any) -> bool:
     from appctl.sync.db import pg
     from appctl.sync.db import sqlite as sqlite_catalogue
@@ -248,9 +259,8 @@ def _reflect_catalogue(
     left_out: list[str] = []
 
     def chosen_of(kinds: dict[str, str]) -> list[str]:
-        chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
-        kept = set(chosen)
-        left_out.extend(sorted(n for n in kinds if n not in kept))
+        chosen, left = _choose(kinds, schema, include, exclude)
+        left_out.extend(left)
         return chosen
 
     columns = _Columns(dialect)
@@ -291,9 +301,8 @@ def _reflect_schema(
     if dialect == "postgresql":
         view_names += inspector.get_materialized_view_names(schema=schema)
     kinds = {n: "table" for n in table_names} | {n: "view" for n in view_names}
-    chosen = sorted(n for n in kinds if _chosen(n, schema, include, exclude))
-    kept = set(chosen)
-    skipped += sorted(n for n in kinds if n not in kept)
+    chosen, left = _choose(kinds, schema, include, exclude)
+    skipped += left
     if not chosen:
         return []
     make = _Columns(dialect).make
