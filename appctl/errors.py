@@ -103,6 +103,14 @@ class Diagnostic:
         return f"{self.level}: {where}{self.message}"
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message in one line, from the driver's own error when it wraps one
+    (SQLAlchemy's ``.orig``); the exception's type when it says nothing."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """' Did you mean x?' for the closest candidate, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

@@ -14,7 +14,7 @@ def open_history(app_dir: Path, configured: str | None) -> History:
     """The history APPCTL_HISTORY_URL, config.yaml's ``history.url`` or ``.appctl/history.db``
     names. Every call is recorded there, so a history that cannot be opened stops the
     command: a usage error naming the URL (never its password) and what went wrong."""
-    from appctl.errors import UsageError
+    from appctl.errors import UsageError, first_line
     from appctl.execute.history import History, history_url
 
     url = history_url(app_dir, configured, os.environ)
@@ -36,8 +36,3 @@ def shown(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return repr(url.split("@")[-1])
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

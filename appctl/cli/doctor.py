@@ -100,8 +100,8 @@ def _database(app: AppContext, schema: Schema) -> int:
 
 def _history(app: AppContext) -> Check:
     """The audit history opens, takes what is pending, and has no lines set aside."""
-    from appctl.cli.audit import first_line, open_history
-    from appctl.errors import UsageError
+    from appctl.cli.audit import open_history
+    from appctl.errors import UsageError, first_line
     from appctl.execute.doctor import Check
     from appctl.execute.policy import load_config
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from appctl.contract.models import Column, Table
+from appctl.errors import first_line
 from appctl.execute.budget import size
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
@@ -289,7 +290,7 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
     except sa.exc.DBAPIError as exc:
         return database_failure(tool, exc)
     except sa.exc.StatementError as exc:  # a value the driver could not bind
-        return ToolResult.failure(tool, ErrorCategory.VALIDATION, _first_line(exc.orig or exc))
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, first_line(exc))
 
 
 class _NotOne(Exception):
@@ -371,11 +372,6 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _code(exc: Any) -> str:
     orig = getattr(exc, "orig", None)
     sqlstate = getattr(orig, "sqlstate", None)  # psycopg
@@ -392,7 +388,7 @@ def database_failure(tool: str, exc: Any) -> ToolResult:
     import sqlalchemy as sa
 
     code = _code(exc)
-    message = _first_line(exc.orig if exc.orig is not None else exc)
+    message = first_line(exc)
     lower = message.lower()
     category = ErrorCategory.SERVER
     if code in ("57014", "3024", "1969") or "interrupted" in lower or "statement timeout" in lower:

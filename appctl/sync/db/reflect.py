@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appctl.errors import SourceError
+from appctl.errors import SourceError, first_line
 from appctl.sync.db.facts import ColumnFacts, TableFacts
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def _reflect(
     except sa.exc.DBAPIError as exc:
         if not connected and isinstance(exc, sa.exc.OperationalError):
             raise SourceError(
-                f"could not connect to the database: {_first_line(exc)}",
+                f"could not connect to the database: {first_line(exc)}",
                 suggestion="Check the host, port, user and password (the password comes from "
                 "the URL or the driver's variable, e.g. PGPASSWORD or MYSQL_PWD).",
             ) from None
@@ -131,7 +131,7 @@ def _reflect(
                 "The connecting role needs to read the catalogue (information_schema / pg_catalog)."
             )
         raise SourceError(
-            f"the database refused to describe itself: {_first_line(exc)}", suggestion=hint
+            f"the database refused to describe itself: {first_line(exc)}", suggestion=hint
         ) from None
     finally:
         engine.dispose()
@@ -202,7 +202,7 @@ def _unreadable(conn: Any, schema: str | None, name: str) -> str | None:
         conn.execute(probe.where(sa.false())).close()
     except sa.exc.DBAPIError as exc:
         conn.rollback()
-        return _first_line(exc)
+        return first_line(exc)
     conn.rollback()
     return None
 
@@ -212,11 +212,6 @@ def _dialect_name(engine: Any) -> str:
     if name == "mysql" and getattr(engine.dialect, "is_mariadb", False):
         return "mariadb"
     return name
-
-
-def _first_line(exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
 
 def _chosen(name: str, schema: str | None, include: Sequence[str], exclude: Sequence[str]) -> bool:
