@@ -16,23 +16,14 @@ def open_history(app_dir: Path, configured: str | None) -> History:
     command: a usage error naming the URL (never its password) and what went wrong."""
     from appctl.errors import UsageError, first_line
     from appctl.execute.history import History, history_url
+    from appctl.sync.db.url import hide_password
 
     url = history_url(app_dir, configured, os.environ)
     try:
         return History(url)
     except Exception as exc:  # any driver's or dialect's error, said in one line
         raise UsageError(
-            f"the audit history {shown(url)} cannot be used: {first_line(exc)}",
+            f"the audit history {hide_password(url)} cannot be used: {first_line(exc)}",
             suggestion="Fix history.url in .appctl/config.yaml (or APPCTL_HISTORY_URL), or "
             "make the folder of the history file writable; appctl records every call there.",
         ) from None
-
-
-def shown(url: str) -> str:
-    """The URL with its password hidden."""
-    import sqlalchemy as sa
-
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return repr(url.split("@")[-1])

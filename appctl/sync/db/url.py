@@ -44,7 +44,7 @@ def parse_dsn(dsn: str, *, root: Path, password_env: str | None = None) -> Dsn:
         url = sa.engine.make_url(text)
     except sa.exc.ArgumentError:
         raise UsageError(
-            f"{_hide(text)} is not a database URL",
+            f"{hide_password(text)} is not a database URL",
             suggestion="Use postgresql://user@host/db, mysql://user@host/db, "
             "or a SQLite file path.",
         ) from None
@@ -107,7 +107,7 @@ def connect_url(
     return url.render_as_string(hide_password=False)
 
 
-def _hide(text: str) -> str:
+def hide_password(text: str) -> str:
     """A URL with any password replaced, for messages."""
     head, sep, rest = text.partition("://")
     if not sep or "@" not in rest:
