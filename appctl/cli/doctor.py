@@ -33,6 +33,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
 
     import httpx
 
+    from appctl.contract.auth import userinfo_problem
     from appctl.contract.io import SCHEMA_FILE, dump_schema, load_schema, write_atomic
     from appctl.contract.models import Provenance
     from appctl.errors import UsageError
@@ -44,14 +45,20 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     schema = load_schema(app_dir)
     if schema.database is not None:
         return _database(app, schema)
-    base = base_url_for(schema, base_url, load_config(app_dir), os.environ)
+    config = load_config(app_dir)
+    base = base_url_for(schema, base_url, config, os.environ)
+    problem = userinfo_problem(base)
+    if problem:
+        raise UsageError(problem, suggestion="Pass --base-url without a user name or password.")
     if not base or "://" not in base:
         raise UsageError(
             f"no absolute base URL to probe (the contract has {base!r})",
             suggestion="Pass --base-url https://....",
         )
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        checks, routes = diagnose(schema, base_url=base, environ=os.environ, client=client)
+        checks, routes = diagnose(
+            schema, base_url=base, environ=os.environ, client=client, settings=config.auth
+        )
     checks.append(_history(app))
     counts = _report(checks, routes, "routes", "none probed", verbose=app.verbose)
     if write:

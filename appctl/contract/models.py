@@ -191,6 +191,7 @@ class AuthScheme(_Model):
     type: Literal["bearer", "basic", "api_key", "oauth2", "openid_connect", "other"]
     location: Literal["header", "query", "cookie"] | None = None
     param_name: str | None = None
+    prefix: str | None = None  # api_key in a header: sent as "<prefix> <value>"
     credentials: dict[str, str] = PField(default_factory=dict)
     description: str = ""
     http_scheme: str | None = None  # the HTTP auth scheme name (bearer, basic, digest...)

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema
-from appctl.execute.executor import credentials
+from appctl.contract.auth import AuthSettings
+from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
+from appctl.execute.auth import NO_SETTINGS, AuthRefused, all_schemes, choose, scheme_values
 from appctl.execute.request import RequestError, apply_auth, build_url
 
 SENTINELS = {"integer": 1, "number": 1}
@@ -77,17 +78,55 @@ def _needs_arguments(action: Action) -> bool:
     return any(f.required for f in action.parameters)
 
 
-def _auth_parts(schema: Schema, environ: Mapping[str, str]) -> dict[str, Any]:
-    parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}}
-    apply_auth(schema.auth.schemes, credentials(schema, environ), parts)
-    return parts
+@dataclass(frozen=True, slots=True)
+class _Auth:
+    """What a probe needs to send an action's own credentials, as a call would."""
+
+    schema: Schema
+    settings: AuthSettings
+    environ: Mapping[str, str]
+    base: str
+
+    def parts(self, action: Action) -> dict[str, Any]:
+        parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}}
+        resource = self.schema.resource_of(action.name)
+        server = action.transport.server if isinstance(action.transport, HttpTransport) else None
+        try:
+            chosen = choose(
+                self.schema,
+                action,
+                resource.name if resource else "",
+                settings=self.settings,
+                environ=self.environ,
+                base_url=self.base,
+                url=server or self.base,
+            )
+        except AuthRefused:
+            return parts
+        apply_auth(chosen.schemes, chosen.values, parts)
+        return parts
+
+
+# the document's default requirements, for probes of paths no action names
+_ANY_PATH = Action(
+    name="appctl_doctor",
+    verb=Verb.GET,
+    safety=Safety.READ_ONLY,
+    transport=HttpTransport(method="GET", path="/"),
+)
 
 
 def diagnose(
-    schema: Schema, *, base_url: str, environ: Mapping[str, str], client: httpx.Client
+    schema: Schema,
+    *,
+    base_url: str,
+    environ: Mapping[str, str],
+    client: httpx.Client,
+    settings: AuthSettings = NO_SETTINGS,
 ) -> tuple[list[Check], list[Route]]:
-    auth = _auth_parts(schema, environ)
     base = base_url.rstrip("/")
+    credentials = _Auth(schema, settings, environ, base)
+    auth = credentials.parts(_ANY_PATH)
     reach = _probe(client, "GET", base, {}, [])
     checks = [
         Check(
@@ -102,15 +141,15 @@ def diagnose(
     catch_get = _probe(client, "GET", nowhere, auth["headers"], auth["params"])
     catch_options = _probe(client, "OPTIONS", nowhere, auth["headers"], [])
     routes = [
-        _route(client, schema, a, base, auth, catch_get, catch_options) for a in schema.actions()
+        _route(client, a, base, credentials.parts(a), catch_get, catch_options)
+        for a in schema.actions()
     ]
-    checks.append(_auth_check(schema, routes, environ, client, base, auth))
+    checks.append(_auth_check(schema, routes, credentials, client))
     return checks, routes
 
 
 def _route(
     client: httpx.Client,
-    schema: Schema,
     action: Action,
     base: str,
     auth: dict[str, Any],
@@ -149,17 +188,13 @@ def _route(
 
 
 def _auth_check(
-    schema: Schema,
-    routes: list[Route],
-    environ: Mapping[str, str],
-    client: httpx.Client,
-    base: str,
-    auth: dict[str, Any],
+    schema: Schema, routes: list[Route], credentials: _Auth, client: httpx.Client
 ) -> Check:
-    if not schema.auth.schemes:
+    schemes = list(all_schemes(schema, credentials.settings).values())
+    if not schemes:
         return Check("credentials accepted", None, "the contract declares no auth")
-    if not credentials(schema, environ):
-        names = [ref[4:] for s in schema.auth.schemes for ref in s.credentials.values()]
+    if not any(scheme_values(s, credentials.environ) for s in schemes):
+        names = [ref[4:] for s in schemes for ref in s.credentials.values()]
         return Check("credentials accepted", False, "none of " + ", ".join(names) + " is set")
     answered = {r.action for r in routes if r.verdict == "verified"}
     candidates = [
@@ -174,7 +209,8 @@ def _auth_check(
     probe = candidates[0] if candidates else None
     if probe is None or not isinstance(probe.transport, HttpTransport):
         return Check("credentials accepted", None, "no read-only tool without arguments to try")
-    url = build_url(base, probe.transport, probe.parameters, {})
+    url = build_url(credentials.base, probe.transport, probe.parameters, {})
+    auth = credentials.parts(probe)
     got = _probe(client, "GET", url, auth["headers"], auth["params"])
     if got.status in (401, 403):
         word = "rejected" if got.status == 401 else "not allowed"

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from appctl.contract.models import Action, Provenance, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
+from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit
-from appctl.execute.history import Entry, History, arguments_text, now, redact
+from appctl.execute.history import Entry, History, arguments_text, now
 from appctl.execute.policy import Config
+from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.request import Request, RequestError, build_request
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from appctl.execute.transport import Transport
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
+_AUTH_HINT = "Set the variables named above (the contract reads credentials from there)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +43,6 @@ class CallOptions:
     result_budget: int = DEFAULT_BUDGET  # characters of JSON data; 0 for no limit
     database_url: str | None = None  # SQL contracts: connect here instead
     root: str | None = None  # the project folder (relative SQLite paths), default: the cwd
-
-
-def credentials(schema: Schema, environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Resolve each scheme's ``env:NAME`` references; missing variables are left out."""
-    out: dict[str, dict[str, str]] = {}
-    for scheme in schema.auth.schemes:
-        values = {
-            role: environ[ref[4:]]
-            for role, ref in scheme.credentials.items()
-            if environ.get(ref[4:])
-        }
-        if values:
-            out[scheme.name] = values
-    return out
 
 
 def gate(action: Action, options: CallOptions, resource: str = "") -> str | None:
@@ -127,24 +116,16 @@ def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str,
     return connect_url(schema.database.url, schema.database.password, root=root, environ=environ)
 
 
-def secrets_of(schema: Schema, environ: Mapping[str, str]) -> list[str]:
-    """Every secret value this contract's calls may use: credentials and the DB password."""
-    out = [v for values in credentials(schema, environ).values() for v in values.values()]
-    ref = schema.database.password if schema.database else None
-    if ref and environ.get(ref[4:]):
-        out.append(environ[ref[4:]])
-    return out
-
-
 def prepare(
     schema: Schema,
     tool: str,
     given: Mapping[str, Any],
     options: CallOptions,
     environ: Mapping[str, str],
+    redactor: Redactor = NO_REDACTION,
 ) -> tuple[Action, Request | SqlPlan, str] | ToolResult:
-    """Everything before I/O: the action, its exact request and its resource, or why there
-    is none."""
+    """Everything before I/O: the action, its exact request (with the credentials its
+    security asks for) and its resource, or why there is none."""
     hit = schema.find(tool)
     if hit is None:
         names = [a.name for a in schema.actions()]
@@ -169,14 +150,22 @@ def prepare(
             return action, plan(action, found.table, checked.arguments), resource
         except RequestError as exc:
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
+    base_url = base_url_for(schema, options.base_url, options.config, environ)
     try:
-        request = build_request(
+        chosen = choose(
+            schema,
             action,
-            checked.arguments,
-            base_url=base_url_for(schema, options.base_url, options.config, environ),
-            schemes=schema.auth.schemes,
-            credentials=credentials(schema, environ),
+            resource,
+            settings=(options.config or DEFAULT_CONFIG).auth,
+            environ=environ,
+            base_url=base_url,
+            url=action.transport.server or base_url,
         )
+        request = build_request(
+            action, checked.arguments, base_url=base_url, auth=chosen, redactor=redactor
+        )
+    except AuthRefused as exc:
+        return ToolResult.failure(tool, ErrorCategory.AUTH, str(exc), _AUTH_HINT)
     except RequestError as exc:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     return action, request, resource
@@ -195,7 +184,8 @@ def call(
 ) -> ToolResult:
     """Run one call; with a history, record it (whatever the outcome) before returning."""
     started = time.perf_counter()
-    prepared = prepare(schema, tool, given, options, environ)
+    hide = redactor(schema, (options.config or DEFAULT_CONFIG).auth, environ)
+    prepared = prepare(schema, tool, given, options, environ, hide)
     if isinstance(prepared, ToolResult):
         request, result = None, prepared
     else:
@@ -204,20 +194,20 @@ def call(
             result = _run_sql(schema, action, request, options, environ, resource)
         else:
             result = _run_http(action, request, options, transport, resource)
+    result = hide.result(result)
     if history is None:
         return result
-    secrets = secrets_of(schema, environ)
     entry = Entry(
         at=now(),
         session=session,
         tool=tool,
-        arguments=arguments_text(given, secrets),
+        arguments=arguments_text(given, hide),
         request=request.line() if request is not None else "",
         status=result.status,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         outcome=result.outcome,
         category=result.error.category.value if result.error else None,
-        message=redact(result.error.message, secrets) if result.error else None,
+        message=result.error.message if result.error else None,
     )
     try:
         history.record(entry)
@@ -242,16 +232,14 @@ def _run_sql(
         return run(plan, url, timeout=timeout, budget=options.result_budget)
 
     result = _run(action, options, resource, plan.shown, "dry run: nothing was run", execute)
-    if result.error is None:
-        return result
-    error = result.error.model_copy(
-        update={"message": redact(result.error.message, secrets_of(schema, environ))}
-    )
     ref = schema.database.password if schema.database else None
-    if error.category == ErrorCategory.AUTH and ref and not environ.get(ref[4:]):
+    if result.error is None or result.error.category != ErrorCategory.AUTH:
+        return result
+    if ref and not environ.get(ref[4:]):
         hint = f"Set {ref[4:]} to the database password (the contract reads it from there)."
-        error.suggestions.insert(0, hint)
-    return result.model_copy(update={"error": error})
+        error = result.error.model_copy(update={"suggestions": [hint, *result.error.suggestions]})
+        return result.model_copy(update={"error": error})
+    return result
 
 
 def _run_http(

@@ -25,13 +25,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,16 +39,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from appctl.execute.redact import Redactor
+
 HISTORY_FILE = "history.db"
 PENDING_SUFFIX = ".pending"  # history.db.pending: records not yet folded into the database
 REJECTED_SUFFIX = ".rejected"  # history.db.rejected: pending lines that were not whole records
 FOLD_BYTES = 1 << 20  # a writer folds the pending log once it is past this (~4,000 records)
 FOLD_DELAY = 0.25  # seconds from a record to the background fold that takes it (and its batch)
 _CHECK_EVERY = 64  # records a writer appends between looks at the log's size
-REDACTED = "***"
-SECRET_NAME = re.compile(
-    r"pass(word)?|secret|token|api[-_]?key|authorization|credential", re.IGNORECASE
-)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond more to make
@@ -68,31 +65,6 @@ class Entry:
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """A copy with secret-named values hidden and every known secret string replaced."""
-    hidden = [s for s in secrets if s]
-    if not hidden and isinstance(value, dict) and not _needs_walk(value):
-        return value  # flat, nothing secret-named, no secrets to replace: nothing to change
-
-    def walk(item: Any, key: str = "") -> Any:
-        if key and SECRET_NAME.search(key) and item not in (None, ""):
-            return REDACTED
-        if isinstance(item, dict):
-            return {k: walk(v, str(k)) for k, v in item.items()}
-        if isinstance(item, list):
-            return [walk(v) for v in item]
-        if isinstance(item, str):
-            for secret in hidden:
-                item = item.replace(secret, REDACTED)
-        return item
-
-    return walk(value)
-
-
-def _needs_walk(value: dict[Any, Any]) -> bool:
-    return any(isinstance(v, dict | list) or SECRET_NAME.search(str(k)) for k, v in value.items())
 
 
 def now() -> str:
@@ -454,8 +426,9 @@ def history_url(app_dir: Path, configured: str | None, environ: Mapping[str, str
     return environ.get("APPCTL_HISTORY_URL") or configured or f"sqlite:///{app_dir / HISTORY_FILE}"
 
 
-def arguments_text(arguments: Mapping[str, Any], secrets: Iterable[str]) -> str:
-    return _ARGUMENTS_JSON.encode(redact(dict(arguments), secrets))
+def arguments_text(arguments: Mapping[str, Any], redactor: Redactor) -> str:
+    """The arguments as JSON, with secret-named values and every credential hidden."""
+    return _ARGUMENTS_JSON.encode(redactor.value(dict(arguments), secret_names=True))
 
 
 # made once: json.dumps with any option builds a new encoder per call

@@ -30,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from appctl.agent.profiles import ProviderProfile
+from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
 
@@ -107,6 +108,7 @@ class Toolset(_Strict):
 
 class Config(_Strict):
     base_url: str | None = None
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # added schemes, allowed origins
     history: HistorySettings = Field(default_factory=HistorySettings)
     policy: list[Rule] = Field(default_factory=list)
     providers: dict[str, ProviderProfile] = Field(default_factory=dict)  # appctl run / chat

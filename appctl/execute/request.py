@@ -4,23 +4,27 @@ Path parameters are percent-encoded one segment at a time and ``.``/``..``/empty
 refused (an HTTP client would normalize ``../../admin`` away); the final URL must stay under
 the base URL. Query, header and cookie values follow OpenAPI ``style``/``explode`` (form,
 spaceDelimited, pipeDelimited, deepObject; Swagger's tabDelimited), bodies follow the
-contract (JSON, form-urlencoded, multipart). Credentials come in as resolved values and are
-applied by the contract's auth schemes; ``redacted()`` shows the request without them.
+contract (JSON, form-urlencoded, multipart). Credentials come in chosen and resolved
+(``execute.auth``) and are applied by their schemes; ``redacted()`` and ``line()`` show the
+request through the call's redactor.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
+from appctl.execute.auth import Chosen
+from appctl.execute.redact import NO_REDACTION, Redactor
 
 DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
-REDACTED = "***"
+NO_AUTH = Chosen()
 
 
 class RequestError(ValueError):
@@ -38,42 +42,36 @@ class Request:
     form: list[tuple[str, str]] | None = None
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None
     content: bytes | None = None
-    secrets: tuple[str, ...] = ()
+    redactor: Redactor = NO_REDACTION
+    auth: str = ""  # which credentials it carries, for a dry run
 
     def full_url(self) -> str:
         return f"{self.url}?{urlencode(self.params)}" if self.params else self.url
 
     def line(self) -> str:
         """``METHOD URL`` with every credential value replaced: the request's history line."""
-        url = self.full_url()
-        for secret in self.secrets:
-            url = url.replace(secret, REDACTED)
-        return f"{self.method} {url}"
+        return self.redactor.text(f"{self.method} {self.full_url()}")
 
     def redacted(self) -> dict[str, Any]:
         """The request as it would be sent, with every credential value replaced."""
-
-        def hide(text: str) -> str:
-            for secret in self.secrets:
-                text = text.replace(secret, REDACTED)
-            return text
-
-        out: dict[str, Any] = {"method": self.method, "url": hide(self.full_url())}
+        out: dict[str, Any] = {"method": self.method, "url": self.full_url()}
         if self.headers:
-            out["headers"] = {k: hide(v) for k, v in self.headers.items()}
+            out["headers"] = dict(self.headers)
         if self.cookies:
-            out["cookies"] = {k: hide(v) for k, v in self.cookies.items()}
+            out["cookies"] = dict(self.cookies)
         if self.json_body is not None:
-            out["json"] = json.loads(hide(json.dumps(self.json_body)))
+            out["json"] = self.json_body
         if self.form is not None:
-            out["form"] = [[k, hide(v)] for k, v in self.form]
+            out["form"] = [[k, v] for k, v in self.form]
         if self.files is not None:
             out["files"] = [
                 [k, name, f"{len(data)} bytes", kind] for k, (name, data, kind) in self.files
             ]
         if self.content is not None:
             out["content"] = f"{len(self.content)} bytes"
-        return out
+        if self.auth:
+            out["auth"] = self.auth
+        return dict(self.redactor.value(out))
 
 
 def _text(value: Any) -> str:
@@ -148,6 +146,9 @@ def build_url(
     base_url: str, transport: HttpTransport, fields: list[Field], args: Mapping[str, Any]
 ) -> str:
     base = (transport.server or base_url).rstrip("/")
+    problem = userinfo_problem(base)
+    if problem:
+        raise RequestError(problem)
     if "://" not in base:
         raise RequestError(f"the base URL {base!r} is not absolute: pass --base-url")
     path = transport.path
@@ -214,29 +215,28 @@ def _multipart(fields: list[Field], args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_auth(
-    schemes: list[AuthScheme], credentials: Mapping[str, Mapping[str, str]], parts: dict[str, Any]
-) -> list[str]:
-    """Add each scheme's credentials (resolved values, by scheme name); returns the secrets."""
-    secrets: list[str] = []
+    schemes: Iterable[AuthScheme], values: Mapping[str, Mapping[str, str]], parts: dict[str, Any]
+) -> None:
+    """Add the chosen schemes' credentials (resolved values, by scheme name) to the parts."""
     for scheme in schemes:
-        values = credentials.get(scheme.name)
-        if not values:
+        given = values.get(scheme.name)
+        if not given:
             continue
-        secrets += [v for v in values.values() if v]
         if scheme.type == "basic":
-            pair = f"{values.get('username', '')}:{values.get('password', '')}"
+            pair = f"{given.get('username', '')}:{given.get('password', '')}"
             token = base64.b64encode(pair.encode()).decode()
             parts["headers"]["Authorization"] = f"Basic {token}"
-            secrets.append(token)
         elif scheme.type == "api_key" and scheme.param_name:
+            value = given.get("value", "")
+            if scheme.prefix:
+                value = f"{scheme.prefix} {value}"
             target = {"header": "headers", "cookie": "cookies"}.get(scheme.location or "header")
             if target:
-                parts[target][scheme.param_name] = values.get("value", "")
+                parts[target][scheme.param_name] = value
             else:
-                parts["params"].append((scheme.param_name, values.get("value", "")))
-        elif "token" in values:
-            parts["headers"]["Authorization"] = f"Bearer {values['token']}"
-    return secrets
+                parts["params"].append((scheme.param_name, value))
+        elif "token" in given:
+            parts["headers"]["Authorization"] = f"Bearer {given['token']}"
 
 
 def build_request(
@@ -244,8 +244,8 @@ def build_request(
     args: Mapping[str, Any],
     *,
     base_url: str,
-    schemes: list[AuthScheme],
-    credentials: Mapping[str, Mapping[str, str]],
+    auth: Chosen = NO_AUTH,
+    redactor: Redactor = NO_REDACTION,
 ) -> Request:
     transport = action.transport
     if not isinstance(transport, HttpTransport):
@@ -266,11 +266,12 @@ def build_request(
     content_type = body.pop("content_type", None)
     if content_type:
         parts["headers"]["Content-Type"] = content_type
-    secrets = apply_auth(schemes, credentials, parts)
+    apply_auth(auth.schemes, auth.values, parts)
     return Request(
         method=transport.method,
         url=url,
         **parts,
         **body,
-        secrets=tuple(sorted(set(secrets), key=len, reverse=True)),
+        redactor=redactor,
+        auth=auth.shown,
     )

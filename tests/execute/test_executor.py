@@ -116,6 +116,7 @@ def test_dry_run_sends_nothing_and_shows_the_redacted_request(app) -> None:
         "method": "DELETE",
         "url": f"{app.url}/pets/3",
         "headers": {"Authorization": "Bearer ***"},
+        "auth": "bearer (bearer)",
     }
 
 
@@ -163,7 +164,7 @@ def test_network_errors_are_results(app) -> None:
         "list_pets",
         {"limit": 1},
         CallOptions(base_url="http://127.0.0.1:9/api"),
-        environ={},
+        environ=ENV,
     )
     assert not result.ok and result.error.category == ErrorCategory.NETWORK
 

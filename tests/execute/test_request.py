@@ -6,7 +6,9 @@ import re
 import pytest
 
 from appctl.contract.models import AuthScheme
-from appctl.execute.request import RequestError, build_request, serialize
+from appctl.execute.auth import Chosen
+from appctl.execute.redact import NO_REDACTION, Redactor, scheme_secrets
+from appctl.execute.request import NO_AUTH, RequestError, build_request, serialize
 from tests.helpers import spec, sync_doc
 
 DOC = spec(
@@ -93,16 +95,10 @@ SCHEMA = sync_doc(DOC).schema
 BASE = "https://api.example.com/v1"
 
 
-def _build(name: str, args: dict, **auth):
+def _build(name: str, args: dict, auth: Chosen = NO_AUTH, redactor: Redactor = NO_REDACTION):
     action = SCHEMA.action(name)
     assert action is not None
-    return build_request(
-        action,
-        args,
-        base_url=BASE,
-        schemes=auth.get("schemes", []),
-        credentials=auth.get("credentials", {}),
-    )
+    return build_request(action, args, base_url=BASE, auth=auth, redactor=redactor)
 
 
 @pytest.mark.parametrize("bad", ["..", ".", ""])
@@ -177,9 +173,8 @@ def test_a_json_media_type_is_sent_as_declared() -> None:
     assert "Content-Type" not in _build("get_file", {"path": "x"}).headers
 
 
-def test_auth_is_applied_and_redacted() -> None:
+def test_the_chosen_schemes_are_applied_and_redacted() -> None:
     schemes = [
-        AuthScheme(name="bearer", type="bearer", credentials={"token": "env:T"}),
         AuthScheme(
             name="key",
             type="api_key",
@@ -191,20 +186,19 @@ def test_auth_is_applied_and_redacted() -> None:
             name="basic", type="basic", credentials={"username": "env:U", "password": "env:P"}
         ),
     ]
-    creds = {
-        "bearer": {"token": "tok-SECRET"},
-        "key": {"value": "key-SECRET"},
-        "basic": {"username": "me", "password": "pw-SECRET"},
-    }
-    request = _build("get_file", {"path": "x"}, schemes=schemes, credentials=creds)
+    creds = {"key": {"value": "key-SECRET"}, "basic": {"username": "me", "password": "pw-SECRET"}}
+    hide = Redactor(s for scheme in schemes for s in scheme_secrets(scheme, creds[scheme.name]))
+    chosen = Chosen(tuple(schemes), creds, "key + basic")
+    request = _build("get_file", {"path": "x"}, chosen, hide)
     assert ("api_key", "key-SECRET") in request.params
-    assert request.headers["Authorization"].startswith("Basic ")
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"me:pw-SECRET").decode()
     shown = str(request.redacted())
     assert "SECRET" not in shown and base64.b64encode(b"me:pw-SECRET").decode() not in shown
-    assert "***" in shown
+    assert "'Basic ***'" in shown and "api_key=***" in shown and "key + basic" in shown
+    assert "SECRET" not in request.line()
 
 
 def test_relative_base_url_is_refused() -> None:
     action = SCHEMA.action("get_file")
     with pytest.raises(RequestError, match="not absolute"):
-        build_request(action, {"path": "x"}, base_url="/v1", schemes=[], credentials={})
+        build_request(action, {"path": "x"}, base_url="/v1")

@@ -1,0 +1,223 @@
+"""Which credentials an action asks for, and schemes a user adds where the document is silent.
+
+An action's *effective security* is its own ``security`` list, else the document's
+(``auth.default``); ``[]`` means it needs none. The list is OR between requirement objects and
+AND within one; an empty object ``{}`` allows anonymous calls.
+
+Many real documents declare no security (Kinto) or the wrong one. ``auth.schemes`` in
+``overrides.yaml`` (written into the contract at sync) and in ``config.yaml`` (applied at call
+time) add schemes with ``env:`` references and say which actions they apply to:
+
+    auth:
+      schemes:
+        kinto:                          # a new name: applies to apply_to (default: every action)
+          type: basic
+          username: env:KINTO_USER
+          password: env:KINTO_PASSWORD
+          apply_to: ["*"]               # globs on tool name, resource or tag (name:, tag:...)
+        partner:
+          type: api_key                 # in: header | query | cookie, param: its name
+          in: header
+          param: X-Partner-Key
+          value: env:PARTNER_KEY
+          apply_to: ["tag:partner"]
+        bearerAuth:                     # the name of a scheme the document declares: redefines it
+          type: api_key                 # (only where the document asks for it, unless apply_to)
+          param: Authorization
+          prefix: Token
+          value: env:API_TOKEN
+
+An added scheme that applies to an action becomes that action's first alternative; the
+document's own requirements stay as further alternatives.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import Field as PField
+
+from appctl.contract.models import Action, AuthScheme, Schema, _check_env_ref
+
+Requirement = dict[str, list[str]]
+
+_ROLES = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("value",)}
+
+
+class AddedScheme(BaseModel):
+    """A scheme written by hand in config.yaml or overrides.yaml."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: Literal["bearer", "basic", "api_key"]
+    location: Literal["header", "query", "cookie"] = PField(default="header", alias="in")
+    param: str | None = None  # api_key: the header, query parameter or cookie name
+    prefix: str | None = None  # api_key in a header: sent as "<prefix> <value>"
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    value: str | None = None
+    apply_to: list[str] | None = None
+    description: str = ""
+
+    @field_validator("token", "username", "password", "value")
+    @classmethod
+    def _reference(cls, value: str | None) -> str | None:
+        return None if value is None else _check_env_ref(value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> AddedScheme:
+        missing = [role for role in _ROLES[self.type] if getattr(self, role) is None]
+        if missing:
+            raise ValueError(
+                f"a {self.type} scheme needs {' and '.join(missing)} (an env:NAME reference)"
+            )
+        extra = [
+            r for r in ("token", "username", "password", "value") if r not in _ROLES[self.type]
+        ]
+        given = [r for r in extra if getattr(self, r) is not None]
+        if given:
+            raise ValueError(f"a {self.type} scheme takes no {', '.join(given)}")
+        if self.type == "api_key" and not self.param:
+            raise ValueError("an api_key scheme needs param: (the header, query or cookie name)")
+        if self.prefix is not None and not (self.type == "api_key" and self.location == "header"):
+            raise ValueError("prefix: is only for an api_key sent in a header")
+        return self
+
+    def scheme(self, name: str) -> AuthScheme:
+        """The contract's form of this scheme."""
+        roles = {role: getattr(self, role) for role in _ROLES[self.type]}
+        if self.type == "api_key":
+            return AuthScheme(
+                name=name,
+                type="api_key",
+                location=self.location,
+                param_name=self.param,
+                prefix=self.prefix,
+                credentials=roles,
+                description=self.description,
+            )
+        return AuthScheme(
+            name=name,
+            type=self.type,
+            location="header",
+            param_name="Authorization",
+            credentials=roles,
+            description=self.description,
+            http_scheme=self.type,
+        )
+
+
+class AuthSettings(BaseModel):
+    """``auth:`` in config.yaml (``allowed_origins`` and ``schemes``) or overrides.yaml
+    (``schemes`` only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allowed_origins: list[str] = PField(default_factory=list)
+    schemes: dict[str, AddedScheme] = PField(default_factory=dict)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [origin_of(v, strict=True) for v in value]
+
+
+def origin_of(url: str, *, strict: bool = False) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if strict and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ValueError(f"{url!r} is not an http(s) origin such as https://cdn.example.com")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f":{port}" if port is not None and port != default else ""
+    return f"{parts.scheme.lower()}://{host}{shown}"
+
+
+def applies(patterns: list[str], action: Action, resource: str) -> bool:
+    """Whether a glob list names this action, by tool name, resource or tag; a pattern may
+    say which with ``name:``, ``resource:`` or ``tag:``."""
+    keys = {"name": [action.name], "resource": [resource], "tag": action.tags}
+    for pattern in patterns:
+        kind, sep, value = pattern.partition(":")
+        if sep and kind in keys:
+            if any(fnmatch.fnmatchcase(k, value) for k in keys[kind]):
+                return True
+        elif any(fnmatch.fnmatchcase(k, pattern) for ks in keys.values() for k in ks):
+            return True
+    return False
+
+
+def effective_security(schema: Schema, action: Action) -> list[Requirement]:
+    """The action's own requirements, else the document's."""
+    return action.security if action.security is not None else schema.auth.default
+
+
+def added_requirements(
+    added: Mapping[str, AddedScheme], declared: Mapping[str, Any], action: Action, resource: str
+) -> list[Requirement]:
+    """One requirement for each added scheme that applies to this action. A scheme named like
+    one the document declares redefines it, and applies only where the document asks for it
+    unless its ``apply_to`` says more; a new one applies everywhere unless ``apply_to`` says."""
+    out: list[Requirement] = []
+    for name, scheme in added.items():
+        patterns = scheme.apply_to
+        if patterns is None:
+            patterns = [] if name in declared else ["*"]
+        if applies(patterns, action, resource):
+            out.append({name: []})
+    return out
+
+
+def with_added(schema: Schema, settings: AuthSettings) -> Schema:
+    """The contract with the overrides' schemes written in: each scheme defined (or redefined)
+    under ``auth.schemes``, and each action it applies to asking for it first."""
+    if not settings.schemes:
+        return schema
+    declared = {s.name: s for s in schema.auth.schemes}
+    schemes = dict(declared)
+    for name, added in settings.schemes.items():
+        schemes[name] = added.scheme(name)
+    resources = []
+    for resource in schema.resources:
+        actions = []
+        for action in resource.actions:
+            extra = added_requirements(settings.schemes, declared, action, resource.name)
+            if extra:
+                own = effective_security(schema, action)
+                action = action.model_copy(update={"security": [*extra, *own]})
+            actions.append(action)
+        resources.append(resource.model_copy(update={"actions": actions}))
+    auth = schema.auth.model_copy(update={"schemes": list(schemes.values())})
+    return schema.model_copy(update={"auth": auth, "resources": resources})
+
+
+def userinfo_problem(url: str | None) -> str | None:
+    """Why a base or server URL cannot be used as it is: it carries a user name or password,
+    which appctl would write into the contract and history and never send. None when clean."""
+    from urllib.parse import urlsplit
+
+    if not url or "@" not in url:
+        return None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return None
+    host = parts.netloc.rpartition("@")[2]
+    shown = parts._replace(netloc=f"***@{host}").geturl()
+    return (
+        f"the URL {shown} carries a user name or password; appctl never keeps credentials in a "
+        "URL: drop them from it and add a basic scheme with env: references under auth.schemes "
+        "in .appctl/config.yaml (e.g. {type: basic, username: env:API_USER, password: "
+        "env:API_PASSWORD})"
+    )

@@ -1,0 +1,176 @@
+"""Which credentials one call sends, chosen before any I/O (pure: the environment comes in).
+
+The action's requirements are the schemes ``auth.schemes`` in config.yaml adds for it, then
+its effective security (``contract.auth``). The first requirement whose credentials are all
+set is applied, and only its schemes; when none is, the call goes out without credentials if
+the list allows that (it is empty or holds ``{}``), else it is refused with category ``auth``
+naming the variables to set. Credentials go only to the origin of the base URL the call uses
+(or to an origin config.yaml lists under ``auth.allowed_origins``): an operation whose own
+``servers`` entry is elsewhere gets none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from appctl.contract.auth import AuthSettings, added_requirements, effective_security, origin_of
+from appctl.contract.models import Action, AuthScheme, Schema
+from appctl.execute.redact import Redactor as Redactor
+from appctl.execute.redact import Secret, redactor_for, scheme_secrets
+
+NO_SETTINGS = AuthSettings()
+
+
+class AuthRefused(Exception):
+    """No requirement of the action can be met; the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The schemes one call applies, their resolved values, and how a dry run shows it."""
+
+    schemes: tuple[AuthScheme, ...] = ()
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    shown: str = "none"
+
+
+def scheme_values(scheme: AuthScheme, environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The scheme's resolved values, or None unless every one of them is set."""
+    if scheme.type == "other" or not scheme.credentials:
+        return None
+    values = {}
+    for role, ref in scheme.credentials.items():
+        value = environ.get(ref[4:])
+        if not value:
+            return None
+        values[role] = value
+    return values
+
+
+def all_schemes(schema: Schema, settings: AuthSettings) -> dict[str, AuthScheme]:
+    """The contract's schemes by name, with config.yaml's added (or redefining) ones."""
+    schemes = {s.name: s for s in schema.auth.schemes}
+    for name, added in settings.schemes.items():
+        schemes[name] = added.scheme(name)
+    return schemes
+
+
+def secrets(
+    schema: Schema, settings: AuthSettings, environ: Mapping[str, str]
+) -> frozenset[Secret]:
+    """Every credential value this contract's calls may send (all schemes, set or not used),
+    and the database password: what every output of a call is redacted of."""
+    out: list[Secret] = []
+    for scheme in all_schemes(schema, settings).values():
+        values = {
+            role: environ[ref[4:]]
+            for role, ref in scheme.credentials.items()
+            if environ.get(ref[4:])
+        }
+        if values:
+            if scheme.type == "basic":
+                values = {"username": "", "password": "", **values}
+            out += scheme_secrets(scheme, values)
+    ref = schema.database.password if schema.database else None
+    if ref and environ.get(ref[4:]):
+        out.append(Secret(environ[ref[4:]], "url"))
+    return frozenset(s for s in out if s.value)
+
+
+def redactor(schema: Schema, settings: AuthSettings, environ: Mapping[str, str]) -> Redactor:
+    return redactor_for(secrets(schema, settings, environ))
+
+
+def choose(
+    schema: Schema,
+    action: Action,
+    resource: str,
+    *,
+    settings: AuthSettings,
+    environ: Mapping[str, str],
+    base_url: str,
+    url: str,
+) -> Chosen:
+    """The credentials this call sends to ``url`` (the operation's own server, else the base
+    URL); ``AuthRefused`` when it needs some it cannot have."""
+    schemes = all_schemes(schema, settings)
+    declared = {s.name: s for s in schema.auth.schemes}
+    requirements = [
+        *added_requirements(settings.schemes, declared, action, resource),
+        *effective_security(schema, action),
+    ]
+    if not requirements:
+        return Chosen(shown="none: the operation asks for no credentials")
+    origin = origin_of(url)
+    trusted = origin == origin_of(base_url) or origin in settings.allowed_origins
+    problems: list[str] = []
+    for requirement in requirements:
+        if not requirement:
+            continue
+        found = _satisfied(requirement, schemes, environ, problems)
+        if found is not None and trusted:
+            names = " + ".join(f"{s.name} ({_kind(s)})" for s in found.schemes)
+            return Chosen(found.schemes, found.values, names)
+    if any(not r for r in requirements):
+        why = "none: no credentials are set and the operation allows anonymous calls"
+        if not trusted:
+            why = (
+                f"none: {origin} is not the base URL's origin; the operation allows anonymous calls"
+            )
+        return Chosen(shown=why)
+    if not trusted:
+        raise AuthRefused(
+            f"{action.name} is sent to {origin}, not to the base URL's origin "
+            f"{origin_of(base_url)}, and credentials go only there; list {origin} under "
+            "auth.allowed_origins in .appctl/config.yaml to send them to it"
+        )
+    raise AuthRefused(f"{action.name} needs credentials: set " + ", or ".join(problems))
+
+
+def _kind(scheme: AuthScheme) -> str:
+    if scheme.type == "api_key":
+        return f"api_key in {scheme.location or 'header'} {scheme.param_name}"
+    return scheme.type
+
+
+def _satisfied(
+    requirement: Mapping[str, list[str]],
+    schemes: Mapping[str, AuthScheme],
+    environ: Mapping[str, str],
+    problems: list[str],
+) -> Chosen | None:
+    """The requirement's schemes and values when every one is set; else None, with what is
+    missing added to ``problems``."""
+    found: list[AuthScheme] = []
+    values: dict[str, dict[str, str]] = {}
+    missing: list[str] = []
+    slots: dict[tuple[str, str], str] = {}  # (where, name) → scheme: two may not share one
+    for name in requirement:
+        scheme = schemes.get(name)
+        if scheme is None:
+            problems.append(
+                f"(the document names no scheme {name!r}: define it under auth.schemes)"
+            )
+            return None
+        if scheme.type == "other" or not scheme.credentials:
+            problems.append(
+                f"(scheme {name!r} is {scheme.http_scheme or scheme.type}, which appctl cannot "
+                "send: add a scheme it can under auth.schemes in .appctl/config.yaml)"
+            )
+            return None
+        slot = (scheme.location or "header", (scheme.param_name or "Authorization").lower())
+        if slot in slots:
+            problems.append(f"(schemes {slots[slot]!r} and {name!r} both set {slot[1]})")
+            return None
+        slots[slot] = name
+        got = scheme_values(scheme, environ)
+        if got is None:
+            missing += [ref[4:] for ref in scheme.credentials.values() if not environ.get(ref[4:])]
+        else:
+            found.append(scheme)
+            values[name] = got
+    if missing:
+        problems.append(" and ".join(missing) + f" ({' + '.join(requirement)})")
+        return None
+    return Chosen(tuple(found), values)

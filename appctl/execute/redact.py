@@ -1,0 +1,203 @@
+"""One redactor per call: every form a credential can take, hidden wherever it is echoed.
+
+Built from the resolved credential values (and the database password), it knows each value
+as sent: raw, percent-encoded (``quote`` with and without ``/``), ``+``-for-space
+(``quote_plus``), JSON-escaped, the base64 ``user:pass`` of basic auth, the ``Basic …`` /
+``Bearer …`` / prefixed header value, and the ``user:pass@`` of a URL's userinfo.
+
+A form of eight characters or more is replaced wherever it stands. A shorter one (a user name
+``api``) would garble unrelated text and reveal itself by its holes, so it is replaced only
+where it stands as a credential: the value of its own header, query parameter or cookie (in a
+URL, a header line, or a mapping under that name) and a URL's userinfo.
+
+``text`` and ``value`` redact one string or a JSON-like value; ``result`` a whole envelope
+(data, error message, notes, the dry-run request).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus, unquote_plus
+
+if TYPE_CHECKING:
+    from appctl.contract.models import AuthScheme
+    from appctl.execute.result import ToolResult
+
+REDACTED = "***"
+MIN_FREE = 8  # shorter forms are hidden only where they stand as a credential
+SECRET_NAME = re.compile(
+    r"pass(word)?|secret|token|api[-_]?key|authorization|credential", re.IGNORECASE
+)
+_USERINFO = re.compile(r"(?<=://)([^/?#@\s\"'<>]*)(?=@)")
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """One resolved credential value and where it stands as a credential: the header, query
+    parameter or cookie named ``param`` (``location``), or a basic pair."""
+
+    value: str
+    location: str = ""  # header | query | cookie | basic | url
+    param: str = ""
+    prefix: str = ""  # the header value's scheme word: Bearer, Basic or an api_key prefix
+    partner: str = ""  # basic: the other half of the pair (username ↔ password)
+    first: bool = False  # basic: this is the username
+
+
+def forms(secret: Secret) -> dict[str, str]:
+    """Every text this value can appear as in what is sent or echoed, each with what stands
+    in its place: ``***``, or ``Bearer ***`` for a header value (its scheme word kept)."""
+    v = secret.value
+    out = dict.fromkeys((v, quote(v, safe=""), quote(v), quote_plus(v)), REDACTED)
+    out |= dict.fromkeys((json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1]), REDACTED)
+    if secret.location == "basic":
+        user, password = (v, secret.partner) if secret.first else (secret.partner, v)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        out[token] = REDACTED
+        out[f"Basic {token}"] = f"Basic {REDACTED}"
+        out[f"{quote(user, safe='')}:{quote(password, safe='')}"] = REDACTED
+    if secret.prefix:
+        out[f"{secret.prefix} {v}"] = f"{secret.prefix} {REDACTED}"
+    out.pop("", None)
+    return out
+
+
+def _alternation(texts: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for all the texts, the longest tried first (so ``Basic <token>`` wins
+    over ``<token>``)."""
+    ordered = sorted(set(texts), key=lambda t: (-len(t), t))
+    return re.compile("|".join(re.escape(t) for t in ordered)) if ordered else None
+
+
+class Redactor:
+    """Hides the given secrets; ``bool(redactor)`` is False when there is nothing to hide."""
+
+    __slots__ = ("_free", "_instead", "_names", "_params", "_short")
+
+    def __init__(self, secrets: Iterable[Secret]) -> None:
+        instead: dict[str, str] = {}  # forms hidden wherever they stand → what replaces them
+        short: set[str] = set()
+        params: dict[str, set[str]] = {}  # lower-cased credential name → its short forms
+        for secret in secrets:
+            if not secret.value:
+                continue
+            for form, replacement in forms(secret).items():
+                if len(form) >= MIN_FREE:
+                    instead[form] = replacement
+                    continue
+                short.add(form)
+                if secret.param:
+                    params.setdefault(secret.param.lower(), set()).add(form)
+        self._instead = instead
+        self._free = _alternation(instead)
+        self._short = frozenset(short)
+        self._params = {k: frozenset(v) for k, v in params.items()}
+        names = "|".join(re.escape(p) for p in sorted(params, key=len, reverse=True))
+        # NAME=value (query, cookie) or NAME: value / "NAME": "value" (headers, echoed JSON)
+        self._names = (
+            re.compile(rf"(?i)(?<![\w-])({names})(\"?\s*[:=]\s*\"?)([^\s&;,\"'#]*)")
+            if names
+            else None
+        )
+
+    def __bool__(self) -> bool:
+        return self._free is not None or bool(self._short)
+
+    def text(self, text: str) -> str:
+        if self._free is not None:
+            text = self._free.sub(self._replace, text)
+        if not self._short:
+            return text
+        if "@" in text:
+            text = _USERINFO.sub(self._userinfo, text)
+        if self._names is not None:
+            text = self._names.sub(self._named, text)
+        return text
+
+    def value(self, value: Any, *, secret_names: bool = False) -> Any:
+        """A copy of a JSON-like value with every secret hidden; with ``secret_names``, also
+        every value under a secret-looking key (``password``, ``api_key``…): for arguments."""
+        if not self and not secret_names:
+            return value
+
+        def walk(item: Any, key: str = "") -> Any:
+            if key and item not in (None, ""):
+                if secret_names and SECRET_NAME.search(key):
+                    return REDACTED
+                if isinstance(item, str) and item in self._params.get(key.lower(), ()):
+                    return REDACTED
+            if isinstance(item, dict):
+                return {k: walk(v, str(k)) for k, v in item.items()}
+            if isinstance(item, list | tuple):
+                return [walk(v) for v in item]
+            if isinstance(item, str):
+                return self.text(item)
+            return item
+
+        return walk(value)
+
+    def result(self, result: ToolResult) -> ToolResult:
+        if not self:
+            return result
+        update: dict[str, Any] = {}
+        if result.data is not None:
+            update["data"] = self.value(result.data)
+        if result.error is not None:
+            error = result.error
+            update["error"] = error.model_copy(
+                update={
+                    "message": self.text(error.message),
+                    "suggestions": [self.text(s) for s in error.suggestions],
+                }
+            )
+        if result.notes:
+            update["notes"] = [self.text(n) for n in result.notes]
+        if result.request is not None:
+            update["request"] = self.value(result.request)
+        return result.model_copy(update=update) if update else result
+
+    def _replace(self, match: re.Match[str]) -> str:
+        return self._instead[match.group(0)]
+
+    def _userinfo(self, match: re.Match[str]) -> str:
+        parts = match.group(1).split(":")
+        return ":".join(
+            REDACTED if unquote_plus(p) in self._short or p in self._short else p for p in parts
+        )
+
+    def _named(self, match: re.Match[str]) -> str:
+        value = match.group(3)
+        allowed = self._params.get(match.group(1).lower(), frozenset())
+        if value in allowed or unquote_plus(value) in allowed:
+            return f"{match.group(1)}{match.group(2)}{REDACTED}"
+        return match.group(0)
+
+
+NO_REDACTION = Redactor(())
+
+
+def scheme_secrets(scheme: AuthScheme, values: Mapping[str, str]) -> list[Secret]:
+    """The secrets of one scheme's resolved values, each knowing where it stands."""
+    if scheme.type == "basic":
+        user, password = values.get("username", ""), values.get("password", "")
+        return [
+            Secret(user, "basic", "Authorization", partner=password, first=True),
+            Secret(password, "basic", "Authorization", partner=user),
+        ]
+    if scheme.type == "api_key":
+        prefix = scheme.prefix or ""
+        where = scheme.location or "header"
+        return [Secret(v, where, scheme.param_name or "", prefix) for v in values.values()]
+    return [Secret(v, "header", "Authorization", "Bearer") for v in values.values()]
+
+
+@lru_cache(maxsize=64)
+def redactor_for(secrets: frozenset[Secret]) -> Redactor:
+    """Redactors are pure in their secrets: one is built per distinct set, then reused."""
+    return Redactor(secrets)
