@@ -20,6 +20,9 @@ an ``OverrideError`` listing every problem at once, with "did you mean" hints.
     resources:
       pets: {description: Pets in the store.}
     base_url: https://api.example.com
+    auth:                          # schemes the document does not declare (contract/auth.py)
+      schemes:
+        kinto: {type: basic, username: env:KINTO_USER, password: env:KINTO_PASSWORD}
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PField
 
+from appctl.contract.auth import AuthSettings, userinfo_problem, with_added
 from appctl.contract.models import Action, Field, Resource, Safety, Schema
 from appctl.contract.names import ARG_NAME_RE, TOOL_NAME_RE
 from appctl.errors import OverrideError, did_you_mean
@@ -89,6 +93,7 @@ class Overrides(_Strict):
     base_url: str | None = None
     actions: dict[str, ActionOverride] = {}
     resources: dict[str, ResourceOverride] = {}
+    auth: AuthSettings = PField(default_factory=AuthSettings)
 
 
 def load_overrides(path: Path) -> Overrides | None:
@@ -130,6 +135,11 @@ def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
             problems.append(
                 f"resources.{key}: no resource named {key!r}.{did_you_mean(key, resource_names)}"
             )
+    if overrides.auth.allowed_origins:
+        problems.append("auth.allowed_origins: belongs in .appctl/config.yaml, not in overrides")
+    if overrides.base_url and userinfo_problem(overrides.base_url):
+        problems.append(f"base_url: {userinfo_problem(overrides.base_url)}")
+    schema = with_added(schema, overrides.auth)
     resources = [_apply_resource(r, overrides, problems) for r in schema.resources]
     resources = [r for r in resources if r.actions]
     _check_unique([a.name for r in resources for a in r.actions], problems)

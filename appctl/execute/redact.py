@@ -2,10 +2,10 @@
 
 Built from the resolved credential values (and the database password), it knows each value
 as sent: raw, percent-encoded (``quote`` with and without ``/``), ``+``-for-space
-(``quote_plus``), JSON-escaped, the base64 ``user:pass`` of basic auth, the ``Basic …`` /
-``Bearer …`` / prefixed header value, and the ``user:pass@`` of a URL's userinfo.
+(``quote_plus``), JSON-escaped (one pattern covers every mix of these), the base64
+``user:pass`` of basic auth, and the ``user:pass@`` of a URL's userinfo.
 
-A form of eight characters or more is replaced wherever it stands. A shorter one (a user name
+A value of eight characters or more is replaced wherever it stands. A shorter one (a user name
 ``api``) would garble unrelated text and reveal itself by its holes, so it is replaced only
 where it stands as a credential: the value of its own header, query parameter or cookie (in a
 URL, a header line, or a mapping under that name) and a URL's userinfo.
@@ -50,52 +50,68 @@ class Secret:
     first: bool = False  # basic: this is the username
 
 
-def forms(secret: Secret) -> dict[str, str]:
-    """Every text this value can appear as in what is sent or echoed, each with what stands
-    in its place: ``***``, or ``Bearer ***`` for a header value (its scheme word kept)."""
+def encoded(value: str) -> str:
+    """A pattern matching ``value`` however it was encoded on its way back: each character
+    raw, percent-encoded (either case; a space also as ``+``) or JSON-escaped, so one
+    pattern covers ``quote``, ``quote_plus``, any safe set and any JSON encoder."""
+    parts = []
+    for char in value:
+        if char.isascii() and char.isalnum():
+            parts.append(char)
+            continue
+        ways = {re.escape(char), "".join(f"%(?i:{b:02x})" for b in char.encode())}
+        ways |= {re.escape(json.dumps(char)[1:-1]), re.escape(json.dumps(char)[1:-1].lower())}
+        if char == " ":
+            ways.add(r"\+")
+        if char == "/":
+            ways.add(r"\\/")
+        parts.append("(?:" + "|".join(sorted(ways, key=len, reverse=True)) + ")")
+    return "".join(parts)
+
+
+def short_forms(value: str) -> set[str]:
+    """The texts a short value is compared with where it stands as a credential."""
+    out = {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
+    return {f for f in out if f}
+
+
+def pieces(secret: Secret) -> set[str]:
+    """The patterns hidden wherever they stand: a long value in any encoding; a short one
+    only after its header's scheme word; basic auth's base64 token (after ``Basic `` when
+    short). A header value keeps its scheme word: ``Bearer ***``."""
     v = secret.value
-    out = dict.fromkeys((v, quote(v, safe=""), quote(v), quote_plus(v)), REDACTED)
-    out |= dict.fromkeys((json.dumps(v)[1:-1], json.dumps(v, ensure_ascii=False)[1:-1]), REDACTED)
+    out = set()
+    if len(v) >= MIN_FREE:
+        out.add(encoded(v))
+    elif secret.prefix:
+        out.add(f"(?<={re.escape(secret.prefix)} ){encoded(v)}")
     if secret.location == "basic":
         user, password = (v, secret.partner) if secret.first else (secret.partner, v)
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        out[token] = REDACTED
-        out[f"Basic {token}"] = f"Basic {REDACTED}"
-        out[f"{quote(user, safe='')}:{quote(password, safe='')}"] = REDACTED
-    if secret.prefix:
-        out[f"{secret.prefix} {v}"] = f"{secret.prefix} {REDACTED}"
-    out.pop("", None)
+        out.add(re.escape(token) if len(token) >= MIN_FREE else f"(?<=Basic ){re.escape(token)}")
     return out
-
-
-def _alternation(texts: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for all the texts, the longest tried first (so ``Basic <token>`` wins
-    over ``<token>``)."""
-    ordered = sorted(set(texts), key=lambda t: (-len(t), t))
-    return re.compile("|".join(re.escape(t) for t in ordered)) if ordered else None
 
 
 class Redactor:
     """Hides the given secrets; ``bool(redactor)`` is False when there is nothing to hide."""
 
-    __slots__ = ("_free", "_instead", "_names", "_params", "_short")
+    __slots__ = ("_free", "_names", "_params", "_short")
 
     def __init__(self, secrets: Iterable[Secret]) -> None:
-        instead: dict[str, str] = {}  # forms hidden wherever they stand → what replaces them
+        free: set[str] = set()  # patterns hidden wherever they match
         short: set[str] = set()
         params: dict[str, set[str]] = {}  # lower-cased credential name → its short forms
         for secret in secrets:
             if not secret.value:
                 continue
-            for form, replacement in forms(secret).items():
-                if len(form) >= MIN_FREE:
-                    instead[form] = replacement
-                    continue
-                short.add(form)
+            free |= pieces(secret)
+            if len(secret.value) < MIN_FREE:
+                forms = short_forms(secret.value)
+                short |= forms
                 if secret.param:
-                    params.setdefault(secret.param.lower(), set()).add(form)
-        self._instead = instead
-        self._free = _alternation(instead)
+                    params.setdefault(secret.param.lower(), set()).update(forms)
+        ordered = sorted(free, key=lambda p: (-len(p), p))  # the longest tried first
+        self._free = re.compile("|".join(ordered)) if ordered else None
         self._short = frozenset(short)
         self._params = {k: frozenset(v) for k, v in params.items()}
         names = "|".join(re.escape(p) for p in sorted(params, key=len, reverse=True))
@@ -111,7 +127,7 @@ class Redactor:
 
     def text(self, text: str) -> str:
         if self._free is not None:
-            text = self._free.sub(self._replace, text)
+            text = self._free.sub(REDACTED, text)
         if not self._short:
             return text
         if "@" in text:
@@ -161,9 +177,6 @@ class Redactor:
         if result.request is not None:
             update["request"] = self.value(result.request)
         return result.model_copy(update=update) if update else result
-
-    def _replace(self, match: re.Match[str]) -> str:
-        return self._instead[match.group(0)]
 
     def _userinfo(self, match: re.Match[str]) -> str:
         parts = match.group(1).split(":")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from appctl.contract.auth import userinfo_problem
 from appctl.contract.io import canonical
 from appctl.contract.models import (
     Action,
@@ -29,7 +30,7 @@ from appctl.contract.models import (
     Verb,
 )
 from appctl.contract.names import dedupe, snake_case, tool_name
-from appctl.errors import AppctlError, Diagnostic, SourceError
+from appctl.errors import AppctlError, Diagnostic, SourceError, UsageError
 from appctl.sync.openapi import fields as F
 from appctl.sync.openapi import servers, swagger2
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
@@ -343,6 +344,9 @@ def reachable_definitions(converter: Converter, actions: list[Action]) -> dict[s
 
 
 def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
+    problem = userinfo_problem(options.base_url)
+    if problem:
+        raise UsageError(f"--base-url: {problem}")
     swagger, version = detect_version(loaded.document, loaded.location)
     doc: dict[str, Any] = loaded.document
     resolver = Resolver(loaded, budget=options.budget)

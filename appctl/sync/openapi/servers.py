@@ -10,9 +10,10 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
+from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Auth, AuthScheme
 from appctl.contract.names import snake_case
-from appctl.errors import Diagnostic
+from appctl.errors import Diagnostic, SourceError
 from appctl.sync.openapi import swagger2
 
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
@@ -51,6 +52,9 @@ def normalize(
     came from one; a relative URL from a file is kept, with a warning."""
     if url is None:
         return None
+    problem = userinfo_problem(url)
+    if problem:
+        raise SourceError(problem, pointer=pointer, suggestion="Pass --base-url without them.")
     if "://" not in url:
         if spec_url is not None:
             return urljoin(spec_url, url).rstrip("/") or url
