@@ -13,6 +13,7 @@ from typing import Any
 from appctl.contract.models import Action, JsonSchema
 from appctl.errors import did_you_mean
 from appctl.execute.memo import IdentityMemo
+from appctl.execute.nulls import NullRule, null_rule, without_strict_nulls
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class _Compiled:
     fixed: dict[str, Any]
     fast: Any  # a jsonschema_rs validator (compiled Rust), or None if it refused the schema
     exact: Any  # a jsonschema validator: the reference, and the source of error messages
+    nulls: NullRule  # which nulls mean "not given" (strict mode's), left out before validation
 
 
 _compiled: IdentityMemo[_Compiled] = IdentityMemo()
@@ -71,6 +73,7 @@ def _compile(action: Action, definitions: dict[str, JsonSchema]) -> _Compiled:
         fixed=_fixed(action),
         fast=fast,
         exact=jsonschema.Draft202012Validator(schema),
+        nulls=null_rule(action, definitions),
     )
 
 
@@ -79,8 +82,10 @@ def check_arguments(
 ) -> Checked:
     """Valid arguments pass the compiled Rust validator in about a microsecond; anything it
     rejects (or could not compile) is checked again by ``jsonschema``, which names the
-    problems."""
+    problems. First, the nulls a strict schema made the caller send for what it left out are
+    left out (``nulls``)."""
     compiled = _validator(action, definitions)
+    given = without_strict_nulls(compiled.nulls, given)
     names = compiled.names
     problems = [
         f"unknown argument {key!r}.{did_you_mean(key, sorted(names))}"

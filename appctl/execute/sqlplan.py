@@ -194,6 +194,20 @@ def _column_args(table: Table) -> dict[str, str]:
     return _args_cache.get((table,), lambda: column_args(table))
 
 
+def _set_null(names: list[str], by_arg: dict[str, str], values: dict[str, Any]) -> dict[str, None]:
+    """An update's ``set_null``: column → None for each column it names (that no value was
+    also given for)."""
+    out: dict[str, None] = {}
+    for name in names:
+        column = by_arg.get(name)
+        if column is None:
+            raise RequestError(f"set_null: no column {name!r}")
+        if values.get(column) is not None:
+            raise RequestError(f"{name} is both given a value and in set_null: give one of them")
+        out[column] = None
+    return out
+
+
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
     transport = action.transport
     if not isinstance(transport, SqlTransport):
@@ -214,6 +228,8 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
         skip = set(transport.key) if operation == "update" else set()
         given = [c for c in columns if names[c] in args and c not in skip]
         values = {c: value(c) for c in given}
+        if operation == "update":
+            values |= _set_null(args.get("set_null") or [], by_arg, values)
         if operation == "update" and not values:
             raise RequestError("nothing to update: give at least one column besides the key")
         return SqlPlan(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_IN = 500
-OPTIONS = ("where", "order_by", "limit", "offset", "cursor")
+OPTIONS = ("where", "order_by", "limit", "offset", "cursor", "set_null")
 COMPARABLE = frozenset(
     (
         "integer",
@@ -244,6 +244,7 @@ WHERE_DESCRIPTION = (
     "lte, gt, gte, in, like, ilike, is_null."
 )
 ORDER_DESCRIPTION = "Columns to sort by, in order; prefix '-' for descending. "
+SET_NULL_DESCRIPTION = "Columns to set to NULL; give them no value."
 COLUMN, OPTION = "column", "option"
 
 
@@ -339,6 +340,15 @@ class _Shared:
                 schema_=schema,
             )
         return found
+
+    def set_null(self, nullable: tuple[str, ...]) -> ArgField:
+        """An update's list of columns to set to NULL (their argument names)."""
+        schema = {
+            "type": "array",
+            "items": {"type": "string", "enum": list(nullable)},
+            "uniqueItems": True,
+        }
+        return self.option("set_null", SET_NULL_DESCRIPTION, schema)
 
     def where(self, refs: tuple[tuple[str, str], ...]) -> ArgField:
         key = ("where", refs)
@@ -542,6 +552,9 @@ def _actions(
         for c, s in inputs
         if c.name not in key
     ]
+    nullable = tuple(args[c.name] for c, _ in inputs if c.name not in key and c.nullable)
+    if nullable:
+        update.append(shared.set_null(nullable))
     out += [
         _action(
             name("create"),
@@ -555,7 +568,7 @@ def _actions(
         _action(
             name("update"),
             f"Update one row of {label} by {by}",
-            "Changes only the columns given (null sets NULL where allowed). "
+            "Changes only the columns given; set_null lists the columns to set to NULL. "
             "Returns the row as it is now.",
             "update",
             "mutating",
