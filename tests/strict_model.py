@@ -53,9 +53,12 @@ def strict_call(parameters: dict[str, Any], intent: dict[str, Any]) -> dict[str,
 
 
 def _fill(schema: dict[str, Any], intent: Any, root: dict[str, Any]) -> Any:
+    if isinstance(intent, list):
+        items = _branch(schema, root, "items")["items"]
+        return [_fill(items, item, root) for item in intent]
     if not isinstance(intent, dict):
         return intent
-    node = _object_branch(schema, root)
+    node = _branch(schema, root, "properties", set(intent))
     out = {}
     for name, sub in node["properties"].items():
         if name in intent:
@@ -67,19 +70,25 @@ def _fill(schema: dict[str, Any], intent: Any, root: dict[str, Any]) -> Any:
     return out
 
 
-def _object_branch(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    """The schema of an object value: refs followed, the non-null anyOf branch taken."""
+def _branch(
+    schema: dict[str, Any], root: dict[str, Any], key: str, names: set[str] | None = None
+) -> dict[str, Any]:
+    """The schema of an object (``key`` properties, declaring ``names``) or array (``items``)
+    value: refs followed, the anyOf branch that fits taken."""
     if "$ref" in schema:
         target = root
         for part in schema["$ref"].removeprefix("#/").split("/"):
             target = target[part]
-        return _object_branch({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, root)
-    if "properties" in schema:
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        return _branch({**target, **rest}, root, key, names)
+    if key in schema and (names is None or names <= schema[key].keys()):
         return schema
     for branch in schema.get("anyOf", []):
-        if branch.get("type") != "null":
-            return _object_branch(branch, root)
-    raise AssertionError(f"not an object schema: {schema}")
+        try:
+            return _branch(branch, root, key, names)
+        except LookupError:
+            continue
+    raise LookupError(f"no {key} for {names} in {schema}")
 
 
 def _accepts_null(schema: dict[str, Any], root: dict[str, Any]) -> bool:
