@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from appctl.contract.models import Action, JsonSchema
 
 CONTRACT_PREFIX = "#/definitions/"
@@ -72,19 +74,19 @@ def strict_call(rule: NullRule, given: dict[str, Any]) -> bool:
 
 def without_strict_nulls(rule: NullRule, given: dict[str, Any]) -> dict[str, Any]:
     """``given`` without the nulls that mean "not given" (the same dict if there are none)."""
-    if not _has_null(given, 0):
+    if not _has_null(given):
         return given
     return _clean_object(rule, given, [rule.top], strict_call(rule, given), 0)
 
 
-def _has_null(value: Any, depth: int) -> bool:
-    if depth > MAX_DEPTH:
-        return False
-    if isinstance(value, dict):
-        return any(v is None or _has_null(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_null(v, depth + 1) for v in value)
-    return False
+def _has_null(value: dict[str, Any]) -> bool:
+    """Whether there is a null anywhere in ``value`` (or text that reads ``null``: then the
+    walk finds none). orjson writes a call's arguments in about 0.2 µs, far less than
+    walking them in Python."""
+    try:
+        return b"null" in orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON, or too deep: walk it
+        return True
 
 
 def _clean(rule: NullRule, value: Any, schemas: list[Any], strict: bool, depth: int) -> Any:

@@ -13,6 +13,7 @@ import pytest
 from appctl.contract.io import load_schema
 from appctl.execute.args import check_arguments
 from appctl.execute.executor import CallOptions, call
+from appctl.execute.nulls import null_rule, without_strict_nulls
 from tests.conftest import TOKEN
 from tests.helpers import spec, sync_doc
 from tests.strict_model import CannotOmit, strict_call, strict_tools
@@ -26,6 +27,10 @@ OWNER = {
         "phone": {"type": "string", "nullable": True},
     },
 }
+LINK = {  # recursive
+    "type": "object",
+    "properties": {"label": {"type": "string"}, "next": {"$ref": "#/components/schemas/Link"}},
+}
 PET = {
     "type": "object",
     "properties": {
@@ -34,6 +39,7 @@ PET = {
         "age": {"type": "integer", "minimum": 0},
         "owner": {"$ref": "#/components/schemas/Owner"},
         "friends": {"type": "array", "items": {"$ref": "#/components/schemas/Owner"}},
+        "chain": {"$ref": "#/components/schemas/Link"},
         "toy": {
             "anyOf": [
                 {
@@ -79,7 +85,7 @@ DOC = spec(
             }
         },
     },
-    components={"schemas": {"Pet": PET, "Owner": OWNER}},
+    components={"schemas": {"Pet": PET, "Owner": OWNER, "Link": LINK}},
 )
 SCHEMA = sync_doc(DOC).schema
 CONVERTERS = ["appctl", "sdk-on-appctl-strict"]
@@ -163,3 +169,23 @@ def test_the_fixture_api_read_tools_take_a_strict_models_nulls(project: Path, pe
     # model cannot leave them out, so give a strict model appctl's --strict tools
     with pytest.raises(CannotOmit):
         strict_call(strict_tools(schema, "sdk-on-plain")["list_pets"], {})
+
+
+def test_reading_nulls_never_raises_on_adversarial_arguments() -> None:
+    """Deep nesting, a lone surrogate, a huge number: the nulls are read without raising
+    (validation, run next, has its own limits)."""
+    found = SCHEMA.find("patch_pet")
+    assert found is not None
+    rule = null_rule(found[1], SCHEMA.definitions)
+    deep: Any = None
+    for _ in range(2000):
+        deep = {"next": deep, "label": None}
+    odd = {"id": 2**70, "name": "\ud800", "tag": None, "owner": {"name": "\ud800", "phone": None}}
+    read = without_strict_nulls(rule, {"id": 1, "chain": deep})
+    assert read["chain"] == {"next": read["chain"]["next"]}  # label left out
+    for _ in range(100):
+        read = read.get("chain") or read["next"]
+    assert read["label"] is None  # past the depth limit: left as given
+    assert without_strict_nulls(rule, odd) == odd  # not a strict call; the nulls can be null
+    lists = {"id": 1, "friends": [[[[None]]]] * 3}
+    assert without_strict_nulls(rule, lists) == lists
