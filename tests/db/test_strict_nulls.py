@@ -4,6 +4,8 @@ the columns it gives, and set_null clears a column (checked in the database, eve
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,8 @@ from appctl.contract.models import Schema, SqlTransport
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.sync.db.api import sync_db
-from tests.chinook import load_chinook
+from tests.chinook import REPO, load_chinook
+from tests.conftest import run_appctl
 from tests.strict_model import CannotOmit, strict_call, strict_tools
 
 Chinook = tuple[str, Schema]
@@ -160,3 +163,20 @@ def test_set_null_and_a_value_for_one_column_is_refused(chinook: Chinook):
     assert not_nullable.error is not None
     assert not_nullable.error.category == ErrorCategory.VALIDATION
     assert _row(url, "Employee", "EmployeeId", 6) == before
+
+
+def test_the_cli_strict_tools_and_a_dry_run_show_only_the_column_given(tmp_path: Path):
+    """The issue's steps with the installed command: appctl tools --format openai --strict,
+    a strict model's call of update_employee, dry run then the call itself."""
+    shutil.copy(REPO / "examples" / "chinook.db", tmp_path / "chinook.db")
+    run_appctl(tmp_path, "sync", "--db", "chinook.db", code=0)
+    printed = run_appctl(tmp_path, "tools", "--format", "openai", "--strict", code=0).stdout
+    tools = {t["function"]["name"]: t["function"] for t in json.loads(printed)}
+    parameters = tools["update_employee"]["parameters"]
+    arguments = json.dumps(strict_call(parameters, {"EmployeeId": 3, "Email": "j@x.org"}))
+    dry = run_appctl(tmp_path, "call", "update_employee", "--args", arguments, "--dry-run", code=0)
+    assert json.loads(dry.stdout)["values"] == {"Email": "j@x.org"}
+    url = f"sqlite:///{tmp_path / 'chinook.db'}"
+    before = _row(url, "Employee", "EmployeeId", 3)
+    run_appctl(tmp_path, "call", "update_employee", "--args", arguments, "--yes", code=0)
+    assert _changed(before, _row(url, "Employee", "EmployeeId", 3)) == {"Email"}
