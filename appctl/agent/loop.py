@@ -19,6 +19,7 @@ from appctl.agent import catalog as meta
 from appctl.agent.conversation import (
     Assistant,
     Message,
+    Reply,
     ToolCall,
     ToolOutput,
     ToolResults,
@@ -268,6 +269,7 @@ class Agent:
                 window, dropped = fit(self.messages, self.history_budget())
                 result.dropped_turns = max(result.dropped_turns, dropped)
                 reply = self.provider.complete(self.system, window, self.tools.definitions, on_text)
+                _check_reply(self.provider, reply)
                 result.steps += 1
                 result.usage.add(reply.usage)
                 self.messages.append(reply.message)
@@ -401,6 +403,19 @@ class Agent:
             message = f"no tool named {name!r}.{hint} Find tools with {meta.FIND}."
             return ToolResult.failure(meta.DESCRIBE, ErrorCategory.VALIDATION, message)
         return ToolResult(ok=True, tool=meta.DESCRIBE, data=described)
+
+
+def _check_reply(provider: Provider, reply: Reply) -> None:
+    """A reply with neither text nor a tool call is no answer: the provider failed."""
+    if reply.message.text.strip() or reply.message.calls:
+        return
+    reason = reply.stop_reason or "none given"
+    raise ProviderError(
+        f"the provider {provider.name!r} (model {provider.model}) answered with no text and "
+        f"no tool call (finish reason: {reason})",
+        suggestion="Try again; if it keeps happening, check the model server's log, the "
+        "model's max_tokens and whether it supports this prompt.",
+    )
 
 
 def _unwrap(arguments: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:

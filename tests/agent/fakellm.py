@@ -12,7 +12,13 @@ as a :class:`Seen`::
         assert llm.requests[1].body["messages"][-1]["role"] == "tool"
 
 Streaming answers are real SSE in each provider's format (chunked transfer encoding, text
-and tool-call arguments split over several deltas). Error steps answer the provider's own
+and tool-call arguments split over several deltas). ``Step(broken=...)`` answers 200 and then
+fails the way real servers do: ``silent`` (a stream with no event at all, what
+llama-cpp-python's server sends when it fails after its 200; not streamed: no choices, no
+content, no candidates), ``truncated`` (the events up to, not including, the finish marker:
+OpenAI's ``finish_reason`` chunk, usage and ``[DONE]``; Anthropic's ``message_delta`` and
+``message_stop``; Gemini's ``finishReason``; the stream then ends cleanly) and ``dropped``
+(the same events, then the connection is closed mid-body). Error steps answer the provider's own
 error JSON; an exhausted script or a failing callable answers 500 with ``x-should-retry:
 false`` so that the OpenAI and Anthropic SDKs do not retry it.
 """
@@ -40,6 +46,7 @@ GEMINI_PATH = re.compile(
     r"^/(v1|v1beta|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$"
 )
 FRAGMENTS = 3  # text and tool arguments are split into about this many stream deltas
+BROKEN = ("", "silent", "truncated", "dropped")
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Step:
     status: int = 200  # non-200: answer this HTTP error instead (the step is consumed)
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
     delay: float = 0.0  # seconds to sleep before answering
+    broken: str = ""  # "" | silent | truncated | dropped: see the module docstring
 
 
 @dataclass
@@ -294,8 +302,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
-    def _send_sse(self, events: Iterator[str], headers: dict[str, str]) -> None:
-        """``events`` (each a complete SSE event, blank line included), chunk by chunk."""
+    def _send_sse(
+        self, events: Iterator[str], headers: dict[str, str], *, end: bool = True
+    ) -> None:
+        """``events`` (each a complete SSE event, blank line included), chunk by chunk; without
+        ``end`` the body is left unfinished and the connection closed (a dropped stream)."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -307,6 +318,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             data = event.encode()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
+        if not end:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -374,10 +389,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         answer = {"openai": _OpenAI, "anthropic": _Anthropic, "gemini": _Gemini}[kind](
             self.fake, seen, step
         )
+        headers = answer.headers() | step.headers
+        if step.broken not in BROKEN:
+            raise ValueError(f"Step.broken is one of {BROKEN}, not {step.broken!r}")
         if stream:
-            self._send_sse(answer.events(), answer.headers() | step.headers)
+            if step.broken == "silent":
+                events: Iterator[str] = iter(())
+            else:
+                events = answer.events(finish=not step.broken)
+            self._send_sse(events, headers, end=step.broken != "dropped")
+        elif step.broken:
+            self._send_json(200, answer.empty(), headers)
         else:
-            self._send_json(200, answer.message(), answer.headers() | step.headers)
+            self._send_json(200, answer.message(), headers)
 
 
 # --- the three protocols ------------------------------------------------------------------
@@ -397,7 +421,12 @@ class _Answer:
     def message(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def events(self) -> Iterator[str]:
+    def empty(self) -> dict[str, Any]:
+        """A whole (not streamed) answer with nothing in it: no choice, content or candidate."""
+        raise NotImplementedError
+
+    def events(self, *, finish: bool = True) -> Iterator[str]:
+        """The SSE events; without ``finish``, stop before the finish marker."""
         raise NotImplementedError
 
 
@@ -446,7 +475,10 @@ class _OpenAI(_Answer):
             "system_fingerprint": None,
         }
 
-    def events(self) -> Iterator[str]:
+    def empty(self) -> dict[str, Any]:
+        return self.message() | {"choices": []}
+
+    def events(self, *, finish: bool = True) -> Iterator[str]:
         options = self.seen.body.get("stream_options") if isinstance(self.seen.body, dict) else None
         include_usage = isinstance(options, dict) and options.get("include_usage") is True
 
@@ -483,6 +515,8 @@ class _OpenAI(_Answer):
             )
             for piece in _split(_dumps(call.arguments)):
                 yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+        if not finish:
+            return
         yield chunk({}, self.finish)
         if include_usage:
             yield chunk(None)
@@ -526,7 +560,10 @@ class _Anthropic(_Answer):
             "usage": self.usage(self.step.output_tokens),
         }
 
-    def events(self) -> Iterator[str]:
+    def empty(self) -> dict[str, Any]:
+        return self.message() | {"content": [], "stop_reason": None}
+
+    def events(self, *, finish: bool = True) -> Iterator[str]:
         def event(name: str, payload: dict[str, Any]) -> str:
             return f"event: {name}\ndata: {_dumps({'type': name, **payload})}\n\n"
 
@@ -552,6 +589,8 @@ class _Anthropic(_Answer):
                 yield event("content_block_delta", {"index": index, "delta": delta})
             yield event("content_block_stop", {"index": index})
             index += 1
+        if not finish:
+            return
         yield event(
             "message_delta",
             {
@@ -598,11 +637,15 @@ class _Gemini(_Answer):
         parts = [{"text": self.step.text}] if self.step.text else []
         return self.response(parts + self.call_parts(), last=True)
 
-    def events(self) -> Iterator[str]:
+    def empty(self) -> dict[str, Any]:
+        return {"usageMetadata": self.usage(), "modelVersion": self.model}
+
+    def events(self, *, finish: bool = True) -> Iterator[str]:
         # Gemini streams text in pieces but each functionCall whole, one part per chunk.
         chunks = [[{"text": piece}] for piece in _split(self.step.text)]
         chunks += [[part] for part in self.call_parts()]
         if not chunks:
             chunks = [[{"text": ""}]]
         for number, parts in enumerate(chunks, 1):
-            yield f"data: {_dumps(self.response(parts, last=number == len(chunks)))}\n\n"
+            last = finish and number == len(chunks)
+            yield f"data: {_dumps(self.response(parts, last=last))}\n\n"

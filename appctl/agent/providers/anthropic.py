@@ -22,8 +22,11 @@ from appctl.agent.providers import OnText
 from appctl.agent.providers.errors import (
     body_detail,
     connection_error,
+    cut_off_error,
+    incomplete_error,
     status_error,
     timeout_error,
+    unfinished_error,
 )
 
 DEFAULT_MAX_TOKENS = 4096
@@ -67,12 +70,7 @@ class AnthropicProvider:
             request["temperature"] = profile.temperature
         try:
             if profile.stream:
-                with self.client.messages.stream(**request) as stream:
-                    for text in stream.text_stream:
-                        if on_text is not None:
-                            on_text(text)
-                    final = stream.get_final_message()
-                return _reply(final, None)
+                return self._stream(request, on_text)
             return _reply(self.client.messages.create(**request), on_text)
         except anthropic.APITimeoutError:
             raise timeout_error(self.resolved) from None
@@ -80,6 +78,35 @@ class AnthropicProvider:
             raise connection_error(self.resolved, str(exc.__cause__ or exc)) from None
         except anthropic.APIStatusError as exc:
             raise status_error(self.resolved, exc.status_code, body_detail(exc)) from None
+
+    def _stream(self, request: dict[str, Any], on_text: OnText | None) -> Reply:
+        """A streamed reply; one that ends before ``message_stop`` (a server that failed
+        after its 200, a cut connection) is a ProviderError, never an answer."""
+        import anthropic
+
+        chars = calls = 0
+        stopped = False
+        with self.client.messages.stream(**request) as stream:
+            try:
+                for event in stream:
+                    if event.type == "text":
+                        chars += len(event.text)
+                        if on_text is not None:
+                            on_text(event.text)
+                    elif event.type == "content_block_start":
+                        calls += event.content_block.type == "tool_use"
+                    elif event.type == "message_stop":
+                        stopped = True
+            except anthropic.APITimeoutError:
+                raise
+            except anthropic.APIConnectionError as exc:
+                raise cut_off_error(self.resolved, str(exc.__cause__ or exc)) from None
+            except anthropic.APIError as exc:  # an error event inside the stream
+                raise incomplete_error(self.resolved, body_detail(exc)) from None
+            if not stopped:
+                marker = "no message_stop event"
+                raise unfinished_error(self.resolved, marker, chars=chars, calls=calls)
+            return _reply(stream.get_final_message(), None)
 
 
 def _reply(message: Any, on_text: OnText | None) -> Reply:

@@ -19,8 +19,12 @@ def body_detail(exc: Any) -> str:
     return str(getattr(exc, "message", exc))
 
 
+def _where(resolved: Resolved) -> str:
+    return f"{resolved.profile.kind} provider {resolved.name!r} (model {resolved.profile.model})"
+
+
 def status_error(resolved: Resolved, status: int, detail: str) -> ProviderError:
-    where = f"{resolved.profile.kind} provider {resolved.name!r} (model {resolved.profile.model})"
+    where = _where(resolved)
     detail = _clean(resolved, detail)
     if status in (401, 403):
         variable = resolved.key_variable or "the api_key variable"
@@ -74,3 +78,28 @@ def timeout_error(resolved: Resolved) -> ProviderError:
         f"{resolved.profile.timeout:g} s",
         suggestion="Raise timeout in the profile, or try a smaller model or prompt.",
     )
+
+
+def incomplete_error(resolved: Resolved, problem: str) -> ProviderError:
+    """The provider answered 200 and then no whole answer: never taken as one."""
+    return ProviderError(
+        f"the {_where(resolved)} failed mid-answer: {_clean(resolved, problem)}",
+        suggestion="Try again; if it keeps happening, check the model server's log (a local "
+        "server may have run out of memory or context, or failed after it began to answer).",
+    )
+
+
+def unfinished_error(resolved: Resolved, marker: str, *, chars: int, calls: int) -> ProviderError:
+    """A stream that ended without its finish marker (``marker``: what the wire lacked)."""
+    if not chars and not calls:
+        got = "without any output"
+    else:
+        got = f"after {chars} characters of text" + (f" and {calls} tool call(s)" if calls else "")
+    return incomplete_error(
+        resolved, f"the model's stream ended without a finish reason ({marker}), {got}"
+    )
+
+
+def cut_off_error(resolved: Resolved, detail: str) -> ProviderError:
+    """The connection broke after the stream had begun."""
+    return incomplete_error(resolved, f"the model's stream was cut off: {detail}")

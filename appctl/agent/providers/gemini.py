@@ -21,7 +21,15 @@ from appctl.agent.conversation import (
 )
 from appctl.agent.profiles import Resolved
 from appctl.agent.providers import OnText
-from appctl.agent.providers.errors import connection_error, status_error, timeout_error
+from appctl.agent.providers.errors import (
+    connection_error,
+    cut_off_error,
+    incomplete_error,
+    status_error,
+    timeout_error,
+    unfinished_error,
+)
+from appctl.errors import ProviderError
 
 TOOL_LIMIT = 64
 LOCAL_ID = "appctl_"  # ids appctl made up for calls Gemini sent without one
@@ -83,16 +91,18 @@ class GeminiProvider:
             temperature=profile.temperature,
         )
         contents = wire(messages)
+        seen: list[Any] = []  # the chunks received: a transport error after one is a cut-off
         try:
             if profile.stream:
                 chunks = self.client.models.generate_content_stream(
                     model=self.model, contents=contents, config=config
                 )
-                return _assemble(chunks, on_text)
-            response = self.client.models.generate_content(
-                model=self.model, contents=contents, config=config
-            )
-            return _assemble([response], on_text)
+                reply = _assemble(_counted(chunks, seen), on_text)
+            else:
+                response = self.client.models.generate_content(
+                    model=self.model, contents=contents, config=config
+                )
+                reply = _assemble(_counted([response], seen), on_text)
         except errors.APIError as exc:
             raise status_error(self.resolved, int(exc.code or 0), str(exc.message)) from None
         except Exception as exc:
@@ -100,8 +110,32 @@ class GeminiProvider:
             if "Timeout" in type(exc).__name__:
                 raise timeout_error(self.resolved) from None
             if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in TRANSPORTS:
+                if seen:
+                    raise cut_off_error(self.resolved, str(exc)) from None
                 raise connection_error(self.resolved, str(exc)) from None
             raise
+        if not reply.stop_reason:
+            raise self._unfinished(reply, seen, streamed=profile.stream)
+        return reply
+
+    def _unfinished(self, reply: Reply, seen: list[Any], *, streamed: bool) -> ProviderError:
+        """No candidate carried a finishReason: a stream cut short, or a whole response with
+        no candidate (a blocked prompt says why in promptFeedback)."""
+        message = reply.message
+        if streamed:
+            marker = "no finishReason"
+            chars, calls = len(message.text), len(message.calls)
+            return unfinished_error(self.resolved, marker, chars=chars, calls=calls)
+        feedback = getattr(seen[-1], "prompt_feedback", None) if seen else None
+        blocked = getattr(feedback, "block_reason", None) if feedback else None
+        why = f" (the prompt was blocked: {blocked})" if blocked else ""
+        return incomplete_error(self.resolved, f"the response has no finished candidate{why}")
+
+
+def _counted(chunks: Any, seen: list[Any]) -> Any:
+    for chunk in chunks:
+        seen.append(chunk)
+        yield chunk
 
 
 def _assemble(chunks: Any, on_text: OnText | None) -> Reply:

@@ -24,8 +24,11 @@ from appctl.agent.providers import OnText
 from appctl.agent.providers.errors import (
     body_detail,
     connection_error,
+    cut_off_error,
+    incomplete_error,
     status_error,
     timeout_error,
+    unfinished_error,
 )
 
 TOOL_LIMIT = 128
@@ -85,10 +88,12 @@ class OpenAIProvider:
             raise connection_error(self.resolved, str(exc.__cause__ or exc)) from None
         except openai.APIStatusError as exc:
             raise status_error(self.resolved, exc.status_code, body_detail(exc)) from None
-        choice = response.choices[0] if response.choices else None
-        text = (choice.message.content or "") if choice else ""
+        if not response.choices:
+            raise incomplete_error(self.resolved, "the response has no choices")
+        choice = response.choices[0]
+        text = choice.message.content or ""
         calls = []
-        for n, tc in enumerate((choice.message.tool_calls or []) if choice else []):
+        for n, tc in enumerate(choice.message.tool_calls or []):
             function = getattr(tc, "function", None)
             if function is None:  # a custom (non-function) tool call: not ours
                 continue
@@ -98,40 +103,65 @@ class OpenAIProvider:
         usage = Usage()
         if response.usage is not None:
             usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens, True)
-        reason = (choice.finish_reason or "") if choice else ""
-        return Reply(Assistant(text, tuple(calls)), usage, reason)
+        return Reply(Assistant(text, tuple(calls)), usage, choice.finish_reason or "")
 
     def _stream(self, request: dict[str, Any], on_text: OnText | None) -> Reply:
+        """A streamed reply; one that ends without a ``finish_reason`` (a server that failed
+        after its 200, a cut connection) is a ProviderError, never an answer."""
+        import openai
+
         stream = self.client.chat.completions.create(
             **request, stream=True, stream_options={"include_usage": True}
         )
-        text: list[str] = []
-        slots: dict[int, dict[str, Any]] = {}
-        usage, reason = Usage(), ""
-        with stream:
-            for chunk in stream:
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, True)
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    if delta.content:
-                        text.append(delta.content)
-                        if on_text is not None:
-                            on_text(delta.content)
-                    for tc in delta.tool_calls or []:
-                        slot = slots.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
-                        if tc.id:
-                            slot["id"] = tc.id
-                        if tc.function is not None:
-                            slot["name"] += tc.function.name or ""
-                            slot["arguments"] += tc.function.arguments or ""
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
+        parts = _Parts(on_text)
+        try:
+            with stream:
+                for chunk in stream:
+                    parts.add(chunk)
+        except openai.APITimeoutError:
+            raise
+        except openai.APIConnectionError as exc:
+            raise cut_off_error(self.resolved, str(exc.__cause__ or exc)) from None
+        except openai.APIError as exc:  # an error event inside the stream
+            raise incomplete_error(self.resolved, body_detail(exc)) from None
         calls = tuple(
             _call(s["id"] or f"call_{i}", s["name"], s["arguments"])
-            for i, s in sorted(slots.items())
+            for i, s in sorted(parts.slots.items())
         )
-        return Reply(Assistant("".join(text), calls), usage, reason)
+        text = "".join(parts.text)
+        if not parts.reason:
+            marker = "no finish_reason chunk"
+            raise unfinished_error(self.resolved, marker, chars=len(text), calls=len(calls))
+        return Reply(Assistant(text, calls), parts.usage, parts.reason)
+
+
+class _Parts:
+    """What the chunks of a streamed reply add up to."""
+
+    def __init__(self, on_text: OnText | None) -> None:
+        self.on_text = on_text
+        self.text: list[str] = []
+        self.slots: dict[int, dict[str, Any]] = {}
+        self.usage, self.reason = Usage(), ""
+
+    def add(self, chunk: Any) -> None:
+        if chunk.usage is not None:
+            self.usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, True)
+        for choice in chunk.choices:
+            delta = choice.delta
+            if delta.content:
+                self.text.append(delta.content)
+                if self.on_text is not None:
+                    self.on_text(delta.content)
+            for tc in delta.tool_calls or []:
+                slot = self.slots.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
+                if tc.id:
+                    slot["id"] = tc.id
+                if tc.function is not None:
+                    slot["name"] += tc.function.name or ""
+                    slot["arguments"] += tc.function.arguments or ""
+            if choice.finish_reason:
+                self.reason = choice.finish_reason
 
 
 def _call(call_id: str, name: str, raw: str | None) -> ToolCall:
