@@ -46,6 +46,14 @@ CLIENTS = ("claude", "cursor", "vscode")
 @click.option("--toolset", metavar="NAME", help="A named toolset from .appctl/config.yaml.")
 @click.option("--base-url", help="Send tool calls to this API base URL.")
 @click.option(
+    "--grace",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    metavar="SECONDS",
+    help="HTTP: on SIGTERM, how long calls in flight may take to finish and be delivered.",
+)
+@click.option(
     "--print-config",
     "print_config",
     type=click.Choice(CLIENTS),
@@ -91,6 +99,7 @@ class Flags:
     exclude: tuple[str, ...]
     toolset: str | None
     base_url: str | None
+    grace: float
     print_config: str | None
 
     def forwarded(self) -> list[str]:
@@ -158,7 +167,20 @@ def _serve(app: AppContext, flags: Flags) -> int:
         def ready(url: str) -> None:
             output.info(f"{summary} at {url}")
 
-        serve_http(server, host=flags.host, port=flags.port, on_ready=ready)
+        late = serve_http(
+            server,
+            tools.outbox,
+            host=flags.host,
+            port=flags.port,
+            grace=flags.grace,
+            on_ready=ready,
+        )
+        if late:
+            output.info(
+                f"appctl mcp: stopped with {late} call(s) whose results were not delivered "
+                f"within the {flags.grace:g} s grace (recorded as undelivered in the history)"
+            )
+            return output.EXIT_FAILED
     return output.EXIT_OK
 
 

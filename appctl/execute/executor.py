@@ -116,6 +116,11 @@ def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str,
     return connect_url(schema.database.url, schema.database.password, root=root, environ=environ)
 
 
+def redactor_of(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> Redactor:
+    """What hides every credential this contract's calls may use, in every form."""
+    return redactor(schema, (options.config or DEFAULT_CONFIG).auth, environ)
+
+
 def prepare(
     schema: Schema,
     tool: str,
@@ -184,7 +189,7 @@ def call(
 ) -> ToolResult:
     """Run one call; with a history, record it (whatever the outcome) before returning."""
     started = time.perf_counter()
-    hide = redactor(schema, (options.config or DEFAULT_CONFIG).auth, environ)
+    hide = redactor_of(schema, options, environ)
     prepared = prepare(schema, tool, given, options, environ, hide)
     if isinstance(prepared, ToolResult):
         request, result = None, prepared

@@ -47,6 +47,9 @@ REJECTED_SUFFIX = ".rejected"  # history.db.rejected: pending lines that were no
 FOLD_BYTES = 1 << 20  # a writer folds the pending log once it is past this (~4,000 records)
 FOLD_DELAY = 0.25  # seconds from a record to the background fold that takes it (and its batch)
 _CHECK_EVERY = 64  # records a writer appends between looks at the log's size
+# the outcome of an extra entry, after a call's own, for a result that never reached its
+# client (appctl mcp over HTTP: the client went away, or the shutdown grace ran out)
+UNDELIVERED = "undelivered"
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond more to make
@@ -58,7 +61,7 @@ class Entry:
     request: str
     status: int | None
     duration_ms: float
-    outcome: str  # ok | failed | refused | invalid | dry_run
+    outcome: str  # ok | failed | refused | invalid | dry_run | undelivered (see UNDELIVERED)
     category: str | None = None
     message: str | None = None
     id: int | None = None

@@ -18,11 +18,14 @@ and serves stdio or Streamable HTTP.
   when the client declared it (a server-to-client ``elicitation/create`` request on handshake
   versions; an ``InputRequiredResult`` the client answers and retries with on 2026-07-28).
   Otherwise the call is refused with a message saying how to allow it.
+- Over Streamable HTTP each call's result is owed to its exchange until it goes out
+  (``appctl.serve.drain``): a stop signal drains those first (``appctl.serve.graceful``), and
+  a result that never reaches its client gets an ``undelivered`` history entry beside the
+  call's own.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -39,11 +42,12 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from appctl import __version__
 from appctl.contract.models import Action, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
-from appctl.execute.executor import CallOptions, call, needs_approval
-from appctl.execute.history import History
+from appctl.execute.executor import CallOptions, call, needs_approval, redactor_of
+from appctl.execute.history import UNDELIVERED, Entry, History, arguments_text, now
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
+from appctl.serve.drain import Outbox
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
@@ -76,6 +80,7 @@ class ToolServer:
         )
         self.specs = {s.name: s for s in specs}
         self.tools = [self.tool(s) for s in specs]
+        self.outbox = Outbox()  # results owed to clients over Streamable HTTP
 
     def tool(self, spec: ToolSpec) -> types.Tool:
         action = self.schema.action(spec.name)
@@ -106,6 +111,23 @@ class ToolServer:
         action = self.schema.action(name)
         if action is None or (name not in self.specs and not self._read_only_hides(action)):
             return envelope(self._not_offered(name, action))
+        ticket = self.outbox.open()  # owed to the client from here until delivered
+        done: list[ToolResult] = []
+        try:
+            return await self._call(ctx, params, action, arguments, done)
+        finally:
+            ticket.owe(self._undelivered(ctx, name, arguments, done[-1]) if done else None)
+
+    async def _call(
+        self,
+        ctx: Context,
+        params: types.CallToolRequestParams,
+        action: Action,
+        arguments: dict[str, Any],
+        done: list[ToolResult],
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """Approval, then the executor; ``done`` gets the result as soon as there is one
+        (the executor's thread finishes its call even when this task is cancelled)."""
         options, refusal = self.options, None
         if needs_approval(self.schema, action, self.options):
             answer = await self._approval(ctx, params, action, arguments)
@@ -113,22 +135,42 @@ class ToolServer:
                 return answer
             options = replace(options, approved=answer == "accept")
             refusal = None if answer == "accept" else refused_because(action, answer)
-        run = functools.partial(
-            call,
-            self.schema,
-            name,
-            arguments,
-            options,
-            environ=self.environ,
-            history=self.history,
-            session=self.session_of(ctx),
-        )
+        session = self.session_of(ctx)
+
+        def run() -> ToolResult:
+            result = call(
+                self.schema,
+                action.name,
+                arguments,
+                options,
+                environ=self.environ,
+                history=self.history,
+                session=session,
+            )
+            done.append(result)
+            return result
+
         result = await anyio.to_thread.run_sync(run)
         error = result.error
         if refusal and error is not None and error.category == ErrorCategory.REFUSED:
             error = error.model_copy(update={"message": refusal})
             result = result.model_copy(update={"error": error})
+            done.append(result)
         return envelope(result)
+
+    def _undelivered(
+        self, ctx: Context, name: str, arguments: dict[str, Any], result: ToolResult
+    ) -> Callable[[str], None]:
+        """Records, beside the call's own entry, that its result never reached the client."""
+        session = self.session_of(ctx)
+
+        def record(reason: str) -> None:
+            if self.history is not None:
+                self.history.record(
+                    undelivered_entry(self, session, name, arguments, result, reason)
+                )
+
+        return record
 
     # ------------------------------------------------------------------ gates
 
@@ -181,6 +223,36 @@ class ToolServer:
         headers = getattr(ctx.request, "headers", None)
         found = headers.get(SESSION_HEADER) if headers is not None else None
         return str(found) if found else self.session
+
+
+def undelivered_entry(
+    tools: ToolServer,
+    session: str,
+    name: str,
+    arguments: dict[str, Any],
+    result: ToolResult,
+    reason: str,
+) -> Entry:
+    """The extra history entry for a result its client never got (the call's own entry,
+    written by the executor, says what the call did)."""
+    hide = redactor_of(tools.schema, tools.options, tools.environ)
+    status = f" {result.status}" if result.status is not None else ""
+    message = (
+        f"the result of this call ({result.outcome}{status}) was not delivered to the MCP "
+        f"client: {reason}; the call itself is recorded just before this entry"
+    )
+    return Entry(
+        at=now(),
+        session=session,
+        tool=name,
+        arguments=arguments_text(arguments, hide),
+        request="",
+        status=result.status,
+        duration_ms=0.0,
+        outcome=UNDELIVERED,
+        category=result.error.category.value if result.error else None,
+        message=hide.text(message),
+    )
 
 
 def question(action: Action, arguments: Mapping[str, Any]) -> str:
@@ -280,18 +352,27 @@ def serve_stdio(server: Server[Any]) -> None:
 
 
 def serve_http(
-    server: Server[Any], *, host: str, port: int, on_ready: Callable[[str], None] | None = None
-) -> None:
-    """Serve Streamable HTTP at ``http://host:port/mcp`` until interrupted (SIGINT/SIGTERM)."""
+    server: Server[Any],
+    outbox: Outbox,
+    *,
+    host: str,
+    port: int,
+    grace: float,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Serve Streamable HTTP at ``http://host:port/mcp`` until SIGINT/SIGTERM, then drain:
+    calls in flight finish and their results are delivered, for at most ``grace`` seconds.
+    Returns how many results were lost to the stop (each recorded in the history as
+    undelivered)."""
     import asyncio
 
-    import uvicorn
-
+    from appctl.serve.graceful import DrainingServer, draining_config
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
-    app = server.streamable_http_app(host=host)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    app = outbox.wrap(server.streamable_http_app(host=host))
+    draining = DrainingServer(draining_config(app, grace=grace), outbox=outbox, grace=grace)
     if on_ready is not None:
         on_ready(f"{base}/mcp")
-    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    asyncio.run(draining.serve(sockets=[sock]))
+    return outbox.late
