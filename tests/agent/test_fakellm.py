@@ -525,3 +525,40 @@ def test_async_clients_stream() -> None:
 
     with FakeLLM([Step(text="one two"), Step(text="three four"), Step(text="five six")]) as llm:
         assert asyncio.run(run(llm)) == ["one two", "three four", "five six"]
+
+
+STREAM_ROUTES = {
+    "openai": ("/v1/chat/completions", {"model": "m", "messages": [], "stream": True}),
+    "anthropic": ("/v1/messages", {"model": "m", "messages": [], "stream": True}),
+    "gemini": ("/v1beta/models/g:streamGenerateContent", {}),
+}
+FINISH_MARKERS = {
+    "openai": ('"finish_reason":"stop"', "[DONE]"),
+    "anthropic": ("message_delta", "message_stop"),
+    "gemini": ("finishReason",),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_broken_streams_on_the_wire(kind: str) -> None:
+    path, body = STREAM_ROUTES[kind]
+    script = [Step(text="hello there", broken=b) for b in ("", "silent", "truncated", "dropped")]
+    with FakeLLM(script) as llm, httpx.Client(base_url=llm.url) as client:
+        whole, silent, truncated = (client.post(path, json=body) for _ in range(3))
+        with pytest.raises(httpx.RemoteProtocolError):  # closed in the middle of the body
+            client.post(path, json=body)
+    assert all(r.status_code == 200 for r in (whole, silent, truncated))
+    assert silent.headers["content-type"].startswith("text/event-stream") and silent.text == ""
+    assert "ere" in truncated.text and "ere" in whole.text  # the last piece of the text
+    for marker in FINISH_MARKERS[kind]:
+        assert marker in whole.text and marker not in truncated.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_silent_whole_answer_has_nothing_in_it(kind: str) -> None:
+    path, body = STREAM_ROUTES[kind]
+    path = path.replace("streamGenerateContent", "generateContent")
+    with FakeLLM([Step(text="hello", broken="silent")]) as llm:
+        answer = httpx.post(llm.url + path, json={**body, "stream": False}).json()
+    assert "hello" not in json.dumps(answer)
+    assert answer.get("choices", answer.get("content", answer.get("candidates"))) in ([], None)
