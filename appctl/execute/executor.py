@@ -20,7 +20,7 @@ from appctl.execute.budget import DEFAULT_BUDGET, fit
 from appctl.execute.history import Entry, History, arguments_text, now
 from appctl.execute.policy import Config
 from appctl.execute.redact import NO_REDACTION, Redactor
-from appctl.execute.request import Request, RequestError, build_request
+from appctl.execute.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan
 
@@ -157,15 +157,19 @@ def prepare(
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     base_url = base_url_for(schema, options.base_url, options.config, environ)
     try:
-        chosen = choose(
-            schema,
-            action,
-            resource,
-            settings=(options.config or DEFAULT_CONFIG).auth,
-            environ=environ,
-            base_url=base_url,
-            url=action.transport.server or base_url,
-        )
+        # with no absolute base URL there is no origin credentials may go to (and
+        # build_request says what to pass)
+        chosen = NO_AUTH
+        if "://" in base_url:
+            chosen = choose(
+                schema,
+                action,
+                resource,
+                settings=(options.config or DEFAULT_CONFIG).auth,
+                environ=environ,
+                base_url=base_url,
+                url=action.transport.server or base_url,
+            )
         request = build_request(
             action, checked.arguments, base_url=base_url, auth=chosen, redactor=redactor
         )
