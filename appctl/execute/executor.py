@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from appctl.execute.transport import Transport
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
-_AUTH_HINT = "Set the variables named above (the contract reads credentials from there)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +173,7 @@ def prepare(
             action, checked.arguments, base_url=base_url, auth=chosen, redactor=redactor
         )
     except AuthRefused as exc:
-        return ToolResult.failure(tool, ErrorCategory.AUTH, str(exc), _AUTH_HINT)
+        return ToolResult.failure(tool, ErrorCategory.AUTH, str(exc))
     except RequestError as exc:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     return action, request, resource
