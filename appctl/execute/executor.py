@@ -1,6 +1,8 @@
 """One call of one tool: find → validate → gate → build → send → ``ToolResult``.
 
-``call`` never raises to its caller: every failure is a result with an error category.
+``call`` never raises to its caller: every failure is a result with an error category, and
+anything unforeseen an ``internal`` one (recorded like the rest). A call that may change
+something is recorded as started before its request is sent (``execute.audit``).
 The environment (credentials) and the HTTP transport are passed in, so the core stays pure and
 tests inject a real server's URL rather than patching.
 """
@@ -14,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from appctl.contract.models import Action, Provenance, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
+from appctl.execute import audit
 from appctl.execute.args import check_arguments
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit
-from appctl.execute.history import Entry, History, arguments_text, now
+from appctl.execute.history import History
 from appctl.execute.policy import Config
 from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.request import NO_AUTH, Request, RequestError, build_request
@@ -192,37 +195,62 @@ def call(
 ) -> ToolResult:
     """Run one call; with a history, record it (whatever the outcome) before returning."""
     started = time.perf_counter()
-    hide = redactor_of(schema, options, environ)
-    prepared = prepare(schema, tool, given, options, environ, hide)
-    if isinstance(prepared, ToolResult):
-        request, result = None, prepared
-    else:
-        action, request, resource = prepared
-        if isinstance(request, SqlPlan):
-            result = _run_sql(schema, action, request, options, environ, resource)
-        else:
-            result = _run_http(action, request, options, transport, resource)
-    result = hide.result(result)
-    if history is None:
-        return result
-    entry = Entry(
-        at=now(),
-        session=session,
-        tool=tool,
-        arguments=arguments_text(given, hide),
-        request=request.line() if request is not None else "",
-        status=result.status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        outcome=result.outcome,
-        category=result.error.category.value if result.error else None,
-        message=result.error.message if result.error else None,
-    )
+    tool = audit.printable(tool)  # a name that is not text cannot be echoed or recorded as is
     try:
-        history.record(entry)
-    except Exception as exc:  # the call happened; say that its record did not
-        note = f"the audit history could not be written: {type(exc).__name__}: {exc}"
-        return result.model_copy(update={"notes": [*result.notes, note]})
-    return result
+        return _call(schema, tool, given, options, environ, transport, history, session, started)
+    except Exception as exc:  # the last resort: the executor never raises
+        result = audit.internal(tool, exc)
+        try:
+            hide = redactor_of(schema, options, environ)
+        except Exception:
+            hide = NO_REDACTION
+        info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+        return audit.record(history, info, hide.result(result))
+
+
+def _call(
+    schema: Schema,
+    tool: str,
+    given: Mapping[str, Any],
+    options: CallOptions,
+    environ: Mapping[str, str],
+    transport: Transport | None,
+    history: History | None,
+    session: str,
+    started: float,
+) -> ToolResult:
+    hide = redactor_of(schema, options, environ)
+    if not isinstance(given, Mapping):
+        message = f"the arguments must be a JSON object, got {type(given).__name__}"
+        prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
+    else:
+        prepared = prepare(schema, tool, given, options, environ, hide)
+    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+    if isinstance(prepared, ToolResult):
+        return audit.record(history, info, hide.result(prepared))
+    action, request, resource = prepared
+    info.request = request.line()
+
+    def execute() -> ToolResult:
+        return hide.result(_execute(schema, action, request, options, environ, transport, resource))
+
+    if history is None or options.dry_run or action.safety == Safety.READ_ONLY:
+        return audit.record(history, info, execute())
+    return audit.write(history, info, execute)
+
+
+def _execute(
+    schema: Schema,
+    action: Action,
+    request: Request | SqlPlan,
+    options: CallOptions,
+    environ: Mapping[str, str],
+    transport: Transport | None,
+    resource: str,
+) -> ToolResult:
+    if isinstance(request, SqlPlan):
+        return _run_sql(schema, action, request, options, environ, resource)
+    return _run_http(action, request, options, transport, resource)
 
 
 def _run_sql(

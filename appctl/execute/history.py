@@ -18,6 +18,15 @@ second behind. Folding holds the exclusive lock, inserts the lines in one transa
 its commit and its truncation records nothing twice), then empties the log. A line that is
 not a whole record (a write torn by a full disk or a power loss) is moved to
 ``history.db.rejected``, never dropped.
+
+A call that may change something is recorded twice under one ``uid``: ``begin`` writes it
+as ``started`` before its request is sent, ``complete`` writes the outcome after, and the
+second line updates the first row when folded (``ON CONFLICT (uid) DO UPDATE ... WHERE`` the
+new line is not a ``started`` one: a fold replayed after being cut short never turns a
+completed record back). On a database server, ``begin`` inserts and ``complete`` updates. A
+process killed in between leaves the ``started`` row; ``abandon`` completes what a stopping
+server still has running as ``cancelled``. Each record is completed once (the first of
+``complete`` and ``abandon`` wins).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +59,12 @@ _CHECK_EVERY = 64  # records a writer appends between looks at the log's size
 # the outcome of an extra entry, after a call's own, for a result that never reached its
 # client (appctl mcp over HTTP: the client went away, or the shutdown grace ran out)
 UNDELIVERED = "undelivered"
+STARTED = "started"  # a record begun before its request was sent, not completed (yet)
+CANCELLED = "cancelled"  # completed by ``abandon``: the process stopped before the call ended
+STARTED_NOTE = (
+    "no outcome recorded: the call was still running when this was read, or its process "
+    "ended first (killed or crashed); the request may have reached the server"
+)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond more to make
@@ -61,7 +76,7 @@ class Entry:
     request: str
     status: int | None
     duration_ms: float
-    outcome: str  # ok | failed | refused | invalid | dry_run | undelivered (see UNDELIVERED)
+    outcome: str  # ok | failed | refused | invalid | dry_run | started | cancelled | undelivered
     category: str | None = None
     message: str | None = None
     id: int | None = None
@@ -98,6 +113,8 @@ class History:
         self._select = sa.select(*[c for c in self.table.columns if c.name != "uid"])
         self._token = secrets.token_hex(6)  # this History's records: uid = token + counter
         self._count = 0
+        self._open: dict[str, tuple[Entry, float]] = {}  # begun, not completed: uid → (entry, t)
+        self._update = self.table.update().where(self.table.c.uid == sa.bindparam("_uid"))
         database = self.engine.url.database
         on_file = self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
         if on_file and _has_flock():
@@ -111,12 +128,55 @@ class History:
         with self._lock:
             self._count += 1
             uid = f"{self._token}{self._count:x}"
+        self._write(uid, entry, update=False)
+
+    def begin(self, entry: Entry) -> str:
+        """Write a call's record down as ``started`` before its request is sent; returns its
+        uid, for ``complete``. If this raises, nothing is open."""
+        with self._lock:
+            self._count += 1
+            uid = f"{self._token}{self._count:x}"
+            self._open[uid] = (entry, time.perf_counter())
+        try:
+            self._write(uid, replace(entry, outcome=STARTED, message=STARTED_NOTE), update=False)
+        except BaseException:
+            with self._lock:
+                self._open.pop(uid, None)
+            raise
+        return uid
+
+    def complete(self, uid: str, entry: Entry) -> bool:
+        """Replace a begun record with the call's outcome (the same row); False, writing
+        nothing, when it was completed already (by ``abandon``)."""
+        with self._lock:
+            if self._open.pop(uid, None) is None:
+                return False
+        self._write(uid, entry, update=True)
+        return True
+
+    def abandon(self, *, message: str, outcome: str = CANCELLED) -> int:
+        """Complete every begun record not completed yet (the calls still running) as
+        ``outcome``: for a server stopping before they end. How many there were."""
+        with self._lock:
+            running, self._open = self._open, {}
+        for uid, (entry, began) in running.items():
+            took = entry.duration_ms + (time.perf_counter() - began) * 1000
+            done = replace(entry, outcome=outcome, message=message, duration_ms=round(took, 3))
+            self._write(uid, done, update=True)
+        return len(running)
+
+    def _write(self, uid: str, entry: Entry, *, update: bool) -> None:
+        """One line in the pending log (folding updates a row of the same uid), or on a
+        database without one an insert, or an update of the begun row."""
         row = [getattr(entry, c) for c in self._columns]
         if self._log is not None:
             self._log.append(uid, row, check_size=self._count % _CHECK_EVERY == 0)
             return
+        values = dict(zip(self._columns, row, strict=True))
         with self.engine.begin() as conn:
-            conn.execute(self._insert, {"uid": uid, **dict(zip(self._columns, row, strict=True))})
+            if update and conn.execute(self._update, {"_uid": uid, **values}).rowcount:
+                return
+            conn.execute(self._insert, {"uid": uid, **values})
 
     def fold(self) -> int:
         """Move every pending record into the database; how many lines that took (0 without
@@ -186,10 +246,13 @@ class _PendingLog:
         self._required = [True, *required]  # the uid, then each column: may it be null?
         names = ", ".join(["uid", *columns])
         marks = ", ".join("?" for _ in self._required)
-        # a record folded before (a fold cut short before emptying the log) is skipped;
-        # anything else wrong with a row is an error, never a silent drop
+        changes = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        # a record's later line (a begun call's outcome) updates its row; a line folded before
+        # (a fold cut short before emptying the log) writes the same values again, and a
+        # ``started`` line never overwrites; anything else wrong is an error, never a drop
         self._insert = (
-            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (uid) DO NOTHING"
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (uid) DO UPDATE "
+            f"SET {changes} WHERE excluded.outcome <> '{STARTED}'"
         )
         self._sqlite: sqlite3.Connection | None = None
         self._wake = threading.Event()
