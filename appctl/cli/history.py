@@ -37,6 +37,7 @@ def command(
     """List recorded calls (newest last), or show call ID in full."""
     from appctl.cli.audit import open_history
     from appctl.errors import UsageError
+    from appctl.execute.history import CANCELLED, STARTED
     from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
@@ -57,9 +58,12 @@ def command(
         return output.EXIT_OK
     for e in entries:
         status = e.status if e.status is not None else "-"
+        detail = e.request or e.message or ""
+        if e.outcome in (STARTED, CANCELLED) and e.message:  # say what the outcome means
+            detail = f"{detail}  [{e.message}]"
         click.echo(
             f"{e.id:>5}  {e.at}  {e.session}  {e.tool:<28} {e.outcome:<8} {status:>4}  "
-            f"{e.duration_ms:8.1f} ms  {e.request or e.message or ''}"
+            f"{e.duration_ms:8.1f} ms  {detail}"
         )
     if not entries:
         output.info("no calls recorded yet")

@@ -2,6 +2,12 @@
 
 Binding beyond loopback needs a bearer token (``--token-env NAME``). Tools that change data
 run only where the policy in config.yaml allows them: there is no terminal to ask.
+
+On SIGTERM or Ctrl-C the server stops accepting and lets the calls in flight finish for up to
+``--grace`` seconds; then their tasks are cancelled (each caller gets a 503 envelope, as far
+as the connection allows), every call that changes data and is still running has its started
+record completed as ``cancelled``, and the process exits without waiting for the worker
+threads still blocked on the application.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ if TYPE_CHECKING:
     from appctl.execute.history import History
     from appctl.execute.policy import Config
     from appctl.generate.toolspec import ToolSpec
+    from appctl.serve.rest import ServeState
 
 
 @click.command("serve")
@@ -38,6 +45,13 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1024),
     help="Largest request body in bytes.",
 )
+@click.option(
+    "--grace",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seconds calls in flight may take to finish on SIGTERM or Ctrl-C.",
+)
 @click.pass_obj
 def command(
     app: AppContext,
@@ -49,6 +63,7 @@ def command(
     strict: bool,
     base_url: str | None,
     max_body: int,
+    grace: int,
 ) -> int:
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
@@ -98,21 +113,60 @@ def command(
         run_turn=_turns(schema, config, options, history),
     )
     import asyncio
+    import signal
 
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(state), log_level="warning", timeout_graceful_shutdown=30, lifespan="off"
+            create_app(state),
+            log_level="warning",
+            timeout_graceful_shutdown=grace,
+            lifespan="off",
         )
     )
     output.info(
         f"appctl serve: {len(schema.actions())} tools on {base} "
         f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
     )
-    asyncio.run(server.serve(sockets=[sock]))
+
+    async def serve() -> None:
+        await server.serve(sockets=[sock])
+        await asyncio.sleep(0.1)  # the 503 answers of calls cancelled at the grace limit
+
+    # uvicorn re-raises the stopping signal once it has stopped; noted here, so that
+    # _stopped runs instead of the default handler ending the process first
+    caught: list[int] = []
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda sig, _frame: caught.append(sig)) for s in stop_signals}
+    try:
+        asyncio.run(serve())
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        _stopped(state, history)
     return output.EXIT_OK
+
+
+def _stopped(state: ServeState, history: History) -> None:
+    """After the grace limit: record the calls that change data and still run as cancelled,
+    write the history down, and if worker threads still run calls, exit without them (the
+    interpreter would wait for each to end, however long its application takes)."""
+    import sys
+
+    message = (
+        "appctl serve stopped (SIGTERM or Ctrl-C) before this call ended and its grace limit "
+        "passed: no result was delivered; the request may have reached the server"
+    )
+    cancelled = history.abandon(message=message)
+    history.close()
+    if cancelled:
+        output.info(f"appctl serve: {cancelled} call(s) still running recorded as cancelled")
+    if state.busy.count:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(output.EXIT_OK)
 
 
 def _turns(schema: Schema, config: Config, options: CallOptions, history: History) -> Any:

@@ -12,8 +12,10 @@ Every call goes through the executor with its gates; there is no terminal to ask
 that changes data runs only where the policy in ``config.yaml`` allows it. HTTP status of a
 call: 200 ran and succeeded; 400 invalid arguments; 404 no such tool; 403 refused by a gate;
 429 over a per-tool concurrency or rate limit; 502 the application (or database) failed; the
-body is always the envelope. A bearer token (from ``env:NAME``) guards everything but
-``/health``; it is required whenever the server binds beyond loopback.
+body is always the envelope (a body that is not JSON, or nested too deeply, is a 400 one; a
+call still running when the server stops at its grace limit a 503 one). A bearer token (from
+``env:NAME``) guards everything but ``/health``; it is required whenever the server binds
+beyond loopback.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.models import Schema
 from appctl.errors import AppctlError
+from appctl.execute.args import MAX_DEPTH
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
@@ -59,6 +63,28 @@ class ServeState:
     # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
     run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
     _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
+    busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
+
+
+class Busy:
+    """How many worker threads run a call or a turn: at shutdown, the ones a stopping server
+    leaves behind (their tasks were cancelled at the grace limit; the threads cannot be)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def run(self, work: Callable[[], Any]) -> Callable[[], Any]:
+        def counted() -> Any:
+            with self._lock:
+                self.count += 1
+            try:
+                return work()
+            finally:
+                with self._lock:
+                    self.count -= 1
+
+        return counted
 
 
 class _Refusal(Exception):
@@ -88,8 +114,10 @@ def create_app(state: ServeState) -> Starlette:
     def json_response(
         data: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> Response:
-        body = json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
-        return Response(body, status, headers=headers, media_type="application/json")
+        # a lone surrogate (in an application's answer) becomes its JSON escape
+        body = json.dumps(data, ensure_ascii=False, default=str)
+        raw = body.encode("utf-8", "backslashreplace")
+        return Response(raw, status, headers=headers, media_type="application/json")
 
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -123,12 +151,13 @@ def create_app(state: ServeState) -> Starlette:
 
     async def call_tool(request: Request) -> Response:
         name = request.path_params["name"]
-        body = await _json_body(state, request)
-        arguments = body.get("arguments", {}) if isinstance(body, dict) else None
-        if not isinstance(arguments, dict):
-            raise _Refusal(400, 'the body must be {"arguments": {...}} with an object')
+        try:
+            arguments = _arguments(await _json_body(state, request))
+        except _Refusal as exc:  # still the envelope, as for arguments the executor refuses
+            result = ToolResult.failure(name, ErrorCategory.VALIDATION, exc.message)
+            return json_response(result.model_dump(mode="json", exclude_none=True), exc.status)
         session = _session(request.headers.get("x-appctl-session")) or state.session
-        result = await anyio.to_thread.run_sync(
+        work = state.busy.run(
             lambda: call(
                 state.schema,
                 name,
@@ -139,6 +168,10 @@ def create_app(state: ServeState) -> Starlette:
                 session=session,
             )
         )
+        try:  # at the grace limit of a shutdown the task is cancelled, and the thread left
+            result = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            return json_response(_stopped(name), 503)  # best effort: the server is going
         if result.error is not None and "needs approval" in result.error.message:
             hint = (
                 "appctl serve has no terminal to ask: allow it with a policy rule in "
@@ -163,8 +196,12 @@ def create_app(state: ServeState) -> Starlette:
             if k in body
         }
         turn = state.run_turn
+        work = state.busy.run(lambda: turn(prompt, settings))
         try:
-            summary, result = await anyio.to_thread.run_sync(lambda: turn(prompt, settings))
+            summary, result = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            message = "appctl serve stopped before the turn finished (its grace limit passed)"
+            return json_response({"error": {"message": message}}, 503)
         except AppctlError as exc:  # no such provider, no key...
             raise _Refusal(400, f"{exc.message} ({exc.suggestion})") from None
         status = 200 if result.stopped == "answer" else 502
@@ -201,6 +238,25 @@ def create_app(state: ServeState) -> Starlette:
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
     ]
     return Starlette(routes=routes)
+
+
+def _arguments(body: Any) -> dict[str, Any]:
+    arguments = body.get("arguments", {}) if isinstance(body, dict) else None
+    if not isinstance(arguments, dict):
+        raise _Refusal(400, 'the body must be {"arguments": {...}} with an object')
+    return arguments
+
+
+def _stopped(name: str) -> dict[str, Any]:
+    """The answer to a call still running when the server stopped at its grace limit."""
+    message = (
+        f"appctl serve stopped before {name} finished (its shutdown grace limit passed); "
+        "a call that changes data is recorded as cancelled, and may have reached the "
+        "application"
+    )
+    hint = "Check GET /history (or appctl history) before calling again."
+    result = ToolResult.failure(name, ErrorCategory.SERVER, message, hint)
+    return result.model_dump(mode="json", exclude_none=True)
 
 
 def _session(given: str | None) -> str:
@@ -240,8 +296,12 @@ async def _json_body(state: ServeState, request: Request) -> Any:
         return {}
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8 (a UnicodeDecodeError) or not JSON
         raise _Refusal(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _Refusal(
+            400, f"the body is nested too deeply (arguments may nest {MAX_DEPTH} levels)"
+        ) from None
 
 
 def _render(schema: Schema, fmt: str) -> bytes:
