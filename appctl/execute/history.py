@@ -133,12 +133,13 @@ class History:
     def begin(self, entry: Entry) -> str:
         """Write a call's record down as ``started`` before its request is sent; returns its
         uid, for ``complete``. If this raises, nothing is open."""
+        begun = replace(entry, outcome=STARTED, status=None, message=STARTED_NOTE)
         with self._lock:
             self._count += 1
             uid = f"{self._token}{self._count:x}"
-            self._open[uid] = (entry, time.perf_counter())
+            self._open[uid] = (begun, time.perf_counter())
         try:
-            self._write(uid, replace(entry, outcome=STARTED, message=STARTED_NOTE), update=False)
+            self._write(uid, begun, update=False)
         except BaseException:
             with self._lock:
                 self._open.pop(uid, None)
