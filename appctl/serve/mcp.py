@@ -42,7 +42,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from appctl import __version__
 from appctl.contract.models import Action, Safety, Schema, SqlTransport
 from appctl.errors import did_you_mean
-from appctl.execute.executor import CallOptions, call, needs_approval, redactor_of
+from appctl.execute.audit import printable
+from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
 from appctl.execute.history import UNDELIVERED, Entry, History, arguments_text, now
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
@@ -129,7 +130,8 @@ class ToolServer:
         """Approval, then the executor; ``done`` gets the result as soon as there is one
         (the executor's thread finishes its call even when this task is cancelled)."""
         options, refusal = self.options, None
-        if needs_approval(self.schema, action, self.options):
+        valid = self._valid(action.name, arguments)
+        if needs_approval(self.schema, action, self.options) and valid:
             answer = await self._approval(ctx, params, action, arguments)
             if isinstance(answer, types.InputRequiredResult):
                 return answer
@@ -173,6 +175,17 @@ class ToolServer:
         return record
 
     # ------------------------------------------------------------------ gates
+
+    def _valid(self, name: str, arguments: dict[str, Any]) -> bool:
+        """Whether the arguments pass validation: nobody is asked to approve a call that
+        would be refused anyway (the executor then answers and records the refusal), nor
+        shown arguments that are not even text."""
+        approved = replace(self.options, approved=True)
+        try:
+            checked = prepare(self.schema, name, arguments, approved, self.environ)
+        except Exception:  # the executor answers it (an internal result, recorded)
+            return False
+        return not isinstance(checked, ToolResult)
 
     def _read_only_hides(self, action: Action) -> bool:
         """A write left out by --read-only goes to the executor, whose gate refuses it."""
@@ -316,11 +329,33 @@ def refused_because(action: Action, answer: str) -> str:
 def envelope(result: ToolResult) -> types.CallToolResult:
     data = result.model_dump(mode="json", exclude_none=True)
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    if not text.isascii() and _surrogates(text):  # from an application's answer
+        data = printable_data(data)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)],
         structured_content=data,
         is_error=not result.ok,
     )
+
+
+def _surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable_data(value: Any) -> Any:
+    """A copy of JSON data whose strings any encoder takes (a lone surrogate escaped)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(k): printable_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable_data(v) for v in value]
+    return value
 
 
 def build_server(tools: ToolServer) -> Server[Any]:
