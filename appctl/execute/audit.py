@@ -122,7 +122,7 @@ def recordable_arguments(given: Any, redactor: Redactor) -> str:
     """The redacted arguments as JSON; what JSON cannot hold (refused as invalid before any
     I/O) is recorded in a plain form instead: nesting cut at ``MAX_DEPTH``, an integer too
     long to print as its size, keys as text."""
-    arguments = given if isinstance(given, Mapping) else {}
+    arguments = given if type(given) is dict or isinstance(given, Mapping) else {}
     try:
         return arguments_text(arguments, redactor)
     except (RecursionError, ValueError, TypeError):

@@ -220,11 +220,16 @@ def _call(
     started: float,
 ) -> ToolResult:
     hide = redactor_of(schema, options, environ)
-    if not isinstance(given, Mapping):
+    if type(given) is not dict and not isinstance(given, Mapping):
         message = f"the arguments must be a JSON object, got {type(given).__name__}"
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
     else:
         prepared = prepare(schema, tool, given, options, environ, hide)
+    if history is None:  # nothing to record: the plain path
+        if isinstance(prepared, ToolResult):
+            return hide.result(prepared)
+        action, request, resource = prepared
+        return hide.result(_execute(schema, action, request, resource, options, environ, transport))
     info = audit.Call(tool, given, session=session, redactor=hide, started=started)
     if isinstance(prepared, ToolResult):
         return audit.record(history, info, hide.result(prepared))
@@ -232,9 +237,9 @@ def _call(
     info.request = request.line()
 
     def execute() -> ToolResult:
-        return hide.result(_execute(schema, action, request, options, environ, transport, resource))
+        return hide.result(_execute(schema, action, request, resource, options, environ, transport))
 
-    if history is None or options.dry_run or action.safety == Safety.READ_ONLY:
+    if options.dry_run or action.safety == Safety.READ_ONLY:
         return audit.record(history, info, execute())
     return audit.write(history, info, execute)
 
@@ -243,10 +248,10 @@ def _execute(
     schema: Schema,
     action: Action,
     request: Request | SqlPlan,
+    resource: str,
     options: CallOptions,
     environ: Mapping[str, str],
     transport: Transport | None,
-    resource: str,
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
