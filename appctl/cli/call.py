@@ -35,10 +35,14 @@ def parse_arguments(args_option: str | None, pairs: tuple[str, ...]) -> dict[str
                 text = Path(args_option[1:]).read_text(encoding="utf-8")
             except OSError as exc:
                 raise UsageError(f"cannot read {args_option[1:]}: {exc.strerror}") from None
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{args_option[1:]} is not UTF-8 text: {exc}") from None
         try:
             loaded = json.loads(text)
         except ValueError as exc:
             raise UsageError(f"--args is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise UsageError("--args is nested too deeply to read") from None
         if not isinstance(loaded, dict):
             raise UsageError("--args must be a JSON object of argument names to values")
         given.update(loaded)
@@ -48,7 +52,7 @@ def parse_arguments(args_option: str | None, pairs: tuple[str, ...]) -> dict[str
             raise UsageError(f"expected key=value, got {pair!r}")
         try:
             given[key] = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (or too deep to be): text
             given[key] = value
     return given
 

@@ -1,6 +1,7 @@
 """`appctl call` end to end: the installed command against a real server on 127.0.0.1."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -138,3 +139,21 @@ def test_a_seeded_secret_never_reaches_a_file_or_an_output(
     history = json.loads(outputs[5])
     assert [e["outcome"] for e in history] == ["ok", "dry_run", "failed", "failed"]
     assert history[2]["category"] == "auth" and history[3]["category"] == "network"
+
+
+def test_hostile_command_line_arguments_are_refused_before_sending(contract: Path, app) -> None:
+    """Bytes that are not UTF-8 (argv decodes them to lone surrogates), an args file that is
+    not UTF-8, JSON too deep to read or deeper than arguments may nest: exit 2, no traceback,
+    nothing sent."""
+    (contract / "bad.json").write_bytes(b'{"name": "\xff"}')
+    deep = '{"name": ' + "[" * 500 + "]" * 500 + "}"
+    too_deep = '{"name": ' + "[" * 5000 + "]" * 5000 + "}"
+    for args, message in (
+        (("name=" + os.fsdecode(b"\xff\xfe"),), "not valid Unicode: a lone surrogate '\\udcff'"),
+        (("--args", "@bad.json"), "bad.json is not UTF-8 text"),
+        (("--args", deep), "nested more than 64 levels deep"),
+        (("--args", too_deep), "--args is nested too deeply"),
+    ):
+        proc = appctl(contract, "call", "add_pet", *args, "--yes", code=2)
+        assert message in proc.stderr, (args[0][:20], proc.stderr)
+    assert app.seen == []
