@@ -11,6 +11,7 @@ import mcp_types as types
 import pytest
 
 from tests.serve.test_mcp import MODES, _envelope, _history, _run, _stdio
+from tests.serve.test_rest_robust import odd_project
 
 
 def _nested(depth: int) -> Any:
@@ -51,3 +52,15 @@ def test_hostile_arguments_are_tool_errors_and_never_asked_about(
     _run(session)
     assert asked == [] and [s[:2] for s in pets.seen] == [("GET", "/api/pets")]
     assert [r["outcome"] for r in _history(project)] == ["invalid"] * len(HOSTILE) + ["ok"]
+
+
+def test_an_answer_holding_a_lone_surrogate_is_a_result(tmp_path: Path, http_server) -> None:
+    project = odd_project(tmp_path, *http_server)
+
+    async def session() -> None:
+        async with _stdio(project) as client:
+            result = await client.call_tool("get_odd", {})
+            assert not result.is_error
+            assert _envelope(result)["data"] == {"name": "a\\ud800b"}  # escaped, visibly
+
+    _run(session)

@@ -4,7 +4,9 @@ still running at the grace limit is recorded as cancelled."""
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 
 from appctl.execute.history import CANCELLED, History
+from tests.conftest import APPCTL
 from tests.execute.test_write_audit import Holding, held_project, holding  # noqa: F401
 from tests.serve.test_rest import Served
 
@@ -90,3 +93,36 @@ def test_a_write_running_at_the_grace_limit_is_recorded_cancelled(
     if isinstance(answer, httpx.Response):  # delivered before the process went: an envelope
         assert answer.status_code == 503
         assert answer.json()["error"]["message"].startswith("appctl serve stopped")
+
+
+def odd_project(root: Path, base: str, routes: dict[str, Any]) -> Path:
+    """A project whose one tool, get_odd, answers JSON holding a lone surrogate (an escape
+    Python's JSON reader takes, and no encoder can write back as UTF-8)."""
+    routes["/odd"] = (200, "application/json", b'{"name": "a\\ud800b"}')
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "odd", "version": "1"},
+        "servers": [{"url": base}],
+        "paths": {"/odd": {"get": {"operationId": "getOdd", "responses": {"200": {}}}}},
+    }
+    (root / "odd.json").write_text(json.dumps(doc))
+    subprocess.run(
+        [APPCTL, "sync", "--openapi", "odd.json"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return root
+
+
+def test_an_answer_holding_a_lone_surrogate_is_still_json(tmp_path: Path, http_server) -> None:
+    project = odd_project(tmp_path, *http_server)
+    served = Served(project)
+    try:
+        answer = httpx.post(f"{served.url}/tools/get_odd/call", json={}, timeout=30)
+    finally:
+        err = served.stop()
+    assert answer.status_code == 200, answer.text[:200]
+    assert answer.json()["data"] == {"name": "a\ud800b"}  # as the application sent it
+    assert "Traceback" not in err
