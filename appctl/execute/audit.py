@@ -38,7 +38,7 @@ class Call:
         started: float,
         request: str = "",
     ) -> None:
-        self.tool, self.given, self.session = tool, given, session
+        self.tool, self.given, self.session = tool, given, session  # tool: printable already
         self.redactor, self.started, self.request = redactor, started, request
 
 
@@ -48,7 +48,7 @@ def entry(call: Call, result: ToolResult, *, at: str | None = None) -> Entry:
     return Entry(
         at=at or now(),
         session=call.session,
-        tool=printable(call.tool),
+        tool=call.tool,
         arguments=recordable_arguments(call.given, call.redactor),
         request=printable(call.request),
         status=result.status,

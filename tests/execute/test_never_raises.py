@@ -20,6 +20,7 @@ from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.sync.db.api import sync_db
+from tests.db.test_sql_executor import DDL, kind_of, run_ddl
 from tests.helpers import spec, sync_doc
 
 _ANY = {"type": "object"}  # a free-form object: the schema lets any nesting through
@@ -209,3 +210,21 @@ def test_sql_calls_end_in_an_envelope_and_every_insert_in_a_row(
         history.close()
     assert len(rows) == 1 and rows[0].outcome == result.outcome
     assert inserted == (1 if tool == "create_items" and result.ok else 0)
+
+
+@pytest.fixture
+def things(fresh_db: str, tmp_path: Path) -> tuple[str, str, Any]:
+    kind = kind_of(fresh_db)
+    run_ddl(fresh_db, DDL[kind])
+    return fresh_db, kind, sync_db(fresh_db, root=tmp_path).schema
+
+
+def test_nul_in_text_is_refused_before_postgresql_and_kept_elsewhere(things: Any) -> None:
+    url, kind, schema = things
+    options = CallOptions(database_url=url, approved=True)
+    result = call(schema, "create_things", {"name": "a\x00b"}, options, environ={})
+    if kind == "postgresql":  # its text cannot hold NUL: refused before connecting
+        assert result.outcome == "invalid" and result.error is not None
+        assert "argument 'name': PostgreSQL text cannot hold the NUL" in result.error.message
+    else:
+        assert result.ok and result.data["name"] == "a\x00b", result.error
