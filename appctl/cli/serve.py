@@ -20,6 +20,10 @@ import click
 from appctl.cli import output
 
 if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+
     from appctl.agent.loop import TurnResult
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
@@ -112,9 +116,6 @@ def command(
         session=f"serve-{os.getpid()}",
         run_turn=_turns(schema, config, options, history),
     )
-    import asyncio
-    import signal
-
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
@@ -130,6 +131,16 @@ def command(
         f"appctl serve: {len(schema.actions())} tools on {base} "
         f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
     )
+    _serve(server, sock, state, history)
+    return output.EXIT_OK
+
+
+def _serve(
+    server: uvicorn.Server, sock: socket.socket, state: ServeState, history: History
+) -> None:
+    """Serve until SIGTERM or Ctrl-C and the grace limit, then ``_stopped``."""
+    import asyncio
+    import signal
 
     async def serve() -> None:
         await server.serve(sockets=[sock])
@@ -146,7 +157,6 @@ def command(
         for number, handler in previous.items():
             signal.signal(number, handler)
         _stopped(state, history)
-    return output.EXIT_OK
 
 
 def _stopped(state: ServeState, history: History) -> None:
@@ -159,10 +169,13 @@ def _stopped(state: ServeState, history: History) -> None:
         "appctl serve stopped (SIGTERM or Ctrl-C) before this call ended and its grace limit "
         "passed: no result was delivered; the request may have reached the server"
     )
-    cancelled = history.abandon(message=message)
+    try:
+        cancelled = history.abandon(message=message)
+        if cancelled:
+            output.info(f"appctl serve: {cancelled} call(s) still running recorded as cancelled")
+    except Exception as exc:  # their started rows stay, which say as much
+        output.info(f"appctl serve: could not record the calls still running: {exc}")
     history.close()
-    if cancelled:
-        output.info(f"appctl serve: {cancelled} call(s) still running recorded as cancelled")
     if state.busy.count:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -160,10 +160,16 @@ class History:
         ``outcome``: for a server stopping before they end. How many there were."""
         with self._lock:
             running, self._open = self._open, {}
+        failed: Exception | None = None
         for uid, (entry, began) in running.items():
             took = entry.duration_ms + (time.perf_counter() - began) * 1000
             done = replace(entry, outcome=outcome, message=message, duration_ms=round(took, 3))
-            self._write(uid, done, update=True)
+            try:
+                self._write(uid, done, update=True)
+            except Exception as exc:  # the others are still written; their started rows stay
+                failed = failed or exc
+        if failed is not None:
+            raise failed
         return len(running)
 
     def _write(self, uid: str, entry: Entry, *, update: bool) -> None:
