@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,18 @@ def test_a_replayed_fold_never_turns_a_completed_row_back(tmp_path: Path) -> Non
         ("second", "ok", 202),
     ]
     history.close()
+
+
+def test_a_write_whose_record_cannot_be_begun_is_not_sent(app: Any, tmp_path: Path) -> None:
+    from appctl.execute.executor import CallOptions, call
+    from tests.execute.test_executor import ENV, SCHEMA
+
+    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+    history.close()  # its pending log is closed: nothing can be written to it any more
+    options = CallOptions(base_url=app.url, approved=True)
+    refused = call(SCHEMA, "add_pet", {"name": "Rex"}, options, environ=ENV, history=history)
+    assert refused.outcome == "refused" and refused.error is not None
+    assert refused.error.message.startswith("add_pet was not sent: its audit record")
+    read = call(SCHEMA, "list_pets", {"limit": 1}, options, environ=ENV, history=history)
+    assert read.ok and "the audit history could not be written" in read.notes[0]
+    assert [s.method for s in app.seen] == ["GET"]  # the read went; the write did not
