@@ -41,7 +41,7 @@ class CallOptions:
     strict: bool = False
     approved: bool = False  # a person approved a mutating call
     config: Config | None = None  # per-tool policy
-    timeout: float | None = None  # seconds per attempt (default: http.TIMEOUT)
+    timeout: float | None = None  # seconds for the whole call, retries included (default 30)
     result_budget: int = DEFAULT_BUDGET  # characters of JSON data; 0 for no limit
     database_url: str | None = None  # SQL contracts: connect here instead
     root: str | None = None  # the project folder (relative SQLite paths), default: the cwd

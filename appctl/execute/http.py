@@ -1,9 +1,11 @@
 """The HTTP edge: send a prepared ``Request`` and turn the answer into a result.
 
-One set of pooled connections per process (``execute.transport``, on httpcore). Timeouts on
-connect and read; redirects followed only within the request's origin; bounded retries with
-backoff and jitter for idempotent methods only, on connection errors, 429 and 502/503/504,
-honouring Retry-After; a cap on the (decoded) response size.
+One set of pooled connections per process (``execute.transport``, on httpcore). One total
+deadline per call (the call's timeout, else ``DEFAULT_TIMEOUT``) bounds connecting, sending,
+every read of headers and body, retries and their waits; a connect timeout per attempt
+besides. Redirects followed only within the request's origin; bounded retries with backoff
+and jitter for idempotent methods only, on connection errors, 429 and 502/503/504,
+honouring Retry-After while the deadline allows; a cap on the (decoded) response size.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
-TIMEOUTS = Timeouts(connect=10.0, read=30.0)
-TOTAL_TIMEOUT = 90.0  # all attempts of one call together
+DEFAULT_TIMEOUT = 30.0  # seconds for a whole call (all attempts) without a timeout of its own
+CONNECT_TIMEOUT = 10.0  # seconds per attempt to connect, within the deadline
+DEADLINE_SLACK = 0.05  # a socket timeout may fire this much before the clock says so
 USER_AGENT = f"appctl/{__version__}"
 STATUS_CATEGORIES = {
     401: ErrorCategory.AUTH,
@@ -107,13 +110,13 @@ def wire_request(request: Request) -> tuple[list[tuple[bytes, bytes]], bytes | N
     return headers, body
 
 
-def _once(transport: Transport, request: Request, timeouts: Timeouts) -> Answer:
+def _once(transport: Transport, request: Request, timeouts: Timeouts, deadline: float) -> Answer:
     """One exchange, following same-origin redirects of GET and HEAD."""
     headers, body = wire_request(request)
     url = request.full_url()
     for _ in range(MAX_REDIRECTS + 1):
         answer = transport.exchange(
-            request.method, url, headers, body, timeouts, MAX_RESPONSE_BYTES
+            request.method, url, headers, body, timeouts, MAX_RESPONSE_BYTES, deadline
         )
         location = answer.headers.get("location")
         if answer.status in REDIRECT_STATUSES and location and request.method in ("GET", "HEAD"):
@@ -133,18 +136,21 @@ def send(
     transport: Transport | None = None,
     timeout: float | None = None,
 ) -> ToolResult:
+    """Send with retries, all within ``timeout`` seconds (default ``DEFAULT_TIMEOUT``)."""
     transport = transport or shared_transport()
-    timeouts = Timeouts(connect=min(timeout, 10.0), read=timeout) if timeout else TIMEOUTS
-    deadline = time.monotonic() + TOTAL_TIMEOUT  # retries never run past this
+    total = timeout or DEFAULT_TIMEOUT
+    deadline = time.monotonic() + total
     attempt = 0
     while True:
         answer: Answer | None = None
+        left = deadline - time.monotonic()
+        timeouts = Timeouts(connect=min(CONNECT_TIMEOUT, left), read=left)
         try:
-            answer = _once(transport, request, timeouts)
+            answer = _once(transport, request, timeouts, deadline)
             result = to_result(tool, answer)
             retryable = answer.status in RETRY_STATUSES
         except TransportTimeout as exc:
-            result = ToolResult.failure(tool, ErrorCategory.TIMEOUT, f"timed out: {exc}")
+            result = _timed_out(tool, exc, total, deadline)
             retryable = True
         except TransportFailure as exc:
             result = ToolResult.failure(tool, ErrorCategory.NETWORK, str(exc))
@@ -152,10 +158,22 @@ def send(
         if not (retryable and idempotent and attempt < MAX_RETRIES):
             return result
         delay = _delay(attempt, answer)
-        if time.monotonic() + delay >= deadline:
-            return result
+        if time.monotonic() + delay >= deadline:  # no time for the wait and another attempt
+            note = f"not retried: the wait ({delay:.1f} s) would pass the {total:g} s deadline"
+            return result.model_copy(update={"notes": [*result.notes, note]})
         time.sleep(delay)
         attempt += 1
+
+
+def _timed_out(tool: str, exc: TransportTimeout, total: float, deadline: float) -> ToolResult:
+    if time.monotonic() >= deadline - DEADLINE_SLACK:
+        message = (
+            f"the call did not complete within its deadline of {total:g} s (total time: "
+            "connecting, sending, reading the answer and any retries)"
+        )
+    else:
+        message = f"timed out: {exc}"
+    return ToolResult.failure(tool, ErrorCategory.TIMEOUT, message)
 
 
 def _data(answer: Answer) -> Any:

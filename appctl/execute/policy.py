@@ -60,7 +60,7 @@ class Match(_Strict):
 class Rule(_Strict):
     match: Match = Field(default_factory=Match)
     action: Decision | None = None  # None: this rule only sets limits
-    timeout: float | None = Field(default=None, gt=0)  # seconds per attempt
+    timeout: float | None = Field(default=None, gt=0)  # seconds per call, retries included
     max_concurrency: int | None = Field(default=None, ge=1)
     rate_limit: str | None = Field(
         default=None, pattern=r"^\d+/(s|sec|second|m|min|minute|h|hour)$"

@@ -9,6 +9,10 @@ against certifi (or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), proxies from ``HTTP_P
 ``HTTPS_PROXY`` / ``ALL_PROXY`` with ``NO_PROXY``, and gzip/deflate response decoding (the
 size cap applies to the decoded body, so a compressed bomb stops at the cap).
 
+Every pool's network backend is ``execute.deadline.DeadlineBackend``: ``exchange(...,
+deadline=)`` bounds the whole exchange (connect, TLS, send, every read of headers and body),
+not only each socket operation, so a peer that trickles bytes cannot hold a call past it.
+
 Failures are two exceptions: ``TransportTimeout`` and ``TransportFailure``, each with a
 message that names what went wrong.
 """
@@ -93,9 +97,13 @@ class Transport:
         body: bytes | None,
         timeouts: Timeouts,
         limit: int,
+        deadline: float | None = None,
     ) -> Answer:
-        """Send one request and read its decoded body up to ``limit`` bytes (then stop)."""
+        """Send one request and read its decoded body up to ``limit`` bytes (then stop), all
+        of it before ``deadline`` (a ``time.monotonic()`` value) when one is given."""
         import httpcore
+
+        from appctl.execute.deadline import within
 
         scheme = url.partition(":")[0].lower()
         if scheme not in ("http", "https"):
@@ -103,13 +111,16 @@ class Transport:
         wire = url.encode("ascii") if url.isascii() else _ascii_url(url)
         try:
             pool = self._pool(scheme, self._proxy_for(scheme, url))
-            with pool.stream(
-                method.encode("ascii"),
-                wire,
-                headers=[(b"Accept-Encoding", ACCEPT_ENCODING), *headers],
-                content=body,
-                extensions={"timeout": timeouts.extension()},
-            ) as response:
+            with (
+                within(deadline),
+                pool.stream(
+                    method.encode("ascii"),
+                    wire,
+                    headers=[(b"Accept-Encoding", ACCEPT_ENCODING), *headers],
+                    content=body,
+                    extensions={"timeout": timeouts.extension()},
+                ) as response,
+            ):
                 fields = _headers(response.headers)
                 data, truncated = _read(response.iter_stream(), fields, limit)
                 return Answer(url, response.status, fields, data, truncated)
@@ -159,7 +170,10 @@ class Transport:
 def _make_pool(scheme: str, proxy: str, trust_env: bool) -> httpcore.ConnectionPool:
     import httpcore
 
+    from appctl.execute.deadline import DeadlineBackend
+
     options: dict[str, Any] = {
+        "network_backend": DeadlineBackend(),
         "max_connections": MAX_CONNECTIONS,
         "max_keepalive_connections": MAX_KEEPALIVE,
         "keepalive_expiry": KEEPALIVE_EXPIRY,
