@@ -3,9 +3,10 @@
 One set of pooled connections per process (``execute.transport``, on httpcore). One total
 deadline per call (the call's timeout, else ``DEFAULT_TIMEOUT``) bounds connecting, sending,
 every read of headers and body, retries and their waits; a connect timeout per attempt
-besides. Redirects followed only within the request's origin; bounded retries with backoff
-and jitter for idempotent methods only, on connection errors, 429 and 502/503/504,
-honouring Retry-After while the deadline allows; a cap on the (decoded) response size.
+besides. Redirects of GET and HEAD followed only within the request's origin (any other is
+reported, not followed); bounded retries with backoff and jitter for idempotent methods
+only, on connection errors, 429 and 502/503/504, honouring Retry-After while the deadline
+allows; a cap on the (decoded) response size.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from appctl.execute.transport import (
     Timeouts,
     Transport,
     TransportFailure,
+    TransportRefused,
     TransportTimeout,
 )
 
@@ -125,7 +127,11 @@ def _once(transport: Transport, request: Request, timeouts: Timeouts, deadline: 
                 url = target
                 continue
         return answer
-    raise TransportFailure(f"TooManyRedirects: more than {MAX_REDIRECTS} redirects")
+    raise _RedirectLoop(f"more than {MAX_REDIRECTS} redirects, the last to {url}: not followed")
+
+
+class _RedirectLoop(Exception):
+    pass
 
 
 def send(
@@ -147,11 +153,15 @@ def send(
         timeouts = Timeouts(connect=min(CONNECT_TIMEOUT, left), read=left)
         try:
             answer = _once(transport, request, timeouts, deadline)
-            result = to_result(tool, answer)
+            result = to_result(tool, answer, request.url)
             retryable = answer.status in RETRY_STATUSES
         except TransportTimeout as exc:
             result = _timed_out(tool, exc, total, deadline)
             retryable = True
+        except TransportRefused as exc:  # nothing to retry: the request itself is at fault
+            return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
+        except _RedirectLoop as exc:
+            return ToolResult.failure(tool, ErrorCategory.REDIRECT, str(exc))
         except TransportFailure as exc:
             result = ToolResult.failure(tool, ErrorCategory.NETWORK, str(exc))
             retryable = True
@@ -199,14 +209,43 @@ def _codec(charset: str) -> str:
         return "utf-8"
 
 
-def to_result(tool: str, answer: Answer) -> ToolResult:
+def to_result(tool: str, answer: Answer, origin: str | None = None) -> ToolResult:
+    """The result of a final answer; ``origin`` is the URL the call was made to (to say why
+    a redirect was not followed)."""
     status = answer.status
     data = _data(answer)
     if 200 <= status < 300:
         return ToolResult(ok=True, tool=tool, status=status, data=data)
-    category = STATUS_CATEGORIES.get(status)
-    if category is None:
-        category = ErrorCategory.SERVER if status >= 500 else ErrorCategory.VALIDATION
+    if status == 304:
+        note = (
+            "304 Not Modified: the resource has not changed since the version the request's "
+            "If-None-Match / If-Modified-Since named; the server sent no new copy"
+        )
+        return ToolResult(ok=True, tool=tool, status=status, data=data, notes=[note])
     detail = data if isinstance(data, str) else json.dumps(data)[:500] if data else ""
+    category = STATUS_CATEGORIES.get(status)
+    if 300 <= status < 400:
+        category, detail = ErrorCategory.REDIRECT, _unfollowed(answer, origin or answer.url)
+    elif category is None:  # (a 1xx never gets here: h11 skips it, or it is a protocol error)
+        category = ErrorCategory.VALIDATION if 400 <= status < 500 else ErrorCategory.SERVER
     result = ToolResult.failure(tool, category, f"HTTP {status}: {detail}".strip(), status=status)
     return result.model_copy(update={"data": data})
+
+
+def _unfollowed(answer: Answer, origin: str) -> str:
+    """Why a 3xx answer was not followed, and where it pointed."""
+    location = answer.headers.get("location")
+    if not location:
+        return "a redirect with no Location to follow"
+    target = urljoin(answer.url, location)
+    if not _same_origin(target, origin):
+        return (
+            f"redirected to {target}, which was not followed: it is on another origin "
+            "than the API (credentials are only sent to the API's own)"
+        )
+    if answer.status not in REDIRECT_STATUSES:
+        return f"points to {target}; appctl does not follow status {answer.status}"
+    return (
+        f"redirected to {target}, which was not followed: only GET and HEAD are sent again "
+        "(a change must not be sent twice)"
+    )

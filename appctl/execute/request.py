@@ -131,7 +131,8 @@ def _simple(value: Any, explode: bool | None) -> str:
 
 def _field_value(name: str, where: str, text: str) -> str:
     """A header or cookie value that cannot smuggle another header or cookie in: no line
-    breaks or other control characters, and no ``;`` in a cookie."""
+    breaks or other control characters, and no ``;`` in a cookie; and that arrives as given:
+    no leading or trailing space or tab."""
     bad = next((c for c in text if (ord(c) < 32 and c != "\t") or ord(c) == 127), None)
     if bad is not None:
         raise RequestError(
@@ -139,6 +140,11 @@ def _field_value(name: str, where: str, text: str) -> str:
         )
     if where == "cookie" and ";" in text:
         raise RequestError(f"argument {name!r}: a cookie value cannot hold ';'")
+    if text != text.strip(" \t"):
+        raise RequestError(
+            f"argument {name!r}: a {where} value cannot start or end with a space or tab "
+            "(HTTP would drop them, so the server would see another value): remove them"
+        )
     return text
 
 

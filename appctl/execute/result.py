@@ -23,6 +23,7 @@ class ErrorCategory(StrEnum):
     SERVER = "server"
     NETWORK = "network"
     TIMEOUT = "timeout"
+    REDIRECT = "redirect"
     REFUSED = "refused"
     INTERNAL = "internal"
 
@@ -38,6 +39,8 @@ SUGGESTIONS: dict[ErrorCategory, str] = {
     ErrorCategory.SERVER: "The server failed; try again later or with other arguments.",
     ErrorCategory.NETWORK: "The server could not be reached; check the base URL.",
     ErrorCategory.TIMEOUT: "The call took too long; narrow it (filters, smaller pages).",
+    ErrorCategory.REDIRECT: "The server pointed elsewhere and appctl did not follow: check the "
+    "base URL (or the operation's server), or call the place it points to directly.",
     ErrorCategory.REFUSED: "A safety gate refused the call; see the message for how to allow it.",
     ErrorCategory.INTERNAL: "This is a bug in appctl.",
 }

@@ -13,8 +13,9 @@ Every pool's network backend is ``execute.deadline.DeadlineBackend``: ``exchange
 deadline=)`` bounds the whole exchange (connect, TLS, send, every read of headers and body),
 not only each socket operation, so a peer that trickles bytes cannot hold a call past it.
 
-Failures are two exceptions: ``TransportTimeout`` and ``TransportFailure``, each with a
-message that names what went wrong.
+Failures are three exceptions: ``TransportTimeout``, ``TransportFailure`` and
+``TransportRefused`` (the request itself could not be written, e.g. a header value the HTTP
+library rejects: retrying cannot help), each with a message that names what went wrong.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class TransportTimeout(Exception):
 
 class TransportFailure(Exception):
     """The exchange failed below HTTP: refused or dropped connection, TLS, proxy, protocol."""
+
+
+class TransportRefused(Exception):
+    """The HTTP library refused to write the request as given (nothing useful was sent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,12 @@ class Transport:
                 return Answer(url, response.status, fields, data, truncated)
         except httpcore.TimeoutException as exc:
             raise TransportTimeout(f"{type(exc).__name__}: {exc or 'timed out'}") from None
+        except httpcore.LocalProtocolError:
+            raise TransportRefused(  # h11's message quotes the value, perhaps a secret
+                "the request could not be sent as given: a header HTTP does not allow (a "
+                "value with leading or trailing spaces, or a bad name); check the arguments "
+                "and the credentials in the env: variables"
+            ) from None
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as exc:
             raise TransportFailure(_failure(exc)) from None
         except httpcore.UnsupportedProtocol as exc:
