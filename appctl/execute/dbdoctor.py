@@ -21,6 +21,7 @@ from appctl.sync.db.facts import TableFacts
 def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
     import sqlalchemy as sa
 
+    from appctl.sync.db.bounds import bound_engine
     from appctl.sync.db.reflect import reflect
 
     checks: list[Check] = []
@@ -36,6 +37,7 @@ def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
     live = {(t.schema_name, t.name): t for t in reflected.tables}
     routes = [_compare(r.name, r.table, live) for r in schema.resources if r.table is not None]
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    bound_engine(engine)  # a server that stops answering cannot hold the doctor
     try:
         writes = any(a.safety != Safety.READ_ONLY for r in schema.resources for a in r.actions)
         checks += list(_privileges(engine, reflected.dialect, tables, writes))

@@ -4,6 +4,13 @@ One pooled engine per database URL per process. Reads run in a transaction the d
 itself makes read-only (PostgreSQL ``BEGIN READ ONLY``, MySQL/MariaDB ``START
 TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``) under a statement timeout; writes run
 in a transaction that must touch exactly the one row its key names, or is rolled back.
+
+Bounds on every call: waiting for a pooled connection (``POOL_TIMEOUT``), connecting
+(``CONNECT_TIMEOUT``, or the call's timeout when shorter; a ``connect_timeout`` in the URL
+wins), the statement (the call's timeout: PostgreSQL ``statement_timeout``, MariaDB
+``max_statement_time``, MySQL ``max_execution_time``, SQLite a progress handler), and with
+PyMySQL every socket read (the statement timeout plus ``READ_GRACE``), so a server that
+stops answering mid-call cannot hold it.
 """
 
 from __future__ import annotations
@@ -21,13 +28,23 @@ from appctl.execute.budget import size
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
+from appctl.sync.db.bounds import (
+    connect_seconds,
+    connect_timeouts,
+    did_not_answer,
+    set_read_timeout,
+)
 
 DEFAULT_TIMEOUT = 30.0  # seconds per statement
+CONNECT_TIMEOUT = 10.0  # seconds to connect, unless the call's timeout is shorter
+POOL_TIMEOUT = 10.0  # seconds to wait for a free pooled connection
+READ_GRACE = 2.0  # PyMySQL: a read waits this long past the statement timeout for its error
 AUTH_TEXTS = ("password authentication failed", "no password supplied", "access denied for user")
 NETWORK_CODES = frozenset(("2003", "2006", "2013", "08001", "08006"))
 _engines: dict[str, Any] = {}
 _tables: IdentityMemo[Any] = IdentityMemo()
 _lock = threading.Lock()
+_this_call = threading.local()  # the connect timeout of the call this thread runs
 
 
 class _Timeout(Exception):
@@ -46,12 +63,16 @@ def engine_for(url: str) -> Any:
             # no pre-ping (a round trip per call): a dropped connection fails one call with
             # the network category and is replaced; idle ones are recycled before servers
             # typically drop them
-            options: dict[str, Any] = {"pool_recycle": 300}
+            options: dict[str, Any] = {"pool_recycle": 300, "pool_timeout": POOL_TIMEOUT}
             if url.startswith("sqlite"):
                 options = {"connect_args": {"check_same_thread": False, "timeout": 10.0}}
+                if sa.engine.make_url(url).database not in (None, "", ":memory:"):
+                    options["pool_timeout"] = POOL_TIMEOUT  # (no pool to wait on in memory)
             engine = sa.create_engine(url, **options)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_connect)
+            else:
+                sa.event.listen(engine, "do_connect", _bounded_connect)
             _engines[url] = engine
     return engine
 
@@ -59,6 +80,12 @@ def engine_for(url: str) -> Any:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+
+
+def _bounded_connect(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    """Connect within the running call's connect timeout (engines outlive calls)."""
+    seconds = getattr(_this_call, "connect", CONNECT_TIMEOUT)
+    params.update(connect_timeouts(dialect.driver, params, seconds))
 
 
 def dispose_all() -> None:
@@ -142,6 +169,7 @@ def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[An
     opens the transaction with ``BEGIN READ ONLY`` itself."""
     dialect = engine.dialect.name
     with engine.connect() as base:
+        _this_call.connected = True
         conn = base
         if dialect == "postgresql":
             conn = base.execution_options(postgresql_readonly=read_only)
@@ -155,6 +183,7 @@ def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[An
                     info["appctl_timeout"] = ms
             elif dialect == "mysql":
                 if info.get("appctl_timeout") != timeout:
+                    set_read_timeout(base.connection.dbapi_connection, timeout + READ_GRACE)
                     if getattr(engine.dialect, "is_mariadb", False):  # known once connected
                         conn.exec_driver_sql(f"SET SESSION max_statement_time = {timeout:.3f}")
                     else:
@@ -257,9 +286,11 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
     tool = plan.action.name
     engine = engine_for(url)
     t = sa_table(plan.table, engine.dialect.name)
+    seconds = timeout or DEFAULT_TIMEOUT
+    _this_call.connect, _this_call.connected = min(CONNECT_TIMEOUT, seconds), False
     try:
         with _transaction(
-            engine, read_only=plan.operation in ("list", "get"), timeout=timeout or DEFAULT_TIMEOUT
+            engine, read_only=plan.operation in ("list", "get"), timeout=seconds
         ) as conn:
             if plan.operation == "list":
                 return _list(plan, conn, t, budget)
@@ -287,10 +318,32 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
             )
     except _NotOne as exc:
         return ToolResult.failure(tool, exc.category, str(exc))
+    except sa.exc.TimeoutError:  # the pool's, not the database's
+        message = (
+            f"no database connection came free within {POOL_TIMEOUT:g} s: "
+            "too many calls to this database at once"
+        )
+        return ToolResult.failure(tool, ErrorCategory.TIMEOUT, message)
     except sa.exc.DBAPIError as exc:
+        if isinstance(exc, sa.exc.OperationalError) and did_not_answer(exc):
+            return _no_answer(tool, engine, seconds)
         return database_failure(tool, exc)
     except sa.exc.StatementError as exc:  # a value the driver could not bind
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, first_line(exc))
+
+
+def _no_answer(tool: str, engine: Any, seconds: float) -> ToolResult:
+    """The database server did not answer in time: connecting, or during the statement."""
+    port = engine.url.port
+    where = f"{engine.url.host}:{port}" if port else str(engine.url.host)
+    if getattr(_this_call, "connected", False):
+        waited, doing = seconds + READ_GRACE, "running the statement"
+    else:
+        waited = connect_seconds(engine.dialect.driver, engine.url.query, _this_call.connect)
+        doing = "connecting"
+    message = f"the database at {where} did not answer within {waited:g} s ({doing})"
+    hint = "Check that the database server is up and reachable from here (host, port, firewall)."
+    return ToolResult.failure(tool, ErrorCategory.TIMEOUT, message, hint)
 
 
 class _NotOne(Exception):

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from appctl.errors import SourceError, first_line
+from appctl.sync.db.bounds import (
+    SYNC_CONNECT_TIMEOUT,
+    SYNC_READ_TIMEOUT,
+    bound_engine,
+    connect_seconds,
+    did_not_answer,
+)
 from appctl.sync.db.facts import ColumnFacts, TableFacts
 
 if TYPE_CHECKING:
@@ -51,6 +58,7 @@ def reflect(
     import sqlalchemy as sa
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    bound_engine(engine)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", sa.exc.SAWarning)
         found = _reflect(engine, schemas, include, exclude, catalogue)
@@ -115,6 +123,8 @@ def _reflect(
                     notes.append(f"view {shown} cannot be read ({why}): left out")
                 tables += [t for t in found if t.name not in broken]
     except sa.exc.DBAPIError as exc:
+        if isinstance(exc, sa.exc.OperationalError) and did_not_answer(exc):
+            raise _no_answer(engine, connected) from None
         if not connected and isinstance(exc, sa.exc.OperationalError):
             raise SourceError(
                 f"could not connect to the database: {first_line(exc)}",
@@ -141,6 +151,22 @@ def _reflect(
         tables=tables,
         skipped=skipped,
         notes=tuple(notes),
+    )
+
+
+def _no_answer(engine: Any, connected: bool) -> SourceError:
+    url = engine.url
+    where = f"{url.host}:{url.port}" if url.port else str(url.host)
+    if connected:
+        what = f"stopped answering (no answer within {SYNC_READ_TIMEOUT:g} s)"
+    else:
+        seconds = connect_seconds(engine.dialect.driver, url.query, SYNC_CONNECT_TIMEOUT)
+        what = f"did not answer within {seconds:g} s"
+    return SourceError(
+        f"the database at {where} {what}",
+        suggestion="Check the host and port and that the server is up and reachable from "
+        "here (a firewall may accept the connection and drop it); on a slow network, add "
+        "?connect_timeout=SECONDS to the URL.",
     )
 
 
