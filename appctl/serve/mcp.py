@@ -10,10 +10,12 @@ and serves stdio or Streamable HTTP.
   ``data``: database tools (their table's columns); none for HTTP tools, whose response shapes
   the contract does not record yet (a schema that guessed would make clients reject results).
 - ``tools/call``: ``executor.call`` with every gate (policy, read-only, strict, approval),
-  run in a worker thread so the event loop keeps serving; every call lands in the audit
-  history under the MCP session's id (one per process on stdio). Whatever happens is a
-  result — failures have ``isError: true`` — never a protocol error: the text content is the
-  envelope's JSON and ``structuredContent`` the envelope itself (always an object).
+  run in a worker thread (a bounded pool with a share per tool: ``serve.workers``; a call
+  over it is a ``rate_limited`` result at once) so the event loop keeps serving; every call
+  lands in the audit history under the MCP session's id (one per process on stdio).
+  Whatever happens is a result — failures have ``isError: true`` — never a protocol error:
+  the text content is the envelope's JSON and ``structuredContent`` the envelope itself
+  (always an object).
 - Approval of a tool that changes data: a policy ``allow``, ``--yes``, or MCP elicitation
   when the client declared it (a server-to-client ``elicitation/create`` request on handshake
   versions; an ``InputRequiredResult`` the client answers and retries with on 2026-07-28).
@@ -49,6 +51,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
+from appctl.serve.workers import Workers
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
@@ -82,6 +85,7 @@ class ToolServer:
         self.specs = {s.name: s for s in specs}
         self.tools = [self.tool(s) for s in specs]
         self.outbox = Outbox()  # results owed to clients over Streamable HTTP
+        self.workers = Workers()  # bounded threads, a share per tool (serve/workers.py)
 
     def tool(self, spec: ToolSpec) -> types.Tool:
         action = self.schema.action(spec.name)
@@ -152,7 +156,7 @@ class ToolServer:
             done.append(result)
             return result
 
-        result = await anyio.to_thread.run_sync(run)
+        result = await self.workers.run(action.name, run)
         error = result.error
         if refusal and error is not None and error.category == ErrorCategory.REFUSED:
             error = error.model_copy(update={"message": refusal})

@@ -11,11 +11,12 @@
 Every call goes through the executor with its gates; there is no terminal to ask, so a tool
 that changes data runs only where the policy in ``config.yaml`` allows it. HTTP status of a
 call: 200 ran and succeeded; 400 invalid arguments; 404 no such tool; 403 refused by a gate;
-429 over a per-tool concurrency or rate limit; 502 the application (or database) failed; the
-body is always the envelope (a body that is not JSON, or nested too deeply, is a 400 one; a
-call still running when the server stops at its grace limit a 503 one). A bearer token (from
-``env:NAME``) guards everything but ``/health``; it is required whenever the server binds
-beyond loopback.
+429 over a per-tool concurrency or rate limit, or every worker this tool may use is busy
+(``serve.workers``: calls run on a bounded pool with a share per tool, and a call never
+outlives its deadline); 502 the application (or database) failed; the body is always the
+envelope (a body that is not JSON, or nested too deeply, is a 400 one; a call still running
+when the server stops at its grace limit a 503 one). A bearer token (from ``env:NAME``)
+guards everything but ``/health``; it is required whenever the server binds beyond loopback.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from appctl.execute.args import MAX_DEPTH
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.serve.workers import RETRY_AFTER, Workers
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -62,6 +64,7 @@ class ServeState:
     session: str = "serve"
     # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
     run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
+    workers: Workers = field(default_factory=Workers)  # threads for tool calls
     _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
     busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
 
@@ -166,10 +169,10 @@ def create_app(state: ServeState) -> Starlette:
                 environ=state.environ,
                 history=state.history,
                 session=session,
-            )
+            ),
         )
         try:  # at the grace limit of a shutdown the task is cancelled, and the thread left
-            result = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+            result = await state.workers.run(name, work, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             return json_response(_stopped(name), 503)  # best effort: the server is going
         if result.error is not None and "needs approval" in result.error.message:
@@ -179,7 +182,7 @@ def create_app(state: ServeState) -> Starlette:
             )
             result = result.model_copy(update={"notes": [*result.notes, hint]})
         status = http_status(result)
-        headers = {"Retry-After": "1"} if status == 429 else None
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 429 else None
         envelope = result.model_dump(mode="json", exclude_none=True)
         return json_response(envelope, status, headers=headers)
 
@@ -348,7 +351,7 @@ def openapi_document(schema: Schema) -> dict[str, Any]:
             (200, "The call ran and succeeded"),
             (400, "Invalid arguments"),
             (403, "Refused by a safety gate"),
-            (429, "Over a per-tool concurrency or rate limit"),
+            (429, "Over a per-tool concurrency or rate limit, or its call workers are busy"),
             (502, "The application or database failed"),
         )
     }
