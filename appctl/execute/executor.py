@@ -225,20 +225,21 @@ def _call(
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
     else:
         prepared = prepare(schema, tool, given, options, environ, hide)
-    if history is None:  # nothing to record: the plain path
-        if isinstance(prepared, ToolResult):
-            return hide.result(prepared)
-        action, request, resource = prepared
-        return hide.result(_execute(schema, action, request, resource, options, environ, transport))
-    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
     if isinstance(prepared, ToolResult):
-        return audit.record(history, info, hide.result(prepared))
+        result = hide.result(prepared)
+        if history is None:
+            return result
+        info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+        return audit.record(history, info, result)
     action, request, resource = prepared
-    info.request = request.line()
 
     def execute() -> ToolResult:
         return hide.result(_execute(schema, action, request, resource, options, environ, transport))
 
+    if history is None:  # nothing to record: the plain path
+        return execute()
+    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+    info.request = request.line()
     if options.dry_run or action.safety == Safety.READ_ONLY:
         return audit.record(history, info, execute())
     return audit.write(history, info, execute)
