@@ -74,3 +74,18 @@ def test_a_whole_envelope_is_redacted() -> None:
 def test_arguments_under_secret_names_are_hidden() -> None:
     hidden = Redactor(()).value({"password": "p", "page_token": "", "q": "x"}, secret_names=True)
     assert hidden == {"password": REDACTED, "page_token": "", "q": "x"}
+
+
+@pytest.mark.parametrize("form", [LONG, quote(LONG, safe=""), quote_plus(LONG)])
+def test_values_are_searched_in_one_pass_and_still_hidden(form: str) -> None:
+    """``value`` first looks for secrets in the value's JSON text (where quotes, backslashes
+    and control characters are escaped again) and walks it only on a hit."""
+    hide = Redactor([Secret(LONG, "query", "key"), Secret("abc", "query", "api_key")])
+    deep = {"a": [{"b": f"x {form} y"}], "n": 1, "args": {"API_KEY": "abc"}}
+    assert hide.value(deep) == {
+        "a": [{"b": f"x {REDACTED} y"}],
+        "n": 1,
+        "args": {"API_KEY": REDACTED},
+    }
+    clean = {"a": ["nothing here", "abcd"], "api_key": "abcd"}
+    assert hide.value(clean) is clean  # nothing to hide: the value itself, not a copy
