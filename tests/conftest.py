@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -34,6 +35,14 @@ sys.modules["fixture_app"] = fixture_app  # dataclasses look their module up
 _spec.loader.exec_module(fixture_app)
 App, serve = fixture_app.App, fixture_app.serve
 TOKEN = "fixture-token-77"  # the bearer token the fixture app wants
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child the test will Ctrl-C: SIGINT back to its default. A test run
+    started in the background by a shell without job control (as CI may be) inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler: the child would never see
+    the test's SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_appctl(

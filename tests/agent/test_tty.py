@@ -16,7 +16,7 @@ from typing import Any
 
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
 from tests.agent.test_run import KEYS, SECRET_KEY
-from tests.conftest import APPCTL, TOKEN
+from tests.conftest import APPCTL, TOKEN, interruptible
 
 
 class Terminal:
@@ -29,6 +29,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "dumb", **env},
+            preexec_fn=interruptible,
         )
         os.close(slave)
         self.seen = ""

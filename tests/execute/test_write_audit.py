@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from appctl.execute.history import CANCELLED, STARTED, STARTED_NOTE, Entry, History
-from tests.conftest import APPCTL
+from tests.conftest import APPCTL, interruptible
 
 
 @dataclass
@@ -108,6 +108,7 @@ def _call_held(project: Path, holding: Holding) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        preexec_fn=interruptible,
     )
     if not holding.arrived.wait(30):
         proc.kill()
