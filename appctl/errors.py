@@ -90,6 +90,9 @@ class ProviderError(AppctlError):
     category = Category.PROVIDER
 
 
+REPAIR = "repair"
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A warning that did not stop the run; ``pointer`` is a JSON pointer into the source."""
@@ -97,6 +100,7 @@ class Diagnostic:
     message: str
     pointer: str = ""
     level: str = "warning"
+    kind: str = ""  # REPAIR: the source was changed to make it valid (``sync --strict`` refuses)
 
     def render(self) -> str:
         where = f"{self.pointer}: " if self.pointer else ""

@@ -245,6 +245,7 @@ def _check(path: Path, report: Report) -> None:
     for diagnostic in result.diagnostics:
         if "operation skipped" in diagnostic.message:
             report.add("operation-skipped", diagnostic.render())
+    _guard(report, "metaschema-crash", lambda: check_metaschema(schema, report))
     _guard(report, "roundtrip-crash", lambda: check_roundtrip(path, schema, report))
     _guard(report, "names-crash", lambda: check_contract_names(schema, report))
     specs: list[ToolSpec] = []
@@ -294,6 +295,38 @@ def _first_diff(a: bytes, b: bytes) -> str:
         if x != y:
             return f"line {number}: {x.decode()[:120]!r} vs {y.decode()[:120]!r}"
     return f"{len(lines_a)} vs {len(lines_b)} lines"
+
+
+def metaschema_validator() -> Any:
+    """The 2020-12 metaschema with its formats asserted; ``regex`` as sync reads it: a pattern
+    that Python's ``re`` or the Rust validator compiles (``\\p{L}`` is ECMA-262, not Python)."""
+    import jsonschema
+
+    from appctl.sync.openapi.repair import regex_problem
+
+    cls = jsonschema.Draft202012Validator
+    checker = jsonschema.FormatChecker(formats=list(cls.FORMAT_CHECKER.checkers))
+    checker.checks("regex")(lambda value: not isinstance(value, str) or not regex_problem(value))
+    return cls(cls.META_SCHEMA, format_checker=checker)
+
+
+def check_metaschema(schema: Schema, report: Report) -> None:
+    """Every schema the contract holds passes the 2020-12 metaschema, checked with Python's
+    ``jsonschema`` (sync itself checks with ``jsonschema_rs``: this proves the two agree).
+    Each distinct schema (by its serialized form) is checked once."""
+    meta = metaschema_validator()
+    seen: set[bytes] = set()
+    named = [(f"{a.name}.{f.name}", f.schema_) for a in schema.actions() for f in a.parameters]
+    named += [(f"definitions/{n}", d) for n, d in schema.definitions.items()]
+    for where, value in named:
+        key = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if key in seen:
+            continue
+        seen.add(key)
+        error = next(iter(meta.iter_errors(value)), None)
+        if error is not None:
+            at = "/" + "/".join(str(p) for p in error.absolute_path)
+            report.add("metaschema", f"{where} at {at}: {error.message[:200]}")
 
 
 def check_contract_names(schema: Schema, report: Report) -> None:

@@ -8,18 +8,20 @@ order, and a later collision is renamed ``<location>_<name>`` with the wire name
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from appctl.contract.models import Auth, Field, HttpBody, Location
 from appctl.contract.names import arg_name, dedupe
-from appctl.errors import Diagnostic
+from appctl.errors import REPAIR, Diagnostic
 from appctl.sync.openapi import swagger2
 from appctl.sync.openapi.jsonschema import Converter, JsonSchema
 from appctl.sync.openapi.refs import RefProblem, Resolver, Target, join_pointer
 
 LOCATION_ORDER = (Location.PATH, Location.QUERY, Location.HEADER, Location.COOKIE, Location.BODY)
 IGNORED_HEADERS = frozenset(("accept", "content-type", "authorization"))
+_TEMPLATE_VARIABLE = re.compile(r"\{([^{}/]+)\}")
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
@@ -112,7 +114,7 @@ def _parameter_field(ctx: Context, target: Target) -> Field | None:
     schema = ctx.converter.convert(
         raw_schema if raw_schema is not None else {},
         doc=target.doc,
-        pointer=join_pointer(where, "schema"),
+        pointer=where if ctx.swagger else join_pointer(where, "schema"),  # 2.0: keys inline
     )
     if "example" in param and "examples" not in schema:
         schema["examples"] = [param["example"]]
@@ -129,6 +131,36 @@ def _parameter_field(ctx: Context, target: Target) -> Field | None:
         content_type=content_type,
         deprecated=param.get("deprecated") is True,
     )
+
+
+def template_fields(ctx: Context, path: str, fields: list[Field], *, pointer: str) -> list[Field]:
+    """A required string argument for each ``{variable}`` of ``path`` that no path parameter
+    declares (httpbin's ``/etag/{etag}``): without it the request would go out with the literal
+    ``{etag}`` in its URL."""
+    declared = {f.wire for f in fields if f.location == Location.PATH}
+    added: list[Field] = []
+    for variable in dict.fromkeys(_TEMPLATE_VARIABLE.findall(path)):
+        if variable in declared:
+            continue
+        ctx.diagnostics.append(
+            Diagnostic(
+                f"path variable {{{variable}}} has no path parameter; "
+                "added as a required string argument",
+                pointer,
+                kind=REPAIR,
+            )
+        )
+        added.append(
+            Field(
+                name=arg_name(variable),
+                wire_name=variable if arg_name(variable) != variable else None,
+                location=Location.PATH,
+                required=True,
+                description=f"The {{{variable}}} part of the path.",
+                schema_={"type": "string"},
+            )
+        )
+    return added
 
 
 def _take_description(given: Any, schema: JsonSchema) -> str:
@@ -172,7 +204,9 @@ def body_fields(
     raw = media.get("schema")
     if raw is None and not any(k in media_type for k in ("json", "form", "xml")):
         raw = {"type": "string", "format": "binary"}
+    start = len(ctx.diagnostics)
     schema = ctx.converter.convert(raw if raw is not None else {}, doc=target.doc, pointer=where)
+    _point_at_sources(ctx, start, where, target.value.get(swagger2.SOURCES))
     shape = object_shape(ctx.converter, schema)
     description = target.value.get("description")
     if shape is not None and not shape[0] and _closed(ctx.converter.resolve_local(schema)):
@@ -200,6 +234,21 @@ def body_fields(
     text = text or str(ctx.converter.resolve_local(schema).get("description") or "").strip()
     body = HttpBody(content_type=media_type, required=required, mode="fields", description=text)
     return body, fields
+
+
+def _point_at_sources(ctx: Context, start: int, where: str, sources: Any) -> None:
+    """Warnings about a Swagger 2.0 form field name its formData parameter, which is what the
+    document holds (the request body they are converted into is appctl's own)."""
+    if not isinstance(sources, dict):
+        return
+    for index in range(start, len(ctx.diagnostics)):
+        diagnostic = ctx.diagnostics[index]
+        for name, pointer in sources.items():
+            prefix = join_pointer(where, "properties", name)
+            rest = diagnostic.pointer[len(prefix) :]
+            if diagnostic.pointer.startswith(prefix) and rest[:1] in ("", "/"):
+                ctx.diagnostics[index] = replace(diagnostic, pointer=pointer + rest)
+                break
 
 
 def _writable(

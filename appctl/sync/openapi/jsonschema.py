@@ -2,7 +2,10 @@
 
 Takes schema objects from any OpenAPI version (2.0 and 3.0 dialects are normalized:
 ``nullable``/``x-nullable`` → type arrays, boolean ``exclusiveMaximum`` → numeric,
-``example`` → ``examples``, ``type: file`` → binary string). Every ``$ref`` becomes
+``example`` → ``examples``). Known mistakes (``type: int``, ``minimum: "5"``, ``required:
+true`` on a property, ...) are repaired by ``repair`` with a warning, and each converted schema
+is checked against the 2020-12 metaschema: what is still invalid is loosened, never written
+as it is (``--strict`` makes these warnings errors). Every ``$ref`` becomes
 ``#/definitions/<Name>``; each referenced schema is converted once, through a work list,
 so circular references are kept as named definitions and never recurse.
 """
@@ -10,11 +13,12 @@ so circular references are kept as named definitions and never recurse.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from appctl.errors import Diagnostic
+from appctl.errors import REPAIR, Diagnostic
+from appctl.sync.openapi import repair
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer, split_pointer
 
 # A JSON pointer built lazily: a string, or (parent, segment). Rendered only for warnings.
@@ -107,7 +111,8 @@ class Converter:
     # -- public -------------------------------------------------------------------------
     def convert(self, schema: Any, *, doc: str, pointer: str) -> JsonSchema:
         result = self._convert(schema, doc, pointer, 0)
-        return result if isinstance(result, dict) else ({} if result else {"not": {}})
+        out = result if isinstance(result, dict) else ({} if result else {"not": {}})
+        return repair.loosen(out, lambda message, path: self._warn(message, _extend(pointer, path)))
 
     def finish(self) -> None:
         """Convert every definition registered so far (and those they reference)."""
@@ -138,7 +143,7 @@ class Converter:
 
     # -- conversion ---------------------------------------------------------------------
     def _warn(self, message: str, pointer: Pointer) -> None:
-        self.diagnostics.append(Diagnostic(message, render_pointer(pointer)))
+        self.diagnostics.append(Diagnostic(message, render_pointer(pointer), kind=REPAIR))
 
     def _convert(self, node: Any, doc: str, pointer: Pointer, depth: int) -> Any:
         if isinstance(node, bool):
@@ -174,16 +179,46 @@ class Converter:
             if isinstance(value, list):
                 out[key] = [sub(v, (ptr, i)) for i, v in enumerate(value)]
         elif key == "type":
-            out.update(_convert_type(value))
+            self._convert_type(out, value, ptr)
         elif key == "example":
             out.setdefault("examples", [value])
         elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
             pass  # OpenAPI 3.0 boolean form: folded into the bound by _fold_exclusive
         elif key == "required":
-            if isinstance(value, list) and value:
-                out[key] = [r for r in value if isinstance(r, str)]
+            self._convert_required(out, value, ptr)
         elif key in _KEEP:
-            out[key] = value
+            keep, value, message = repair.keyword(key, value)
+            if message:
+                self._warn(message, ptr)
+            if keep:
+                out[key] = value
+
+    def _convert_type(self, out: JsonSchema, value: Any, ptr: Pointer) -> None:
+        fragment, message = repair.type_fragment(value)
+        if message:
+            self._warn(message, ptr)
+        for key, part in fragment.items():
+            if key == "type":
+                out[key] = part
+            else:
+                out.setdefault(key, part)  # the node's own format/items, if any, win
+
+    def _convert_required(self, out: JsonSchema, value: Any, ptr: Pointer) -> None:
+        if isinstance(value, bool):
+            self._warn(
+                f"required: {str(value).lower()} is not JSON Schema; dropped (on a property, "
+                "true moves it into its object's required list)",
+                ptr,
+            )
+        elif isinstance(value, list):
+            names = [r for r in value if isinstance(r, str)]
+            names = list(dict.fromkeys(names))
+            if len(names) != len(value):
+                self._warn("required lists a name twice or a non-string; those left out", ptr)
+            if names:
+                out["required"] = names
+        else:
+            self._warn(f"required {value!r} is not a list of names; dropped", ptr)
 
     def _fold_property_required(self, node: JsonSchema, out: JsonSchema) -> None:
         """``required: true`` on a property (a common 3.0 mistake) means the parent requires it."""
@@ -205,7 +240,11 @@ class Converter:
         out: JsonSchema = {"$ref": DEF_PREFIX + name}
         for key in _REF_SIBLINGS:
             if key in node:
-                out[key] = node[key]
+                keep, value, message = repair.keyword(key, node[key])
+                if message:
+                    self._warn(message, (pointer, key))
+                if keep:
+                    out[key] = value
         if "example" in node and "examples" not in out:
             out["examples"] = [node["example"]]
         if node.get("nullable") is True or node.get("x-nullable") is True:
@@ -231,12 +270,10 @@ class Converter:
         return name
 
 
-def _convert_type(value: Any) -> JsonSchema:
-    if value == "file":
-        return {"type": "string", "format": "binary"}
-    if isinstance(value, list):
-        return {"type": ["string" if v == "file" else v for v in value]}
-    return {"type": value}
+def _extend(pointer: Pointer, path: Sequence[str | int]) -> Pointer:
+    for segment in path:
+        pointer = (pointer, segment)
+    return pointer
 
 
 def _fold_exclusive(node: JsonSchema, out: JsonSchema) -> None:

@@ -252,7 +252,11 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
     if ctx.swagger:
         raw_params = [t.value for t in params]
         consumes = op.op.get("consumes") or ctx.consumes
-        raw_body = swagger2.request_body(raw_params, consumes if isinstance(consumes, list) else [])
+        raw_body = swagger2.request_body(
+            raw_params,
+            consumes if isinstance(consumes, list) else [],
+            pointers=[t.pointer for t in params],
+        )
     else:
         raw_body = op.op.get("requestBody")
     body, body_fields = F.body_fields(
@@ -261,6 +265,7 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         doc=op.doc,
         pointer=join_pointer(op.pointer, "requestBody"),
     )
+    fields += F.template_fields(ctx, op.path, fields, pointer=op.pointer)
     fields = F.assign_names(fields + body_fields)
     own = op.op.get("servers")
     level = op.pointer if servers.first_server(own) else op.pointer.rsplit("/", 1)[0]

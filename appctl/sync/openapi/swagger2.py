@@ -61,8 +61,16 @@ def _schema_of(param: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in param.items() if k in _SCHEMA_KEYS}
 
 
-def request_body(params: list[dict[str, Any]], consumes: list[str]) -> dict[str, Any] | None:
-    """The 3.x requestBody for a 2.0 operation's ``body`` or ``formData`` parameters."""
+SOURCES = "x-appctl-sources"  # form field name → the pointer of its formData parameter
+
+
+def request_body(
+    params: list[dict[str, Any]], consumes: list[str], *, pointers: list[str] | None = None
+) -> dict[str, Any] | None:
+    """The 3.x requestBody for a 2.0 operation's ``body`` or ``formData`` parameters.
+
+    With ``pointers`` (each parameter's), a form body records where each field came from
+    (under ``SOURCES``), so a warning about a field can name the parameter."""
     body = next((p for p in params if p.get("in") == "body"), None)
     if body is not None:
         types = [c for c in consumes if "json" in c] or consumes or ["application/json"]
@@ -74,6 +82,11 @@ def request_body(params: list[dict[str, Any]], consumes: list[str]) -> dict[str,
     form = [p for p in params if p.get("in") == "formData"]
     if not form:
         return None
+    sources = {
+        str(p.get("name", "")): ptr
+        for p, ptr in zip(params, pointers or [], strict=False)
+        if p.get("in") == "formData"
+    }
     has_file = any(p.get("type") == "file" for p in form)
     media = MULTIPART if has_file or (MULTIPART in consumes and FORM not in consumes) else FORM
     properties: dict[str, Any] = {}
@@ -81,6 +94,8 @@ def request_body(params: list[dict[str, Any]], consumes: list[str]) -> dict[str,
     for p in form:
         name = p.get("name", "")
         schema = _schema_of(p)
+        if schema.get("type") == "file":  # legal here only: a file part
+            schema.update(type="string", format="binary")
         if p.get("description"):
             schema["description"] = p["description"]
         properties[name] = schema
@@ -94,7 +109,10 @@ def request_body(params: list[dict[str, Any]], consumes: list[str]) -> dict[str,
     media_object: dict[str, Any] = {"schema": body_schema}
     if encoding:
         media_object["encoding"] = encoding
-    return {"required": bool(required), "content": {media: media_object}}
+    body = {"required": bool(required), "content": {media: media_object}}
+    if sources:
+        body[SOURCES] = sources
+    return body
 
 
 def server_url(doc: dict[str, Any]) -> str | None:
