@@ -85,6 +85,12 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
     is_flag=True,
     help="Rebuild in memory and compare with the committed contract; exit 1 on drift.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse a source whose schemas needed repairs (type: int, an undeclared path "
+    "variable, ...): print them as errors, write nothing, exit non-zero. For CI.",
+)
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest document to read (bytes).")
 @click.option("--max-nodes", type=click.IntRange(min=1), help="Most YAML nodes after aliases.")
 @click.pass_obj
@@ -100,6 +106,7 @@ def command(
     exclude: tuple[str, ...],
     force: bool,
     check: bool,
+    strict: bool,
     max_bytes: int | None,
     max_nodes: int | None,
 ) -> int:
@@ -151,6 +158,8 @@ def command(
         overrides = load_overrides(overrides_path)
         synced = db.schema if db is not None else result_schema
         contract = _Contract(schema=apply_overrides(synced, overrides) if overrides else synced)
+    if strict:
+        _refuse_repairs(diagnostics, verbose=app.verbose)
     output.warnings(diagnostics, verbose=app.verbose)
     new = contract.dump()
     path = app_dir / io.SCHEMA_FILE
@@ -230,6 +239,24 @@ def _openapi(
     options = SyncOptions(include=include, exclude=exclude, base_url=base_url, budget=budget)
     result = sync_openapi(source, options)
     return result.schema, result.diagnostics, result.operations, result.filtered
+
+
+def _refuse_repairs(diagnostics: tuple[Diagnostic, ...], *, verbose: bool) -> None:
+    """``--strict``: the repairs sync made are errors; nothing is written."""
+    from dataclasses import replace
+
+    from appctl.errors import REPAIR, SourceError
+
+    repairs = [replace(d, level="error") for d in diagnostics if d.kind == REPAIR]
+    if not repairs:
+        return
+    output.warnings(repairs, verbose=verbose)
+    raise SourceError(
+        f"--strict: the source needed {_count(len(repairs), 'repair')} to be valid; "
+        "nothing was written",
+        suggestion="Fix the document at the pointers named above, or sync without --strict "
+        "to accept the repairs (each stays a warning).",
+    )
 
 
 def _previous(old: bytes | None, path: Path) -> Schema | None:

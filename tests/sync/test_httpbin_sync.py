@@ -1,0 +1,96 @@
+"""Real httpbin's own Swagger 2.0 document (written by flasgger) synced from its URL: its
+mistakes (``type: int`` on 17 tools, ``/etag/{etag}`` and ``/anything/{anything}`` with no path
+parameter) are repaired with warnings, every schema written passes the 2020-12 metaschema, and
+the repaired tools reach the right URLs. ``--strict`` refuses the same document."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import APPCTL
+from tests.corpus import metaschema_validator
+
+httpbin = pytest.importorskip("httpbin")
+
+META = metaschema_validator()
+META_CHECKED_FORMATS = ("jsonschema", "mcp", "anthropic")  # 2020-12 input schemas
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, httpbin.app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=5)
+
+
+def _appctl(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [APPCTL, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def _invalid(schema: Any) -> bool:
+    return not META.is_valid(schema)
+
+
+def test_httpbin_syncs_valid_schemas_and_repaired_tools_work(server: str, tmp_path: Path) -> None:
+    synced = _appctl(tmp_path, "sync", "--openapi", f"{server}/spec.json", "--base-url", server)
+    assert "type 'int' is not a JSON Schema type" in synced.stderr
+    assert "/paths/~1etag~1{etag}/get: path variable {etag} has no path parameter" in synced.stderr
+    contract = json.loads((tmp_path / ".appctl" / "schema.json").read_text())
+    actions = [a for r in contract["resources"] for a in r["actions"]]
+    assert len(actions) == 78
+    bad = [a["name"] for a in actions if any(_invalid(f["schema"]) for f in a["parameters"])]
+    assert bad == []
+    assert not [n for n, d in contract["definitions"].items() if _invalid(d)]
+    for fmt in META_CHECKED_FORMATS:
+        rendered = json.loads(_appctl(tmp_path, "tools", "--format", fmt).stdout)
+        entries = rendered["tools"] if isinstance(rendered, dict) else rendered
+        schemas = [
+            next(e[k] for k in ("input_schema", "inputSchema", "parameters") if k in e)
+            for e in entries
+        ]
+        assert len(schemas) == 78
+        assert not [s for s in schemas if _invalid(s)], fmt
+
+    delay = json.loads(_appctl(tmp_path, "call", "get_delay_delay", "delay=0", "--json").stdout)
+    assert delay["ok"] and delay["data"]["url"] == f"{server}/delay/0"
+    etag = json.loads(_appctl(tmp_path, "call", "get_etag_etag", "etag=abc", "--json").stdout)
+    assert etag["ok"] and etag["data"]["url"] == f"{server}/etag/abc"
+    anything = _appctl(
+        tmp_path, "call", "post_anything_anything", "anything=hello", "--yes", "--json"
+    )
+    assert json.loads(anything.stdout)["data"]["url"] == f"{server}/anything/hello"
+    missing = json.loads(_appctl(tmp_path, "call", "get_etag_etag", "--json", code=2).stdout)
+    assert missing["error"]["category"] == "validation" and "'etag'" in missing["error"]["message"]
+
+
+def test_strict_refuses_httpbin_and_writes_nothing(server: str, tmp_path: Path) -> None:
+    refused = _appctl(tmp_path, "sync", "--strict", "--openapi", f"{server}/spec.json", code=1)
+    assert "error: /paths/~1bytes~1{n}/get/parameters/0/type: type 'int'" in refused.stderr
+    assert "--strict" in refused.stderr and "nothing was written" in refused.stderr
+    assert not (tmp_path / ".appctl" / "schema.json").exists()
+    assert not (tmp_path / ".appctl" / "tools.json").exists()
