@@ -76,6 +76,8 @@ CASES: list[tuple[str, Any, Any, str, str]] = [
     ("bad pattern", {"type": "string", "pattern": "(["}, None, "/pattern", "pattern '(['"),
     ("enum not a list", {"type": "string", "enum": "a"}, None, "/enum", "enum 'a'"),
     ("numeric title", {"title": 7}, None, "/title", "title 7"),
+    ("empty items", {"type": "array", "items": []}, {"type": "array"}, "/items", "empty list"),
+    ("empty anyOf", {"type": "string", "anyOf": []}, {"type": "string"}, "/anyOf", "empty"),
 ]
 EXPECTED_AFTER: dict[str, Any] = {
     "string minimum": {"type": "number", "minimum": 1.5},

@@ -170,6 +170,8 @@ class Converter:
         if key in _SCHEMA_MAP:
             if isinstance(value, dict) and key not in ("$defs", "definitions"):
                 out[key] = {k: sub(v, (ptr, k)) for k, v in value.items()}
+        elif isinstance(value, list) and not value and key in (*_SCHEMA_LIST, "items"):
+            self._warn(f"{key} is an empty list (it needs at least one schema); dropped", ptr)
         elif key in _SCHEMA_ONE:
             if key == "items" and isinstance(value, list):
                 out["prefixItems"] = [sub(v, (ptr, i)) for i, v in enumerate(value)]
