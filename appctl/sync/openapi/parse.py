@@ -22,9 +22,7 @@ from appctl.contract.models import (
     HttpTransport,
     Location,
     Pagination,
-    Provenance,
     Resource,
-    Safety,
     Schema,
     Source,
     Verb,
@@ -32,15 +30,14 @@ from appctl.contract.models import (
 from appctl.contract.names import dedupe, snake_case, tool_name
 from appctl.errors import AppctlError, Diagnostic, SourceError, UsageError
 from appctl.sync.openapi import fields as F
-from appctl.sync.openapi import servers, swagger2
+from appctl.sync.openapi import safety, servers, swagger2
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
 
 SWAGGER_BODY = ("body", "formData")
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-READ_METHODS = frozenset(("get", "head", "options"))
-IDEMPOTENT_METHODS = frozenset(("get", "head", "options", "put", "delete", "trace"))
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
+IDEMPOTENT_METHODS = frozenset(("get", "head", "options", "put", "delete", "trace", "query"))
 _VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*|api|rest|\d+(\.\d+)*)$", re.IGNORECASE)
 _PAGINATION = (
     (
@@ -199,23 +196,18 @@ def infer_verb(method: str, path: str) -> Verb:
     )
 
 
-def infer_safety(op: Operation, diagnostics: list[Diagnostic]) -> Safety:
-    declared = op.op.get("x-appctl-safety")
-    if declared is not None:
-        try:
-            return Safety(declared)
-        except ValueError:
-            diagnostics.append(
-                Diagnostic(
-                    f"x-appctl-safety {declared!r} is not one of "
-                    + ", ".join(s.value for s in Safety)
-                    + "; using the method's default",
-                    join_pointer(op.pointer, "x-appctl-safety"),
-                )
-            )
-    if op.method in READ_METHODS:
-        return Safety.READ_ONLY
-    return Safety.DESTRUCTIVE if op.method == "delete" else Safety.MUTATING
+def infer_safety(op: Operation, diagnostics: list[Diagnostic]) -> safety.Judgement:
+    """Safety and provenance by the rule in ``safety.py``; a bad x-appctl-safety warns."""
+    op_id = op.op.get("operationId")
+    found = safety.judge(
+        op.method,
+        op.path,
+        operation_id=op_id if isinstance(op_id, str) else "",
+        declared=op.op.get("x-appctl-safety"),
+    )
+    if found.problem:
+        diagnostics.append(Diagnostic(found.problem, join_pointer(op.pointer, "x-appctl-safety")))
+    return found
 
 
 def detect_pagination(fields: list[Field]) -> Pagination | None:
@@ -275,13 +267,14 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         diagnostics=diagnostics,
         pointer=join_pointer(level, "servers", 0, "url"),
     )
+    judged = infer_safety(op, diagnostics)
     return Action(
         name=name,
         summary=_text(op.op.get("summary")),
         description=_text(op.op.get("description")),
         verb=infer_verb(op.method, op.path),
-        safety=infer_safety(op, diagnostics),
-        provenance=Provenance.DECLARED,
+        safety=judged.safety,
+        provenance=judged.provenance,
         transport=HttpTransport(
             kind="http", method=op.method.upper(), path=op.path, body=body, server=server
         ),
