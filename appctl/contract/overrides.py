@@ -1,9 +1,14 @@
 """``.appctl/overrides.yaml``: hand edits that every re-sync re-applies.
 
 Takes a freshly synced ``Schema`` and the overrides; returns the edited ``Schema``. Overrides
-name actions and parameters by their synced names (which are stable across re-syncs). Anything
-that names what no longer exists, loosens instead of narrowing, or breaks a naming rule is
-an ``OverrideError`` listing every problem at once, with "did you mean" hints.
+name actions and parameters by their synced names (which are stable across re-syncs). A rule
+matches actions by globs (``fnmatch``, case-sensitive; ``*`` crosses ``/``) on the synced name,
+the HTTP path and the tag, and by the method (any case); every key given must hold. The first
+matching rule sets the safety; a per-tool ``actions:`` entry wins over every rule. A safety set
+here, by either, makes the action's provenance ``declared``: a person decided it. Anything
+that names what no longer exists (a rule that matches no action included), loosens instead of
+narrowing, or breaks a naming rule is an ``OverrideError`` listing every problem at once, with
+"did you mean" hints.
 
     actions:
       list_pets:
@@ -17,6 +22,9 @@ an ``OverrideError`` listing every problem at once, with "did you mean" hints.
             required: true         # narrowing only: optional → required
             hide: true             # only for optional params or ones with a default/const
             schema: {maximum: 50}  # narrowing keywords only
+    rules:                         # one line for many tools; first matching rule wins
+      - {match: {name: "read_*_filter_post"}, safety: read_only}
+      - {match: {path: "/*/filter", method: POST}, safety: read_only}
     resources:
       pets: {description: Pets in the store.}
     base_url: https://api.example.com
@@ -27,14 +35,23 @@ an ``OverrideError`` listing every problem at once, with "did you mean" hints.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic import Field as PField
 
 from appctl.contract.auth import AuthSettings, userinfo_problem, with_added
-from appctl.contract.models import Action, Field, Resource, Safety, Schema
+from appctl.contract.models import (
+    Action,
+    Field,
+    HttpTransport,
+    Provenance,
+    Resource,
+    Safety,
+    Schema,
+)
 from appctl.contract.names import ARG_NAME_RE, TOOL_NAME_RE
 from appctl.errors import OverrideError, did_you_mean
 
@@ -85,6 +102,39 @@ class ActionOverride(_Strict):
     parameters: dict[str, ParameterOverride] = {}
 
 
+class RuleMatch(_Strict):
+    name: str | None = None
+    path: str | None = None
+    method: str | None = None
+    tag: str | None = None
+
+    def holds(self, action: Action) -> bool:
+        http = action.transport if isinstance(action.transport, HttpTransport) else None
+        return (
+            (self.name is None or fnmatch.fnmatchcase(action.name, self.name))
+            and (
+                self.path is None
+                or (http is not None and fnmatch.fnmatchcase(http.path, self.path))
+            )
+            and (
+                self.method is None
+                or (http is not None and http.method.upper() == self.method.upper())
+            )
+            and (self.tag is None or any(fnmatch.fnmatchcase(t, self.tag) for t in action.tags))
+        )
+
+
+class Rule(_Strict):
+    match: RuleMatch
+    safety: Safety
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Rule:
+        if not self.match.model_fields_set:
+            raise ValueError("match: give at least one of name, path, method, tag")
+        return self
+
+
 class ResourceOverride(_Strict):
     description: str | None = None
 
@@ -92,6 +142,7 @@ class ResourceOverride(_Strict):
 class Overrides(_Strict):
     base_url: str | None = None
     actions: dict[str, ActionOverride] = {}
+    rules: list[Rule] = []
     resources: dict[str, ResourceOverride] = {}
     auth: AuthSettings = PField(default_factory=AuthSettings)
 
@@ -111,7 +162,9 @@ def load_overrides(path: Path) -> Overrides | None:
     if data is None:
         return Overrides()
     if not isinstance(data, dict):
-        raise OverrideError(f"{path} must be a mapping with actions:, resources:, base_url:")
+        raise OverrideError(
+            f"{path} must be a mapping with actions:, rules:, resources:, base_url:"
+        )
     try:
         return Overrides.model_validate(data)
     except ValidationError as exc:
@@ -135,6 +188,11 @@ def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
             problems.append(
                 f"resources.{key}: no resource named {key!r}.{did_you_mean(key, resource_names)}"
             )
+    actions = schema.actions()
+    for index, rule in enumerate(overrides.rules):
+        if not any(rule.match.holds(a) for a in actions):
+            shown = ", ".join(f"{k}: {v!r}" for k, v in rule.match.model_dump().items() if v)
+            problems.append(f"rules.{index}: matches no action ({shown})")
     if overrides.auth.allowed_origins:
         problems.append("auth.allowed_origins: belongs in .appctl/config.yaml, not in overrides")
     if overrides.base_url and userinfo_problem(overrides.base_url):
@@ -157,6 +215,7 @@ def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
 def _apply_resource(resource: Resource, overrides: Overrides, problems: list[str]) -> Resource:
     actions = []
     for action in resource.actions:
+        action = _apply_rules(action, overrides.rules)
         edit = overrides.actions.get(action.name)
         if edit is None:
             actions.append(action)
@@ -167,6 +226,14 @@ def _apply_resource(resource: Resource, overrides: Overrides, problems: list[str
     if res_edit and res_edit.description is not None:
         update["description"] = res_edit.description
     return resource.model_copy(update=update)
+
+
+def _apply_rules(action: Action, rules: list[Rule]) -> Action:
+    """The first matching rule's safety, declared by the person who wrote it."""
+    rule = next((r for r in rules if r.match.holds(action)), None)
+    if rule is None:
+        return action
+    return action.model_copy(update={"safety": rule.safety, "provenance": Provenance.DECLARED})
 
 
 def _apply_action(action: Action, edit: ActionOverride, problems: list[str]) -> Action:
@@ -180,6 +247,8 @@ def _apply_action(action: Action, edit: ActionOverride, problems: list[str]) -> 
         )
         if v is not None
     }
+    if edit.safety is not None:
+        update["provenance"] = Provenance.DECLARED
     if edit.name is not None:
         if TOOL_NAME_RE.match(edit.name):
             update["name"] = edit.name
