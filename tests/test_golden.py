@@ -44,6 +44,7 @@ FIXTURES: dict[str, str] = {
     "schemas-31": "schemas-31.yaml",
     "multi": "multi/main.yaml",
     "security": "security.yaml",
+    "safety": "safety.yaml",
 }
 
 # output file → the `appctl tools` arguments that print it

@@ -172,6 +172,7 @@ def command(
     io.write_atomic(path, new)
     io.write_atomic(app_dir / io.TOOLS_FILE, contract.tools())
     _summary(contract, counted, noun, filtered, len(diagnostics), previous, path)
+    _inferred(contract, verbose=app.verbose)
     return output.EXIT_OK
 
 
@@ -197,6 +198,19 @@ class _Contract:
             found = self._db.document["source"]
             return str(found["kind"]), str(found["location"])
         return self.schema.source.kind, self.schema.source.location
+
+    def inferred(self) -> dict[str, list[str]]:
+        """Tool names whose safety was inferred (not declared), by safety; a database sync
+        infers none."""
+        if self._db is not None:
+            return {}
+        from appctl.contract.models import Provenance
+
+        found: dict[str, list[str]] = {}
+        for action in sorted(self.schema.actions(), key=lambda a: a.name):
+            if action.provenance == Provenance.INFERRED:
+                found.setdefault(action.safety.value, []).append(action.name)
+        return found
 
     def counts(self) -> tuple[int, int]:
         """Resources and actions."""
@@ -333,6 +347,26 @@ def _check(old: bytes | None, new: bytes, path: Path) -> int:
     for line in diff.unified(old, new, name=path.name):
         click.echo(line)
     return output.EXIT_FAILED
+
+
+MAX_INFERRED_SHOWN = 8
+
+
+def _inferred(contract: _Contract, *, verbose: bool) -> None:
+    """Which tools' safety appctl inferred from a path or operationId (sync/openapi/safety.py),
+    so that a person can confirm or correct them in overrides.yaml."""
+    found = contract.inferred()
+    if not found:
+        return
+    total = sum(len(names) for names in found.values())
+    output.info(f"{_count(total, 'tool')} with safety inferred from the path or operationId:")
+    for safety, names in sorted(found.items()):
+        shown = names if verbose else names[:MAX_INFERRED_SHOWN]
+        more = (
+            f" (+{len(names) - len(shown)} more; -v lists all)" if len(shown) < len(names) else ""
+        )
+        output.info(f"  {safety} ({len(names)}): {', '.join(shown)}{more}")
+    output.info("  confirm or correct them in overrides.yaml (actions: or rules:)")
 
 
 def _count(n: int, noun: str) -> str:

@@ -13,7 +13,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
+from appctl.contract.models import (
+    Action,
+    HttpTransport,
+    Location,
+    Provenance,
+    Safety,
+    Schema,
+    Verb,
+)
 from appctl.generate.text import condense
 from appctl.generate.toolspec import select_actions
 
@@ -57,6 +65,12 @@ class _ResourceView:
     relations: list[str] = field(default_factory=list)  # SQL: "t.col → other.col"
     actions: list[dict[str, str]] = field(default_factory=list)
     groups: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def label(action: Action) -> str:
+    """The safety label; ``(inferred)`` when appctl guessed it from the path or operationId."""
+    mark = " (inferred)" if action.provenance == Provenance.INFERRED else ""
+    return LABELS[action.safety] + mark
 
 
 def call_signature(action: Action) -> str:
@@ -147,14 +161,14 @@ def view(
                 for r in table.relations
             ]
             relations += rv.relations
-        for safety, label in LABELS.items():
-            calls = [call_signature(a) for a in actions if a.safety == safety]
-            if calls:
-                rv.groups.append((label, calls))
+        groups: dict[str, list[str]] = {}
+        for a in sorted(actions, key=lambda a: (list(LABELS).index(a.safety), label(a))):
+            groups.setdefault(label(a), []).append(call_signature(a))
+        rv.groups = list(groups.items())
         rv.actions = [
             {
                 "call": call_signature(a),
-                "label": LABELS[a.safety],
+                "label": label(a),
                 "summary": condense(a.summary or a.description, 90),
             }
             for a in actions
@@ -168,6 +182,7 @@ def view(
         "resources": resources,
         "compact": compact,
         "chains": chains([a for _, a in chosen]),
+        "inferred": any(a.provenance == Provenance.INFERRED for _, a in chosen),
     }
 
 
