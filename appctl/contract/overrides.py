@@ -130,7 +130,7 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Rule:
-        if not self.match.model_fields_set:
+        if not self.match.model_dump(exclude_none=True):
             raise ValueError("match: give at least one of name, path, method, tag")
         return self
 
@@ -191,7 +191,8 @@ def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
     actions = schema.actions()
     for index, rule in enumerate(overrides.rules):
         if not any(rule.match.holds(a) for a in actions):
-            shown = ", ".join(f"{k}: {v!r}" for k, v in rule.match.model_dump().items() if v)
+            given = rule.match.model_dump(exclude_none=True).items()
+            shown = ", ".join(f"{k}: {v!r}" for k, v in given)
             problems.append(f"rules.{index}: matches no action ({shown})")
     if overrides.auth.allowed_origins:
         problems.append("auth.allowed_origins: belongs in .appctl/config.yaml, not in overrides")

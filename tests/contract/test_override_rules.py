@@ -108,6 +108,7 @@ rules:
     ("text", "problem"),
     [
         ("rules: [{match: {}, safety: read_only}]", "give at least one of name, path"),
+        ("rules: [{match: {name: null}, safety: read_only}]", "give at least one of name"),
         ("rules: [{match: {name: x}}]", "rules.0.safety"),
         ("rules: [{match: {name: x}, safety: harmless}]", "rules.0.safety"),
         ("rules: [{match: {verb: list}, safety: read_only}]", "rules.0.match.verb"),
