@@ -32,6 +32,7 @@ def _spec(path: Path, extra_filters: int = 0) -> None:
         "/flows": {"post": {"operationId": "create_flow"}, "get": {"operationId": "list_flows"}},
         "/flows/filter": {"post": {"operationId": "read_flows_filter_post", "requestBody": body}},
         "/flows/bulk_delete": {"post": {"operationId": "bulk_delete_flows"}},
+        "/flows/filter/by-query": {"query": {"operationId": "query_flows", "requestBody": body}},
     }
     for i in range(extra_filters):
         paths[f"/things{i:02}/count"] = {"post": {"operationId": f"count_things{i:02}"}}
@@ -44,13 +45,15 @@ class _Flows(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.seen.append(("POST", self.path, self.rfile.read(length)))
+        self.seen.append((self.command, self.path, self.rfile.read(length)))
         found = json.dumps(FLOWS).encode() if self.path == "/flows/filter" else b"{}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(found)))
         self.end_headers()
         self.wfile.write(found)
+
+    do_QUERY = do_POST
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -84,6 +87,8 @@ def test_read_only_runs_a_post_filter_and_refuses_the_rest(
         refused = run("call", "--read-only", "--yes", tool, cwd=tmp_path, code=3)
         assert f"{tool} is {safety} and read-only mode is on" in refused.stderr
     assert len(seen) == 1
+    run("call", "--read-only", "query_flows", "limit=3", cwd=tmp_path)
+    assert seen[1] == ("QUERY", "/flows/filter/by-query", b'{"limit":3}')
 
 
 def test_sync_summary_names_the_inferred_tools(tmp_path: Path) -> None:
