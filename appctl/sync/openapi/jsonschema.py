@@ -38,22 +38,9 @@ MAX_DEPTH = 128
 DEF_PREFIX = "#/definitions/"
 UNRESOLVED = "x-appctl-unresolved-ref"
 
-_SCHEMA_MAP = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
-_SCHEMA_ONE = (
-    "additionalProperties",
-    "additionalItems",
-    "not",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "if",
-    "then",
-    "else",
-    "contentSchema",
-    "items",
-)
-_SCHEMA_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_MAP = repair.SCHEMA_MAP | {"definitions"}
+_SCHEMA_ONE = repair.SCHEMA_ONE | {"additionalItems"}
+_SCHEMA_LIST = repair.SCHEMA_LIST
 _KEEP = frozenset(
     (
         "type",

@@ -205,9 +205,11 @@ def regex_problem(pattern: str) -> str | None:
 
 # --------------------------------------------------------------------------- the metaschema
 
-_SCHEMA_MAP = frozenset(("properties", "patternProperties", "dependentSchemas", "$defs"))
-_SCHEMA_LIST = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
-_SCHEMA_ONE = frozenset(
+# the 2020-12 keywords whose values are subschemas: a map of them, a list of them, or one
+# (the converter adds the older ``definitions`` and ``additionalItems`` it reads)
+SCHEMA_MAP = frozenset(("properties", "patternProperties", "dependentSchemas", "$defs"))
+SCHEMA_LIST = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
+SCHEMA_ONE = frozenset(
     (
         "additionalProperties",
         "not",
@@ -271,9 +273,9 @@ def _schema_position(schema: Any, path: list[str | int]) -> list[str | int]:
     while at < len(path) and isinstance(node, dict):
         key = path[at]
         value = node.get(key) if isinstance(key, str) else None
-        if key in _SCHEMA_ONE and key in node:
+        if key in SCHEMA_ONE and key in node:
             node, at = value, at + 1
-        elif key in _SCHEMA_MAP | _SCHEMA_LIST and at + 1 < len(path):
+        elif key in SCHEMA_MAP | SCHEMA_LIST and at + 1 < len(path):
             try:
                 node, at = value[path[at + 1]], at + 2  # type: ignore[index]
             except (KeyError, IndexError, TypeError):
