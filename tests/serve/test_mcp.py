@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from mcp import Client, StdioServerParameters
 
 from appctl.execute.history import History
 from tests.conftest import APPCTL, NPM, REPO, TOKEN
+from tests.serve.test_rest import free_port
 
 INSPECTOR = NPM / ".bin" / "mcp-inspector"
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}  # client mode → protocol negotiated
@@ -205,15 +207,11 @@ def test_a_destructive_tool_wants_its_name_typed(project: Path, pets: Any, mode:
     assert [r["outcome"] for r in _history(project)] == ["refused", "ok"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def http_server(project: Path) -> Iterator[str]:
-    port = _free_port()
+@contextmanager
+def mcp_over_http(project: Path) -> Iterator[str]:
+    """``appctl mcp --transport http`` in ``project`` on a free port; yields its URL, and
+    checks at the end that it stopped on SIGTERM without a traceback."""
+    port = free_port()
     proc = subprocess.Popen(
         [APPCTL, "mcp", "--transport", "http", "--port", str(port)],
         cwd=project,
@@ -235,8 +233,14 @@ def http_server(project: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)
         assert out == b"" and b"Traceback" not in err
+
+
+@pytest.fixture
+def http_server(project: Path) -> Iterator[str]:
+    with mcp_over_http(project) as url:
+        yield url
 
 
 def test_streamable_http_sessions(project: Path, pets: Any, http_server: str) -> None:

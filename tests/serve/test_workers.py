@@ -18,7 +18,7 @@ from mcp import Client
 
 from appctl.serve.workers import CAPACITY
 from tests.conftest import APPCTL
-from tests.serve.test_mcp import ENV, _envelope, _free_port
+from tests.serve.test_mcp import _envelope, mcp_over_http
 from tests.serve.test_rest import Served
 from tests.trickle import Trickler, elapsed, trickler
 
@@ -101,29 +101,8 @@ def test_serve_answers_other_tools_while_a_slow_upstream_holds_calls(project: Pa
 
 @pytest.fixture
 def mcp_url(project: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [APPCTL, "mcp", "--transport", "http", "--port", str(port)],
-        cwd=project,
-        env=ENV,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "appctl mcp --transport http did not start"
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
+    with mcp_over_http(project) as url:
+        yield url
 
 
 def test_mcp_over_http_answers_other_tools_while_a_slow_upstream_holds_calls(
