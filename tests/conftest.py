@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -116,20 +117,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http_server() -> Iterator[tuple[str, Routes]]:
-    """(base URL, routes): set routes[path] = (status, content type, body) to serve it."""
-    routes: ClassVar[Routes] = {}
-    handler = type("Handler", (_Handler,), {"routes": routes})
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threading HTTP server for ``handler`` on 127.0.0.1, in a thread; yields its base
+    URL (``http://127.0.0.1:PORT``) and shuts it down after."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", routes
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def httpbin_url() -> Iterator[str]:
+    """Real httpbin (its flasgger Swagger 2.0 document at /spec.json) on 127.0.0.1."""
+    httpbin = pytest.importorskip("httpbin")
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, httpbin.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, Routes]]:
+    """(base URL, routes): set routes[path] = (status, content type, body) to serve it."""
+    routes: ClassVar[Routes] = {}
+    with serving(type("Handler", (_Handler,), {"routes": routes})) as url:
+        yield url, routes
 
 
 def _fresh_db_kinds() -> list[str]:

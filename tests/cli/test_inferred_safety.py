@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -16,6 +15,7 @@ import yaml
 from appctl.contract.io import load_schema
 from appctl.generate.guides import COMPACT_OVER, render_guide
 from tests.cli.test_cli import run
+from tests.conftest import serving
 
 FLOWS = [{"id": "f1", "name": "etl-nightly"}, {"id": "f2", "name": "etl-hourly"}]
 
@@ -62,16 +62,8 @@ class _Flows(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def flows_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
     seen: ClassVar[list[tuple[str, str, bytes]]] = []
-    handler = type("Handler", (_Flows,), {"seen": seen})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(type("Handler", (_Flows,), {"seen": seen})) as url:
+        yield url, seen
 
 
 def test_read_only_runs_a_post_filter_and_refuses_the_rest(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import SUGGESTIONS, ErrorCategory
+from tests.conftest import serving
 from tests.helpers import spec, sync_doc
 
 PATH_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -75,16 +75,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[tuple[str, str]]]]:
     seen: list[tuple[str, str]] = []
-    handler = type("Recorded", (Handler,), {"seen": seen})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/api", seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(type("Recorded", (Handler,), {"seen": seen})) as url:
+        yield f"{url}/api", seen
 
 
 def _call(url: str, tool: str, args: dict[str, Any], env: dict[str, str] | None = None) -> Any:

@@ -11,10 +11,9 @@ import base64
 import json
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
@@ -27,7 +26,7 @@ from appctl.errors import OverrideError, SourceError, UsageError
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.policy import Config
 from appctl.execute.result import ErrorCategory
-from tests.conftest import APPCTL
+from tests.conftest import APPCTL, serving
 from tests.helpers import spec, sync_doc
 
 BEARER = "tok+/=Bearer-SECRET-1"
@@ -97,16 +96,8 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
 
 def _serve() -> Iterator[Recorder]:
     recorder = Recorder()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recorder))
-    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(recorder)) as recorder.url:
         yield recorder
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

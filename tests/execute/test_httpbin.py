@@ -7,16 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-import pytest
-
 from tests.conftest import APPCTL
-
-httpbin = pytest.importorskip("httpbin")
 
 TOKEN = "hb+/=bearer SECRET 1"
 KEY = "k/+= key SECRET 2"
@@ -34,25 +28,11 @@ auth:
 """
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, httpbin.app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(timeout=5)
-
-
 def _forms(value: str) -> set[str]:
     return {value, quote(value, safe=""), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
 
 
-def test_httpbin_echoes_never_bring_a_secret_back(server: str, tmp_path: Path) -> None:
+def test_httpbin_echoes_never_bring_a_secret_back(httpbin_url: str, tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
         "HB_TOKEN": TOKEN,
@@ -69,7 +49,7 @@ def test_httpbin_echoes_never_bring_a_secret_back(server: str, tmp_path: Path) -
         assert "Traceback" not in proc.stderr
         return proc.stdout + proc.stderr
 
-    appctl("sync", "--openapi", f"{server}/spec.json", "--base-url", server)
+    appctl("sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url)
     (tmp_path / ".appctl" / "config.yaml").write_text(CONFIG)
     out = appctl("call", "get_headers", "--json")
     headers = json.loads(out)["data"]["headers"]

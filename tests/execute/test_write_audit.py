@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from appctl.execute.history import CANCELLED, STARTED, STARTED_NOTE, Entry, History
-from tests.conftest import APPCTL, interruptible
+from tests.conftest import APPCTL, interruptible, serving
 
 
 @dataclass
@@ -50,17 +50,11 @@ def holding() -> Iterator[Holding]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Handler) as state.url:
+        try:
+            yield state
+        finally:
+            state.release.set()  # before the server's shutdown, which waits for the handler
 
 
 def held_project(root: Path, url: str) -> Path:

@@ -7,34 +7,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import APPCTL
 from tests.corpus import metaschema_validator
 
-httpbin = pytest.importorskip("httpbin")
-
 META = metaschema_validator()
 META_CHECKED_FORMATS = ("jsonschema", "mcp", "anthropic")  # 2020-12 input schemas
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, httpbin.app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(timeout=5)
 
 
 def _appctl(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
@@ -56,8 +36,12 @@ def _invalid(schema: Any) -> bool:
     return not META.is_valid(schema)
 
 
-def test_httpbin_syncs_valid_schemas_and_repaired_tools_work(server: str, tmp_path: Path) -> None:
-    synced = _appctl(tmp_path, "sync", "--openapi", f"{server}/spec.json", "--base-url", server)
+def test_httpbin_syncs_valid_schemas_and_repaired_tools_work(
+    httpbin_url: str, tmp_path: Path
+) -> None:
+    synced = _appctl(
+        tmp_path, "sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url
+    )
     assert "type 'int' is not a JSON Schema type" in synced.stderr
     assert "/paths/~1etag~1{etag}/get: path variable {etag} has no path parameter" in synced.stderr
     contract = json.loads((tmp_path / ".appctl" / "schema.json").read_text())
@@ -77,19 +61,19 @@ def test_httpbin_syncs_valid_schemas_and_repaired_tools_work(server: str, tmp_pa
         assert not [s for s in schemas if _invalid(s)], fmt
 
     delay = json.loads(_appctl(tmp_path, "call", "get_delay_delay", "delay=0", "--json").stdout)
-    assert delay["ok"] and delay["data"]["url"] == f"{server}/delay/0"
+    assert delay["ok"] and delay["data"]["url"] == f"{httpbin_url}/delay/0"
     etag = json.loads(_appctl(tmp_path, "call", "get_etag_etag", "etag=abc", "--json").stdout)
-    assert etag["ok"] and etag["data"]["url"] == f"{server}/etag/abc"
+    assert etag["ok"] and etag["data"]["url"] == f"{httpbin_url}/etag/abc"
     anything = _appctl(
         tmp_path, "call", "post_anything_anything", "anything=hello", "--yes", "--json"
     )
-    assert json.loads(anything.stdout)["data"]["url"] == f"{server}/anything/hello"
+    assert json.loads(anything.stdout)["data"]["url"] == f"{httpbin_url}/anything/hello"
     missing = json.loads(_appctl(tmp_path, "call", "get_etag_etag", "--json", code=2).stdout)
     assert missing["error"]["category"] == "validation" and "'etag'" in missing["error"]["message"]
 
 
-def test_strict_refuses_httpbin_and_writes_nothing(server: str, tmp_path: Path) -> None:
-    refused = _appctl(tmp_path, "sync", "--strict", "--openapi", f"{server}/spec.json", code=1)
+def test_strict_refuses_httpbin_and_writes_nothing(httpbin_url: str, tmp_path: Path) -> None:
+    refused = _appctl(tmp_path, "sync", "--strict", "--openapi", f"{httpbin_url}/spec.json", code=1)
     assert "error: /paths/~1bytes~1{n}/get/parameters/0/type: type 'int'" in refused.stderr
     assert "--strict" in refused.stderr and "nothing was written" in refused.stderr
     assert not (tmp_path / ".appctl" / "schema.json").exists()
