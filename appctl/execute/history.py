@@ -120,8 +120,11 @@ class History:
         if on_file and _has_flock():
             required = [not self.table.c[c].nullable for c in self._columns]
             self._log = _PendingLog(str(database), self.table.name, self._columns, required)
-            # on close, garbage collection or exit: fold what is left (the log keeps it anyway)
-            self._finalizer = weakref.finalize(self, self._log.close)
+            # on garbage collection or exit: fold what is left if no one else is folding (the
+            # log keeps it anyway). Never wait there: the collector can run this inside another
+            # History's fold in this very thread, which holds the log's exclusive lock through
+            # another open file, and waiting for it would wait forever.
+            self._finalizer = weakref.finalize(self, self._log.close, blocking=False)
 
     def record(self, entry: Entry) -> None:
         """Write the record down before returning (durable across a process crash)."""
@@ -228,7 +231,8 @@ class History:
     def close(self) -> None:
         """Fold what is pending and let go of the files and connections."""
         if self._log is not None:
-            self._finalizer()
+            self._finalizer.detach()
+            self._log.close(blocking=True)
         self.engine.dispose()
 
 
@@ -392,13 +396,14 @@ class _PendingLog:
             _sqlite_pragmas(self._sqlite, None)
         return self._sqlite
 
-    def close(self) -> None:
-        """Fold what is left, stop the background folder, close the log and the database."""
+    def close(self, *, blocking: bool) -> None:
+        """Fold what is left (waiting for another folder only if ``blocking``), stop the
+        background folder, close the log and the database."""
         self._closed = True
         self._wake.set()
         if self._fd >= 0:
             with contextlib.suppress(OSError, sqlite3.Error):
-                self.fold(blocking=True)
+                self.fold(blocking=blocking)
         with self._lock:
             if self._sqlite is not None:
                 self._sqlite.close()

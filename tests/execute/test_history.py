@@ -206,6 +206,41 @@ def _old_history(url: str) -> None:
     engine.dispose()
 
 
+def test_a_history_collected_while_its_log_is_being_folded_does_not_wait(tmp_path) -> None:
+    """The collector can finalize a History in the middle of another History's fold in the
+    same thread, which holds the log's exclusive lock through another open file: the
+    finalizer leaves its lines in the log instead of waiting for that lock forever."""
+    import fcntl
+    import gc
+    import os
+    import threading
+
+    db = tmp_path / "history.db"
+
+    locked = threading.Event()
+
+    def record_then_drop() -> None:
+        history = History(f"sqlite:///{db}")
+        history.record(_entry(1))
+        locked.wait(20)
+        del history
+        gc.collect()  # the History's finalizer runs here, in this thread
+
+    dropper = threading.Thread(target=record_then_drop, daemon=True)
+    dropper.start()
+    folding = os.open(f"{db}.pending", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while not Path(f"{db}.pending").stat().st_size:  # the record is written down
+            time.sleep(0.01)
+        fcntl.flock(folding, fcntl.LOCK_EX)  # as a fold in progress holds it
+        locked.set()
+        dropper.join(timeout=20)
+        assert not dropper.is_alive(), "the finalizer waited for the fold's lock"
+    finally:
+        os.close(folding)  # releases the lock (and lets a stuck finalizer end)
+    assert [e.at for e in History(f"sqlite:///{db}").entries(last=5)] == [_entry(1).at]
+
+
 def test_a_history_from_before_uids_is_upgraded_in_place(fresh_db) -> None:
     _old_history(fresh_db)
     history = History(fresh_db)
