@@ -148,6 +148,9 @@ def command(
         result_schema, diagnostics, counted, filtered = _openapi(
             source or "", include, exclude, base_url, max_bytes, max_nodes
         )
+        from appctl.cli.sync_baseurl import carry_base_url
+
+        result_schema, diagnostics = carry_base_url(result_schema, diagnostics, app_dir, base_url)
         noun = "operation"
     overrides_path = app_dir / io.OVERRIDES_FILE
     if db is not None and not overrides_path.exists():
@@ -341,6 +344,7 @@ def _check(old: bytes | None, new: bytes, path: Path) -> int:
         ("added", changes.added),
         ("removed", changes.removed),
         ("changed", changes.changed),
+        ("setting", changes.settings),
     ):
         for name in names:
             click.echo(f"  {label}: {name}")
@@ -395,6 +399,7 @@ def _summary(
     if previous is not None:
         from appctl.contract import diff
 
-        output.info(
-            f"changes since the last sync: {diff.compare(previous, contract.schema).summary()}"
-        )
+        changes = diff.compare(previous, contract.schema)
+        output.info(f"changes since the last sync: {changes.summary()}")
+        for line in changes.settings:
+            output.info(f"  {line}")

@@ -47,7 +47,17 @@ def find_app_dir(explicit: str | os.PathLike[str] | None, *, cwd: Path | None = 
     return start / APP_DIR_NAME
 
 
+def _implied_servers(data: dict[str, Any]) -> list[str]:
+    """What a contract file without ``servers`` means: the base URL is the source's server.
+    (So a contract whose base URL came from its source does not say it twice, and one written
+    before ``servers`` was recorded reads as such.)"""
+    base = data.get("base_url")
+    return [base] if isinstance(base, str) and base else []
+
+
 def _prune(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("servers") == _implied_servers(data):
+        del data["servers"]
     for scheme in data.get("auth", {}).get("schemes", []):
         _drop_falsy(scheme, _DROP_WHEN_FALSY["auth_scheme"])
     for resource in data.get("resources", []):
@@ -110,6 +120,8 @@ def parse_schema(raw: bytes, *, origin: str) -> Schema:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ContractError(f"{origin} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and "servers" not in data:
+        data["servers"] = _implied_servers(data)
     try:
         return Schema.model_validate(data)
     except ValidationError as exc:

@@ -231,6 +231,10 @@ class Schema(_Model):
     version: int = SCHEMA_VERSION
     source: Source
     base_url: str | None = None
+    # the source's server URLs as it declared them (variables filled in, relative ones resolved
+    # against the document's URL): what a bare scheme://host:port base URL takes its path from,
+    # and what a re-sync compares to tell whether a chosen base URL still applies
+    servers: list[str] = PField(default_factory=list)
     database: Database | None = None
     auth: Auth = PField(default_factory=Auth)
     definitions: dict[str, JsonSchema] = PField(default_factory=dict)

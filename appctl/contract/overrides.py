@@ -27,7 +27,7 @@ narrowing, or breaks a naming rule is an ``OverrideError`` listing every problem
       - {match: {path: "/*/filter", method: POST}, safety: read_only}
     resources:
       pets: {description: Pets in the store.}
-    base_url: https://api.example.com
+    base_url: https://api.example.com   # a bare scheme://host:port keeps the servers' path
     auth:                          # schemes the document does not declare (contract/auth.py)
       schemes:
         kinto: {type: basic, username: env:KINTO_USER, password: env:KINTO_PASSWORD}
@@ -208,8 +208,10 @@ def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
             + "\n  ".join(problems)
         )
     update: dict[str, Any] = {"resources": resources}
-    if overrides.base_url:
-        update["base_url"] = overrides.base_url
+    if overrides.base_url:  # the same rule as --base-url: a bare host keeps the server's path
+        from appctl.contract.baseurl import resolve
+
+        update["base_url"] = resolve(overrides.base_url, schema.servers)
     return schema.model_copy(update=update)
 
 

@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Action, Provenance, Safety, Schema, SqlTransport
+from appctl.contract.models import (
+    Action,
+    HttpTransport,
+    Provenance,
+    Safety,
+    Schema,
+    SqlTransport,
+)
 from appctl.errors import did_you_mean
 from appctl.execute import audit
 from appctl.execute.args import check_arguments
@@ -88,14 +95,14 @@ def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool
 def base_url_for(
     schema: Schema, explicit: str | None, config: Config | None, environ: Mapping[str, str]
 ) -> str:
-    """--base-url, then config.yaml's base_url, then APPCTL_BASE_URL, then the contract's."""
-    return (
-        explicit
-        or (config.base_url if config else None)
-        or environ.get("APPCTL_BASE_URL")
-        or schema.base_url
-        or ""
-    )
+    """--base-url, then config.yaml's base_url, then APPCTL_BASE_URL, then the contract's.
+    A chosen one with no path keeps the path of the source's server (contract/baseurl.py)."""
+    chosen = explicit or (config.base_url if config else None) or environ.get("APPCTL_BASE_URL")
+    if chosen:
+        from appctl.contract.baseurl import resolve
+
+        return resolve(chosen, schema.servers)
+    return schema.base_url or ""
 
 
 def resource_of(schema: Schema, action: Action) -> str:
@@ -256,7 +263,41 @@ def _execute(
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
-    return _run_http(action, request, options, transport, resource)
+    result = _run_http(action, request, options, transport, resource)
+    if result.status == 404 and result.error is not None:
+        return _route_not_found(schema, action, result, options, environ)
+    return result
+
+
+def _route_not_found(
+    schema: Schema,
+    action: Action,
+    result: ToolResult,
+    options: CallOptions,
+    environ: Mapping[str, str],
+) -> ToolResult:
+    """A 404 from a route with no ids in its path: unless a required argument names
+    something, the route itself was not found, most often because the base URL is wrong.
+    Said first; "check the ids" stays only for an action with required arguments, and a
+    route with ids in its path keeps the plain suggestion."""
+    transport = action.transport
+    if not isinstance(transport, HttpTransport) or "{" in transport.path:
+        return result
+    assert result.error is not None
+    from appctl.contract.baseurl import server_path
+
+    base = transport.server or base_url_for(schema, options.base_url, options.config, environ)
+    hint = (
+        f"{transport.method} {transport.path} has no ids in its path, so a 404 most likely "
+        f"means the route is not under the base URL {base}: check it (--base-url, "
+        "config.yaml base_url or "
+        "APPCTL_BASE_URL; a URL with only scheme://host:port keeps the source's server path"
+    )
+    path = server_path(schema.servers[0]) if schema.servers else ""
+    hint += f" {path})." if path else ")."
+    kept = result.error.suggestions if any(f.required for f in action.parameters) else []
+    error = result.error.model_copy(update={"suggestions": [hint, *kept]})
+    return result.model_copy(update={"error": error})
 
 
 def _run_sql(

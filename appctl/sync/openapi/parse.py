@@ -386,6 +386,13 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     if not isinstance(info, dict):
         info = {}
     spec_url = loaded.base if loaded.is_url else None
+    found = servers.server_urls(
+        doc,
+        swagger=swagger,
+        spec_url=spec_url,
+        diagnostics=diagnostics,
+        warn_relative=options.base_url is None,
+    )
     schema = Schema(
         version=1,
         source=Source(
@@ -396,8 +403,8 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
             title=_text(info.get("title")),
             api_version=str(info.get("version", "")),
         ),
-        base_url=options.base_url
-        or servers.base_url(doc, swagger=swagger, spec_url=spec_url, diagnostics=diagnostics),
+        base_url=servers.base_url(options.base_url, found),
+        servers=found,
         auth=auth,
         definitions=reachable_definitions(converter, actions),
         resources=group_resources(actions, doc),

@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
+from appctl.contract import baseurl
 from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Auth, AuthScheme
 from appctl.contract.names import snake_case
@@ -37,12 +38,51 @@ def first_server(servers: Any) -> str | None:
     return substitute(url, servers[0].get("variables")) if isinstance(url, str) else None
 
 
-def base_url(
-    doc: dict[str, Any], *, swagger: bool, spec_url: str | None, diagnostics: list[Diagnostic]
-) -> str | None:
-    url = swagger2.server_url(doc) if swagger else first_server(doc.get("servers"))
-    pointer = "/basePath" if swagger else "/servers/0/url"
-    return normalize(url, spec_url=spec_url, diagnostics=diagnostics, pointer=pointer)
+def server_urls(
+    doc: dict[str, Any],
+    *,
+    swagger: bool,
+    spec_url: str | None,
+    diagnostics: list[Diagnostic],
+    warn_relative: bool = True,
+) -> list[str]:
+    """The document's server URLs, in order, variables filled in with their defaults and
+    relative ones resolved against the document's URL. A document read from a URL that names
+    no server is served from there (OpenAPI 3: the default server is ``/``; Swagger 2.0: the
+    host and scheme serving the document)."""
+    if swagger:
+        found = [swagger2.server_url(doc, spec_url=spec_url)]
+        pointer = "/basePath"
+    else:
+        given = doc.get("servers")
+        raw = given if isinstance(given, list) else []
+        found = [
+            substitute(s["url"], s.get("variables"))
+            for s in raw
+            if isinstance(s, dict) and isinstance(s.get("url"), str)
+        ]
+        pointer = "/servers/0/url"
+    urls = [u for u in found if u is not None]
+    if not urls and spec_url is not None:
+        urls = ["/"]
+    out: list[str] = []
+    for i, url in enumerate(urls):
+        shown = normalize(
+            url,
+            spec_url=spec_url,
+            diagnostics=diagnostics if warn_relative and i == 0 else [],
+            pointer=pointer.replace("/0/", f"/{i}/"),
+        )
+        if shown is not None:
+            out.append(shown)
+    return out
+
+
+def base_url(given: str | None, found: list[str]) -> str | None:
+    """--base-url resolved against the servers (contract/baseurl.py), else the first server."""
+    if given is not None:
+        return baseurl.resolve(given, found)
+    return found[0] if found else None
 
 
 def normalize(
@@ -58,12 +98,13 @@ def normalize(
     if "://" not in url:
         if spec_url is not None:
             return urljoin(spec_url, url).rstrip("/") or url
-        diagnostics.append(
-            Diagnostic(
-                f"server URL {url!r} is relative; pass --base-url to set the absolute one",
-                pointer,
+        hint = "pass --base-url to set the absolute one"
+        if pointer in ("/basePath", "/servers/0/url"):  # the document's: its path is kept
+            hint = (
+                "pass --base-url scheme://host:port to set where it is served "
+                f"(its path {url!r} is kept)"
             )
-        )
+        diagnostics.append(Diagnostic(f"server URL {url!r} is relative; {hint}", pointer))
     return url.rstrip("/") or url
 
 

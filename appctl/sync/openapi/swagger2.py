@@ -10,6 +10,7 @@ becomes ``style``/``explode``, ``host``/``basePath``/``schemes`` become a server
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 _SCHEMA_KEYS = (
     "type",
@@ -115,15 +116,22 @@ def request_body(
     return body
 
 
-def server_url(doc: dict[str, Any]) -> str | None:
+def server_url(doc: dict[str, Any], *, spec_url: str | None = None) -> str | None:
+    """host + basePath + schemes as one URL. Without a host, the basePath alone (resolved
+    against the document's URL by the caller); without schemes, the document's own scheme
+    when it came from a URL, else https."""
     host = doc.get("host")
     base_path = doc.get("basePath") or ""
     if not isinstance(base_path, str):
         base_path = ""
     if not host:
         return base_path or None
-    schemes = doc.get("schemes") or ["https"]
-    scheme = "https" if "https" in schemes else str(schemes[0])
+    given = doc.get("schemes")
+    schemes = [str(s) for s in given] if isinstance(given, list) and given else []
+    if not schemes:
+        own = urlsplit(spec_url).scheme if spec_url else ""
+        schemes = [own if own in ("http", "https") else "https"]
+    scheme = "https" if "https" in schemes else schemes[0]
     return f"{scheme}://{host}{base_path}".rstrip("/")
 
 

@@ -1,0 +1,41 @@
+"""``appctl sync``: the base URL chosen at the last sync, carried into the new contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from appctl.cli import output
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Schema
+    from appctl.errors import Diagnostic
+
+
+def carry_base_url(
+    synced: Schema, diagnostics: tuple[Diagnostic, ...], app_dir: Path, given: str | None
+) -> tuple[Schema, tuple[Diagnostic, ...]]:
+    """The base URL chosen at the last sync, kept while the source's servers are unchanged
+    (contract/baseurl.py); a note says so, a warning says what changed. overrides.yaml's
+    base_url, when it sets one, wins anyway: nothing is carried then."""
+    from appctl.contract import io
+    from appctl.contract.baseurl import carry_over
+    from appctl.contract.overrides import load_overrides
+    from appctl.errors import ContractError, Diagnostic
+
+    overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
+    if overrides is not None and overrides.base_url:
+        return synced, diagnostics
+    path = app_dir / io.SCHEMA_FILE
+    previous = None
+    if path.exists():
+        try:
+            previous = io.parse_schema(path.read_bytes(), origin=str(path))
+        except ContractError:  # unreadable: sync says so when it refuses to replace it
+            previous = None
+    carried = carry_over(previous, synced, given=given)
+    if carried.note:
+        output.info(carried.note)
+    if carried.warning:
+        diagnostics = (*diagnostics, Diagnostic(carried.warning, "/servers"))
+    return carried.schema, diagnostics
