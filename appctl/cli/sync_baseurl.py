@@ -34,6 +34,10 @@ def carry_base_url(
         except ContractError:  # unreadable: sync says so when it refuses to replace it
             previous = None
     carried = carry_over(previous, synced, given=given)
+    if carried.schema.base_url != synced.base_url:  # kept: the document's host is known
+        from appctl.sync.openapi.servers import RELATIVE
+
+        diagnostics = tuple(d for d in diagnostics if d.kind != RELATIVE)
     if carried.note:
         output.info(carried.note)
     if carried.warning:

@@ -91,6 +91,7 @@ def test_a_chosen_base_url_is_remembered_until_the_servers_change(api: str, tmp_
     run("sync", "--openapi", "spec.yaml", "--base-url", api, cwd=tmp_path)
     again = run("sync", "--openapi", "spec.yaml", cwd=tmp_path)
     assert f"base URL {api}/api kept from the last sync" in again.stderr
+    assert "0 warnings" in again.stderr and "is relative" not in again.stderr
     assert load_schema(tmp_path / ".appctl").base_url == f"{api}/api"
     assert _call(tmp_path, "health")["data"] is True
     run("sync", "--openapi", "spec.yaml", "--check", cwd=tmp_path)  # no drift: still chosen

@@ -18,6 +18,7 @@ from appctl.errors import Diagnostic, SourceError
 from appctl.sync.openapi import swagger2
 
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
+RELATIVE = "relative_server"  # a Diagnostic's kind: the document's server needs a host
 
 
 def substitute(url: str, variables: Any) -> str:
@@ -98,13 +99,15 @@ def normalize(
     if "://" not in url:
         if spec_url is not None:
             return urljoin(spec_url, url).rstrip("/") or url
-        hint = "pass --base-url to set the absolute one"
+        hint, kind = "pass --base-url to set the absolute one", ""
         if pointer in ("/basePath", "/servers/0/url"):  # the document's: its path is kept
             hint = (
                 "pass --base-url scheme://host:port to set where it is served "
                 f"(its path {url!r} is kept)"
             )
-        diagnostics.append(Diagnostic(f"server URL {url!r} is relative; {hint}", pointer))
+            kind = RELATIVE
+        message = f"server URL {url!r} is relative; {hint}"
+        diagnostics.append(Diagnostic(message, pointer, kind=kind))
     return url.rstrip("/") or url
 
 
