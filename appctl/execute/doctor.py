@@ -1,17 +1,20 @@
 """``appctl doctor``: is the API there, are the credentials accepted, do the routes exist?
 
-Only safe probes are sent: GET for read-only actions that need no arguments, OPTIONS for the
-rest, and both on a random path first, so a catch-all answer is recognized and never counted
-as evidence (nor is a 405). An action is ``verified`` only on evidence: a GET answered 2xx
+Only safe probes are sent: GET for read-only GET actions that need no argument besides their
+path, OPTIONS for the rest, and both on a random path first, so a catch-all answer is
+recognized and never counted as evidence (nor is a 405). Path parameters are filled first
+(doctorfill.py: examples, enums, defaults, else the first id a read-only list GET answers), so
+probes reach real routes. An action is ``verified`` only on evidence: a GET answered 2xx
 differently from the catch-all, or an OPTIONS whose Allow header names its method when the
-catch-all's does not.
+catch-all's does not; an unverified one says why, including which parameter had no value.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,9 +23,11 @@ import httpx
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
 from appctl.execute.auth import NO_SETTINGS, AuthRefused, all_schemes, choose, scheme_values
+from appctl.execute.doctorfill import Filled, fill, gettable, listable
 from appctl.execute.request import RequestError, apply_auth, build_url
 
 SENTINELS = {"integer": 1, "number": 1}
+MAX_PROBE_BODY = 1024 * 1024  # what is kept of an answer: enough for a list's first ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,7 @@ class Answer:
     def of(cls, response: httpx.Response) -> Answer:
         allow = response.headers.get("Allow", "")
         methods = frozenset(m.strip().upper() for m in allow.split(",") if m.strip())
-        return cls(response.status_code, response.content[:4096], methods)
+        return cls(response.status_code, response.content[:MAX_PROBE_BODY], methods)
 
 
 def _probe(
@@ -58,10 +63,12 @@ def _probe(
     url: str,
     headers: Mapping[str, str],
     params: list[tuple[str, str]],
+    body: bytes | None = None,
 ) -> Answer:
     try:
         query = httpx.QueryParams(urlencode(params))
-        return Answer.of(client.request(method, url, headers=dict(headers), params=query))
+        sent = client.request(method, url, headers=dict(headers), params=query, content=body)
+        return Answer.of(sent)
     except httpx.HTTPError:
         return Answer(None)
 
@@ -138,53 +145,114 @@ def diagnose(
     if reach.status is None:
         return checks, []
     nowhere = f"{base}/appctl-doctor-{uuid.uuid4().hex[:12]}"
-    catch_get = _probe(client, "GET", nowhere, auth["headers"], auth["params"])
-    catch_options = _probe(client, "OPTIONS", nowhere, auth["headers"], [])
-    routes = [
-        _route(client, a, base, credentials.parts(a), catch_get, catch_options)
-        for a in schema.actions()
-    ]
+    probes = _Probes(
+        schema,
+        client,
+        credentials,
+        catch_get=_probe(client, "GET", nowhere, auth["headers"], auth["params"]),
+        catch_options=_probe(client, "OPTIONS", nowhere, auth["headers"], []),
+    )
+    routes = [probes.route(a) for a in schema.actions()]
     checks.append(_auth_check(schema, routes, credentials, client))
     return checks, routes
 
 
-def _route(
-    client: httpx.Client,
-    action: Action,
-    base: str,
-    auth: dict[str, Any],
-    catch_get: Answer,
-    catch_options: Answer,
-) -> Route:
-    transport = action.transport
-    if not isinstance(transport, HttpTransport):
-        return Route(action.name, "unverified", "not an HTTP action")
-    try:
-        url = build_url(base, transport, action.parameters, _sentinel_args(action))
-    except RequestError as exc:
-        return Route(action.name, "unverified", str(exc))
-    if (
-        action.safety == Safety.READ_ONLY
-        and transport.method == "GET"
-        and not _needs_arguments(action)
-    ):
-        got = _probe(client, "GET", url, auth["headers"], auth["params"])
-        if (
-            got.status is not None
-            and 200 <= got.status < 300
-            and ((got.status, got.body) != (catch_get.status, catch_get.body))
-        ):
-            return Route(action.name, "verified", f"GET answered {got.status}")
-    options = _probe(client, "OPTIONS", url, auth["headers"], [])
-    if transport.method in options.allow and transport.method not in catch_options.allow:
-        return Route(action.name, "verified", f"OPTIONS allows {transport.method}")
-    has_params = any(f.location == Location.PATH for f in action.parameters)
-    if options.status == 404 and catch_options.status == 404 and not has_params:
+@dataclass(slots=True)
+class _Probes:
+    """The probes of every route, sharing the catch-all answers and the GETs already sent
+    (a list answered once serves every action that takes an id from it)."""
+
+    schema: Schema
+    client: httpx.Client
+    credentials: _Auth
+    catch_get: Answer
+    catch_options: Answer
+    sent: dict[str, Answer] = field(default_factory=dict)
+
+    def get(self, action: Action, url: str) -> Answer:
+        """Send ``action`` (read-only: a GET, or a search sent with ``{}``) to ``url`` with its
+        own credentials, once."""
+        assert isinstance(action.transport, HttpTransport) and listable(action)
+        method = action.transport.method
+        key = f"{method} {url}"
+        if key not in self.sent:
+            auth = self.credentials.parts(action)
+            body = b"{}" if method != "GET" else None
+            headers = {**auth["headers"], **({"Content-Type": "application/json"} if body else {})}
+            self.sent[key] = _probe(self.client, method, url, headers, auth["params"], body)
+        return self.sent[key]
+
+    def listed(self, action: Action, args: dict[str, Any]) -> tuple[Any, str]:
+        """A list action's JSON answer (doctorfill.ListGet), or None and what happened."""
+        assert isinstance(action.transport, HttpTransport)
+        try:
+            url = build_url(self.credentials.base, action.transport, action.parameters, args)
+        except RequestError as exc:
+            return None, f"could not be called: {exc}"
+        got = self.get(action, url)
+        if got.status is None or not 200 <= got.status < 300:
+            return None, f"answered {got.status or 'nothing'}"
+        try:
+            return json.loads(got.body), "answered"
+        except ValueError:
+            return None, "answered no JSON (or more than a probe reads)"
+
+    def route(self, action: Action) -> Route:
+        transport = action.transport
+        if not isinstance(transport, HttpTransport):
+            return Route(action.name, "unverified", "not an HTTP action")
+        filled = fill(self.schema, action, self.listed)
+        try:
+            args = {**_sentinel_args(action), **filled.arguments}
+            url = build_url(self.credentials.base, transport, action.parameters, args)
+        except RequestError as exc:
+            return Route(action.name, "unverified", str(exc))
+        why = filled.missing
+        if gettable(action) and why is None:
+            got = self.get(action, url)
+            if (
+                got.status is not None
+                and 200 <= got.status < 300
+                and ((got.status, got.body) != (self.catch_get.status, self.catch_get.body))
+            ):
+                return Route(action.name, "verified", f"GET answered {got.status}{_from(filled)}")
+            why = f"GET{_from(filled)} answered {got.status or 'nothing'}"
+        return self._options(action, url, why or _not_sent(action))
+        return self._options(action, url, why)
+
+    def _options(self, action: Action, url: str, why: str | None) -> Route:
+        assert isinstance(action.transport, HttpTransport)
+        method = action.transport.method
+        auth = self.credentials.parts(action)
+        options = _probe(self.client, "OPTIONS", url, auth["headers"], [])
+        if method in options.allow and method not in self.catch_options.allow:
+            return Route(action.name, "verified", f"OPTIONS allows {method}")
+        has_params = any(f.location == Location.PATH for f in action.parameters)
+        if options.status == 404 and self.catch_options.status == 404 and not has_params:
+            return Route(
+                action.name, "missing", "OPTIONS answered 404, like a path that does not exist"
+            )
+        shown = options.status if options.status is not None else "no answer"
         return Route(
-            action.name, "missing", "OPTIONS answered 404, like a path that does not exist"
+            action.name,
+            "unverified",
+            f"no evidence (OPTIONS → {shown})" + (f"; {why}" if why else ""),
         )
-    shown = options.status if options.status is not None else "no answer"
-    return Route(action.name, "unverified", f"no evidence (OPTIONS → {shown})")
+
+
+def _from(filled: Filled) -> str:
+    return f" ({', '.join(filled.sources)})" if filled.sources else ""
+
+
+def _not_sent(action: Action) -> str | None:
+    """Why an action with every path argument filled was not probed with its own request."""
+    method = action.transport.method if isinstance(action.transport, HttpTransport) else ""
+    if method != "GET":
+        return f"{method} is not sent to probe a route (only GET and OPTIONS are)"
+    if action.safety != Safety.READ_ONLY:
+        return f"not sent as GET: it is {action.safety.value}"
+    needed = [f.name for f in action.parameters if f.required and f.location != Location.PATH]
+    return "not sent as GET: it needs " + ", ".join(needed) if needed else None
 
 
 def _auth_check(

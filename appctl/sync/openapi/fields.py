@@ -118,6 +118,11 @@ def _parameter_field(ctx: Context, target: Target) -> Field | None:
     )
     if "example" in param and "examples" not in schema:
         schema["examples"] = [param["example"]]
+    named = param.get("examples")  # OpenAPI 3: a map of Example Objects
+    if isinstance(named, dict) and "examples" not in schema:
+        values = [e["value"] for e in named.values() if isinstance(e, dict) and "value" in e]
+        if values:
+            schema["examples"] = values
     description = _take_description(param.get("description"), schema)
     return Field(
         name=arg_name(param["name"]),
