@@ -23,7 +23,7 @@ import httpx
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
 from appctl.execute.auth import NO_SETTINGS, AuthRefused, all_schemes, choose, scheme_values
-from appctl.execute.doctorfill import Filled, fill, gettable, listable
+from appctl.execute.doctorfill import Filled, Lists, fill, gettable, listable
 from appctl.execute.request import RequestError, apply_auth, build_url
 
 SENTINELS = {"integer": 1, "number": 1}
@@ -151,6 +151,7 @@ def diagnose(
         credentials,
         catch_get=_probe(client, "GET", nowhere, auth["headers"], auth["params"]),
         catch_options=_probe(client, "OPTIONS", nowhere, auth["headers"], []),
+        lists=Lists.of(schema),
     )
     routes = [probes.route(a) for a in schema.actions()]
     checks.append(_auth_check(schema, routes, credentials, client))
@@ -167,6 +168,7 @@ class _Probes:
     credentials: _Auth
     catch_get: Answer
     catch_options: Answer
+    lists: Lists
     sent: dict[str, Answer] = field(default_factory=dict)
 
     def get(self, action: Action, url: str) -> Answer:
@@ -201,7 +203,7 @@ class _Probes:
         transport = action.transport
         if not isinstance(transport, HttpTransport):
             return Route(action.name, "unverified", "not an HTTP action")
-        filled = fill(self.schema, action, self.listed)
+        filled = fill(self.schema, action, self.listed, lists=self.lists)
         try:
             args = {**_sentinel_args(action), **filled.arguments}
             url = build_url(self.credentials.base, transport, action.parameters, args)

@@ -6,8 +6,8 @@ the path arguments, where each came from, or why one could not be filled. A valu
 order, from the parameter's examples, enum, const or default; else from the first item a list
 call answers. List calls are read-only actions needing no argument besides path parameters
 already known: a GET on the action's path up to that parameter (``/flows`` for
-``/flows/{id}``), else a GET list of the same resource, else a read-only search under that path
-or a parent of it (Prefect's ``POST /flows/filter``, sent with an empty JSON object; ones with
+``/flows/{id}``), else a GET list of the same resource, else a read-only search right under that
+path or a parent of it (Prefect's ``POST /flows/filter``, sent with an empty JSON object; ones with
 ``count`` in their path last), at most ``MAX_LISTS`` tried per parameter. The item's key is the
 parameter's name (any case, ``_``/``-`` ignored), else ``id``.
 """
@@ -90,39 +90,57 @@ def _needs_more(action: Action) -> bool:
     return any(f.required and f.location != Location.PATH for f in action.parameters)
 
 
-def _listers(
-    schema: Schema, action: Action, param: Field, known: set[str]
-) -> list[tuple[Action, bool]]:
-    """The list calls to take ``param``'s value from, best first (their own path parameters
-    all ``known``), each with whether it lists what the path names (so that an item's ``id``
-    may stand for ``param``) or only something near it (then only ``param``'s own name does)."""
-    assert isinstance(action.transport, HttpTransport)
-    prefix = action.transport.path.split("{" + param.wire + "}", 1)[0].rstrip("/")
-    usable = [
-        a
-        for a in sorted(schema.actions(), key=lambda a: a.name)
-        if a is not action and listable(a) and all(f.wire in known for f in path_fields(a))
-    ]
+def _path(action: Action) -> str:
+    transport = action.transport
+    return transport.path.rstrip("/") if isinstance(transport, HttpTransport) else ""
 
-    def path(a: Action) -> str:
-        return a.transport.path.rstrip("/") if isinstance(a.transport, HttpTransport) else ""
 
-    resource = schema.resource_of(action.name)
-    mine = {a.name for a in resource.actions} if resource else set()
-    gets = [a for a in usable if gettable(a)]
-    found = [(a, True) for a in gets if path(a) == prefix]
-    found += [(a, False) for a in gets if a.name in mine and a.verb == Verb.LIST]
-    parents = [prefix.rsplit("/", n)[0] for n in range(prefix.count("/"))]
-    searches = [
-        (a, path(a).startswith(prefix + "/"))
-        for a in usable
-        if not gettable(a) and any(path(a).startswith(p + "/") for p in parents if p)
-    ]
-    found += sorted(searches, key=lambda pair: (not pair[1], "count" in path(pair[0])))
-    unique: dict[str, tuple[Action, bool]] = {}
-    for a, own in found:
-        unique.setdefault(a.name, (a, own))  # dicts keep order: best first
-    return list(unique.values())[:MAX_LISTS]
+@dataclass(frozen=True, slots=True)
+class Lists:
+    """The contract's list calls, indexed once (a contract may hold thousands of actions):
+    read-only GETs by path, GET lists by resource, read-only searches by their parent path."""
+
+    gets: dict[str, list[Action]]
+    by_resource: dict[str, list[Action]]
+    searches: dict[str, list[Action]]
+
+    @classmethod
+    def of(cls, schema: Schema) -> Lists:
+        gets: dict[str, list[Action]] = {}
+        by_resource: dict[str, list[Action]] = {}
+        searches: dict[str, list[Action]] = {}
+        for resource in schema.resources:
+            for a in sorted(resource.actions, key=lambda a: a.name):
+                if gettable(a):
+                    gets.setdefault(_path(a), []).append(a)
+                    if a.verb == Verb.LIST:
+                        by_resource.setdefault(resource.name, []).append(a)
+                elif listable(a):
+                    searches.setdefault(_path(a).rsplit("/", 1)[0], []).append(a)
+        for found in searches.values():
+            found.sort(key=lambda a: "count" in _path(a))  # a count answers no ids
+        return cls(gets, by_resource, searches)
+
+    def listers(
+        self, schema: Schema, action: Action, param: Field, known: set[str]
+    ) -> list[tuple[Action, bool]]:
+        """The list calls to take ``param``'s value from, best first (their own path
+        parameters all ``known``), each with whether it lists what the path names (so that an
+        item's ``id`` may stand for ``param``) or only something near it (then only
+        ``param``'s own name does)."""
+        assert isinstance(action.transport, HttpTransport)
+        prefix = action.transport.path.split("{" + param.wire + "}", 1)[0].rstrip("/")
+        resource = schema.resource_of(action.name)
+        found = [(a, True) for a in self.gets.get(prefix, [])]
+        found += [(a, False) for a in self.by_resource.get(resource.name if resource else "", [])]
+        for n in range(prefix.count("/")):  # the prefix, then each parent of it
+            parent = prefix.rsplit("/", n)[0]
+            found += [(a, n == 0) for a in self.searches.get(parent, [])]
+        unique: dict[str, tuple[Action, bool]] = {}
+        for a, own in found:
+            if a is not action and all(f.wire in known for f in path_fields(a)):
+                unique.setdefault(a.name, (a, own))  # dicts keep order: best first
+        return list(unique.values())[:MAX_LISTS]
 
 
 def _norm(name: str) -> str:
@@ -153,15 +171,17 @@ def first_id(data: Any, param: Field, *, own: bool = True) -> Any:
     return None
 
 
-def fill(schema: Schema, action: Action, get: ListGet) -> Filled:
-    """Every path argument of ``action``, or those found before the first that has none."""
+def fill(schema: Schema, action: Action, get: ListGet, *, lists: Lists | None = None) -> Filled:
+    """Every path argument of ``action``, or those found before the first that has none
+    (``lists``: the contract's, indexed once for many calls)."""
+    lists = lists or Lists.of(schema)
     arguments: dict[str, Any] = {}
     by_wire: dict[str, Any] = {}
     sources: list[str] = []
     for param in path_fields(action):
         found = static_value(param)
         if found is None:
-            found, why = _from_lists(schema, action, param, by_wire, get)
+            found, why = _from_lists(schema, lists, action, param, by_wire, get)
             if found is None:
                 return Filled(arguments, tuple(sources), why)
         arguments[param.name] = by_wire[param.wire] = found[0]
@@ -170,10 +190,15 @@ def fill(schema: Schema, action: Action, get: ListGet) -> Filled:
 
 
 def _from_lists(
-    schema: Schema, action: Action, param: Field, by_wire: dict[str, Any], get: ListGet
+    schema: Schema,
+    lists: Lists,
+    action: Action,
+    param: Field,
+    by_wire: dict[str, Any],
+    get: ListGet,
 ) -> tuple[tuple[Any, str] | None, str]:
     """``param``'s value from the first list call that gives one, or why none did."""
-    listers = _listers(schema, action, param, set(by_wire))
+    listers = lists.listers(schema, action, param, set(by_wire))
     if not listers:
         return None, f"no example, enum or default for {param.name}, and no list to take an id from"
     tried = []
