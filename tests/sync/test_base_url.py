@@ -130,3 +130,10 @@ def test_a_relative_server_from_a_file_says_how_to_set_the_host() -> None:
         "--base-url scheme://host:port" in warning.message and "'/api' is kept" in warning.message
     )
     assert warning.pointer == "/servers/0/url"
+
+
+def test_a_later_server_with_a_password_is_left_out_not_fatal() -> None:
+    servers = [{"url": "https://api.example.com"}, {"url": "https://u:secret@old.example.com"}]
+    schema = sync_doc(spec({}, servers=servers)).schema
+    assert schema.servers == ["https://api.example.com"]
+    assert "secret" not in schema.model_dump_json()

@@ -68,6 +68,8 @@ def server_urls(
         urls = ["/"]
     out: list[str] = []
     for i, url in enumerate(urls):
+        if i and userinfo_problem(url):  # only the first is ever called: the rest are kept
+            continue  # for comparison, and one with a password in it is not written down
         shown = normalize(
             url,
             spec_url=spec_url,
