@@ -155,7 +155,25 @@ def diagnose(
     )
     routes = [probes.route(a) for a in schema.actions()]
     checks.append(_auth_check(schema, routes, credentials, client))
-    return checks, routes
+    lost = _base_url_check(schema, routes, base)
+    return [*checks, lost] if lost else checks, routes
+
+
+def _base_url_check(schema: Schema, routes: list[Route], base: str) -> Check | None:
+    """Every route probed missing and none verified: the base URL itself is likely wrong."""
+    missing = sum(r.verdict == "missing" for r in routes)
+    if missing < 2 or any(r.verdict == "verified" for r in routes):
+        return None
+    from appctl.contract.baseurl import server_path
+
+    path = server_path(schema.servers[0]) if schema.servers else ""
+    kept = f" (a bare scheme://host:port keeps the source's server path {path})" if path else ""
+    return Check(
+        "routes under the base URL",
+        False,
+        f"none of the routes was found under {base} and {missing} are missing: "
+        f"the base URL is likely wrong; pass --base-url{kept}",
+    )
 
 
 @dataclass(slots=True)

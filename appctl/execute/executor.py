@@ -290,8 +290,8 @@ def _route_not_found(
     hint = (
         f"{transport.method} {transport.path} has no ids in its path, so a 404 most likely "
         f"means the route is not under the base URL {base}: check it (--base-url, "
-        "config.yaml base_url or "
-        "APPCTL_BASE_URL; a URL with only scheme://host:port keeps the source's server path"
+        "config.yaml base_url or APPCTL_BASE_URL; a URL with only scheme://host:port keeps "
+        "the source's server path"
     )
     path = server_path(schema.servers[0]) if schema.servers else ""
     hint += f" {path})." if path else ")."

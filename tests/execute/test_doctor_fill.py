@@ -169,3 +169,18 @@ def test_a_list_that_refuses_says_so(api: str) -> None:
         "no example, enum or default for id, and list_flows answered 401; "
         "list_tags answered no items"
     )
+
+
+def test_a_wrong_base_url_is_named(api: str) -> None:
+    """Probed under the host without /api, every route without ids is missing."""
+    schema = sync_doc(_doc(api)).schema.model_copy(update={"servers": ["/api"]})
+    with httpx.Client(timeout=10) as client:
+        checks, routes = diagnose(schema, base_url=api, environ={}, client=client)
+    assert not any(r.verdict == "verified" for r in routes)
+    (lost,) = [c for c in checks if c.name == "routes under the base URL"]
+    assert lost.ok is False
+    assert f"none of the routes was found under {api} and " in lost.detail
+    assert "keeps the source's server path /api" in lost.detail
+    with httpx.Client(timeout=10) as client:
+        checks, _ = diagnose(schema, base_url=f"{api}/api", environ={}, client=client)
+    assert not any(c.name == "routes under the base URL" for c in checks)
