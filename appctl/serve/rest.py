@@ -35,6 +35,7 @@ from appctl.execute.args import MAX_DEPTH
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.serve.openapi import FORMATS, openapi_document
 from appctl.serve.workers import RETRY_AFTER, Workers
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
-FORMATS = ("jsonschema", "openai", "openai-responses", "anthropic", "gemini", "mcp")
 STATUS = {
     ErrorCategory.REFUSED: 403,
     ErrorCategory.RATE_LIMITED: 429,
@@ -313,133 +313,3 @@ def _render(schema: Schema, fmt: str) -> bytes:
     from appctl.generate.toolspec import build_tool_specs
 
     return dump_json(render(fmt, build_tool_specs(schema)).document)
-
-
-def _json_request(body: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": body}}}
-
-
-def openapi_document(schema: Schema) -> dict[str, Any]:
-    """An OpenAPI 3.1 document of this server: the fixed endpoints and one path per tool."""
-    from appctl.generate.toolspec import build_tool_specs
-
-    envelope = {
-        "type": "object",
-        "properties": {
-            "ok": {"type": "boolean"},
-            "tool": {"type": "string"},
-            "status": {"type": ["integer", "null"]},
-            "data": {},
-            "error": {
-                "type": "object",
-                "properties": {
-                    "category": {"type": "string", "enum": [c.value for c in ErrorCategory]},
-                    "message": {"type": "string"},
-                    "suggestions": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["ok", "tool"],
-    }
-    responses = {
-        str(code): {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
-        }
-        for code, text in (
-            (200, "The call ran and succeeded"),
-            (400, "Invalid arguments"),
-            (403, "Refused by a safety gate"),
-            (429, "Over a per-tool concurrency or rate limit, or its call workers are busy"),
-            (502, "The application or database failed"),
-        )
-    }
-    paths: dict[str, Any] = {
-        "/health": {
-            "get": {
-                "operationId": "health",
-                "security": [],
-                "responses": {"200": {"description": "Alive"}},
-            }
-        },
-        "/tools": {
-            "get": {
-                "operationId": "listTools",
-                "parameters": [
-                    {
-                        "name": "format",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": list(FORMATS)},
-                    }
-                ],
-                "responses": {"200": {"description": "Tool definitions"}},
-            }
-        },
-        "/schema": {
-            "get": {
-                "operationId": "getSchema",
-                "responses": {"200": {"description": "The contract"}},
-            }
-        },
-        "/history": {
-            "get": {
-                "operationId": "listHistory",
-                "parameters": [
-                    {"name": "last", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "tool", "in": "query", "schema": {"type": "string"}},
-                    {"name": "session", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {"200": {"description": "Recorded calls, newest last"}},
-            }
-        },
-        "/run": {
-            "post": {
-                "operationId": "runAgent",
-                "requestBody": _json_request(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "prompt": {"type": "string"},
-                            "provider": {"type": "string"},
-                            "model": {"type": "string"},
-                            "read_only": {"type": "boolean"},
-                            "dry_run": {"type": "boolean"},
-                            "max_steps": {"type": "integer", "minimum": 1},
-                        },
-                        "required": ["prompt"],
-                    }
-                ),
-                "responses": {"200": {"description": "The answer, tool calls and usage"}},
-            }
-        },
-    }
-    for spec in build_tool_specs(schema):
-        paths[f"/tools/{spec.name}/call"] = {
-            "post": {
-                "operationId": spec.name,
-                "summary": spec.title,
-                "description": spec.description,
-                "tags": [spec.resource],
-                "x-appctl-safety": spec.safety.value,
-                "requestBody": _json_request(
-                    {
-                        "type": "object",
-                        "properties": {"arguments": spec.input_schema},
-                        "required": ["arguments"],
-                    }
-                ),
-                "responses": responses,
-            }
-        }
-    title = schema.source.title or schema.source.location
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": f"appctl serve: {title}", "version": "1"},
-        "components": {
-            "schemas": {"Result": envelope},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": [{"bearer": []}],
-        "paths": paths,
-    }
