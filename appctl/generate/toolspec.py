@@ -39,6 +39,10 @@ PARAM_SOFT_LIMIT = 60  # whole sentences up to here
 PARAM_HARD_LIMIT = 150  # a single longer sentence is cut here
 NESTED_LIMIT = 100  # nested property descriptions: the first sentence, cut here
 DEFS_NODE_BUDGET = 1500  # about 5k tokens of definitions per tool at most
+# Array bounds above this are said in the description instead: constrained decoders expand
+# ``maxItems: N`` into N nested grammar rules (llama-cpp-python's grammar builder crashed on a
+# 500-item bound). The executor still checks the contract's own bound.
+ARRAY_BOUND_LIMIT = 100
 # Keywords whose values are data, not schemas: never rewritten.
 VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "required"))
 # Kept in the contract, left out of tool schemas: the description says what a model needs.
@@ -283,7 +287,7 @@ class Catalogue:
                 out[key] = self.prepare(value, keep)
         if "enum" in out and "type" in out and enum_implies_type(out["enum"], out["type"]):
             del out["type"]  # the values already say it: the same schema in fewer tokens
-        return out
+        return modest_arrays(out)
 
 
 def build_tool_specs(
@@ -373,7 +377,36 @@ def property_schema(field: FieldLike, catalogue: Catalogue, keep: frozenset[str]
     key = catalogue.key(field.schema_)
     refs = catalogue.field_refs(field.schema_, key)
     prepared, _ = catalogue.prepared(field.schema_, key, refs, keep)
-    return {"description": _text(field, catalogue), **prepared}
+    return described(_text(field, catalogue), prepared)
+
+
+def described(text: str, prepared: JsonSchema) -> JsonSchema:
+    """An argument's schema, its description first; notes ``prepare`` made follow the text."""
+    notes = prepared.get("description")
+    if not isinstance(notes, str) or not notes:
+        return {"description": text, **prepared}
+    rest = {k: v for k, v in prepared.items() if k != "description"}
+    return {"description": _sentences(text, notes), **rest}
+
+
+def _sentences(text: str, notes: str) -> str:
+    text = text.strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return f"{text} {notes}" if text else notes
+
+
+def modest_arrays(node: JsonSchema) -> JsonSchema:
+    """``node`` with array bounds over ARRAY_BOUND_LIMIT moved into its description."""
+    out, notes = dict(node), []
+    for key, said in (("minItems", "At least {} items."), ("maxItems", "At most {} items.")):
+        bound = out.get(key)
+        if isinstance(bound, int) and not isinstance(bound, bool) and bound > ARRAY_BOUND_LIMIT:
+            notes.append(said.format(out.pop(key)))
+    if not notes:
+        return node
+    out["description"] = _sentences(str(out.get("description", "")), " ".join(notes))
+    return out
 
 
 def input_schema(fields: Iterable[FieldLike], catalogue: Catalogue) -> JsonSchema:
@@ -386,7 +419,7 @@ def input_schema(fields: Iterable[FieldLike], catalogue: Catalogue) -> JsonSchem
     uses: dict[str, list[str]] = {}  # property → the $defs refs in it
     for field, key, field_refs in zip(visible, keys, refs, strict=True):
         prepared, uses[field.name] = catalogue.prepared(field.schema_, key, field_refs, keep)
-        properties[field.name] = {"description": _text(field, catalogue), **prepared}
+        properties[field.name] = described(_text(field, catalogue), prepared)
     out: JsonSchema = {"type": "object", "properties": properties}
     required = [f.name for f in visible if f.required]
     if required:

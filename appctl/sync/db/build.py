@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-MAX_IN = 500
+MAX_IN = 100  # values in an `in` filter: a bound constrained decoders can expand
 OPTIONS = ("where", "order_by", "limit", "offset", "cursor", "set_null")
 COMPARABLE = frozenset(
     (
