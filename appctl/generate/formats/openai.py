@@ -3,8 +3,10 @@
 Limits applied: names are already ``^[a-zA-Z0-9_-]{1,64}$``; descriptions ≤ 1,024 characters.
 ``strict`` mode rewrites each schema to the Structured Outputs subset (every property
 required, optional ones made nullable, ``additionalProperties: false`` everywhere, unsupported
-keywords dropped). A tool whose schema cannot be made strict (a free-form object, say) is
-emitted with ``strict: false`` and a warning, never silently changed in meaning.
+keywords dropped), then checks the result against OpenAI's documented subset and limits
+(``openai_subset``). A tool whose schema cannot be made strict (a free-form object, say, or
+more than 1,000 enum values) is emitted with ``strict: false`` and a warning naming it and the
+reason, never silently changed in meaning.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from appctl.generate.formats.common import (
     count_warning,
     merge_all_of,
 )
+from appctl.generate.formats.openai_subset import problems
 from appctl.generate.text import cap
 from appctl.generate.toolspec import ToolSpec
 
@@ -169,6 +172,16 @@ def _strict_object(out: dict[str, Any], depth: int, defs: dict[str, Any] | None)
     return out
 
 
+def strict_parameters(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` made strict, and checked against OpenAI's documented subset and limits."""
+    out = strictify(schema)
+    found = problems(out)
+    if found:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise NotStrict(found[0] + more)
+    return out
+
+
 def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, bool | int | float) else str(value)
 
@@ -181,7 +194,7 @@ def _function(spec: ToolSpec, strict: bool, warnings: list[str]) -> dict[str, An
     }
     if strict:
         try:
-            body["parameters"] = strictify(spec.input_schema)
+            body["parameters"] = strict_parameters(spec.input_schema)
             body["strict"] = True
         except NotStrict as exc:
             warnings.append(
