@@ -7,8 +7,9 @@ the HTTP path and the tag, and by the method (any case); every key given must ho
 matching rule sets the safety; a per-tool ``actions:`` entry wins over every rule. A safety set
 here, by either, makes the action's provenance ``declared``: a person decided it. Anything
 that names what no longer exists (a rule that matches no action included), loosens instead of
-narrowing, or breaks a naming rule is an ``OverrideError`` listing every problem at once, with
-"did you mean" hints.
+narrowing, makes a schema that fails the JSON Schema metaschema (``maximum: "50"``), or breaks
+a naming rule is an ``OverrideError`` listing every problem at once, with "did you mean"
+hints.
 
     actions:
       list_pets:
@@ -316,7 +317,26 @@ def _narrow(
             extra = [v for v in value if v not in schema["enum"]]
             if extra:
                 problems.append(f"{where}.schema.enum: {extra!r} are not allowed by the source")
-    return {**schema, **{k: v for k, v in edit.items() if k in NARROWING_KEYS}}
+    narrowed = {**schema, **{k: v for k, v in edit.items() if k in NARROWING_KEYS}}
+    problem = schema_problem(narrowed) if narrowed != schema else None
+    if problem is not None:
+        problems.append(
+            f"{where}.schema: the narrowed schema is not a valid JSON Schema ({problem}); "
+            "fix the values under schema:"
+        )
+    return narrowed
+
+
+def schema_problem(schema: dict[str, Any]) -> str | None:
+    """Why ``schema`` is not a valid JSON Schema 2020-12 (the metaschema, and its patterns
+    compile), or None."""
+    import jsonschema_rs
+
+    try:
+        jsonschema_rs.validator_for(schema)
+    except jsonschema_rs.ValidationError as exc:
+        return str(exc.message)
+    return None
 
 
 def _check_unique(names: list[str], problems: list[str], *, what: str = "action") -> None:

@@ -106,6 +106,19 @@ resources:
         ("actions: {list_pets: {name: search}}", "both be named 'search'"),
         ("actions: {delete_pet: {parameters: {id: {hide: true}}}}", "only be hidden"),
         ("actions: {list_pets: {safty: read_only}}", "Extra inputs"),
+        (
+            "actions: {list_pets: {parameters: {limit: {schema: {maximum: '50'}}}}}",
+            r"actions\.list_pets\.parameters\.limit\.schema: the narrowed schema is not a "
+            r'valid JSON Schema \("50" is not of type "number"\)',
+        ),
+        (
+            "actions: {list_pets: {parameters: {status: {schema: {pattern: '(a'}}}}}",
+            r"parameters\.status\.schema: .* is not a \"regex\"",
+        ),
+        (
+            "actions: {list_pets: {parameters: {limit: {schema: {minimum: -1, multipleOf: 0}}}}}",
+            r"limit\.schema: the narrowed schema is not a valid JSON Schema \(0 is less than",
+        ),
     ],
 )
 def test_invalid_overrides(tmp_path: Path, text: str, problem: str) -> None:
