@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
     from appctl.errors import Diagnostic
+    from appctl.generate.toolspec import ToolSpec
     from appctl.sync.db.build import DbSyncResult
 
 
@@ -163,6 +164,7 @@ def command(
         contract = _Contract(schema=apply_overrides(synced, overrides) if overrides else synced)
     if strict:
         _refuse_repairs(diagnostics, verbose=app.verbose)
+    diagnostics = (*diagnostics, *_consumer_check(contract))
     output.warnings(diagnostics, verbose=app.verbose)
     new = contract.dump()
     path = app_dir / io.SCHEMA_FILE
@@ -187,6 +189,7 @@ class _Contract:
     def __init__(self, *, schema: Schema | None = None, db: DbSyncResult | None = None) -> None:
         self._schema = schema
         self._db = db
+        self._specs: list[ToolSpec] | None = None
 
     @property
     def schema(self) -> Schema:
@@ -228,10 +231,14 @@ class _Contract:
             return io.dump_json(self._db.document)
         return io.dump_schema(self.schema)
 
+    def specs(self) -> list[ToolSpec]:
+        """The contract's tools (built once: tools.json and the consumer check share them)."""
+        if self._specs is None:
+            self._specs = _db_specs(self._db) if self._db is not None else _specs(self.schema)
+        return self._specs
+
     def tools(self) -> bytes:
-        if self._db is not None:
-            return _db_tools_json(self._db)
-        return _tools_json(self.schema)
+        return _render_tools(self.specs())
 
 
 def _openapi(
@@ -256,6 +263,14 @@ def _openapi(
     options = SyncOptions(include=include, exclude=exclude, base_url=base_url, budget=budget)
     result = sync_openapi(source, options)
     return result.schema, result.diagnostics, result.operations, result.filtered
+
+
+def _consumer_check(contract: _Contract) -> list[Diagnostic]:
+    """Each tool as OpenAI (strict), Gemini and the JSON Schema formats emit it, checked
+    against what that consumer accepts (``generate.check``)."""
+    from appctl.generate.check import consumer_problems
+
+    return consumer_problems(contract.specs())
 
 
 def _refuse_repairs(diagnostics: tuple[Diagnostic, ...], *, verbose: bool) -> None:
@@ -303,24 +318,34 @@ def _refuse_replace(path: Path, previous: Schema | None) -> None:
 
 
 def _tools_json(schema: Schema) -> bytes:
-    from appctl.contract.io import dump_json
-    from appctl.generate.formats import render
-    from appctl.generate.toolspec import build_tool_specs
-
-    return dump_json(render("jsonschema", build_tool_specs(schema)).document)
+    return _render_tools(_specs(schema))
 
 
 def _db_tools_json(db: DbSyncResult) -> bytes:
     """``_tools_json`` of a database contract, from its plain form (the same bytes)."""
-    from appctl.contract.io import dump_json
+    return _render_tools(_db_specs(db))
+
+
+def _specs(schema: Schema) -> list[ToolSpec]:
+    from appctl.generate.toolspec import build_tool_specs
+
+    return build_tool_specs(schema)
+
+
+def _db_specs(db: DbSyncResult) -> list[ToolSpec]:
     from appctl.contract.kinds import Safety
-    from appctl.generate.formats import neutral
     from appctl.generate.toolspec import shared_tool_specs
 
-    specs = shared_tool_specs(
+    return shared_tool_specs(
         ((r.name, a, a.verb, Safety(a.safety)) for r in db.resources for a in r.actions),
         db.definitions,
     )
+
+
+def _render_tools(specs: list[ToolSpec]) -> bytes:
+    from appctl.contract.io import dump_json
+    from appctl.generate.formats import neutral
+
     document, _, _ = neutral.render(specs, False)
     return dump_json(document)
 

@@ -124,10 +124,10 @@ def _check_object(node: dict[str, Any], at: str, level: int, tally: _Tally, defs
 
 def _check_values(node: dict[str, Any], at: str, tally: _Tally) -> None:
     where = at or "/"
-    bad = [t for t in _types(node) if t not in TYPES]
+    bad = [t for t in _types(node) if not isinstance(t, str) or t not in TYPES]
     if bad or ("type" in node and not _types(node)):
         tally.found.append(f"{where}: type {node['type']!r}")
-    if "format" in node and node["format"] not in FORMATS:
+    if "format" in node and (not isinstance(node["format"], str) or node["format"] not in FORMATS):
         tally.found.append(f"{where}: format {node['format']!r}")
     values = node.get("enum")
     if isinstance(values, list):
