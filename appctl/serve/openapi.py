@@ -13,6 +13,7 @@ definition and everything it reaches are the same in both.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -39,6 +40,7 @@ class Components:
     def __init__(self, fixed: dict[str, JsonSchema]) -> None:
         self.schemas: dict[str, JsonSchema] = dict(fixed)
         self._names: dict[bytes, str] = {}  # a definition's closure (by content) → its key
+        self._taken: set[str] = set(fixed) | RESERVED
 
     def hoist(self, schema: JsonSchema) -> JsonSchema:
         """``schema`` without its own definitions, its refs to them rewritten to components."""
@@ -62,11 +64,11 @@ class Components:
         return self._names[key]
 
     def _fresh(self, base: str) -> str:
-        taken = set(self._names.values()) | RESERVED | self.schemas.keys()
         name, n = base, 1
-        while name in taken:
+        while name in self._taken:
             n += 1
             name = f"{base}_{n}"
+        self._taken.add(name)
         return name
 
 
@@ -118,13 +120,13 @@ def _closure(start: str, edges: dict[str, list[str]]) -> list[str]:
 
 def _rewrite(node: Any, mapping: dict[str, str]) -> Any:
     def move(ref: str) -> str:
-        hit = _split(ref, {r: None for r in mapping})
+        hit = _split(ref, mapping)
         return ref if hit is None else COMPONENTS + mapping[hit[0]] + hit[1]
 
     return _walk(node, move)
 
 
-def _walk(node: Any, visit: Any) -> Any:
+def _walk(node: Any, visit: Callable[[str], str]) -> Any:
     """A copy of a schema with each ``$ref`` replaced by ``visit(ref)``; data keywords (enum,
     default...) are values, not schemas, and are copied as they are."""
     if isinstance(node, list):
