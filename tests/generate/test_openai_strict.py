@@ -118,3 +118,28 @@ def test_what_the_subset_allows_passes() -> None:
         **{"$defs": {"A": _object({"self": {"anyOf": [{"$ref": "#"}, {"type": "null"}]}})}},
     )
     assert problems(schema) == []
+
+
+def test_a_tool_left_non_strict_is_named_with_the_reason_and_the_place() -> None:
+    from tests.helpers import spec, sync_doc
+
+    body = {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"type": "object"}}},
+    }
+    doc = spec(
+        {
+            "/runs": {
+                "post": {
+                    "operationId": "createRun",
+                    "requestBody": {"content": {"application/json": {"schema": body}}},
+                }
+            }
+        }
+    )
+    rendered = render("openai", build_tool_specs(sync_doc(doc).schema), strict=True)
+    assert rendered.document[0]["function"]["strict"] is False
+    assert rendered.warnings == [
+        "create_run: not strict-compatible (a free-form object at /properties/items/items); "
+        "emitted with strict false"
+    ]

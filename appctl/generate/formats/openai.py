@@ -12,6 +12,8 @@ reason, never silently changed in meaning.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from appctl.generate.formats.common import (
@@ -94,7 +96,24 @@ STRICT_FORMATS = frozenset(
 
 
 class NotStrict(Exception):
-    """The schema uses something Structured Outputs cannot express."""
+    """The schema uses something Structured Outputs cannot express; ``path`` says where."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.path: list[str] = []
+
+    def __str__(self) -> str:
+        where = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in self.path)
+        return f"{self.args[0]} at {where}" if self.path else str(self.args[0])
+
+
+def _inside(segments: tuple[str, ...], convert: Callable[[], Any]) -> Any:
+    """``convert()``, a NotStrict it raises located under ``segments``."""
+    try:
+        return convert()
+    except NotStrict as exc:
+        exc.path[:0] = segments
+        raise
 
 
 def nullable(node: dict[str, Any]) -> dict[str, Any]:
@@ -145,11 +164,18 @@ def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> 
     if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in out:
         out = _strict_object(out, depth, defs)
     if "items" in out:
-        out["items"] = strictify(out["items"], depth + 1, defs)
+        items = out["items"]
+        out["items"] = _inside(("items",), partial(strictify, items, depth + 1, defs))
     if "anyOf" in out:
-        out["anyOf"] = [strictify(v, depth + 1, defs) for v in out["anyOf"]]
+        out["anyOf"] = [
+            _inside(("anyOf", str(i)), partial(strictify, v, depth + 1, defs))
+            for i, v in enumerate(out["anyOf"])
+        ]
     if "$defs" in out:
-        out["$defs"] = {k: strictify(v, 1, defs) for k, v in out["$defs"].items()}
+        out["$defs"] = {
+            k: _inside(("$defs", k), partial(strictify, v, 1, defs))
+            for k, v in out["$defs"].items()
+        }
     return out
 
 
@@ -161,12 +187,10 @@ def _strict_object(out: dict[str, Any], depth: int, defs: dict[str, Any] | None)
     if isinstance(extra, dict) and extra:
         raise NotStrict("an object with additionalProperties")
     required = set(out.get("required", []))
-    out["properties"] = {
-        k: strictify(v, depth + 1, defs)
-        if k in required
-        else nullable(strictify(v, depth + 1, defs))
-        for k, v in props.items()
-    }
+    out["properties"] = {}
+    for k, v in props.items():
+        strict = _inside(("properties", k), partial(strictify, v, depth + 1, defs))
+        out["properties"][k] = strict if k in required else nullable(strict)
     out["required"] = list(props)
     out["additionalProperties"] = False
     return out
