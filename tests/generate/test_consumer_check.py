@@ -82,3 +82,34 @@ def test_sync_reports_no_consumer_problem_for_chinook(tmp_path: Path) -> None:
     shutil.copy(REPO / "examples" / "chinook.db", tmp_path / "chinook.db")
     proc = run_appctl(tmp_path, "sync", "--db", "chinook.db", code=0)
     assert "is not valid there" not in proc.stderr
+
+
+def test_gemini_says_the_constraints_its_subset_lacks() -> None:
+    from tests.helpers import spec, sync_doc
+
+    params = [
+        ("tags", {"type": "array", "items": {"type": "string"}, "uniqueItems": True}),
+        ("step", {"type": "integer", "multipleOf": 5}),
+        ("code", {"type": "string", "not": {"const": "x"}}),
+    ]
+    doc = spec(
+        {
+            "/things": {
+                "get": {
+                    "operationId": "listThings",
+                    "parameters": [
+                        {"name": n, "in": "query", "description": "It.", "schema": s}
+                        for n, s in params
+                    ],
+                }
+            }
+        }
+    )
+    (tool,) = render("gemini", build_tool_specs(sync_doc(doc).schema)).document[
+        "functionDeclarations"
+    ]
+    props = tool["parameters"]["properties"]
+    assert props["tags"]["description"] == "It. Items must be unique."
+    assert props["step"]["description"] == "It. A multiple of 5."
+    assert props["code"]["description"] == "It. Further rules apply (not)."
+    assert problems(tool["parameters"]) == []

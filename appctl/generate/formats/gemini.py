@@ -3,7 +3,9 @@
 No ``$ref`` (definitions are inlined; a recursive or too-deep one becomes a described
 object), no ``oneOf`` (→ ``anyOf``), no ``allOf`` (merged), no ``additionalProperties``, no
 type arrays (→ one type plus ``nullable``), enums of strings only, and the few formats it
-knows. What cannot be expressed is said in the description instead of silently dropped.
+knows. What cannot be expressed is said in the description instead of silently dropped
+(``uniqueItems``, ``multipleOf``...; "Further rules apply (not)." for the schema-valued ones);
+``generate.check`` checks the result against Gemini's subset at sync time.
 """
 
 from __future__ import annotations
@@ -37,6 +39,27 @@ KEEP = frozenset(
         "items",
         "minimum",
         "maximum",
+    )
+)
+# Constraints its subset lacks, said in the description instead.
+NOTED = {
+    "uniqueItems": "Items must be unique.",
+    "multipleOf": "A multiple of {}.",
+    "minContains": "At least {} matching items.",
+    "maxContains": "At most {} matching items.",
+    "dependentRequired": "Properties required together: {}.",
+}
+# Constraints on which values are valid that no description can spell out briefly.
+UNSAID = frozenset(
+    (
+        "not",
+        "if",
+        "contains",
+        "patternProperties",
+        "propertyNames",
+        "dependentSchemas",
+        "unevaluatedProperties",
+        "unevaluatedItems",
     )
 )
 FORMATS = {
@@ -121,6 +144,12 @@ class _Inliner:
             out["example"] = value[0]
         elif key in KEEP and key not in ("type", "enum", "nullable"):
             out[key] = value
+        elif key == "patternProperties" and isinstance(value, dict) and value:
+            notes.append("Keys match " + " or ".join(f"/{k}/" for k in value) + ".")
+        elif key in NOTED and value is not False:
+            notes.append(NOTED[key].format(value))
+        elif key in UNSAID:
+            notes.append(f"Further rules apply ({key}).")
 
     @staticmethod
     def _types(node: dict[str, Any], out: dict[str, Any]) -> None:
