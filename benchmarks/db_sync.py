@@ -10,7 +10,8 @@ PostgreSQL) into a SQLite file and into a scratch PostgreSQL database ``appctl_b
 (made through APPCTL_TEST_POSTGRES_URL or --postgres-url, dropped at the end). It then times,
 as child processes (wall clock spawn..reap, peak RSS from ``os.wait4``), alternating:
 
-- ``appctl``: ``appctl --app-dir TMP sync --db URL``, start to schema.json + tools.json written;
+- ``appctl``: ``appctl --app-dir TMP sync --tools --db URL``, start to schema.json and
+  tools.json written (``--tools``: the same work as before tools.json became on demand);
 - ``bare``: ``python -c BARE_REFLECT URL``, plain ``sqlalchemy.inspect`` bulk reflection
   (get_table_names + get_multi_columns / _pk_constraint / _foreign_keys /
   _unique_constraints, + get_multi_table_comment where supported), nothing written.
@@ -268,7 +269,7 @@ class Runner:
     def appctl_sync(self, url: str, row: Row, *, keep: bool) -> str | None:
         with tempfile.TemporaryDirectory(prefix="appctl-dbbench-") as tmp:
             app_dir = Path(tmp) / ".appctl"
-            cmd = [self.appctl, "--app-dir", app_dir, "sync", "--db", url]
+            cmd = [self.appctl, "--app-dir", app_dir, "sync", "--tools", "--db", url]
             m = run_measured(cmd, self._budget())
             if not m.ok:
                 return m.failure("appctl sync --db")

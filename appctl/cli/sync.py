@@ -1,4 +1,9 @@
-"""``appctl sync``: compile a source into .appctl/schema.json and .appctl/tools.json."""
+"""``appctl sync``: compile a source into .appctl/schema.json (and, on demand, tools.json).
+
+``tools.json`` is derived from the contract (every front end renders tools from schema.json
+in memory): sync writes it when asked (``--tools``) and keeps it fresh once it exists, so a
+team that does not want it committed (a large API's tools run to tens of MB) never gets it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import functools
 import gc
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -17,6 +22,7 @@ R = TypeVar("R")
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
+    from appctl.cli.progress import SyncProgress
     from appctl.contract.models import Schema
     from appctl.errors import Diagnostic
     from appctl.generate.toolspec import ToolSpec
@@ -40,6 +46,20 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
             gc.enable()
 
     return paused
+
+
+def _progress_shown(fn: Callable[..., R]) -> Callable[..., R]:
+    """Give ``fn`` a ``progress`` bar (cli/progress.py: drawn on a terminal only, after a
+    second) and erase it however ``fn`` ends."""
+
+    @functools.wraps(fn)
+    def shown(*args: Any, **kwargs: Any) -> R:
+        from appctl.cli.progress import SyncProgress
+
+        with SyncProgress("syncing") as progress:
+            return fn(*args, progress=progress, **kwargs)
+
+    return shown
 
 
 @click.command("sync")
@@ -92,10 +112,18 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
     help="Refuse a source whose schemas needed repairs (type: int, an undeclared path "
     "variable, ...): print them as errors, write nothing, exit non-zero. For CI.",
 )
+@click.option(
+    "--tools",
+    "write_tools",
+    is_flag=True,
+    help="Also write .appctl/tools.json (the neutral tool list). Once it exists, every "
+    "sync keeps it fresh; `appctl tools -o FILE` writes any format on demand.",
+)
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest document to read (bytes).")
 @click.option("--max-nodes", type=click.IntRange(min=1), help="Most YAML nodes after aliases.")
 @click.pass_obj
 @_collector_paused
+@_progress_shown
 def command(
     app: AppContext,
     source: str | None,
@@ -108,8 +136,10 @@ def command(
     force: bool,
     check: bool,
     strict: bool,
+    write_tools: bool,
     max_bytes: int | None,
     max_nodes: int | None,
+    progress: SyncProgress,
 ) -> int:
     """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
     from appctl.contract import io
@@ -147,7 +177,7 @@ def command(
                 suggestion="Drop them, or sync a database instead.",
             )
         result_schema, diagnostics, counted, filtered = _openapi(
-            source or "", include, exclude, base_url, max_bytes, max_nodes
+            source or "", include, exclude, base_url, max_bytes, max_nodes, progress
         )
         from appctl.cli.sync_baseurl import carry_base_url
 
@@ -164,9 +194,12 @@ def command(
         contract = _Contract(schema=apply_overrides(synced, overrides) if overrides else synced)
     if strict:
         _refuse_repairs(diagnostics, verbose=app.verbose)
+    progress.phase("checking the tools")
     diagnostics = (*diagnostics, *_consumer_check(contract))
-    output.warnings(diagnostics, verbose=app.verbose)
+    progress.phase(f"writing {io.SCHEMA_FILE}")
     new = contract.dump()
+    progress.close()
+    output.warnings(diagnostics, verbose=app.verbose)
     path = app_dir / io.SCHEMA_FILE
     old = path.read_bytes() if path.exists() else None
     if check:
@@ -175,7 +208,9 @@ def command(
     if old is not None and not force and not _same_source(previous, contract.source):
         _refuse_replace(path, previous)
     io.write_atomic(path, new)
-    io.write_atomic(app_dir / io.TOOLS_FILE, contract.tools())
+    tools_path = app_dir / io.TOOLS_FILE
+    if write_tools or tools_path.exists():
+        io.write_atomic(tools_path, contract.tools())
     _summary(contract, counted, noun, filtered, len(diagnostics), previous, path)
     _inferred(contract, verbose=app.verbose)
     return output.EXIT_OK
@@ -248,6 +283,7 @@ def _openapi(
     base_url: str | None,
     max_bytes: int | None,
     max_nodes: int | None,
+    progress: Callable[[int, int], None],
 ) -> tuple[Schema, tuple[Diagnostic, ...], int, int]:
     from dataclasses import replace
 
@@ -260,7 +296,9 @@ def _openapi(
         budget = replace(budget, max_bytes=max_bytes)
     if max_nodes:
         budget = replace(budget, max_nodes=max_nodes)
-    options = SyncOptions(include=include, exclude=exclude, base_url=base_url, budget=budget)
+    options = SyncOptions(
+        include=include, exclude=exclude, base_url=base_url, budget=budget, progress=progress
+    )
     result = sync_openapi(source, options)
     return result.schema, result.diagnostics, result.operations, result.filtered
 

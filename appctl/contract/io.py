@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from appctl.contract import jsonfmt
 from appctl.errors import ContractError
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ OVERRIDES_FILE = "overrides.yaml"
 
 # Optional keys left out of the file when they hold their "nothing here" value.
 _DROP_WHEN_FALSY = {
-    "field": ("deprecated", "hidden"),
-    "action": ("tags", "deprecated"),
+    "field": ("required", "description", "deprecated", "hidden"),
+    "action": ("description", "tags", "deprecated"),
     "auth_scheme": ("credentials", "description", "scopes"),
 }
 
@@ -61,14 +62,26 @@ def _prune(data: dict[str, Any]) -> dict[str, Any]:
     for scheme in data.get("auth", {}).get("schemes", []):
         _drop_falsy(scheme, _DROP_WHEN_FALSY["auth_scheme"])
     for resource in data.get("resources", []):
-        for action in resource.get("actions", []):
-            _drop_falsy(action, _DROP_WHEN_FALSY["action"])
-            body = action.get("transport", {}).get("body")
-            if isinstance(body, dict):
-                _drop_falsy(body, ("description",))
-            for field in action.get("parameters", []):
-                _drop_falsy(field, _DROP_WHEN_FALSY["field"])
+        _prune_resource(resource)
     return data
+
+
+def _prune_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    from appctl.contract.models import operation_pointer
+
+    for action in resource.get("actions", []):
+        _drop_falsy(action, _DROP_WHEN_FALSY["action"])
+        http = action.get("transport", {})
+        if http.get("kind") == "http" and action.get("pointer") == operation_pointer(
+            http["path"], http["method"]
+        ):
+            del action["pointer"]
+        body = action.get("transport", {}).get("body")
+        if isinstance(body, dict):
+            _drop_falsy(body, ("description",))
+        for field in action.get("parameters", []):
+            _drop_falsy(field, _DROP_WHEN_FALSY["field"])
+    return resource
 
 
 def _drop_falsy(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -103,12 +116,21 @@ def _in_order(schema: Schema) -> bool:
 
 
 def dump_schema(schema: Schema) -> bytes:
-    data = canonical(schema).model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dump_json(_prune(data))
+    """The bytes of schema.json. Resources are turned into plain data one at a time while
+    writing (a large contract is never held whole as dicts beside its text)."""
+    schema = canonical(schema)
+    data = schema.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"resources"})
+    data = _prune(data)
+    data["resources"] = jsonfmt.Each(
+        schema.resources,
+        lambda r: _prune_resource(r.model_dump(mode="json", by_alias=True, exclude_none=True)),
+    )
+    return dump_json(data)
 
 
 def dump_json(data: Any) -> bytes:
-    return bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2)) + b"\n"
+    """JSON text as appctl writes its files (``jsonfmt``: a line per value that fits)."""
+    return jsonfmt.dumps(data)
 
 
 def parse_schema(raw: bytes, *, origin: str) -> Schema:

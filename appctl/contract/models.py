@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 from pydantic import Field as PField
 
 # Re-exported: the enumerations live apart from pydantic (kinds.py).
@@ -79,6 +79,11 @@ class Pagination(_Model):
     params: list[str]
 
 
+def operation_pointer(path: str, method: str) -> str:
+    """``/paths/<path>/<method>``: where an operation of the root document is."""
+    return "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
+
+
 class Action(_Model):
     name: str
     summary: str = ""
@@ -94,7 +99,14 @@ class Action(_Model):
     idempotent: bool = False
     pagination: Pagination | None = None
     security: list[dict[str, list[str]]] | None = None
-    pointer: str = ""
+    pointer: str = ""  # JSON pointer of the operation; left out of the file when it is
+    # ``operation_pointer`` of the transport (the usual case) and filled in again on load
+
+    @model_validator(mode="after")
+    def _usual_pointer(self) -> Action:
+        if not self.pointer and isinstance(self.transport, HttpTransport):
+            self.pointer = operation_pointer(self.transport.path, self.transport.method)
+        return self
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.parameters if f.name == name), None)

@@ -272,7 +272,7 @@ class Catalogue:
             if name not in keep:
                 rest = {k: v for k, v in node.items() if k not in ("$ref", "description")}
                 return {**_stub(name, self.definitions), **self.prepare(rest, keep)}
-            node = {**node, "$ref": TOOL_PREFIX + name}
+            node = {**_without_echoes(node, self.definitions.get(name)), "$ref": TOOL_PREFIX + name}
         out: JsonSchema = {}
         for key, value in node.items():
             if key == "description" and isinstance(value, str):
@@ -578,6 +578,16 @@ def size_of(node: Any) -> int:
         elif isinstance(item, list):
             stack.extend(item)
     return count
+
+
+def _without_echoes(node: JsonSchema, target: JsonSchema | None) -> JsonSchema:
+    """A reference without the keywords beside it that repeat its target's own (sync keeps
+    ``type``/``format`` beside a shared argument schema's ``$ref`` for the front ends that read
+    an argument's type: ``sync/openapi/share.py``). A tool gets the plain reference, which
+    the provider adapters know how to treat (OpenAI's strict mode wraps it to accept null)."""
+    if not isinstance(target, dict):
+        return node
+    return {k: v for k, v in node.items() if k == "$ref" or k not in target or target[k] != v}
 
 
 def _stub(name: str, definitions: dict[str, JsonSchema]) -> JsonSchema:

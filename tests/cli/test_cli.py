@@ -26,7 +26,7 @@ def run(*args: str, cwd: Path | None = None, code: int = 0) -> subprocess.Comple
 def app(tmp_path: Path) -> Path:
     spec = tmp_path / "spec.yaml"
     shutil.copy(EXAMPLE, spec)
-    run("sync", "--openapi", "spec.yaml", cwd=tmp_path)
+    run("sync", "--tools", "--openapi", "spec.yaml", cwd=tmp_path)
     return tmp_path
 
 

@@ -36,8 +36,9 @@ def test_dump_is_deterministic_sorted_and_ends_with_newline() -> None:
     assert [r["name"] for r in data["resources"]] == ["a", "b"]
     assert [a["name"] for a in data["resources"][0]["actions"]] == ["alpha", "beta"]
     action = data["resources"][0]["actions"][0]
-    for key in ("name", "description", "verb", "safety", "provenance", "transport", "parameters"):
+    for key in ("name", "verb", "safety", "provenance", "transport", "parameters"):
         assert key in action
+    assert "description" not in action  # empty: left out, read back as ""
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -284,7 +284,9 @@ def _sync(url: str, app_dir: Path, monkeypatch: pytest.MonkeyPatch, *, catalogue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             result = CliRunner().invoke(
-                cli, ["--app-dir", str(app_dir), "sync", "--db", url], catch_exceptions=False
+                cli,
+                ["--app-dir", str(app_dir), "sync", "--tools", "--db", url],
+                catch_exceptions=False,
             )
     assert result.exit_code == 0, result.output
 

@@ -94,8 +94,10 @@ class ArgField:
         if self.wire_name is not None:
             doc["wire_name"] = self.wire_name
         doc["location"] = self.location
-        doc["required"] = self.required
-        doc["description"] = self.description
+        if self.required:  # false and "" are left out, as io.dump_schema leaves them
+            doc["required"] = True
+        if self.description:
+            doc["description"] = self.description
         doc["schema"] = self.schema_
         self.document = doc
 
@@ -459,6 +461,8 @@ def _action(
         "parameters": [p.document for p in parameters],
         "idempotent": idempotent,
     }
+    if not description:  # left out, as io.dump_schema leaves it out
+        del doc["description"]
     if pagination is not None:
         doc["pagination"] = pagination
     doc["pointer"] = ""

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 from appctl.contract.models import Auth, Field, HttpBody, Location
 from appctl.contract.names import arg_name, dedupe
 from appctl.errors import REPAIR, Diagnostic
@@ -36,6 +38,10 @@ class Context:
     consumes: list[str] = field(default_factory=list)
     # Parameters shared through $ref are converted once: (document, pointer) → Field.
     shared: dict[tuple[str, str], Field | None] = field(default_factory=dict)
+    # Arguments of the same content are one Field object: a large API repeats its inline path
+    # parameters and its entities' properties in thousands of operations (Microsoft Graph:
+    # 143,000 arguments, 20,000 distinct). Keyed by content; fields are never changed in place.
+    alike: dict[bytes, Field | None] = field(default_factory=dict)
     # (location, name) of API-key credentials: supplied from env:, never by the model.
     credentials: frozenset[tuple[str, str]] = frozenset()
     spec_url: str | None = None  # relative server URLs resolve against it
@@ -90,8 +96,25 @@ def merge_parameters(
 def parameter_field(ctx: Context, target: Target) -> Field | None:
     key = (target.doc, target.pointer)
     if key not in ctx.shared:
-        ctx.shared[key] = _parameter_field(ctx, target)
+        ctx.shared[key] = _alike_parameter(ctx, target)
     return ctx.shared[key]
+
+
+def _alike_parameter(ctx: Context, target: Target) -> Field | None:
+    """``_parameter_field``, made once per content (and document: refs resolve against it);
+    a parameter that raised a warning is made again where it appears, so that each of its
+    places is named in a warning."""
+    try:
+        content = b"p" + target.doc.encode() + b"\0" + orjson.dumps(target.value)
+    except TypeError:  # not plain JSON (a YAML document's odd keys): made each time
+        return _parameter_field(ctx, target)
+    if content in ctx.alike:
+        return ctx.alike[content]
+    start = len(ctx.diagnostics)
+    made = _parameter_field(ctx, target)
+    if len(ctx.diagnostics) == start:
+        ctx.alike[content] = made
+    return made
 
 
 def _parameter_field(ctx: Context, target: Target) -> Field | None:
@@ -232,7 +255,7 @@ def body_fields(
     if not isinstance(encoding, dict):
         encoding = {}
     fields = [
-        _property_field(name, prop, name in shape[1], encoding.get(name))
+        _alike_property(ctx, name, prop, name in shape[1], encoding.get(name))
         for name, prop in shape[0].items()
     ]
     text = description.strip() if isinstance(description, str) else ""
@@ -276,6 +299,19 @@ def _writable(
 
 def _closed(schema: JsonSchema) -> bool:
     return schema.get("additionalProperties") is False or schema.get("maxProperties") == 0
+
+
+def _alike_property(ctx: Context, name: str, prop: Any, required: bool, encoding: Any) -> Field:
+    """``_property_field``, made once per content (an entity's properties recur in every
+    operation that takes it)."""
+    try:
+        content = b"b" + orjson.dumps([name, prop, required, encoding])
+    except TypeError:
+        return _property_field(name, prop, required, encoding)
+    made = ctx.alike.get(content)
+    if made is None:
+        made = ctx.alike[content] = _property_field(name, prop, required, encoding)
+    return made
 
 
 def _property_field(name: str, prop: Any, required: bool, encoding: Any) -> Field:

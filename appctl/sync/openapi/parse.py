@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -34,6 +34,7 @@ from appctl.sync.openapi import safety, servers, swagger2
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
+from appctl.sync.openapi.share import share_large_schemas
 
 SWAGGER_BODY = ("body", "formData")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -67,6 +68,11 @@ class SyncOptions:
     exclude: tuple[str, ...] = ()
     base_url: str | None = None
     budget: Budget = field(default_factory=Budget)
+    # Told (operations done, operations in all) every PROGRESS_EVERY operations and at the end.
+    progress: Callable[[int, int], None] | None = None
+
+
+PROGRESS_EVERY = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +370,9 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     names = name_operations(ops)
     actions: list[Action] = []
     filtered = 0
-    for op, name in zip(ops, names, strict=True):
+    for index, (op, name) in enumerate(zip(ops, names, strict=True)):
+        if options.progress is not None and index % PROGRESS_EVERY == 0:
+            options.progress(index, len(ops))
         if not selected(op, name, options):
             filtered += 1
             continue
@@ -382,6 +390,10 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
             diagnostics.append(
                 Diagnostic(f"operation skipped: {type(exc).__name__}: {exc}", op.pointer)
             )
+    if options.progress is not None:
+        options.progress(len(ops), len(ops))
+    converter.finish()
+    share_large_schemas(actions, converter.definitions)
     info: dict[str, Any] = doc.get("info") or {}
     if not isinstance(info, dict):
         info = {}
