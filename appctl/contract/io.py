@@ -30,7 +30,7 @@ OVERRIDES_FILE = "overrides.yaml"
 
 # Optional keys left out of the file when they hold their "nothing here" value.
 _DROP_WHEN_FALSY = {
-    "field": ("required", "description", "deprecated", "hidden"),
+    "field": ("required", "description", "deprecated", "hidden", "allow_reserved", "headers"),
     "action": ("description", "tags", "deprecated"),
     "auth_scheme": ("credentials", "description", "scopes"),
 }

@@ -26,7 +26,12 @@ class _Model(BaseModel):
 
 
 class Field(_Model):
-    """One tool argument. ``wire_name`` is kept when the tool-facing name differs."""
+    """One tool argument. ``wire_name`` is kept when the tool-facing name differs.
+
+    How the value is encoded, as the source declares it: ``style``/``explode`` (OpenAPI; a
+    Swagger 2.0 ``collectionFormat`` in its 3.x form), ``allow_reserved``, and
+    ``content_type`` — a parameter's ``content`` media type, or a body property's Encoding
+    Object ``contentType`` — with ``headers``, fixed headers of its multipart part."""
 
     name: str
     wire_name: str | None = None
@@ -37,6 +42,8 @@ class Field(_Model):
     style: str | None = None
     explode: bool | None = None
     content_type: str | None = None
+    allow_reserved: bool = False
+    headers: dict[str, str] = PField(default_factory=dict)
     deprecated: bool = False
     hidden: bool = False
 

@@ -105,9 +105,11 @@ def wire_request(request: Request) -> tuple[list[tuple[bytes, bytes]], bytes | N
     if kind is not None:
         merged["content-type"] = ("Content-Type", kind)
     if request.cookies:
-        jar = "; ".join(f"{k}={v}" for k, v in request.cookies.items())
-        given = merged.get("cookie")
-        merged["cookie"] = ("Cookie", f"{given[1]}; {jar}" if given else jar)
+        given = request.cookies
+        items = given.items() if isinstance(given, dict) else given
+        jar = "; ".join(f"{k}={v}" for k, v in items)
+        header = merged.get("cookie")
+        merged["cookie"] = ("Cookie", f"{header[1]}; {jar}" if header else jar)
     headers = [(k.encode("ascii"), v.encode("utf-8")) for k, v in merged.values()]
     return headers, body
 

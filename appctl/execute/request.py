@@ -1,10 +1,11 @@
 """Validated arguments → the exact HTTP request to send (pure: no I/O, no environment).
 
-Path parameters are percent-encoded one segment at a time and ``.``/``..``/empty values are
+Path parameters are expanded by their style (simple, label, matrix) with every reserved
+character percent-encoded, and a value that would make a ``.``/``..``/empty segment is
 refused (an HTTP client would normalize ``../../admin`` away); the final URL must stay under
-the base URL. Query, header and cookie values follow OpenAPI ``style``/``explode`` (form,
-spaceDelimited, pipeDelimited, deepObject; Swagger's tabDelimited), bodies follow the
-contract (JSON, form-urlencoded, multipart). Credentials come in chosen and resolved
+the base URL. Query, header and cookie values follow OpenAPI ``style``/``explode``,
+``allowReserved`` and ``content`` (``execute.encode``), bodies the contract's media type and
+each property's encoding (``execute.bodies``). Credentials come in chosen and resolved
 (``execute.auth``) and are applied by their schemes; ``redacted()`` and ``line()`` show the
 request through the call's redactor.
 """
@@ -12,53 +13,66 @@ request through the call's redactor.
 from __future__ import annotations
 
 import base64
-import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
 from appctl.execute.auth import Chosen
+from appctl.execute.bodies import Body, form_body, multipart_body, shown, value_body
+from appctl.execute.encode import (
+    RequestError,
+    cookie_pairs,
+    pairs,
+    path_value,
+    query_pieces,
+    simple_text,
+)
 from appctl.execute.redact import NO_REDACTION, Redactor
 
-DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
+__all__ = ["NO_AUTH", "Request", "RequestError", "apply_auth", "build_request", "build_url"]
 NO_AUTH = Chosen()
-
-
-class RequestError(ValueError):
-    """The arguments cannot make a safe request; the message says which and why."""
+serialize = pairs  # decoded (name, value) pairs by style and explode
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     method: str
     url: str
-    params: list[tuple[str, str]] = field(default_factory=list)
+    params: list[tuple[str, str]] = field(default_factory=list)  # decoded (credentials)
     headers: dict[str, str] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] | list[tuple[str, str]] = field(default_factory=dict)
     json_body: Any = None
     form: list[tuple[str, str]] | None = None
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None
     content: bytes | None = None
     redactor: Redactor = NO_REDACTION
     auth: str = ""  # which credentials it carries, for a dry run
+    query: list[str] = field(default_factory=list)  # encoded name=value pieces (arguments)
+    binary: bool = False  # the content holds binary parts: a dry run shows a digest
 
     def full_url(self) -> str:
-        return f"{self.url}?{urlencode(self.params)}" if self.params else self.url
+        if not self.params and not self.query:
+            return self.url
+        pieces = [*self.query, urlencode(self.params)] if self.params else self.query
+        return f"{self.url}?{'&'.join(pieces)}"
 
     def line(self) -> str:
         """``METHOD URL`` with every credential value replaced: the request's history line."""
         return self.redactor.text(f"{self.method} {self.full_url()}")
 
     def redacted(self) -> dict[str, Any]:
-        """The request as it would be sent, with every credential value replaced."""
+        """The request as it would be sent, with every credential value replaced: the exact
+        URL and body text (a binary body as its size and SHA-256)."""
         out: dict[str, Any] = {"method": self.method, "url": self.full_url()}
         if self.headers:
             out["headers"] = dict(self.headers)
         if self.cookies:
-            out["cookies"] = dict(self.cookies)
+            items = self.cookies.items() if isinstance(self.cookies, dict) else self.cookies
+            out["cookies"] = dict(items) if isinstance(self.cookies, dict) else list(items)
         if self.json_body is not None:
             out["json"] = self.json_body
         if self.form is not None:
@@ -68,65 +82,10 @@ class Request:
                 [k, name, f"{len(data)} bytes", kind] for k, (name, data, kind) in self.files
             ]
         if self.content is not None:
-            out["content"] = f"{len(self.content)} bytes"
+            out["body"] = shown(Body(content=self.content, binary=self.binary))
         if self.auth:
             out["auth"] = self.auth
         return dict(self.redactor.value(out))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def path_segment(name: str, value: Any) -> str:
-    text = _text(value)
-    if text in ("", ".", ".."):
-        raise RequestError(f"path argument {name!r} cannot be {text!r}: it would change the path")
-    return quote(text, safe="")
-
-
-def serialize(
-    name: str, value: Any, style: str | None, explode: bool | None
-) -> list[tuple[str, str]]:
-    """Query/form pairs for one value, by OpenAPI style and explode (form + explode default)."""
-    style = style or "form"
-    explode = style == "form" if explode is None else explode
-    if isinstance(value, list):
-        if style in DELIMITERS and not explode:
-            return [(name, DELIMITERS[style].join(_text(v) for v in value))]
-        if explode:
-            return [(name, _text(v)) for v in value]
-        return [(name, ",".join(_text(v) for v in value))]
-    if isinstance(value, dict):
-        if style == "deepObject":
-            return _deep(name, value)
-        if explode:
-            return [(k, _text(v)) for k, v in value.items()]
-        return [(name, ",".join(f"{k},{_text(v)}" for k, v in value.items()))]
-    return [(name, _text(value))]
-
-
-def _deep(prefix: str, value: Any) -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [pair for k, v in value.items() for pair in _deep(f"{prefix}[{k}]", v)]
-    if isinstance(value, list):
-        return [pair for i, v in enumerate(value) for pair in _deep(f"{prefix}[{i}]", v)]
-    return [(prefix, _text(value))]
-
-
-def _simple(value: Any, explode: bool | None) -> str:
-    if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    if isinstance(value, dict):
-        sep = "=" if explode else ","
-        return ",".join(f"{k}{sep}{_text(v)}" for k, v in value.items())
-    return _text(value)
 
 
 def _field_value(name: str, where: str, text: str) -> str:
@@ -162,7 +121,7 @@ def build_url(
         if f.location == Location.PATH:
             if f.name not in args:
                 raise RequestError(f"path argument {f.name!r} is required")
-            path = path.replace("{" + f.wire + "}", path_segment(f.name, args[f.name]))
+            path = _expand(path, f, args[f.name])
     url = base + (path if path.startswith("/") else "/" + path)
     # values are encoded with no "/", "?" or "#" left and "."/".." refused, so only the
     # contract's own template could escape: a dot segment, or a "?"/"#" that ends the path
@@ -176,48 +135,64 @@ def build_url(
     return url
 
 
-def _body(action: Action, transport: HttpTransport, args: Mapping[str, Any]) -> dict[str, Any]:
+def _expand(path: str, f: Field, value: Any) -> str:
+    """``{name}`` in the template replaced by the value's expansion; an expansion that would
+    make a whole segment empty, ``.`` or ``..`` is refused (the path would change)."""
+    placeholder = "{" + f.wire + "}"
+    if f.content_type is not None:
+        text = path_value(f.wire, simple_text(value, False, f.content_type), "simple", False)
+    else:
+        text = path_value(f.wire, value, f.style, f.explode)
+    if text in ("", ".", "..") and re.search(
+        r"(^|/)" + re.escape(placeholder) + r"(/|$)", path.split("?", 1)[0]
+    ):
+        raise RequestError(f"path argument {f.name!r} cannot be {text!r}: it would change the path")
+    return path.replace(placeholder, text)
+
+
+def _body(action: Action, transport: HttpTransport, args: Mapping[str, Any]) -> Body:
     body = transport.body
     fields = [f for f in action.parameters if f.location == Location.BODY and f.name in args]
     if body is None:
-        return {}
+        return Body()
     kind = body.content_type.split(";")[0].strip().lower()
     # a JSON media type other than plain application/json (merge-patch, JSON:API, vendor
     # types) is sent as declared: servers route and validate on it
-    typed = {"content_type": body.content_type} if kind != "application/json" else {}
+    typed = body.content_type if kind != "application/json" else None
     if not fields:
-        return {"json_body": {}, **typed} if body.required and "json" in kind else {}
+        return Body(json={}, content_type=typed) if body.required and "json" in kind else Body()
     if body.mode == "value":
-        value = args[fields[0].name]
-        if "json" in kind:
-            return {"json_body": value, **typed}
-        if isinstance(value, str):
-            return {"content": value.encode("utf-8"), "content_type": body.content_type}
-        return {"json_body": value}
+        return value_body(body, fields[0], args[fields[0].name])
     if kind == "application/x-www-form-urlencoded":
-        pairs = [
-            p for f in fields for p in serialize(f.wire, args[f.name], f.style or "form", f.explode)
-        ]
-        return {"form": pairs}
+        return form_body(fields, args)
     if kind.startswith("multipart/"):
-        return _multipart(fields, args)
-    body_json = {f.wire: args[f.name] for f in fields}
-    return {"json_body": body_json, **(typed if "json" in kind else {})}
+        return multipart_body(fields, args)
+    return Body(
+        json={f.wire: args[f.name] for f in fields}, content_type=typed if "json" in kind else None
+    )
 
 
-def _multipart(fields: list[Field], args: Mapping[str, Any]) -> dict[str, Any]:
-    data: list[tuple[str, str]] = []
-    files: list[tuple[str, tuple[str, bytes, str]]] = []
-    for f in fields:
+def _parameters(action: Action, args: Mapping[str, Any], parts: dict[str, Any]) -> None:
+    """Query pieces, headers and cookies of the arguments given, each by its encoding."""
+    for f in action.parameters:
+        if f.name not in args or f.location in (Location.PATH, Location.BODY):
+            continue
         value = args[f.name]
-        if f.schema_.get("format") == "binary" or f.schema_.get("contentEncoding") == "base64":
-            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-            if f.schema_.get("contentEncoding") == "base64":
-                raw = base64.b64decode(raw)
-            files.append((f.wire, (f.wire, raw, f.content_type or "application/octet-stream")))
+        if f.location == Location.QUERY:
+            parts["query"] += query_pieces(
+                f.wire,
+                value,
+                f.style,
+                f.explode,
+                allow_reserved=f.allow_reserved,
+                media_type=f.content_type,
+            )
+        elif f.location == Location.HEADER:
+            text = simple_text(value, f.explode, f.content_type)
+            parts["headers"][f.wire] = _field_value(f.name, "header", text)
         else:
-            data.append((f.wire, _text(value)))
-    return {"form": data, "files": files}
+            for name, text in cookie_pairs(f.wire, value, f.explode, f.content_type):
+                parts["cookie_pairs"].append((name, _field_value(f.name, "cookie", text)))
 
 
 def apply_auth(
@@ -257,27 +232,24 @@ def build_request(
     if not isinstance(transport, HttpTransport):
         raise RequestError(f"{action.name} is not an HTTP action")
     url = build_url(base_url, transport, action.parameters, args)
-    parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}}
-    for f in action.parameters:
-        if f.name not in args or f.location in (Location.PATH, Location.BODY):
-            continue
-        value = args[f.name]
-        if f.location == Location.QUERY:
-            parts["params"] += serialize(f.wire, value, f.style, f.explode)
-        elif f.location == Location.HEADER:
-            parts["headers"][f.wire] = _field_value(f.name, "header", _simple(value, f.explode))
-        else:
-            parts["cookies"][f.wire] = _field_value(f.name, "cookie", _simple(value, f.explode))
+    parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}, "query": []}
+    parts["cookie_pairs"] = []
+    _parameters(action, args, parts)
     body = _body(action, transport, args)
-    content_type = body.pop("content_type", None)
-    if content_type:
-        parts["headers"]["Content-Type"] = content_type
+    if body.content_type:
+        parts["headers"]["Content-Type"] = body.content_type
     apply_auth(auth.schemes, auth.values, parts)
+    given, chosen = parts.pop("cookie_pairs"), parts.pop("cookies")
+    # a credential cookie replaces an argument of the same name
+    cookies = [(k, v) for k, v in given if k not in chosen] + list(chosen.items())
     return Request(
         method=transport.method,
         url=url,
         **parts,
-        **body,
+        cookies=dict(cookies) if len({k for k, _ in cookies}) == len(cookies) else cookies,
+        json_body=body.json,
+        content=body.content,
+        binary=body.binary,
         redactor=redactor,
         auth=auth.shown,
     )

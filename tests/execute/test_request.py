@@ -124,7 +124,8 @@ def test_query_header_and_cookie_styles() -> None:
             "session": "s1",
         },
     )
-    assert request.params == [("tags", "a|b"), ("filter[owner][id]", "7"), ("filter[open]", "true")]
+    assert request.query == ["tags=a|b", "filter[owner][id]=7", "filter[open]=true"]
+    assert request.full_url().endswith("/files/x?tags=a|b&filter[owner][id]=7&filter[open]=true")
     assert request.headers["X-Ids"] == "1,2"
     assert request.cookies == {"session": "s1"}
 
@@ -160,10 +161,26 @@ def test_serialize(style, explode, value, expected) -> None:
 
 def test_form_and_multipart_bodies() -> None:
     form = _build("charge", {"amount": 500, "metadata": {"order": "o1"}})
-    assert form.form == [("amount", "500"), ("metadata[order]", "o1")]
+    assert form.content == b"amount=500&metadata[order]=o1"
+    assert form.headers["Content-Type"] == "application/x-www-form-urlencoded"
     upload = _build("upload", {"file": base64.b64encode(b"\x00\x01").decode(), "note": "hi"})
-    assert upload.files == [("file", ("file", b"\x00\x01", "application/octet-stream"))]
-    assert upload.form == [("note", "hi")]
+    kind = upload.headers["Content-Type"]
+    boundary = kind.split("boundary=")[1]
+    assert kind.startswith("multipart/form-data; boundary=")
+    assert (
+        upload.content
+        == (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="file"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"\x00\x01"
+        + (
+            f"\r\n--{boundary}\r\n"
+            'Content-Disposition: form-data; name="note"\r\n\r\nhi\r\n'
+            f"--{boundary}--\r\n"
+        ).encode()
+    )
 
 
 def test_a_json_media_type_is_sent_as_declared() -> None:
