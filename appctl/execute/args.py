@@ -15,7 +15,6 @@ wire or the audit history.
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import isfinite
@@ -23,6 +22,8 @@ from typing import Any
 
 from appctl.contract.models import Action, HttpTransport, JsonSchema, Location, SqlTransport
 from appctl.errors import did_you_mean
+from appctl.execute.bodies import is_binary
+from appctl.execute.encode import RequestError, decode_binary
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.nulls import NullRule, null_rule, without_strict_nulls
 
@@ -99,17 +100,25 @@ def _compile(action: Action, definitions: dict[str, JsonSchema]) -> _Compiled:
 
 
 def _binary_fields(action: Action) -> tuple[tuple[str, bool], ...]:
-    """The body fields a multipart request sends as files (``request._multipart``)."""
+    """The body fields sent as bytes (``execute.bodies``): (name, base64?); the name of an
+    array of binary items ends in ``[]``."""
     transport = action.transport
     body = transport.body if isinstance(transport, HttpTransport) else None
-    if body is None or not body.content_type.strip().lower().startswith("multipart/"):
+    if body is None:
         return ()
-    return tuple(
-        (f.name, f.schema_.get("contentEncoding") == "base64")
-        for f in action.parameters
-        if f.location == Location.BODY
-        and (f.schema_.get("format") == "binary" or f.schema_.get("contentEncoding") == "base64")
-    )
+    kind = body.content_type.strip().lower()
+    if "json" in kind or not (kind.startswith("multipart/") or body.mode == "value"):
+        return ()
+    out: list[tuple[str, bool]] = []
+    for f in action.parameters:
+        items = f.schema_.get("items")
+        if f.location != Location.BODY:
+            continue
+        if is_binary(f.schema_):
+            out.append((f.name, f.schema_.get("contentEncoding") == "base64"))
+        elif isinstance(items, dict) and is_binary(items) and kind.startswith("multipart/"):
+            out.append((f.name + "[]", items.get("contentEncoding") == "base64"))
+    return tuple(out)
 
 
 def check_arguments(
@@ -168,10 +177,14 @@ def _first_hazard(given: dict[Any, Any], compiled: _Compiled) -> str | None:
             return f"argument names must be Unicode strings, got {_shown(bad.key)}"
         return _describe_hazard(path, bad, no_nul=compiled.no_nul)
     for name, encoded in compiled.binary:
-        if name in given:
-            problem = _binary_problem(given[name], encoded=encoded)
-            if problem is not None:
-                return f"argument {name!r}: {problem}"
+        values = [given.get(name)] if name in given else []
+        if name.endswith("[]") and isinstance(given.get(name[:-2]), list):
+            name, values = name[:-2], given[name[:-2]]
+        for value in values:
+            try:
+                decode_binary(name, value, base64_text=encoded)
+            except RequestError as exc:
+                return str(exc)
     return None
 
 
@@ -291,20 +304,3 @@ def _shown(value: Any) -> str:
     except Exception:  # a hostile __repr__
         text = f"a {type(value).__name__}"
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _binary_problem(value: Any, *, encoded: bool) -> str | None:
-    """Why a multipart file field's value cannot be sent (``request._multipart`` decodes it
-    the same way)."""
-    if not isinstance(value, str):
-        what = "base64 text" if encoded else "text"
-        return f"file content must be {what}, got a {type(value).__name__}"
-    if not encoded:
-        return None
-    import base64
-
-    try:
-        base64.b64decode(value.encode("utf-8"))
-    except (binascii.Error, ValueError) as exc:
-        return f"not valid base64 ({exc}); encode the file's bytes as base64"
-    return None

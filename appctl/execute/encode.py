@@ -196,12 +196,15 @@ def pairs(name: str, value: Any, style: str | None, explode: bool | None) -> lis
     return [(name, text(value))]
 
 
-def simple_text(value: Any, explode: bool | None, media_type: str | None = None) -> str:
-    """A header value: the simple style, not percent-encoded (checked by the caller)."""
+def simple_text(
+    value: Any, explode: bool | None, media_type: str | None = None, style: str | None = None
+) -> str:
+    """A header value: the simple style (a Swagger 2.0 delimited array joined by its own
+    delimiter), not percent-encoded (checked by the caller)."""
     if media_type is not None:
         return by_media_type(value, media_type)
     if isinstance(value, list):
-        return ",".join(text(v) for v in value)
+        return DELIMITERS.get(style or "simple", ",").join(text(v) for v in value)
     if isinstance(value, dict):
         sep = "=" if explode else ","
         return ",".join(f"{k}{sep}{text(v)}" for k, v in value.items())

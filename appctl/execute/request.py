@@ -188,7 +188,7 @@ def _parameters(action: Action, args: Mapping[str, Any], parts: dict[str, Any]) 
                 media_type=f.content_type,
             )
         elif f.location == Location.HEADER:
-            text = simple_text(value, f.explode, f.content_type)
+            text = simple_text(value, f.explode, f.content_type, f.style)
             parts["headers"][f.wire] = _field_value(f.name, "header", text)
         else:
             for name, text in cookie_pairs(f.wire, value, f.explode, f.content_type):

@@ -237,12 +237,14 @@ def test_bodies_json_form_multipart_and_value_mode() -> None:
     upload = _action(result, "upload")
     file_field = upload.field("file")
     assert file_field is not None and file_field.content_type == "image/png"
-    assert file_field.schema_ == {"type": "string", "format": "binary"}
+    assert file_field.schema_ == {"type": "string", "format": "binary", "contentEncoding": "base64"}
+    assert "base64" in file_field.description
     bulk = _action(result, "bulk")
     assert bulk.transport.body.mode == "value"
     assert bulk.parameters[0].name == "body" and bulk.parameters[0].required
     raw = _action(result, "raw")
-    assert raw.parameters[0].schema_ == {"type": "string", "format": "binary"}
+    binary = {"type": "string", "format": "binary", "contentEncoding": "base64"}
+    assert raw.parameters[0].schema_ == binary
 
 
 def test_allof_body_is_flattened_with_required_merged() -> None:
@@ -430,7 +432,8 @@ def test_swagger2_parameters_bodies_servers_and_auth() -> None:
     assert _action(result, "find").field("limit").schema_ == {"type": ["integer", "null"]}
     upload = _action(result, "upload")
     assert upload.transport.body.content_type == "multipart/form-data"
-    assert upload.field("file").schema_ == {"type": "string", "format": "binary"}
+    binary = {"type": "string", "format": "binary", "contentEncoding": "base64"}
+    assert upload.field("file").schema_ == binary
     assert upload.field("file").required
     update = _action(result, "update")
     assert [f.name for f in update.parameters] == ["id", "name"]

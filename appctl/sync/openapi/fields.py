@@ -18,6 +18,7 @@ from appctl.contract.models import Auth, Field, HttpBody, Location
 from appctl.contract.names import arg_name, dedupe
 from appctl.errors import REPAIR, Diagnostic
 from appctl.sync.openapi import swagger2
+from appctl.sync.openapi.encoding import binary_input, fixed_value
 from appctl.sync.openapi.jsonschema import Converter, JsonSchema
 from appctl.sync.openapi.refs import RefProblem, Resolver, Target, join_pointer
 
@@ -157,6 +158,7 @@ def _parameter_field(ctx: Context, target: Target) -> Field | None:
         style=param.get("style") if isinstance(param.get("style"), str) else None,
         explode=param.get("explode") if isinstance(param.get("explode"), bool) else None,
         content_type=content_type,
+        allow_reserved=location == "query" and param.get("allowReserved") is True,
         deprecated=param.get("deprecated") is True,
     )
 
@@ -230,7 +232,9 @@ def body_fields(
     required = target.value.get("required") is True
     where = join_pointer(target.pointer, "content", media_type, "schema")
     raw = media.get("schema")
-    if raw is None and not any(k in media_type for k in ("json", "form", "xml")):
+    if raw is None and media_type.lower().startswith("text/"):
+        raw = {"type": "string"}
+    elif raw is None and not any(k in media_type for k in ("json", "form", "xml")):
         raw = {"type": "string", "format": "binary"}
     start = len(ctx.diagnostics)
     schema = ctx.converter.convert(raw if raw is not None else {}, doc=target.doc, pointer=where)
@@ -243,20 +247,25 @@ def body_fields(
     if shape is not None:
         shape = _writable(ctx.converter, shape)
     if shape is None or not shape[0]:
+        text = _take_description(description, schema) or "The request body."
+        if "json" not in media_type.lower():
+            schema, text = binary_input(schema, text)
         field_ = Field(
             name="body",
             location=Location.BODY,
             required=required,
             schema_=schema,
-            description=_take_description(description, schema) or "The request body.",
+            description=text,
         )
         return HttpBody(content_type=media_type, required=required, mode="value"), [field_]
     encoding: dict[str, Any] = media.get("encoding") or {}
     if not isinstance(encoding, dict):
         encoding = {}
+    parts = "json" not in media_type.lower()  # a JSON body's binary values are JSON strings
     fields = [
-        _alike_property(ctx, name, prop, name in shape[1], encoding.get(name))
+        _alike_property(ctx, name, prop, name in shape[1], enc, parts=parts, doc=target.doc)
         for name, prop in shape[0].items()
+        for enc in [encoding.get(name)]
     ]
     text = description.strip() if isinstance(description, str) else ""
     text = text or str(ctx.converter.resolve_local(schema).get("description") or "").strip()
@@ -301,34 +310,63 @@ def _closed(schema: JsonSchema) -> bool:
     return schema.get("additionalProperties") is False or schema.get("maxProperties") == 0
 
 
-def _alike_property(ctx: Context, name: str, prop: Any, required: bool, encoding: Any) -> Field:
+def _alike_property(
+    ctx: Context, name: str, prop: Any, required: bool, encoding: Any, *, parts: bool, doc: str
+) -> Field:
     """``_property_field``, made once per content (an entity's properties recur in every
     operation that takes it)."""
     try:
-        content = b"b" + orjson.dumps([name, prop, required, encoding])
+        content = b"b" + orjson.dumps([name, prop, required, encoding, parts, doc])
     except TypeError:
-        return _property_field(name, prop, required, encoding)
+        return _property_field(ctx, name, prop, required, encoding, parts=parts, doc=doc)
     made = ctx.alike.get(content)
     if made is None:
-        made = ctx.alike[content] = _property_field(name, prop, required, encoding)
+        made = ctx.alike[content] = _property_field(
+            ctx, name, prop, required, encoding, parts=parts, doc=doc
+        )
     return made
 
 
-def _property_field(name: str, prop: Any, required: bool, encoding: Any) -> Field:
+def _property_field(
+    ctx: Context, name: str, prop: Any, required: bool, encoding: Any, *, parts: bool, doc: str
+) -> Field:
+    """A body property as a field, with its Encoding Object (style, explode, allowReserved,
+    contentType, and the headers with a fixed value: const, a single enum or a default)."""
     schema = dict(prop) if isinstance(prop, dict) else {}
     enc = encoding if isinstance(encoding, dict) else {}
+    description = _take_description(None, schema)
+    if parts:
+        schema, description = binary_input(schema, description)
     return Field(
         name=arg_name(name),
         wire_name=name if arg_name(name) != name else None,
         location=Location.BODY,
         required=required,
-        description=_take_description(None, schema),
+        description=description,
         schema_=schema,
         style=enc.get("style") if isinstance(enc.get("style"), str) else None,
         explode=enc.get("explode") if isinstance(enc.get("explode"), bool) else None,
         content_type=enc.get("contentType") if isinstance(enc.get("contentType"), str) else None,
+        allow_reserved=enc.get("allowReserved") is True,
+        headers=_part_headers(ctx, enc.get("headers"), doc),
         deprecated=schema.get("deprecated") is True,
     )
+
+
+def _part_headers(ctx: Context, headers: Any, doc: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not isinstance(headers, dict):
+        return out
+    for name, header in headers.items():
+        try:
+            value = ctx.resolver.follow(header, doc, "").value
+        except RefProblem:
+            continue
+        schema = value.get("schema") if isinstance(value, dict) else None
+        fixed = fixed_value(schema if isinstance(schema, dict) else {})
+        if fixed is not None and str(name).lower() != "content-type":
+            out[str(name)] = fixed
+    return out
 
 
 def object_shape(

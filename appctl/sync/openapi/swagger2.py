@@ -100,8 +100,9 @@ def request_body(
         if p.get("description"):
             schema["description"] = p["description"]
         properties[name] = schema
-        if p.get("type") == "array" and "collectionFormat" in p:
-            style, explode = COLLECTION_FORMATS.get(p["collectionFormat"], ("form", False))
+        if p.get("type") == "array":  # csv unless said otherwise, as for every 2.0 array
+            fmt = p.get("collectionFormat", "csv")
+            style, explode = COLLECTION_FORMATS.get(fmt, ("form", False))
             encoding[name] = {"style": style, "explode": explode}
     required = [p.get("name", "") for p in form if p.get("required")]
     body_schema: dict[str, Any] = {"type": "object", "properties": properties}
