@@ -69,6 +69,32 @@ def textual(action: Action, pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def binary_files(action: Action, pairs: tuple[str, ...]) -> dict[str, str]:
+    """``key=@path`` for a binary argument (``contentEncoding: base64``): the file's bytes as
+    base64. At most one byte past the limit is read, so an oversized file ends in the
+    executor's validation error without being read whole."""
+    import base64
+
+    from appctl.errors import UsageError
+    from appctl.execute.encode import MAX_BINARY_BYTES
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        field = action.field(key)
+        if field is None or not value.startswith("@"):
+            continue
+        if field.schema_.get("contentEncoding") != "base64":
+            continue
+        try:
+            with open(value[1:], "rb") as handle:
+                data = handle.read(MAX_BINARY_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read {value[1:]} for {key}: {exc.strerror}") from None
+        out[key] = base64.b64encode(data).decode("ascii")
+    return out
+
+
 def approve(action: Action) -> bool:
     """Ask on a terminal; without one, nobody can approve here."""
     from appctl.contract.models import Safety
@@ -111,7 +137,8 @@ def command(
     strict: bool,
     full: bool,
 ) -> int:
-    """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs)."""
+    """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs; a
+    binary argument takes key=@path to send that file's bytes)."""
     import dataclasses
     import os
     import uuid
@@ -139,6 +166,7 @@ def command(
     action = schema.action(tool)
     if action is not None:
         given.update(textual(action, pairs))
+        given.update(binary_files(action, pairs))
         if needs_approval(schema, action, options):
             options = dataclasses.replace(options, approved=approve(action))
     session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]

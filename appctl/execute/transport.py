@@ -120,7 +120,7 @@ class Transport:
                 within(deadline),
                 pool.stream(
                     method.encode("ascii"),
-                    wire,
+                    _target(wire),
                     headers=[(b"Accept-Encoding", ACCEPT_ENCODING), *headers],
                     content=body,
                     extensions={"timeout": timeouts.extension()},
@@ -235,6 +235,18 @@ def _ascii_url(url: str) -> bytes:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     return f"{parsed.scheme}://{host}{port}".encode("ascii") + parsed.raw_path
+
+
+def _target(wire: bytes) -> Any:
+    """The URL as httpcore takes it, split with ``urlsplit``: httpcore's own parsing
+    (``urlparse``) drops a last segment's ``;params``, the matrix style's ``;color=blue``."""
+    import httpcore
+
+    parts = urlsplit(wire)
+    target = (parts.path or b"/") + (b"?" + parts.query if parts.query else b"")
+    return httpcore.URL(
+        scheme=parts.scheme, host=parts.hostname or b"", port=parts.port, target=target
+    )
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
