@@ -141,3 +141,10 @@ def shown(body: Body) -> Any:
             pass
     digest = hashlib.sha256(body.content).hexdigest()
     return {"bytes": len(body.content), "sha256": digest}
+
+
+def json_text(value: Any) -> str:
+    """A JSON body exactly as it is sent (``http.wire_request``): compact, UTF-8."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

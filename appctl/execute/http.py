@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from appctl import __version__
+from appctl.execute.bodies import json_text
 from appctl.execute.request import Request
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.transport import (
@@ -91,10 +92,7 @@ def wire_request(request: Request) -> tuple[list[tuple[bytes, bytes]], bytes | N
     elif request.form is not None:
         body, kind = urlencode(request.form).encode("ascii"), "application/x-www-form-urlencoded"
     elif request.json_body is not None:
-        text = json.dumps(
-            request.json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
-        body = text.encode("utf-8")
+        body = json_text(request.json_body).encode("utf-8")
         declared = {k.lower(): v for k, v in request.headers.items()}.get("content-type", "")
         kind = None if "json" in declared.lower() else "application/json"
     elif request.content is not None:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
 from appctl.execute.auth import Chosen
-from appctl.execute.bodies import Body, form_body, multipart_body, shown, value_body
+from appctl.execute.bodies import Body, form_body, json_text, multipart_body, shown, value_body
 from appctl.execute.encode import (
     RequestError,
     cookie_pairs,
@@ -75,13 +75,14 @@ class Request:
             out["cookies"] = dict(items) if isinstance(self.cookies, dict) else list(items)
         if self.json_body is not None:
             out["json"] = self.json_body
+            out["body"] = json_text(self.json_body)
         if self.form is not None:
             out["form"] = [[k, v] for k, v in self.form]
         if self.files is not None:
             out["files"] = [
                 [k, name, f"{len(data)} bytes", kind] for k, (name, data, kind) in self.files
             ]
-        if self.content is not None:
+        elif self.content is not None:
             out["body"] = shown(Body(content=self.content, binary=self.binary))
         if self.auth:
             out["auth"] = self.auth
