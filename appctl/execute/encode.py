@@ -75,7 +75,8 @@ def by_media_type(value: Any, media_type: str) -> str:
 
 
 def _esc(value: str, safe: str = "") -> str:
-    return quote(value, safe=safe)
+    # the fast path: letters and digits only (most names and values) need no encoding
+    return value if value.isalnum() and value.isascii() else quote(value, safe=safe)
 
 
 def _empty(value: Any) -> bool:
@@ -135,10 +136,12 @@ def query_pieces(
     safe = RESERVED_KEPT if allow_reserved else ""
 
     def esc(raw: str) -> str:
+        if raw.isalnum() and raw.isascii():
+            return raw
         out = quote(raw, safe=safe + (" " if plus else ""))
         return out.replace(" ", "+") if plus else out
 
-    key = quote(name, safe="")
+    key = _esc(name)
     if media_type is not None:
         return [f"{key}={esc(by_media_type(value, media_type))}"]
     style = style or "form"
