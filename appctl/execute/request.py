@@ -26,7 +26,6 @@ from appctl.execute.bodies import Body, form_body, json_text, multipart_body, sh
 from appctl.execute.encode import (
     RequestError,
     cookie_pairs,
-    pairs,
     path_value,
     query_pieces,
     simple_text,
@@ -35,7 +34,6 @@ from appctl.execute.redact import NO_REDACTION, Redactor
 
 __all__ = ["NO_AUTH", "Request", "RequestError", "apply_auth", "build_request", "build_url"]
 NO_AUTH = Chosen()
-serialize = pairs  # decoded (name, value) pairs by style and explode
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ import pytest
 
 from appctl.contract.models import AuthScheme
 from appctl.execute.auth import Chosen
+from appctl.execute.encode import pairs
 from appctl.execute.redact import NO_REDACTION, Redactor, scheme_secrets
-from appctl.execute.request import NO_AUTH, RequestError, build_request, serialize
+from appctl.execute.request import NO_AUTH, RequestError, build_request
 from tests.helpers import spec, sync_doc
 
 DOC = spec(
@@ -155,8 +156,8 @@ def test_header_and_cookie_values_cannot_smuggle_more(args, message) -> None:
         ("form", False, {"x": 1}, [("k", "x,1")]),
     ],
 )
-def test_serialize(style, explode, value, expected) -> None:
-    assert serialize("k", value, style, explode) == expected
+def test_pairs(style, explode, value, expected) -> None:
+    assert pairs("k", value, style, explode) == expected
 
 
 def test_form_and_multipart_bodies() -> None:

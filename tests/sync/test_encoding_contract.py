@@ -150,3 +150,18 @@ def test_swagger2_collection_formats_everywhere() -> None:
         "d": ("form", False),  # csv, the 2.0 default, on a form field too
         "m": ("form", True),
     }
+
+
+def test_openapi31_content_media_type_marks_binary_parts() -> None:
+    props = {
+        "image": {"type": "string", "contentMediaType": "image/png"},
+        "note": {"type": "string", "contentMediaType": "text/plain"},
+        "given": {"type": "string", "contentMediaType": "image/png", "contentEncoding": "base64"},
+    }
+    body = {"content": {"multipart/form-data": {"schema": {"type": "object", "properties": props}}}}
+    op = {"operationId": "up", "requestBody": body, "responses": {"200": {"description": "ok"}}}
+    doc = spec({"/up": {"post": op}}, openapi="3.1.0")
+    result = sync_doc(doc)
+    assert _field(result, "up", "image").schema_["contentEncoding"] == "base64"
+    assert "contentEncoding" not in _field(result, "up", "note").schema_
+    assert "base64" not in _field(result, "up", "given").description  # the spec's own encoding
