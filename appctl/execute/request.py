@@ -34,6 +34,7 @@ from appctl.execute.redact import NO_REDACTION, Redactor
 
 __all__ = ["NO_AUTH", "Request", "RequestError", "apply_auth", "build_request", "build_url"]
 NO_AUTH = Chosen()
+_COOKIE_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")  # an RFC 9110 token
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,11 @@ def _parameters(action: Action, args: Mapping[str, Any], parts: dict[str, Any]) 
             parts["headers"][f.wire] = _field_value(f.name, "header", text)
         else:
             for name, text in cookie_pairs(f.wire, value, f.explode, f.content_type):
+                if name != f.wire and not _COOKIE_NAME.fullmatch(name):
+                    raise RequestError(
+                        f"argument {f.name!r}: {name!r} cannot be a cookie name (an exploded "
+                        "object's keys become cookie names: letters, digits and !#$%&'*+-.^_`|~)"
+                    )
                 parts["cookie_pairs"].append((name, _field_value(f.name, "cookie", text)))
 
 

@@ -220,3 +220,21 @@ def test_relative_base_url_is_refused() -> None:
     action = SCHEMA.action("get_file")
     with pytest.raises(RequestError, match="not absolute"):
         build_request(action, {"path": "x"}, base_url="/v1")
+
+
+def test_an_exploded_cookie_object_cannot_smuggle_a_cookie() -> None:
+    from appctl.contract.models import Action, Field, HttpTransport, Location, Safety, Verb
+
+    field = Field(name="prefs", location=Location.COOKIE, explode=True)
+    action = Action(
+        name="get",
+        verb=Verb.GET,
+        safety=Safety.READ_ONLY,
+        transport=HttpTransport(method="GET", path="/x"),
+        parameters=[field],
+    )
+    ok = build_request(action, {"prefs": {"a": "1", "b": "2"}}, base_url=BASE)
+    assert ok.cookies == {"a": "1", "b": "2"}
+    for key in ("a=b; admin", "x y", "", "a;b"):
+        with pytest.raises(RequestError, match="cannot be a cookie name"):
+            build_request(action, {"prefs": {key: "1"}}, base_url=BASE)
