@@ -132,6 +132,8 @@ class _Inliner:
                 out[key] = value
             else:
                 notes.append(f"Format: {value}.")
+        elif key == "contentEncoding":  # binary values: base64
+            notes.append(f"Given as {value} text.")
         elif key == "required" and isinstance(value, list):
             out[key] = [r for r in value if isinstance(r, str)]
         elif key == "exclusiveMinimum":

@@ -154,6 +154,8 @@ def strictify(node: Any, depth: int = 0, defs: dict[str, Any] | None = None) -> 
     if "format" in node and node["format"] not in STRICT_FORMATS:
         out.pop("format", None)
         notes.append(f"Format: {node['format']}.")
+    if isinstance(node.get("contentEncoding"), str) and "contentEncoding" not in out:
+        notes.append(f"Given as {node['contentEncoding']} text.")  # binary values: base64
     if notes:
         out["description"] = add_notes(str(out.get("description", "")), notes)
     if not any(k in out for k in ("type", "anyOf", "$ref", "enum", "const")):

@@ -24,21 +24,17 @@ def fixed_value(schema: dict[str, Any]) -> str | None:
     return None
 
 
-BASE64_NOTE = "Binary content: give the bytes as base64 text."
-
-
-def binary_input(schema: JsonSchema, description: str) -> tuple[JsonSchema, str]:
+def binary_input(schema: JsonSchema) -> JsonSchema:
     """A binary value (``format: binary``, or a non-text ``contentMediaType`` without an
     encoding) is taken from the model as base64 text: the schema says so with
-    ``contentEncoding: base64`` and the description in words (some formats drop the keyword);
-    an array of binary items likewise."""
+    ``contentEncoding: base64`` (tool formats that drop the keyword say it in a note); an
+    array of binary items likewise."""
     items = schema.get("items")
     if schema.get("type") == "array" and isinstance(items, dict) and _is_binary(items):
-        marked = {**items, "contentEncoding": "base64"}
-        return {**schema, "items": marked}, _noted(description)
+        return {**schema, "items": {**items, "contentEncoding": "base64"}}
     if not _is_binary(schema):
-        return schema, description
-    return {**schema, "contentEncoding": "base64"}, _noted(description)
+        return schema
+    return {**schema, "contentEncoding": "base64"}
 
 
 def _is_binary(schema: JsonSchema) -> bool:
@@ -54,7 +50,3 @@ def _is_binary(schema: JsonSchema) -> bool:
         and "json" not in media
         and "xml" not in media
     )
-
-
-def _noted(description: str) -> str:
-    return f"{description} {BASE64_NOTE}".strip() if BASE64_NOTE not in description else description

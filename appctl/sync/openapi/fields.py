@@ -249,7 +249,7 @@ def body_fields(
     if shape is None or not shape[0]:
         text = _take_description(description, schema) or "The request body."
         if "json" not in media_type.lower():
-            schema, text = binary_input(schema, text)
+            schema = binary_input(schema)
         field_ = Field(
             name="body",
             location=Location.BODY,
@@ -336,7 +336,7 @@ def _property_field(
     enc = encoding if isinstance(encoding, dict) else {}
     description = _take_description(None, schema)
     if parts:
-        schema, description = binary_input(schema, description)
+        schema = binary_input(schema)
     return Field(
         name=arg_name(name),
         wire_name=name if arg_name(name) != name else None,
