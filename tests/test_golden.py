@@ -45,6 +45,7 @@ FIXTURES: dict[str, str] = {
     "multi": "multi/main.yaml",
     "security": "security.yaml",
     "safety": "safety.yaml",
+    "descriptions": "descriptions.yaml",
 }
 
 # output file → the `appctl tools` arguments that print it

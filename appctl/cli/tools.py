@@ -11,7 +11,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
-    from appctl.generate.toolspec import ToolSpec
+    from appctl.generate.toolspec import Descriptions, ToolSpec
 
 FORMAT_NAMES = ("openai", "openai-responses", "anthropic", "gemini", "mcp", "jsonschema")
 
@@ -33,6 +33,14 @@ FORMAT_NAMES = ("openai", "openai-responses", "anthropic", "gemini", "mcp", "jso
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Drop matching tools.")
 @click.option("--strict", is_flag=True, help="OpenAI strict mode (Structured Outputs subset).")
 @click.option(
+    "--descriptions",
+    type=click.Choice(("full", "short")),
+    default="full",
+    show_default=True,
+    help="full: each operation's summary and whole description, condensed (cut only at a "
+    "provider's documented limit, with a warning); short: one or two sentences.",
+)
+@click.option(
     "-o",
     "--output",
     "out",
@@ -49,6 +57,7 @@ def command(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     strict: bool,
+    descriptions: Descriptions,
     out: Path | None,
     stats: bool,
     names: bool,
@@ -59,7 +68,13 @@ def command(
     from appctl.generate.toolspec import build_tool_specs
 
     schema = load_schema(app.app_dir)
-    specs = build_tool_specs(schema, read_only=read_only, include=include, exclude=exclude)
+    specs = build_tool_specs(
+        schema,
+        read_only=read_only,
+        include=include,
+        exclude=exclude,
+        descriptions=descriptions,
+    )
     if names:
         click.echo("\n".join(s.name for s in specs))
         return output.EXIT_OK
@@ -67,7 +82,7 @@ def command(
         _listing(specs)
         return output.EXIT_OK
     rendered = render(fmt or "jsonschema", specs, strict=strict)
-    for warning in rendered.warnings:
+    for warning in [*rendered.warnings, *_override_warnings(app, fmt, specs, descriptions)]:
         output.info(f"warning: {warning}")
     data = dump_json(rendered.document)
     if out is not None:
@@ -76,8 +91,30 @@ def command(
     elif not stats:
         click.echo(data.decode("utf-8"), nl=False)
     if stats:
-        _stats(specs, rendered.entries)
+        _stats(specs, rendered.entries, rendered.cut)
     return output.EXIT_OK
+
+
+def _override_warnings(
+    app: AppContext, fmt: str | None, specs: list[ToolSpec], descriptions: Descriptions
+) -> list[str]:
+    """Tools whose summary or description from overrides.yaml is not carried whole."""
+    from appctl.contract.io import OVERRIDES_FILE
+    from appctl.contract.overrides import load_overrides
+    from appctl.errors import OverrideError
+    from appctl.generate.formats.common import fit_descriptions
+    from appctl.generate.notices import override_texts, shortened_overrides
+
+    try:
+        overrides = load_overrides(app.app_dir / OVERRIDES_FILE)
+    except OverrideError:
+        return []  # `appctl sync` reports a broken overrides file; the contract is as synced
+    texts = override_texts(overrides) if overrides else {}
+    if not texts:
+        return []
+    fitted, cut = fit_descriptions(fmt or "jsonschema", specs)
+    reason = "--descriptions short" if descriptions == "short" else "markup or links condensed"
+    return shortened_overrides(texts, fitted, reason=reason, cut=cut)
 
 
 def _listing(specs: list[ToolSpec]) -> None:
@@ -90,14 +127,21 @@ def _listing(specs: list[ToolSpec]) -> None:
     output.info(f"{len(specs)} tools")
 
 
-def _stats(specs: list[ToolSpec], entries: list[object]) -> None:
+def _stats(specs: list[ToolSpec], entries: list[object], cut: tuple[str, ...]) -> None:
     from appctl.generate.stats import sizes
 
     rows = sizes(entries, [s.name for s in specs])
     width = max((len(r.name) for r in rows), default=4)
     click.echo(f"{'tool':<{width}}  {'bytes':>8}  {'~tokens':>8}")
+    marked = set(cut)
     for row in rows:
-        click.echo(f"{row.name:<{width}}  {row.bytes:>8,}  {row.tokens:>8,}")
+        mark = "  description cut …" if row.name in marked else ""
+        click.echo(f"{row.name:<{width}}  {row.bytes:>8,}  {row.tokens:>8,}{mark}")
     total_bytes = sum(r.bytes for r in rows)
     total_tokens = sum(r.tokens for r in rows)
     click.echo(f"{len(rows)} tools, {total_bytes:,} bytes, ~{total_tokens:,} tokens")
+    if cut:
+        output.info(
+            f"warning: {len(cut)} description{'s' if len(cut) != 1 else ''} cut at the "
+            f"provider's documented limit (marked …): {', '.join(cut)}"
+        )

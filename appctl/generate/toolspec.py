@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
 
@@ -21,6 +21,7 @@ from appctl.generate.text import (
     brief,
     cap,
     condense,
+    full_description,
     humanize,
     plain,
     sentences,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 JsonSchema = dict[str, Any]
 CONTRACT_PREFIX = "#/definitions/"
 TOOL_PREFIX = "#/$defs/"
-DESCRIPTION_LIMIT = 120
+DESCRIPTION_LIMIT = 120  # --descriptions short: whole sentences of the first paragraph
 PARAM_SOFT_LIMIT = 60  # whole sentences up to here
 PARAM_HARD_LIMIT = 150  # a single longer sentence is cut here
 NESTED_LIMIT = 100  # nested property descriptions: the first sentence, cut here
@@ -49,6 +50,10 @@ VALUE_KEYWORDS = frozenset(("enum", "const", "default", "examples", "example", "
 DROPPED_KEYWORDS = frozenset(("examples", "title", "x-appctl-unresolved-ref"))
 SCHEMA_MAPS = frozenset(("properties", "$defs", "patternProperties", "dependentSchemas"))
 BOILERPLATE_MIN = 20  # a later sentence repeated in this many descriptions is boilerplate
+# A tool's description: "full" (summary and whole description, condensed; the default) or
+# "short" (the summary and what the first paragraph adds, up to DESCRIPTION_LIMIT).
+Descriptions = Literal["full", "short"]
+DESCRIPTION_MODES: tuple[Descriptions, ...] = ("full", "short")
 
 
 class FieldLike(Protocol):
@@ -156,9 +161,16 @@ def _short(text: str, boilerplate: frozenset[str], nested: bool) -> str:
 class Catalogue:
     """The contract's definitions, with per-definition work memoized across all tools."""
 
-    def __init__(self, definitions: dict[str, JsonSchema], prose: Prose) -> None:
+    def __init__(
+        self,
+        definitions: dict[str, JsonSchema],
+        prose: Prose,
+        *,
+        descriptions: Descriptions = "full",
+    ) -> None:
         self.definitions = definitions
         self.prose = prose
+        self.descriptions = descriptions
         self._sizes: dict[str, int] = {}
         self._refs: dict[str, list[str]] = {}
         self._rendered: dict[str, JsonSchema] = {}
@@ -296,8 +308,11 @@ def build_tool_specs(
     read_only: bool = False,
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
+    descriptions: Descriptions = "full",
 ) -> list[ToolSpec]:
-    catalogue = Catalogue(schema.definitions, Prose.learn(schema.actions()))
+    catalogue = Catalogue(
+        schema.definitions, Prose.learn(schema.actions()), descriptions=descriptions
+    )
     return [
         tool_spec(action, resource=resource, catalogue=catalogue)
         for resource, action in select_actions(
@@ -320,7 +335,7 @@ def spec_of(
 ) -> ToolSpec:
     """The tool spec of an action (a contract ``Action`` or a lighter record of one);
     ``schema`` is its ``input_schema`` when the caller has it already."""
-    description = tool_description(action.summary, action.description, limit=DESCRIPTION_LIMIT)
+    description = describe(action.summary, action.description, catalogue.descriptions)
     if not description:
         description = humanize(action.name) + "."
     if action.deprecated:
@@ -338,14 +353,26 @@ def spec_of(
     )
 
 
+def describe(summary: str, description: str, mode: Descriptions) -> str:
+    """A tool's description in the chosen mode (never cut here: each format applies its
+    provider's documented limit, with a visible ellipsis and a warning)."""
+    if mode == "short":
+        return tool_description(summary, description, limit=DESCRIPTION_LIMIT)
+    return full_description(summary, description)
+
+
 def shared_tool_specs(
-    actions: Iterable[tuple[str, ActionLike, str, Safety]], definitions: dict[str, JsonSchema]
+    actions: Iterable[tuple[str, ActionLike, str, Safety]],
+    definitions: dict[str, JsonSchema],
+    *,
+    descriptions: Descriptions = "full",
 ) -> list[ToolSpec]:
     """``build_tool_specs`` of (resource, action, verb, safety), in tool order, whose actions
     share their argument objects (the database sync's): the input schema is made once per
     list of the same arguments and shared between those tools (never changed in place)."""
     listed = list(actions)
-    catalogue = Catalogue(definitions, Prose.learn(a for _, a, _, _ in listed))
+    prose = Prose.learn(a for _, a, _, _ in listed)
+    catalogue = Catalogue(definitions, prose, descriptions=descriptions)
     # ids of an argument list → (the arguments, kept alive so the ids stay theirs; schema)
     made: dict[tuple[int, ...], tuple[Sequence[FieldLike], JsonSchema]] = {}
     specs = []

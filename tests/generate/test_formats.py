@@ -110,7 +110,11 @@ def test_neutral_schemas_are_self_contained(specs) -> None:
 
 def test_descriptions_are_condensed_and_every_argument_described(specs) -> None:
     get = next(s for s in specs if s.name == "get_node")
-    assert get.description == "Get a node. Returns the node."
+    assert get.description == "Get a node. Returns the node.\nMore text."
+    short = build_tool_specs(sync_doc(DOC).schema, descriptions="short")
+    assert next(s for s in short if s.name == "get_node").description == (
+        "Get a node. Returns the node."
+    )
     delete = next(s for s in specs if s.name == "delete_node")
     assert delete.description.startswith("Deprecated.")
     for spec_ in specs:

@@ -12,6 +12,7 @@ from typing import Any
 
 from appctl.errors import UsageError, did_you_mean
 from appctl.generate.formats import anthropic, gemini, mcp, neutral, openai
+from appctl.generate.formats.common import cut_warning, fit_descriptions
 from appctl.generate.toolspec import ToolSpec
 
 
@@ -20,6 +21,7 @@ class Rendered:
     document: Any
     entries: list[Any]  # one per tool, for --stats
     warnings: list[str]
+    cut: tuple[str, ...] = ()  # tools whose description was cut at the provider's limit
 
 
 # (specs, strict) → (document, one entry per tool, warnings)
@@ -43,5 +45,11 @@ def render(name: str, specs: list[ToolSpec], *, strict: bool = False) -> Rendere
             f"unknown tool format {name!r}.{did_you_mean(name, FORMATS)}",
             suggestion="Choose one of: " + ", ".join(FORMATS) + ".",
         ) from None
+    specs, cut = fit_descriptions(name, specs)
     document, entries, warnings = adapter(specs, strict)
-    return Rendered(document=document, entries=entries, warnings=warnings)
+    return Rendered(
+        document=document,
+        entries=entries,
+        warnings=[*cut_warning(name, cut), *warnings],
+        cut=tuple(cut),
+    )

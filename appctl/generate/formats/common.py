@@ -2,7 +2,60 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+
+from appctl.generate.text import clip
+from appctl.generate.toolspec import ToolSpec
+
+# A tool description is cut only where a provider documents (or enforces) a limit, with a
+# visible "…" and a warning naming the tools. Researched 2026-12:
+# - OpenAI (Chat Completions and Responses function tools): 1,024 characters. The API
+#   answers longer ones with 400 "string_above_max_length: Invalid
+#   'tools[N].function.description': string too long. Expected a string with maximum length
+#   1024" (reported in getsentry/sentry-mcp#106, rusiaaman/wcgw#51, OpenHands/OpenHands#4838;
+#   run-llama/llama_index#18784 notes newer models accept more, but not all do).
+# - Anthropic Messages API tools: the `description` field documents no maximum length.
+# - Gemini FunctionDeclaration: only the name is limited (64 characters); the description
+#   has no documented limit (google-gemini/generative-ai-js FunctionDeclaration reference).
+# - MCP Tool (`tools/list`): the specification sets no limit on `description`.
+# - The neutral format (tools.json, JSON Schema) has none.
+DESCRIPTION_LIMITS: dict[str, tuple[str, int]] = {
+    "openai": ("OpenAI", 1024),
+    "openai-responses": ("OpenAI", 1024),
+}
+NAMES_SHOWN = 10
+
+
+def fit_descriptions(fmt: str, specs: list[ToolSpec]) -> tuple[list[ToolSpec], list[str]]:
+    """The specs with each description within ``fmt``'s documented limit (cut with "…"), and
+    the names of the tools that were cut."""
+    if fmt not in DESCRIPTION_LIMITS:
+        return specs, []
+    limit = DESCRIPTION_LIMITS[fmt][1]
+    cut = [s.name for s in specs if len(s.description) > limit]
+    if not cut:
+        return specs, []
+    fitted = [
+        dataclasses.replace(s, description=clip(s.description, limit))
+        if len(s.description) > limit
+        else s
+        for s in specs
+    ]
+    return fitted, cut
+
+
+def cut_warning(fmt: str, cut: list[str]) -> list[str]:
+    if not cut:
+        return []
+    provider, limit = DESCRIPTION_LIMITS[fmt]
+    more = len(cut) - NAMES_SHOWN
+    shown = ", ".join(cut[:NAMES_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
+    return [
+        f"{len(cut)} tool description{'s' if len(cut) != 1 else ''} cut at {provider}'s "
+        f"limit of {limit:,} characters (marked …): {shown}; "
+        "`appctl tools --stats` lists them all"
+    ]
 
 
 def count_warning(provider: str, count: int, limit: int) -> list[str]:

@@ -23,7 +23,7 @@ from appctl.generate.formats.common import (
     merge_all_of,
 )
 from appctl.generate.formats.openai_subset import problems
-from appctl.generate.text import cap
+from appctl.generate.text import clip
 from appctl.generate.toolspec import ToolSpec
 
 DESCRIPTION_LIMIT = 1024
@@ -215,7 +215,7 @@ def _show(value: Any) -> str:
 def _function(spec: ToolSpec, strict: bool, warnings: list[str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": spec.name,
-        "description": cap(spec.description, DESCRIPTION_LIMIT),
+        "description": clip(spec.description, DESCRIPTION_LIMIT),
         "parameters": spec.input_schema,
     }
     if strict:
