@@ -334,12 +334,12 @@ def full_description(summary: str, description: str) -> str:
     if body:
         line, _, rest = body.partition("\n")
         first = sentences(line)
-        if head and first and covers(head, first[0]):
+        if head and first and covers(first[0], head):
+            head = ""  # the description's first sentence already says the summary
+        elif head and first and covers(head, first[0]):
             # the first sentence only restates the summary ("Stops a user's codespace.")
             line = " ".join(first[1:])
             body = "\n".join(filter(None, [line, rest]))
-        elif head and first and covers(first[0], head):
-            head = ""  # the description's first sentence already says the summary
         if head:
             joint = "\n" if not line or body.startswith(("- ", "`", "1.")) else " "
             body = head + "." + (joint + body if body else "")
