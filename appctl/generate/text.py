@@ -293,7 +293,13 @@ def condense_markdown(text: str) -> str:
     return out.text()
 
 
+_MARKS = frozenset("#-*+_[|0123456789")  # how every line that is not plain prose begins
+
+
 def _line(out: _Blocks, line: str) -> None:
+    if line and line[0] not in _MARKS and "|" not in line:
+        out.para.append(line)  # prose: none of the patterns below can match
+        return
     alert = _ALERT.match(line)
     if alert:
         out.flush()
