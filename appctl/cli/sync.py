@@ -211,6 +211,8 @@ def command(
     tools_path = app_dir / io.TOOLS_FILE
     if write_tools or tools_path.exists():
         io.write_atomic(tools_path, contract.tools())
+    if overrides_path.exists():
+        _override_notes(app_dir, contract.schema)
     _summary(contract, counted, noun, filtered, len(diagnostics), previous, path)
     _inferred(contract, verbose=app.verbose)
     return output.EXIT_OK
@@ -353,6 +355,14 @@ def _refuse_replace(path: Path, previous: Schema | None) -> None:
         f"{path} already holds a contract {origin}",
         suggestion="Pass --force to replace it, or --app-dir to write somewhere else.",
     )
+
+
+def _override_notes(app_dir: Path, schema: Schema) -> None:
+    """Warn about override text that the tool definitions do not carry whole."""
+    from appctl.cli.tools import override_warnings
+
+    for warning in override_warnings(app_dir, schema):
+        output.info(f"warning: {warning}")
 
 
 def _tools_json(schema: Schema) -> bytes:

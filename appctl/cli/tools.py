@@ -11,6 +11,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
+    from appctl.contract.models import Schema
     from appctl.generate.toolspec import Descriptions, ToolSpec
 
 FORMAT_NAMES = ("openai", "openai-responses", "anthropic", "gemini", "mcp", "jsonschema")
@@ -82,7 +83,8 @@ def command(
         _listing(specs)
         return output.EXIT_OK
     rendered = render(fmt or "jsonschema", specs, strict=strict)
-    for warning in [*rendered.warnings, *_override_warnings(app, fmt, specs, descriptions)]:
+    notes = override_warnings(app.app_dir, schema, fmt=fmt, descriptions=descriptions, specs=specs)
+    for warning in [*rendered.warnings, *notes]:
         output.info(f"warning: {warning}")
     data = dump_json(rendered.document)
     if out is not None:
@@ -95,23 +97,32 @@ def command(
     return output.EXIT_OK
 
 
-def _override_warnings(
-    app: AppContext, fmt: str | None, specs: list[ToolSpec], descriptions: Descriptions
+def override_warnings(
+    app_dir: Path,
+    schema: Schema,
+    *,
+    fmt: str | None = None,
+    descriptions: Descriptions = "full",
+    specs: list[ToolSpec] | None = None,
 ) -> list[str]:
-    """Tools whose summary or description from overrides.yaml is not carried whole."""
+    """Tools whose summary or description from overrides.yaml is not carried whole in
+    ``fmt`` (``tools.json``'s neutral format when None)."""
     from appctl.contract.io import OVERRIDES_FILE
     from appctl.contract.overrides import load_overrides
     from appctl.errors import OverrideError
     from appctl.generate.formats.common import fit_descriptions
     from appctl.generate.notices import override_texts, shortened_overrides
+    from appctl.generate.toolspec import build_tool_specs
 
     try:
-        overrides = load_overrides(app.app_dir / OVERRIDES_FILE)
+        overrides = load_overrides(app_dir / OVERRIDES_FILE)
     except OverrideError:
         return []  # `appctl sync` reports a broken overrides file; the contract is as synced
     texts = override_texts(overrides) if overrides else {}
     if not texts:
         return []
+    if specs is None:
+        specs = build_tool_specs(schema, include=sorted(texts), descriptions=descriptions)
     fitted, cut = fit_descriptions(fmt or "jsonschema", specs)
     reason = "--descriptions short" if descriptions == "short" else "markup or links condensed"
     return shortened_overrides(texts, fitted, reason=reason, cut=cut)

@@ -100,7 +100,7 @@ def test_override_descriptions_are_kept_whole_or_warned_about(app: Path) -> None
     mcp = run("tools", "--format", "mcp", cwd=app)
     tools = {t["name"]: t for t in json.loads(mcp.stdout)["tools"]}
     assert WRITTEN in tools["read_flows"]["description"]
-    assert "overrides.yaml" not in mcp.stderr
+    assert "not carried whole" not in mcp.stderr
     for args, why in (
         (("--format", "openai"), "cut at the provider's length limit"),
         (("--format", "mcp", "--descriptions", "short"), "--descriptions short"),
@@ -109,3 +109,20 @@ def test_override_descriptions_are_kept_whole_or_warned_about(app: Path) -> None
         assert (
             f"warning: read_flows: the description from overrides.yaml is not carried whole ({why})"
         ) in proc.stderr
+
+
+def test_sync_warns_when_tools_json_condenses_an_override(app: Path) -> None:
+    linked = "Reads flows; see [the filter guide](https://docs.example/filters) for fields."
+    overrides = {"actions": {"read_flows": {"description": linked}}}
+    (app / ".appctl" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    proc = run("sync", "--openapi", "spec.json", cwd=app)
+    assert (
+        "warning: read_flows: the description from overrides.yaml is not carried whole "
+        "(markup or links condensed)"
+    ) in proc.stderr
+    tools = json.loads((app / ".appctl" / "tools.json").read_text())["tools"]
+    described = next(t["description"] for t in tools if t["name"] == "read_flows")
+    assert "see the filter guide for fields." in described
+    overrides["actions"]["read_flows"]["description"] = "Reads flows, newest first."
+    (app / ".appctl" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    assert "not carried whole" not in run("sync", "--openapi", "spec.json", cwd=app).stderr
