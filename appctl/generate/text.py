@@ -163,7 +163,9 @@ _REF_DEF = re.compile(r"^\[[^\]]+\]:\s*\S+")
 _ALERT = re.compile(r"^\[!(\w+)\]\s*(.*)$")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
+_HELD = re.compile("\ue000(\\d+)\ue001")  # a code span, set aside while the prose is cleaned
 _EM = re.compile(r"(?<![\w*`])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 # HTML elements by name, so a placeholder such as "<owner>" in prose is kept as written
 _HTML_TAG = re.compile(
@@ -177,7 +179,9 @@ _ITEM_TAG = re.compile(r"<li\b[^<>]*>", re.IGNORECASE)
 _CODE_TAG = re.compile(r"</?code\b[^<>]*>", re.IGNORECASE)
 _CELL_TAG = re.compile(r"</t[dh]>\s*<t[dh]\b[^<>]*>", re.IGNORECASE)
 _CLAUSE_POINTER = re.compile(
-    r"[;,]\s*(?:for more (?:information|details)|see also)\b[^.!?]*(?=[.!?])", re.IGNORECASE
+    r"[;,]\s*(?:for more (?:information|details)|see also)\b(?:[^.!?]|[.!?](?=[^\s\"]))*"
+    r"(?=[.!?]\"?(?:\s|$))",
+    re.IGNORECASE,
 )
 
 
@@ -192,7 +196,21 @@ def _html_blocks(text: str) -> str:
 
 
 def _inline(text: str) -> str:
-    """One line of markdown/HTML → plain text: links keep their words, code spans stay."""
+    """One line of markdown/HTML → plain text: links keep their words, code spans stay as
+    written (``__init__`` and ``**kwargs`` are not emphasis)."""
+    if "`" not in text:
+        return _prose(text)
+    held: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        held.append(match.group(0))
+        return f"\ue000{len(held) - 1}\ue001"
+
+    cleaned = _prose(_CODE_SPAN.sub(hold, text))
+    return _HELD.sub(lambda m: held[int(m.group(1))], cleaned) if held else cleaned
+
+
+def _prose(text: str) -> str:
     if "<" in text:
         text = _AUTOLINK.sub(r"\1", text)
         text = _BREAK.sub(" ", text)
@@ -280,7 +298,7 @@ def condense_markdown(text: str) -> str:
             line = line[1:].strip()
         i += 1
         fence = _FENCE.match(line)
-        if fence:
+        if fence and fence.group(1) not in line[fence.end() :]:  # not ```one line```
             out.flush()
             code: list[str] = []
             while i < len(lines) and not lines[i].strip().startswith(fence.group(1)):

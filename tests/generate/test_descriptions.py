@@ -306,3 +306,27 @@ def test_override_text_is_kept_whole_or_warned_about(
         assert warnings == []
         emitted = next(s for s in fitted if s.name == "create_item").description
         assert written.strip() in emitted
+
+
+def test_code_spans_are_kept_as_written() -> None:
+    text = condense_markdown(
+        "Pass `**kwargs` to `__init__`; **bold** and __strong__ lose their marks, "
+        "snake__case__words do not."
+    )
+    assert text == (
+        "Pass `**kwargs` to `__init__`; bold and strong lose their marks, "
+        "snake__case__words do not."
+    )
+
+
+def test_a_fence_closed_on_its_own_line_is_inline_code() -> None:
+    text = condense_markdown('Body:\n```{"a": 1}```\nThe rest stays.\n\nAnd this.')
+    assert text == 'Body: ```{"a": 1}``` The rest stays.\nAnd this.'
+
+
+def test_pointer_clauses_with_urls_go_whole() -> None:
+    text = condense_markdown(
+        "Returns a flow; for more information, see https://docs.example/v3/flows.html. "
+        "Flows are never deleted."
+    )
+    assert text == "Returns a flow. Flows are never deleted."
