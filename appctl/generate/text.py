@@ -154,6 +154,7 @@ def humanize(name: str) -> str:
 # block keeps its first lines (JSON made compact: the same value, fewer characters).
 
 CODE_LINES = 8  # lines of a code block kept; "…" marks the rest
+CODE_CHARS = 400  # characters of a JSON example kept (made compact first); "…" marks the rest
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
 _ITEM = re.compile(r"^([-*+]|\d{1,3}[.)])\s+(.*)$")
@@ -180,7 +181,7 @@ _ITEM_END = re.compile(r"(?:</p>\s*)?</li>", re.IGNORECASE)
 _ASIDE_TAG = re.compile(r"<(note|important|warning|tip)>(?:\s*<p\b[^<>]*>)?", re.IGNORECASE)
 _ASIDE_END = re.compile(r"</(?:note|important|warning|tip)>", re.IGNORECASE)
 _CODE_TAG = re.compile(r"</?code\b[^<>]*>", re.IGNORECASE)
-_CELL_TAG = re.compile(r"</t[dh]>\s*<t[dh]\b[^<>]*>", re.IGNORECASE)
+_CELL_TAG = re.compile(r"</t[dh]>[ \t]*<t[dh]\b[^<>]*>", re.IGNORECASE)
 _CLAUSE_POINTER = re.compile(
     r"[;,]\s*(?:for more (?:information|details)|see also)\b(?:[^.!?]|[.!?](?=[^\s\"]))*"
     r"(?=[.!?]\"?(?:\s|$))",
@@ -240,15 +241,16 @@ def _prose(text: str) -> str:
 
 
 def _code(lines: list[str]) -> str:
-    """A fenced code block, compactly: JSON on one line, other code dedented, cut after
-    CODE_LINES lines."""
+    """A fenced code block, compactly: JSON on one line (cut after CODE_CHARS), other code
+    dedented, cut after CODE_LINES lines."""
     body = textwrap.dedent("\n".join(lines)).strip("\n")
     try:
         value = json.loads(body)
     except ValueError:
         value = None
     if isinstance(value, dict | list):
-        return "`" + json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "`"
+        compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return "`" + clip(compact, CODE_CHARS) + "`"
     kept = [line.rstrip() for line in body.split("\n") if line.strip()]
     if not kept:
         return ""

