@@ -188,3 +188,35 @@ def test_a_schema_shared_twice_in_one_tool_is_a_plain_reference_there() -> None:
     assert neutral["$defs"][name]["type"] == "string"
     strict = _input_schemas("openai", render("openai", specs, strict=True).document)[0]
     assert {"type": "null"} in strict["properties"]["made"]["anyOf"]
+
+
+def test_an_array_of_files_stays_inline_so_each_item_goes_as_a_file_part() -> None:
+    """The multipart encoder sends each item of an array of binary items as its own file part,
+    reading ``items`` from the argument's own schema: such a schema is never moved out, however
+    large and often repeated."""
+    from appctl.execute.args import _binary_fields
+
+    files = {
+        "type": "array",
+        "description": "The attachments, each one file as uploaded by the person asking.",
+        "items": {
+            "type": "string",
+            "format": "binary",
+            "description": "One attachment: a file as the person asking uploaded it, any type.",
+        },
+    }
+    assert len(orjson.dumps({**files, "description": None})) >= SHARE_MIN  # without its own
+    form = {"multipart/form-data": {"schema": {"properties": {"files": files}}}}
+    doc = spec(
+        {
+            f"/upload{i}": {"post": {"operationId": f"upload{i}", "requestBody": {"content": form}}}
+            for i in range(3)
+        }
+    )
+    schema = sync_doc(doc).schema
+    assert schema.definitions == {}
+    for i in range(3):
+        action = schema.action(f"upload{i}")
+        assert action is not None
+        assert action.field("files").schema_["items"]["format"] == "binary"  # type: ignore[union-attr]
+        assert _binary_fields(action) == (("files[]", True),)

@@ -17,7 +17,9 @@ arguments refer to it:
   saw before. Under JSON Schema 2020-12 a ``$ref`` applies beside its siblings, so the
   argument accepts exactly the values it accepted before;
 - small schemas stay inline (a definition would cost more than it saves), and so does a large
-  one used once (moving it would save nothing and make the action harder to read).
+  one used once (moving it would save nothing and make the action harder to read);
+- an array of binary items stays inline: the multipart encoder and the argument check read
+  its ``items`` from the argument's own schema to send each item as a file part.
 
 Tools are unchanged: a definition used once in a tool is put back in place of its reference
 by the tool generator (``toolspec.inline_single_use``).
@@ -49,7 +51,7 @@ def share_large_schemas(actions: Iterable[Action], definitions: dict[str, Any]) 
     for action in actions:
         for field in action.parameters:
             schema = field.schema_
-            if "$ref" in schema:
+            if "$ref" in schema or _binary_items(schema):
                 continue
             key = orjson.dumps(schema)
             if len(key) >= SHARE_MIN:
@@ -80,3 +82,10 @@ def _name(key: bytes, fields: list[Field], definitions: dict[str, Any]) -> str:
         if name not in definitions or orjson.dumps(definitions[name]) == key:
             return name
     return f"{label}.{digest}.shared"  # a definition of the document took even that name
+
+
+def _binary_items(schema: dict[str, Any]) -> bool:
+    items = schema.get("items")
+    return isinstance(items, dict) and (
+        items.get("format") == "binary" or items.get("contentEncoding") == "base64"
+    )
