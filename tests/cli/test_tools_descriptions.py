@@ -52,7 +52,7 @@ def app(tmp_path: Path) -> Path:
         },
     }
     (tmp_path / "spec.json").write_text(json.dumps(doc))
-    run("sync", "--openapi", "spec.json", cwd=tmp_path)
+    run("sync", "--tools", "--openapi", "spec.json", cwd=tmp_path)
     return tmp_path
 
 

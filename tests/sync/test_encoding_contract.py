@@ -106,16 +106,11 @@ def test_encodings_round_trip_as_plain_keys() -> None:
     schema = sync_doc(DOC).schema
     raw = dump_schema(schema)
     assert parse_schema(raw, origin="schema.json") == schema
-    text = raw.decode()
-    assert '"allow_reserved": true' in text and '"X-Rate": "5"' in text
     data = json.loads(raw)
-    plain = next(
-        f
-        for r in data["resources"]
-        for a in r["actions"]
-        for f in a["parameters"]
-        if f["name"] == "id"
-    )
+    fields = [f for r in data["resources"] for a in r["actions"] for f in a["parameters"]]
+    assert any(f.get("allow_reserved") is True for f in fields)
+    assert any(f.get("headers") == {"X-Rate": "5"} for f in fields)
+    plain = next(f for f in fields if f["name"] == "id")
     assert "allow_reserved" not in plain and "headers" not in plain  # defaults left out
 
 
