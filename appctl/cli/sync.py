@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -195,7 +195,9 @@ def command(
     if strict:
         _refuse_repairs(diagnostics, verbose=app.verbose)
     progress.phase("checking the tools")
-    diagnostics = (*diagnostics, *_consumer_check(contract))
+    tools_path = app_dir / io.TOOLS_FILE
+    writes_tools = write_tools or tools_path.exists()
+    diagnostics = (*diagnostics, *_consumer_check(contract, keep=writes_tools))
     progress.phase(f"writing {io.SCHEMA_FILE}")
     new = contract.dump()
     progress.close()
@@ -208,8 +210,7 @@ def command(
     if old is not None and not force and not _same_source(previous, contract.source):
         _refuse_replace(path, previous)
     io.write_atomic(path, new)
-    tools_path = app_dir / io.TOOLS_FILE
-    if write_tools or tools_path.exists():
+    if writes_tools:
         io.write_atomic(tools_path, contract.tools())
     if overrides_path.exists():
         _override_notes(app_dir, contract.schema)
@@ -274,6 +275,15 @@ class _Contract:
             self._specs = _db_specs(self._db) if self._db is not None else _specs(self.schema)
         return self._specs
 
+    def each_spec(self) -> Iterable[ToolSpec]:
+        """The tools one at a time, made as they are looked at (Graph beta's 22k tools are
+        not all held at once); a database's are built as one list."""
+        if self._specs is not None or self._db is not None:
+            return self.specs()
+        from appctl.generate.toolspec import iter_tool_specs
+
+        return iter_tool_specs(self.schema)
+
     def tools(self) -> bytes:
         return _render_tools(self.specs())
 
@@ -305,12 +315,13 @@ def _openapi(
     return result.schema, result.diagnostics, result.operations, result.filtered
 
 
-def _consumer_check(contract: _Contract) -> list[Diagnostic]:
+def _consumer_check(contract: _Contract, *, keep: bool) -> list[Diagnostic]:
     """Each tool as OpenAI (strict), Gemini and the JSON Schema formats emit it, checked
-    against what that consumer accepts (``generate.check``)."""
+    against what that consumer accepts (``generate.check``). With ``keep`` the tools are
+    built once and kept for tools.json; else each is let go once checked."""
     from appctl.generate.check import consumer_problems
 
-    return consumer_problems(contract.specs())
+    return consumer_problems(contract.specs() if keep else contract.each_spec())
 
 
 def _refuse_repairs(diagnostics: tuple[Diagnostic, ...], *, verbose: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -310,15 +310,30 @@ def build_tool_specs(
     exclude: Iterable[str] = (),
     descriptions: Descriptions = "full",
 ) -> list[ToolSpec]:
+    return list(
+        iter_tool_specs(
+            schema, read_only=read_only, include=include, exclude=exclude, descriptions=descriptions
+        )
+    )
+
+
+def iter_tool_specs(
+    schema: Schema,
+    *,
+    read_only: bool = False,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    descriptions: Descriptions = "full",
+) -> Iterator[ToolSpec]:
+    """``build_tool_specs`` one tool at a time, for a caller that looks at each once (a
+    large API's tools need not all be in memory together)."""
     catalogue = Catalogue(
         schema.definitions, Prose.learn(schema.actions()), descriptions=descriptions
     )
-    return [
-        tool_spec(action, resource=resource, catalogue=catalogue)
-        for resource, action in select_actions(
-            schema, read_only=read_only, include=include, exclude=exclude
-        )
-    ]
+    for resource, action in select_actions(
+        schema, read_only=read_only, include=include, exclude=exclude
+    ):
+        yield tool_spec(action, resource=resource, catalogue=catalogue)
 
 
 def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:
