@@ -67,6 +67,9 @@ class HttpTransport(_Model):
     path: str
     body: HttpBody | None = None
     server: str | None = None
+    # the media types the operation answers with (its success responses' content, Swagger
+    # 2.0's produces), sent as Accept; None: nothing declared, Accept: */*
+    accept: list[str] | None = None
 
 
 class SqlTransport(_Model):

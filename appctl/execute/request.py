@@ -225,6 +225,16 @@ def apply_auth(
             parts["headers"]["Authorization"] = f"Bearer {given['token']}"
 
 
+def accept_header(types: list[str]) -> str:
+    """The declared media types, JSON ones preferred (appctl reads JSON best: petstore lists
+    XML first and would answer in it), then anything at the lowest preference: a server that
+    answers an error in a type of its own is not pushed into a 406 by the client."""
+    json_types = [t for t in types if "json" in t.lower()]
+    others = [t for t in types if "json" not in t.lower() and t != "*/*"]
+    ranked = [*json_types, *(f"{t};q=0.9" for t in others)] if json_types else others
+    return ", ".join([*ranked, "*/*;q=0.1"]) if ranked else "*/*"
+
+
 def build_request(
     action: Action,
     args: Mapping[str, Any],
@@ -243,6 +253,8 @@ def build_request(
     body = _body(action, transport, args)
     if body.content_type:
         parts["headers"]["Content-Type"] = body.content_type
+    if transport.accept and not any(k.lower() == "accept" for k in parts["headers"]):
+        parts["headers"]["Accept"] = accept_header(transport.accept)
     apply_auth(auth.schemes, auth.values, parts)
     given, chosen = parts.pop("cookie_pairs"), parts.pop("cookies")
     # a credential cookie replaces an argument of the same name

@@ -78,3 +78,56 @@ def test_strict_refuses_httpbin_and_writes_nothing(httpbin_url: str, tmp_path: P
     assert "--strict" in refused.stderr and "nothing was written" in refused.stderr
     assert not (tmp_path / ".appctl" / "schema.json").exists()
     assert not (tmp_path / ".appctl" / "tools.json").exists()
+
+
+def _value(field: Any) -> Any:
+    """A value a person would try first: the document's own, else a small one of its type."""
+    schema = field.schema_
+    for key in ("default", "example"):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    return {"integer": 1, "number": 1, "boolean": True, "array": []}.get(schema.get("type"), "1")
+
+
+def test_every_httpbin_tool_is_valid_for_each_consumer_and_every_read_tool_answers(
+    httpbin_url: str, tmp_path: Path
+) -> None:
+    """The issue's proof on real httpbin: no tool invalid in any format (the JSON Schema
+    metaschema, Gemini's subset, OpenAI's strict subset), every path variable an argument,
+    and every read tool callable: the request goes out and httpbin's answer comes back (an
+    upstream 401, 404 or redirect is an answer; a ``validation`` or ``internal`` failure of
+    appctl's own is not)."""
+    import re
+
+    from appctl.contract.io import load_schema
+    from appctl.contract.kinds import Location, Safety
+    from appctl.contract.models import HttpTransport
+    from appctl.execute.executor import CallOptions, call
+    from appctl.execute.result import ErrorCategory
+    from appctl.generate.check import consumer_problems
+    from appctl.generate.toolspec import build_tool_specs
+
+    _appctl(tmp_path, "sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url)
+    schema = load_schema(tmp_path / ".appctl")
+    assert consumer_problems(build_tool_specs(schema)) == []
+    unanswered: dict[str, str] = {}
+    read = 0
+    for action in schema.actions():
+        assert isinstance(action.transport, HttpTransport)
+        variables = set(re.findall(r"{([^}]+)}", action.transport.path))
+        path_args = {f.wire for f in action.parameters if f.location == Location.PATH}
+        assert variables == path_args, action.name
+        if action.safety != Safety.READ_ONLY:
+            continue
+        read += 1
+        args = {f.name: _value(f) for f in action.parameters if f.required}
+        result = call(schema, action.name, args, CallOptions(timeout=15), environ={})
+        if result.error is not None and result.error.category in (
+            ErrorCategory.VALIDATION,
+            ErrorCategory.INTERNAL,
+        ):
+            unanswered[action.name] = f"{result.error.category}: {result.error.message}"
+    assert read >= 50
+    assert unanswered == {}

@@ -37,6 +37,7 @@ class Context:
     converter: Converter
     swagger: bool
     consumes: list[str] = field(default_factory=list)
+    produces: list[str] | None = None  # Swagger 2.0's document-level list; None for 3.x
     # Parameters shared through $ref are converted once: (document, pointer) → Field.
     shared: dict[tuple[str, str], Field | None] = field(default_factory=dict)
     # Arguments of the same content are one Field object: a large API repeats its inline path

@@ -31,6 +31,7 @@ from appctl.contract.names import dedupe, snake_case, tool_name
 from appctl.errors import AppctlError, Diagnostic, SourceError, UsageError
 from appctl.sync.openapi import fields as F
 from appctl.sync.openapi import safety, servers, swagger2
+from appctl.sync.openapi.accept import response_types
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
@@ -274,6 +275,9 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         pointer=join_pointer(level, "servers", 0, "url"),
     )
     judged = infer_safety(op, diagnostics)
+    accept = response_types(
+        ctx.resolver, op.op, doc=op.doc, pointer=op.pointer, produces=ctx.produces
+    )
     return Action(
         name=name,
         summary=_text(op.op.get("summary")),
@@ -282,7 +286,12 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         safety=judged.safety,
         provenance=judged.provenance,
         transport=HttpTransport(
-            kind="http", method=op.method.upper(), path=op.path, body=body, server=server
+            kind="http",
+            method=op.method.upper(),
+            path=op.path,
+            body=body,
+            server=server,
+            accept=accept or None,
         ),
         parameters=fields,
         tags=[t for t in op.op.get("tags", []) if isinstance(t, str)]
@@ -357,12 +366,14 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     converter = Converter(resolver)
     diagnostics = converter.diagnostics
     consumes = doc.get("consumes") if swagger else []
+    produces = doc.get("produces") if swagger else None
     auth = servers.auth(doc, swagger=swagger)
     ctx = F.Context(
         resolver,
         converter,
         swagger,
         consumes if isinstance(consumes, list) else [],
+        (produces if isinstance(produces, list) else []) if swagger else None,
         credentials=F.credential_slots(auth),
         spec_url=loaded.base if loaded.is_url else None,
     )
