@@ -43,6 +43,19 @@ def test_a_tool_no_consumer_takes_is_named_with_each_format() -> None:
     assert any("broken: its gemini tool" in m and "type 'int'" in m for m in said), said
 
 
+def test_a_definition_no_consumer_takes_is_named_once_with_its_place() -> None:
+    """Definitions are converted by themselves, once per contract, not inside every tool."""
+    schema = {
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}},
+        "$defs": {"A": {"type": "object", "properties": {"n": {"type": "int"}}}},
+    }
+    found = [d.message for d in consumer_problems([_tool(schema), _tool(schema)])]
+    gemini = [m for m in found if "gemini" in m]
+    assert len(gemini) == 2, found  # each tool is named (its schema is the same: checked once)
+    assert all("/$defs/A/properties/n: type 'int'" in m for m in gemini), gemini
+
+
 GEMINI_CASES = [
     ({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}}, "unsupported $ref"),
     ({"type": "object", "additionalProperties": False}, "unsupported additionalProperties"),
@@ -76,6 +89,8 @@ def test_real_tools_are_valid_for_every_consumer(source: str, tmp_path: Path) ->
         warnings.simplefilter("error")  # google-genai warns of a type it does not know
         for declaration in render("gemini", specs).document["functionDeclarations"]:
             types.FunctionDeclaration.model_validate(declaration)
+            # whole, every definition inlined: what the sync-time check judges in pieces
+            assert problems(declaration.get("parameters", {"type": "object"})) == []
 
 
 def test_sync_reports_no_consumer_problem_for_chinook(tmp_path: Path) -> None:

@@ -221,13 +221,21 @@ def _finish_required(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def declaration(spec: ToolSpec) -> dict[str, Any]:
-    inliner = _Inliner(spec.input_schema.get("$defs", {}))
+def declaration(spec: ToolSpec, *, expand: bool = True) -> dict[str, Any]:
+    """The tool's function declaration; ``expand=False`` leaves each reference as the
+    placeholder a reference too deep becomes (for ``generate.check``, which converts each
+    definition once by itself instead of inside every tool that uses it)."""
+    inliner = _Inliner(spec.input_schema.get("$defs", {}) if expand else {})
     body: dict[str, Any] = {"name": spec.name, "description": spec.description}
     params = _finish_required(inliner.convert(spec.input_schema, ()))
     if params.get("properties"):
         body["parameters"] = params
     return body
+
+
+def converted(schema: dict[str, Any]) -> dict[str, Any]:
+    """One schema as a declaration carries it, its references left as placeholders."""
+    return _finish_required(_Inliner({}).convert(schema, ()))
 
 
 def render(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:

@@ -61,6 +61,13 @@ def problems(parameters: Any) -> list[str]:
     return found[:MAX_FOUND]
 
 
+def schema_problems(node: Any, at: str = "") -> list[str]:
+    """Where one schema (a definition, not the parameters object) leaves the subset."""
+    found: list[str] = []
+    _check(node, at, found)
+    return found[:MAX_FOUND]
+
+
 def _check(node: Any, at: str, found: list[str]) -> None:
     where = at or "/"
     if not isinstance(node, dict):
