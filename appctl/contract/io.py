@@ -67,15 +67,16 @@ def _prune(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prune_resource(resource: dict[str, Any]) -> dict[str, Any]:
-    from appctl.contract.models import operation_pointer
+    from appctl.contract.models import operation_pointer, usual_idempotent
 
     for action in resource.get("actions", []):
         _drop_falsy(action, _DROP_WHEN_FALSY["action"])
         http = action.get("transport", {})
-        if http.get("kind") == "http" and action.get("pointer") == operation_pointer(
-            http["path"], http["method"]
-        ):
-            del action["pointer"]
+        if http.get("kind") == "http":
+            if action.get("pointer") == operation_pointer(http["path"], http["method"]):
+                del action["pointer"]
+            if action.get("idempotent") == usual_idempotent(http["method"]):
+                del action["idempotent"]
         body = action.get("transport", {}).get("body")
         if isinstance(body, dict):
             _drop_falsy(body, ("description",))

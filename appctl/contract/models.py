@@ -89,6 +89,15 @@ class Pagination(_Model):
     params: list[str]
 
 
+# RFC 9110 section 9.2.2 (and the QUERY method's draft): a request of these methods may be
+# repeated with the same effect.
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"))
+
+
+def usual_idempotent(method: str) -> bool:
+    return method.upper() in IDEMPOTENT_METHODS
+
+
 def operation_pointer(path: str, method: str) -> str:
     """``/paths/<path>/<method>``: where an operation of the root document is."""
     return "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
@@ -106,11 +115,23 @@ class Action(_Model):
     tags: list[str] = PField(default_factory=list)
     operation_id: str | None = None
     deprecated: bool = False
-    idempotent: bool = False
+    idempotent: bool = False  # left out of the file when ``usual_idempotent`` of its HTTP
+    # method says the same, and filled in again on load
     pagination: Pagination | None = None
     security: list[dict[str, list[str]]] | None = None
     pointer: str = ""  # JSON pointer of the operation; left out of the file when it is
     # ``operation_pointer`` of the transport (the usual case) and filled in again on load
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usual_idempotence(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "idempotent" not in data:
+            transport = data.get("transport")
+            if isinstance(transport, dict) and transport.get("kind") == "http":
+                method = transport.get("method")
+                if isinstance(method, str):
+                    return {**data, "idempotent": usual_idempotent(method)}
+        return data
 
     @model_validator(mode="after")
     def _usual_pointer(self) -> Action:

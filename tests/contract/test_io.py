@@ -48,6 +48,29 @@ def test_round_trip(tmp_path: Path) -> None:
     assert dump_schema(load_schema(tmp_path)) == dump_schema(schema)
 
 
+def test_idempotence_is_written_only_where_the_method_does_not_imply_it() -> None:
+    schema = _schema()
+    beta = schema.action("beta")
+    assert beta is not None and not beta.idempotent  # a POST, as its method says
+    resources = [
+        r.model_copy(
+            update={"actions": [a.model_copy(update={"idempotent": True}) for a in r.actions]}
+        )
+        for r in schema.resources
+    ]
+    marked = schema.model_copy(update={"resources": resources})  # an override's doing
+    data = orjson.loads(dump_schema(marked))
+    written = {a["name"]: a.get("idempotent") for r in data["resources"] for a in r["actions"]}
+    assert written == {"alpha": None, "beta": True, "zeta": None}  # GETs: implied, left out
+    back = parse_schema(dump_schema(marked), origin="x")
+    assert {a.name: a.idempotent for a in back.actions()} == {
+        "alpha": True,
+        "beta": True,
+        "zeta": True,
+    }
+    assert dump_schema(parse_schema(dump_schema(marked), origin="x")) == dump_schema(marked)
+
+
 def test_hand_edit_errors_name_the_place(tmp_path: Path) -> None:
     data = orjson.loads(dump_schema(_schema()))
     data["resources"][0]["actions"][0]["safety"] = "harmless"

@@ -26,6 +26,7 @@ from appctl.contract.models import (
     Schema,
     Source,
     Verb,
+    usual_idempotent,
 )
 from appctl.contract.names import dedupe, snake_case, tool_name
 from appctl.errors import AppctlError, Diagnostic, SourceError, UsageError
@@ -39,7 +40,6 @@ from appctl.sync.openapi.share import share_large_schemas
 
 SWAGGER_BODY = ("body", "formData")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
-IDEMPOTENT_METHODS = frozenset(("get", "head", "options", "put", "delete", "trace", "query"))
 _VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*|api|rest|\d+(\.\d+)*)$", re.IGNORECASE)
 _PAGINATION = (
     (
@@ -301,7 +301,7 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         if isinstance(op.op.get("operationId"), str)
         else None,
         deprecated=op.op.get("deprecated") is True,
-        idempotent=op.method in IDEMPOTENT_METHODS,
+        idempotent=usual_idempotent(op.method),
         pagination=detect_pagination(fields),
         security=servers.requirements(op.op.get("security")),
         pointer=op.pointer,
