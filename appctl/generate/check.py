@@ -2,10 +2,11 @@
 
 ``consumer_problems(specs)`` renders each tool as the formats emit it and checks it: the
 neutral input schema (also what MCP, Anthropic and plain OpenAI tools carry) against the
-JSON Schema 2020-12 metaschema, Gemini's declaration against its documented subset
-(``gemini_subset``), and a ``strict: true`` OpenAI tool against OpenAI's strict subset
-(``openai_subset``; a tool the adapter could not make strict is emitted ``strict: false``
-with its own warning, and is not a problem). Each problem is a ``Diagnostic`` naming the tool,
+JSON Schema 2020-12 metaschema and Gemini's declaration against its documented subset
+(``gemini_subset``). A ``strict: true`` OpenAI tool needs no check here: the adapter checks
+each against OpenAI's strict subset whenever it renders one (``openai.strict_parameters``, the
+one place that makes them) and emits a tool that fails ``strict: false`` with a warning; the
+tests guard that it keeps doing so. Each problem is a ``Diagnostic`` naming the tool,
 the format and where in its schema; none is expected (the adapters convert what a provider
 does not take), so one means a bug to report.
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 import orjson
 
 from appctl.errors import Diagnostic
-from appctl.generate.formats import gemini, gemini_subset, openai, openai_subset
+from appctl.generate.formats import gemini, gemini_subset
 from appctl.generate.toolspec import ToolSpec
 
 MAX_PER_TOOL = 3
@@ -47,12 +48,6 @@ def _problems(spec: ToolSpec, converted: set[bytes]) -> list[tuple[str, str]]:
     if not jsonschema_rs.meta.is_valid(spec.input_schema):
         problems.append(("jsonschema", "not a valid JSON Schema 2020-12"))
     problems += [("gemini", p) for p in _gemini_problems(spec, converted)]
-    try:
-        strict = openai.strict_parameters(spec.input_schema)
-    except openai.NotStrict:
-        pass  # emitted strict: false, with the adapter's own warning
-    else:  # strict_parameters checks the subset itself: this guards that it still does
-        problems += [("openai --strict", p) for p in openai_subset.problems(strict)]
     return problems
 
 
