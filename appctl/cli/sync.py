@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -86,8 +87,8 @@ def _progress_shown(fn: Callable[..., R]) -> Callable[..., R]:
 @click.option(
     "--password-env",
     metavar="NAME",
-    help="--db: the variable the password is read from at call time "
-    "(default PGPASSWORD or MYSQL_PWD).",
+    help="--db: the variable the password is read from, now and at call time (else "
+    "PGPASSWORD / MYSQL_PWD, then ~/.pgpass / ~/.my.cnf [client]); never written down.",
 )
 @click.option("--base-url", help="Use this base URL instead of the document's servers.")
 @click.option(
@@ -167,6 +168,7 @@ def command(
             include=include,
             exclude=exclude,
             password_env=password_env,
+            environ=os.environ,
         )
         diagnostics = db.diagnostics
         counted, filtered, noun = db.tables, db.filtered, "table"

@@ -72,10 +72,18 @@ def secrets(
             if scheme.type == "basic":
                 values = {"username": "", "password": "", **values}
             out += scheme_secrets(scheme, values)
-    ref = schema.database.password if schema.database else None
-    if ref and environ.get(ref[4:]):
-        out.append(Secret(environ[ref[4:]], "url"))
+    if schema.database is not None:
+        out += _database_secret(schema.database.url, schema.database.password, environ)
     return frozenset(s for s in out if s.value)
+
+
+def _database_secret(url: str, ref: str | None, environ: Mapping[str, str]) -> list[Secret]:
+    """The database password from wherever a call would take it (``credentials.py``)."""
+    from appctl.sync.db.credentials import family_of, find_password
+
+    named = ref[4:] if ref and ref.startswith("env:") else None
+    found = find_password(family_of(url.split(":", 1)[0]), password_env=named, environ=environ)
+    return [Secret(found, "url")] if found else []
 
 
 def redactor(schema: Schema, settings: AuthSettings, environ: Mapping[str, str]) -> Redactor:

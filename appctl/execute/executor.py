@@ -318,11 +318,25 @@ def _run_sql(
     ref = schema.database.password if schema.database else None
     if result.error is None or result.error.category != ErrorCategory.AUTH:
         return result
-    if ref and not environ.get(ref[4:]):
-        hint = f"Set {ref[4:]} to the database password (the contract reads it from there)."
+    if ref and schema.database is not None:
+        hint = _password_hint(schema.database.url, ref, environ)
         error = result.error.model_copy(update={"suggestions": [hint, *result.error.suggestions]})
         return result.model_copy(update={"error": error})
     return result
+
+
+def _password_hint(url: str, ref: str | None, environ: Mapping[str, str]) -> str:
+    """Where the database password was looked for, said exactly (``credentials.py``)."""
+    from appctl.sync.db.credentials import family_of, sources
+
+    named = ref[4:] if ref and ref.startswith("env:") else None
+    family = family_of(url.split(":", 1)[0])
+    if named and not environ.get(named):
+        return (
+            f"Set {named} to the database password; it is looked for in {sources(family, named)}."
+        )
+    where = sources(family, named)
+    return f"Check the database user and password; the password is looked for in {where}."
 
 
 def _run_http(

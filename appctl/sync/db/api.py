@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from appctl.sync.db.build import DbSyncResult, build_contract
@@ -18,7 +18,9 @@ def sync_db(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     password_env: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> DbSyncResult:
-    parsed = parse_dsn(dsn, root=root, password_env=password_env)
+    """``environ``: where a URL without a password finds one (the CLI passes os.environ)."""
+    parsed = parse_dsn(dsn, root=root, password_env=password_env, environ=environ)
     reflected = reflect(parsed.connect, schemas=schemas, include=include, exclude=exclude)
     return build_contract(reflected, stored_url=parsed.stored, password_env=parsed.password_env)

@@ -23,6 +23,7 @@ from appctl.sync.db.bounds import (
     connect_seconds,
     did_not_answer,
 )
+from appctl.sync.db.credentials import family_of, sources
 from appctl.sync.db.facts import ColumnFacts, TableFacts
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _reflect(
             raise SourceError(
                 f"could not connect to the database: {first_line(exc)}",
                 suggestion="Check the host, port, user and password (the password comes from "
-                "the URL or the driver's variable, e.g. PGPASSWORD or MYSQL_PWD).",
+                f"{sources(family_of(engine.url.drivername))}).",
             ) from None
         if engine.dialect.name == "sqlite":
             hint = (

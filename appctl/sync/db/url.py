@@ -3,7 +3,8 @@
 ``postgresql://``/``postgres://`` use psycopg 3, ``mysql://``/``mariadb://`` use PyMySQL; a
 plain path (or ``sqlite:///path``) is a SQLite file, kept relative to the project when it lies
 inside it. The password never reaches the contract: it keeps ``env:NAME`` instead (the
-driver's standard variable unless told otherwise), and the value is read at connect time.
+driver's standard variable unless told otherwise), and the value is read at connect time,
+from the places ``credentials.py`` lists, the same at sync, call and doctor time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appctl.errors import UsageError
+from appctl.sync.db.credentials import family_of, find_password
 
 DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -33,8 +35,15 @@ class Dsn:
     password_env: str | None  # env:NAME to read the password from at call time
 
 
-def parse_dsn(dsn: str, *, root: Path, password_env: str | None = None) -> Dsn:
-    """Normalize a DSN; ``root`` is the project folder (the parent of ``.appctl``)."""
+def parse_dsn(
+    dsn: str,
+    *,
+    root: Path,
+    password_env: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Dsn:
+    """Normalize a DSN; ``root`` is the project folder (the parent of ``.appctl``). With
+    ``environ``, a URL without a password gets one as at call time (``credentials.py``)."""
     import sqlalchemy as sa
 
     text = dsn.strip()
@@ -69,6 +78,9 @@ def parse_dsn(dsn: str, *, root: Path, password_env: str | None = None) -> Dsn:
         url.drivername, url.username, None, url.host, url.port, url.database, url.query
     )
     stored = bare.render_as_string(hide_password=False)
+    if environ is not None and url.password is None:
+        found = find_password(family_of(driver), password_env=password_env, environ=environ)
+        url = url if found is None else url.set(password=found)
     return Dsn(connect=url.render_as_string(hide_password=False), stored=stored, password_env=env)
 
 
@@ -102,8 +114,10 @@ def connect_url(
         if database and not os.path.isabs(database):
             url = url.set(database=str(root / database))
         return url.render_as_string(hide_password=False)
-    if password_ref and environ.get(password_ref[4:]):
-        url = url.set(password=environ[password_ref[4:]])
+    if url.password is None:
+        named = password_ref[4:] if password_ref and password_ref.startswith("env:") else None
+        found = find_password(family_of(url.drivername), password_env=named, environ=environ)
+        url = url if found is None else url.set(password=found)
     return url.render_as_string(hide_password=False)
 
 
