@@ -27,6 +27,7 @@ from appctl.errors import first_line
 from appctl.execute.budget import size
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.sqlerrors import database_failure, drift_failure
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
 from appctl.sync.db.bounds import (
     connect_seconds,
@@ -39,8 +40,6 @@ DEFAULT_TIMEOUT = 30.0  # seconds per statement
 CONNECT_TIMEOUT = 10.0  # seconds to connect, unless the call's timeout is shorter
 POOL_TIMEOUT = 10.0  # seconds to wait for a free pooled connection
 READ_GRACE = 2.0  # PyMySQL: a read waits this long past the statement timeout for its error
-AUTH_TEXTS = ("password authentication failed", "no password supplied", "access denied for user")
-NETWORK_CODES = frozenset(("2003", "2006", "2013", "08001", "08006"))
 _engines: dict[str, Any] = {}
 _tables: IdentityMemo[Any] = IdentityMemo()
 _lock = threading.Lock()
@@ -330,6 +329,11 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
         return database_failure(tool, exc)
     except sa.exc.StatementError as exc:  # a value the driver could not bind
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, first_line(exc))
+    except (LookupError, ValueError, ArithmeticError, sa.exc.InvalidRequestError) as exc:
+        drift = drift_failure(tool, exc)  # a row the contract's types cannot read
+        if drift is None:
+            raise
+        return drift
 
 
 def _no_answer(tool: str, engine: Any, seconds: float) -> ToolResult:
@@ -423,57 +427,3 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
         if data["next_offset"] is None:
             del data["next_offset"]
     return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
-
-
-def _code(exc: Any) -> str:
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
-    if sqlstate:
-        return str(sqlstate)
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):  # PyMySQL: (errno, message)
-        return str(args[0])
-    return ""
-
-
-def database_failure(tool: str, exc: Any) -> ToolResult:
-    """A database error → a category a model can act on, with the database's own message."""
-    import sqlalchemy as sa
-
-    code = _code(exc)
-    message = first_line(exc)
-    lower = message.lower()
-    category = ErrorCategory.SERVER
-    if code in ("57014", "3024", "1969") or "interrupted" in lower or "statement timeout" in lower:
-        category, message = (
-            ErrorCategory.TIMEOUT,
-            f"cancelled after the statement timeout: {message}",
-        )
-    elif code in ("28P01", "28000", "1045", "1044") or any(text in lower for text in AUTH_TEXTS):
-        category = ErrorCategory.AUTH
-    elif (
-        code in ("42501", "25006", "1142", "1143", "1792", "1227")
-        or "readonly" in lower
-        or ("read-only" in lower or "read only" in lower)
-    ):
-        category = ErrorCategory.PERMISSION
-    elif (
-        code in ("23505", "1062", "1451", "23001")
-        or "unique constraint" in lower
-        or (code == "23503" and "still referenced" in lower)
-    ):
-        category = ErrorCategory.CONFLICT
-    elif (
-        code in ("42P01", "42703", "1146", "1054")
-        or "no such table" in lower
-        or "no such column" in lower
-    ):
-        category = ErrorCategory.NOT_FOUND
-        message += " (the database changed since the last sync: run appctl sync --db again)"
-    elif isinstance(exc, sa.exc.IntegrityError | sa.exc.DataError) or code.startswith(("22", "23")):
-        category = ErrorCategory.VALIDATION
-    elif isinstance(exc, sa.exc.OperationalError) and (
-        exc.connection_invalidated or code in NETWORK_CODES
-    ):
-        category = ErrorCategory.NETWORK
-    return ToolResult.failure(tool, category, message)

@@ -223,9 +223,9 @@ def test_delete_one_row_and_foreign_keys_hold(db) -> None:
     assert note.ok, note.error
     blocked = _call(db, "delete_things", {"id": thing["id"]})
     assert blocked.error is not None
-    assert blocked.error.category in (ErrorCategory.CONFLICT, ErrorCategory.VALIDATION)
+    assert blocked.error.category == ErrorCategory.CONFLICT
     orphan = _call(db, "create_notes", {"thing_id": 424242, "text": "orphan"})
-    assert orphan.error is not None and orphan.error.category == ErrorCategory.VALIDATION
+    assert orphan.error is not None and orphan.error.category == ErrorCategory.CONFLICT
     assert _call(db, "delete_notes", {"id": note.data["id"]}).ok
     deleted = _call(db, "delete_things", {"id": thing["id"]})
     assert deleted.ok and deleted.data["deleted"]["name"] == "parent"
