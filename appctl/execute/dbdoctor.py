@@ -9,11 +9,11 @@ GRANTS``, SQLite: whether the file is writable). Nothing is written to the datab
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from appctl.contract.models import Safety, Schema, Table
-from appctl.errors import AppctlError
+from appctl.errors import AppctlError, first_line
 from appctl.execute.doctor import Check, Route
 from appctl.sync.db.facts import TableFacts
 
@@ -35,7 +35,11 @@ def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
         Check("connection", True, f"{reflected.dialect} {reflected.server_version}".strip())
     )
     live = {(t.schema_name, t.name): t for t in reflected.tables}
-    routes = [_compare(r.name, r.table, live) for r in schema.resources if r.table is not None]
+    routes = [
+        _compare(r.name, r.table, live, reflected.notes)
+        for r in schema.resources
+        if r.table is not None
+    ]
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     bound_engine(engine)  # a server that stops answering cannot hold the doctor
     try:
@@ -48,10 +52,16 @@ def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
     return checks, routes
 
 
-def _compare(resource: str, table: Table, live: dict[tuple[str | None, str], TableFacts]) -> Route:
+def _compare(
+    resource: str,
+    table: Table,
+    live: dict[tuple[str | None, str], TableFacts],
+    notes: Sequence[str] = (),
+) -> Route:
     now = live.get((table.schema_name, table.name))
-    if now is None:
-        return Route(resource, "missing", f"{table.qualified} no longer exists")
+    if now is None:  # gone, or a view reflection left out (and said why)
+        why = [n for n in notes if n.startswith(f"view {table.qualified} cannot be read")]
+        return Route(resource, "missing", why[0] if why else f"{table.qualified} no longer exists")
     problems = []
     columns = {c.name: c for c in now.columns}
     for column in table.columns:
@@ -63,6 +73,8 @@ def _compare(resource: str, table: Table, live: dict[tuple[str | None, str], Tab
                 f"column {column.name} is {current.type}{'' if current.nullable else ' NOT NULL'}"
                 f", the contract says {column.type}{'' if column.nullable else ' NOT NULL'}"
             )
+        elif _allowed(current.schema_) != _allowed(column.schema_):
+            problems.append(_enum_drift(column.name, column.schema_, current.schema_))
     added = [c for c in columns if table.column(c) is None]
     if added:
         problems.append(f"new column(s) {', '.join(added)}")
@@ -71,6 +83,22 @@ def _compare(resource: str, table: Table, live: dict[tuple[str | None, str], Tab
     if problems:
         return Route(resource, "changed", "; ".join(problems) + " (run appctl sync --db again)")
     return Route(resource, "verified", f"{table.qualified}: {len(table.columns)} columns match")
+
+
+def _allowed(schema: Mapping[str, Any]) -> list[Any] | None:
+    """An enum column's (or enum array's items') allowed values."""
+    items = schema.get("items")
+    found = schema.get("enum") or (items.get("enum") if isinstance(items, dict) else None)
+    return list(found) if found is not None else None
+
+
+def _enum_drift(name: str, then: Mapping[str, Any], now: Mapping[str, Any]) -> str:
+    before, after = _allowed(then) or [], _allowed(now) or []
+    added = [v for v in after if v not in before]
+    gone = [v for v in before if v not in after]
+    said = [f"+{', +'.join(map(str, added))}"] if added else []
+    said += [f"-{', -'.join(map(str, gone))}"] if gone else []
+    return f"column {name}'s allowed values changed ({'; '.join(said) or 'reordered'})"
 
 
 def _privileges(engine: Any, dialect: str, tables: list[Table], writes: bool) -> Iterator[Check]:
@@ -82,25 +110,10 @@ def _privileges(engine: Any, dialect: str, tables: list[Table], writes: bool) ->
             verdict = not writes  # a read-only file only fails a contract that writes
             yield Check("privileges", verdict, "the database file is read-only")
         return
+    unreadable: list[str] = []
     with engine.connect() as conn:
         if dialect == "postgresql":
-            missing: list[str] = []
-            for table in tables:
-                name = (
-                    f'"{table.schema_name}"."{table.name}"'
-                    if table.schema_name
-                    else (f'"{table.name}"')
-                )
-                wanted = ["SELECT"] + (
-                    ["INSERT", "UPDATE", "DELETE"] if writes and table.kind == "table" else []
-                )
-                for privilege in wanted:
-                    allowed = conn.exec_driver_sql(
-                        "SELECT has_table_privilege(current_user, %(t)s, %(p)s)",
-                        {"t": name, "p": privilege},
-                    ).scalar_one()
-                    if not allowed:
-                        missing.append(f"{privilege} on {table.qualified}")
+            missing, unreadable = _pg_missing(conn, tables, writes)
             user = conn.exec_driver_sql("SELECT current_user").scalar_one()
         else:
             grants = [str(r[0]) for r in conn.exec_driver_sql("SHOW GRANTS")]
@@ -111,6 +124,8 @@ def _privileges(engine: Any, dialect: str, tables: list[Table], writes: bool) ->
                 for privilege in ["SELECT"] + (["INSERT", "UPDATE", "DELETE"] if writes else []):
                     if privilege not in text:
                         missing.append(privilege)
+    if unreadable:
+        yield Check("privileges", None, "could not check " + "; ".join(unreadable))
     if missing:
         shown = ", ".join(missing[:8]) + (
             f" and {len(missing) - 8} more" if len(missing) > 8 else ""
@@ -118,4 +133,31 @@ def _privileges(engine: Any, dialect: str, tables: list[Table], writes: bool) ->
         yield Check("privileges", False, f"{user} lacks {shown}")
     else:
         what = "read and write" if writes else "read"
-        yield Check("privileges", True, f"{user} may {what} every table in the contract")
+        which = "every other table" if unreadable else "every table in the contract"
+        yield Check("privileges", True, f"{user} may {what} {which}")
+
+
+def _pg_missing(conn: Any, tables: list[Table], writes: bool) -> tuple[list[str], list[str]]:
+    """(privileges the role lacks, tables that could not be checked and why): each table in
+    a savepoint, so that one that is gone or broken does not end the check of the others."""
+    import sqlalchemy as sa
+
+    missing: list[str] = []
+    unreadable: list[str] = []
+    for table in tables:
+        name = f'"{table.schema_name}"."{table.name}"' if table.schema_name else f'"{table.name}"'
+        wanted = ["SELECT"] + (
+            ["INSERT", "UPDATE", "DELETE"] if writes and table.kind == "table" else []
+        )
+        try:
+            with conn.begin_nested():
+                for privilege in wanted:
+                    allowed = conn.exec_driver_sql(
+                        "SELECT has_table_privilege(current_user, %(t)s, %(p)s)",
+                        {"t": name, "p": privilege},
+                    ).scalar_one()
+                    if not allowed:
+                        missing.append(f"{privilege} on {table.qualified}")
+        except sa.exc.DBAPIError as exc:
+            unreadable.append(f"{table.qualified} ({first_line(exc)})")
+    return missing, unreadable
