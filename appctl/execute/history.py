@@ -96,6 +96,8 @@ class History:
         import sqlalchemy as sa
 
         self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            _create_private(self.engine.url.database)
         self._lock = threading.Lock()
         self._log: _PendingLog | None = None
         if self.engine.dialect.name == "sqlite":
@@ -411,6 +413,20 @@ class _PendingLog:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+
+
+def _create_private(database: str | None) -> None:
+    """Create a SQLite history file (and a missing folder) readable by its owner only, before
+    SQLite would create it by the umask (its -wal/-shm files take the file's mode): it holds
+    every call's arguments and results. An existing file is left as it is."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    missing = [p for p in path.parents if not p.exists()]
+    for folder in reversed(missing):  # each new folder 0700 (mkdir(parents=True) would not)
+        folder.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
 
 
 def _open_log(path: str) -> int:
