@@ -416,17 +416,15 @@ class _PendingLog:
 
 
 def _create_private(database: str | None) -> None:
-    """Create a SQLite history file (and a missing folder) readable by its owner only, before
-    SQLite would create it by the umask (its -wal/-shm files take the file's mode): it holds
-    every call's arguments and results. An existing file is left as it is."""
+    """Create a SQLite history file 0600 before SQLite would create it under the umask (its
+    -wal/-shm files take the file's mode): it holds every call's arguments and results. An
+    existing file is left as it is."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    path = Path(database)
-    missing = [p for p in path.parents if not p.exists()]
-    for folder in reversed(missing):  # each new folder 0700 (mkdir(parents=True) would not)
-        folder.mkdir(mode=0o700, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    # a missing or unwritable folder stays an error: SQLite's own, which open_history reports
+    with contextlib.suppress(OSError):
+        os.close(os.open(database, flags, 0o600))
 
 
 def _open_log(path: str) -> int:
