@@ -121,6 +121,8 @@ def test_a_missing_password_says_where_it_is_looked_for(
     failed = appctl("sync", "--db", url, cwd=tmp_path, env={}, code=1)
     where = "PGPASSWORD, or ~/.pgpass" if kind == "postgresql" else "MYSQL_PWD, or the [client]"
     assert "--password-env NAME" in failed.stderr and where in failed.stderr
+    unset = appctl("sync", "--db", url, "--password-env", "SHOP_PW", cwd=tmp_path, env={}, code=1)
+    assert "SHOP_PW (--password-env) is not set" in unset.stderr
     appctl("sync", "--db", url, "--password-env", "SHOP_PW", cwd=tmp_path, env={"SHOP_PW": secret})
     denied = appctl("call", "list_pets", cwd=tmp_path, env={}, code=1)
     assert "Set SHOP_PW to the database password" in denied.stderr and where in denied.stderr
