@@ -314,7 +314,11 @@ def _run_sql(
         url = database_url_for(schema, options, environ)
         return run(plan, url, timeout=timeout, budget=options.result_budget)
 
-    result = _run(action, options, resource, plan.shown, "dry run: nothing was run", execute)
+    # a list fits its page to the budget itself (rows, cursor and has_more decided together)
+    fitted = plan.operation == "list"
+    result = _run(
+        action, options, resource, plan.shown, "dry run: nothing was run", execute, fitted=fitted
+    )
     ref = schema.database.password if schema.database else None
     if result.error is None or result.error.category != ErrorCategory.AUTH:
         return result
@@ -363,10 +367,13 @@ def _run(
     shown: Callable[[], dict[str, Any]],
     dry_note: str,
     execute: Callable[[float | None], ToolResult],
+    *,
+    fitted: bool = False,
 ) -> ToolResult:
     """What every transport shares: dry run, per-tool limits, never raising, the size budget.
     ``shown`` gives the request a dry run shows; ``execute`` does the I/O, given the timeout
-    to apply."""
+    to apply; ``fitted`` says it already fit its data to the budget (a cut here could drop
+    rows its paging has passed)."""
     if options.dry_run:
         return ToolResult(ok=True, tool=action.name, request=shown(), data=dry_note)
     from appctl.execute.limits import OverLimit, admitted
@@ -382,6 +389,8 @@ def _run(
     except Exception as exc:  # the executor never raises to a model
         message = f"{type(exc).__name__}: {exc}"
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)
+    if fitted:
+        return result
     pages = action.pagination.params if action.pagination else []
     data, note = fit(result.data, options.result_budget, page_params=pages)
     if note is None:

@@ -24,10 +24,11 @@ from typing import Any
 
 from appctl.contract.models import Column, Table
 from appctl.errors import first_line
-from appctl.execute.budget import size
+from appctl.execute import sqlkeyset
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure, drift_failure
+from appctl.execute.sqlpage import PageShape, fit_page
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
 from appctl.sync.db.bounds import (
     connect_seconds,
@@ -235,13 +236,6 @@ def _where(t: Any, plan: SqlPlan) -> list[Any]:
             clauses.append(
                 {"lt": c < value, "lte": c <= value, "gt": c > value, "gte": c >= value}[op]
             )
-    if plan.after is not None:
-        ors = []
-        for i, (column, desc) in enumerate(plan.order):
-            same = [t.c[c] == v for (c, _), v in zip(plan.order[:i], plan.after[:i], strict=True)]
-            step = t.c[column] < plan.after[i] if desc else t.c[column] > plan.after[i]
-            ors.append(sa.and_(*same, step))
-        clauses.append(sa.or_(*ors))
     return clauses
 
 
@@ -394,36 +388,44 @@ def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
 def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     import sqlalchemy as sa
 
-    order = [t.c[c].desc() if desc else t.c[c].asc() for c, desc in plan.order]
-    query = sa.select(t).where(*_where(t, plan)).order_by(*order).limit(plan.limit + 1)
+    dialect = conn.dialect.name
+    kinds = {c.name: c.kind for c in plan.table.columns}
+    query = sa.select(t).where(*_where(t, plan))
+    if plan.after is not None:
+        query = query.where(
+            sqlkeyset.after(t, plan.order, plan.after, kinds=kinds, dialect=dialect)
+        )
+    query = query.order_by(*sqlkeyset.order_by(t, plan.order, kinds, dialect))
+    query = query.limit(plan.limit + 1)
     if plan.offset:
         query = query.offset(plan.offset)
     fetched = conn.execute(query).all()
-    has_more = len(fetched) > plan.limit
     rows = [_row(plan, r) for r in fetched[: plan.limit]]
-    notes = []
-    if budget > 0 and rows:
-        used, keep = 0, 0
-        for row in rows:
-            used += size(row) + 1
-            if used > budget and keep:
-                break
-            keep += 1
-        if keep < len(rows):
-            notes.append(
-                f"showing {keep} of {len(rows)} rows to fit {budget:,} characters; "
-                "the next page starts after the last row shown"
-            )
-            rows, has_more = rows[:keep], True
-            fetched = fetched[:keep]
-    data: dict[str, Any] = {"rows": rows, "has_more": has_more}
-    if has_more:
-        data["next_offset"] = plan.offset + len(rows) if plan.after is None else None
-        last = fetched[len(rows) - 1]
-        if keyset_ready(plan.table, plan.order):
-            data["next_cursor"] = encode_cursor(
-                plan.order, [last._mapping[c] for c, _ in plan.order]
-            )
-        if data["next_offset"] is None:
-            del data["next_offset"]
+
+    def cursor_after(i: int) -> str:
+        return encode_cursor(plan.order, [fetched[i]._mapping[c] for c, _ in plan.order])
+
+    shape = PageShape(
+        more=len(fetched) > plan.limit,
+        offset=plan.offset,
+        by_offset=plan.after is None,
+        cursor_after=cursor_after if keyset_ready(plan.table, plan.order) else None,
+    )
+    data, notes = fit_page(rows, shape, budget=budget, fetch_hint=_fetch_hint(plan, rows))
     return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
+
+
+def _fetch_hint(plan: SqlPlan, rows: list[dict[str, Any]]) -> str:
+    """How to read a cut value whole (there is no per-column fetch: say what works)."""
+    if not rows or not plan.table.primary_key:
+        return "Read it whole with appctl call and --full (no size budget)."
+    key = ", ".join(
+        f"{plan.args.get(c, c)}={rows[0].get(plan.args.get(c, c))!r}"
+        for c in plan.table.primary_key
+    )
+    return (
+        "The next page continues after this row. No tool returns a value larger than the "
+        f"budget: to read the row whole, call this table's get tool with {key} through "
+        "appctl call --full (no size budget)."
+    )
+

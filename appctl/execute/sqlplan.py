@@ -292,11 +292,7 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
 
 
 def keyset_ready(table: Table, order: list[tuple[str, bool]]) -> bool:
-    """Keyset paging needs a total order over non-null columns."""
-    columns = {c.name: c for c in table.columns}
+    """Keyset paging needs a total order: the primary key among the order columns (other
+    order columns may hold NULLs; the keyset predicate places them as the dialect sorts)."""
     named = {c for c, _ in order}
-    return (
-        bool(table.primary_key)
-        and set(table.primary_key) <= named
-        and all(c in table.primary_key or not columns[c].nullable for c, _ in order)
-    )
+    return bool(table.primary_key) and set(table.primary_key) <= named

@@ -1,0 +1,75 @@
+"""Keyset paging: the ORDER BY of a list and the predicate "rows after this cursor" built so
+that the two agree for every sortable type and every dialect.
+
+Takes the SQLAlchemy table, the plan's order ``[(column, descending)]`` and the cursor's
+values; returns order clauses and one boolean clause. Three things make this more than
+``col > :v``:
+
+- NULLs sort where the dialect puts them by default: PostgreSQL treats NULL as larger than
+  any value (last ascending, first descending); SQLite and MySQL/MariaDB as smaller. A NULL
+  in the cursor, or a NULL after a value, is handled with ``IS NULL`` / ``IS NOT NULL``.
+- Every value is bound with the column's own type (``literal(v, type)``), so booleans,
+  enums, UUIDs and zoned timestamps compare as the column does (SQLAlchemy refuses ``>``
+  against a bare ``True``).
+- MySQL/MariaDB sort an ENUM by its declaration index but compare it with a string as
+  text; there both sides use the value as text, so order and predicate agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NULLS_HIGH = frozenset(("postgresql", "oracle"))  # dialects where NULL sorts as largest
+
+
+def sort_key(t: Any, column: str, kinds: Mapping[str, str], dialect: str) -> Any:
+    """The expression a column is ordered and compared by."""
+    import sqlalchemy as sa
+
+    c = t.c[column]
+    if dialect == "mysql" and kinds.get(column) == "enum":
+        return sa.cast(c, sa.String())
+    return c
+
+
+def order_by(
+    t: Any, order: list[tuple[str, bool]], kinds: Mapping[str, str], dialect: str
+) -> list[Any]:
+    return [
+        sort_key(t, c, kinds, dialect).desc() if desc else sort_key(t, c, kinds, dialect).asc()
+        for c, desc in order
+    ]
+
+
+def after(
+    t: Any,
+    order: list[tuple[str, bool]],
+    values: list[Any],
+    *,
+    kinds: Mapping[str, str],
+    dialect: str,
+) -> Any:
+    """Rows strictly after the row whose order values are ``values``:
+    OR over i of (the first i columns equal AND column i strictly after)."""
+    import sqlalchemy as sa
+
+    nulls_high = dialect in NULLS_HIGH
+    ors = []
+    same: list[Any] = []
+    for (column, desc), value in zip(order, values, strict=True):
+        key = sort_key(t, column, kinds, dialect)
+        null_last = nulls_high != desc  # where NULL sits in this column's direction
+        bound = None if value is None else sa.literal(value, key.type)
+        if value is None:
+            step = None if null_last else key.is_not(None)
+            equal = key.is_(None)
+        else:
+            step = key < bound if desc else key > bound
+            if null_last:
+                step = sa.or_(step, key.is_(None))
+            equal = key == bound
+        if step is not None:
+            ors.append(sa.and_(*same, step))
+        same.append(equal)
+    return sa.or_(*ors) if ors else sa.false()

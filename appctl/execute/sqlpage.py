@@ -1,0 +1,118 @@
+"""One decision for a page of rows: which rows it holds, where the next page starts, and
+whether there is one, taken after the envelope is known to fit the result budget.
+
+Takes the rows a list fetched (already JSON), whether the database has more, the page's
+offset and a way to make the cursor after a given row; returns the envelope
+(``rows``, ``has_more``, ``next_offset``/``next_cursor``) and notes. The envelope is
+measured whole, cursor included, so no later cut can drop a row the cursor has passed:
+every row of a result is on exactly one page. A page holds at least one row; a row larger
+than the budget alone comes with its largest values cut, each listed in ``cut`` (column,
+full length, characters shown, characters left out), never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from appctl.execute.budget import size
+
+
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    more: bool  # the database holds rows past the fetched ones
+    offset: int  # the page's offset (offset paging)
+    by_offset: bool  # next_offset is given (not when the page was asked for by cursor)
+    cursor_after: Callable[[int], str] | None  # the cursor after fetched row i, if keyset
+
+
+def envelope(rows: list[dict[str, Any]], k: int, shape: PageShape) -> dict[str, Any]:
+    has_more = shape.more or k < len(rows)
+    data: dict[str, Any] = {"rows": rows[:k], "has_more": has_more}
+    if has_more and k:
+        if shape.by_offset:
+            data["next_offset"] = shape.offset + k
+        if shape.cursor_after is not None:
+            data["next_cursor"] = shape.cursor_after(k - 1)
+    return data
+
+
+def fit_page(
+    rows: list[dict[str, Any]], shape: PageShape, *, budget: int, fetch_hint: str
+) -> tuple[dict[str, Any], list[str]]:
+    """The envelope with as many leading rows as fit ``budget`` characters (at least one)."""
+    whole = envelope(rows, len(rows), shape)
+    if budget <= 0 or not rows or size(whole) <= budget:
+        return whole, []
+    low, high = 0, len(rows)  # the most leading rows whose envelope fits (binary search)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if size(envelope(rows, mid, shape)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    if low:
+        data = envelope(rows, low, shape)
+        note = (
+            f"showing {low} of {len(rows)} rows to fit {budget:,} characters; "
+            "the next page starts after the last row shown"
+        )
+        return data, [note]
+    data = envelope(rows, 1, shape)
+    row, cuts = cut_row(rows[0], lambda r: size({**data, "rows": [r], "cut": cuts_of(r)}), budget)
+    data = {**data, "rows": [row], "cut": cuts}
+    return data, [_cut_note(cuts, budget, fetch_hint)]
+
+
+def cuts_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stand-in list of marks the size of the real one (one per value that may be cut)."""
+    return [_mark(str(c), 10**9, 10**9) for c in row]
+
+
+def _mark(column: str, length: int, shown: int) -> dict[str, Any]:
+    return {"column": column, "length": length, "shown": shown, "left_out": length - shown}
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None  # numbers, booleans, null: small, never cut
+
+
+def cut_row(
+    row: dict[str, Any], measure: Callable[[dict[str, Any]], int], budget: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The row with every value longer than one cap cut to it, the cap the largest for which
+    ``measure`` stays within ``budget``; and a mark per cut value."""
+    texts = {c: t for c, v in row.items() if (t := _text(v)) is not None}
+
+    def capped(cap: int) -> dict[str, Any]:
+        return {
+            c: texts[c][:cap] if c in texts and len(texts[c]) > cap else v for c, v in row.items()
+        }
+
+    low, high = 0, max((len(t) for t in texts.values()), default=0)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if measure(capped(mid)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    cuts = [_mark(c, len(t), low) for c, t in texts.items() if len(t) > low]
+    return capped(low), cuts
+
+
+def _cut_note(cuts: list[dict[str, Any]], budget: int, fetch_hint: str) -> str:
+    parts = ", ".join(
+        f"{m['column']} to {m['shown']:,} of {m['length']:,} characters "
+        f"({m['left_out']:,} left out)"
+        for m in cuts
+    )
+    return (
+        f"this row alone is larger than {budget:,} characters, so it is shown with values cut "
+        f"(listed in cut; objects and arrays as cut JSON text): {parts}. {fetch_hint}"
+    )
