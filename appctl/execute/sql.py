@@ -389,13 +389,15 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     import sqlalchemy as sa
 
     dialect = conn.dialect.name
-    kinds = {c.name: c.kind for c in plan.table.columns}
+    enums = {
+        c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
+    }
     query = sa.select(t).where(*_where(t, plan))
     if plan.after is not None:
         query = query.where(
-            sqlkeyset.after(t, plan.order, plan.after, kinds=kinds, dialect=dialect)
+            sqlkeyset.after(t, plan.order, plan.after, enums=enums, dialect=dialect)
         )
-    query = query.order_by(*sqlkeyset.order_by(t, plan.order, kinds, dialect))
+    query = query.order_by(*[t.c[c].desc() if desc else t.c[c].asc() for c, desc in plan.order])
     query = query.limit(plan.limit + 1)
     if plan.offset:
         query = query.offset(plan.offset)

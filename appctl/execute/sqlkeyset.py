@@ -12,7 +12,7 @@ values; returns order clauses and one boolean clause. Three things make this mor
   enums, UUIDs and zoned timestamps compare as the column does (SQLAlchemy refuses ``>``
   against a bare ``True``).
 - MySQL/MariaDB sort an ENUM by its declaration index but compare it with a string as
-  text; there both sides use the value as text, so order and predicate agree.
+  text; there the predicate compares indexes (from the contract's list of values).
 """
 
 from __future__ import annotations
@@ -20,26 +20,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from appctl.execute.request import RequestError
+
 NULLS_HIGH = frozenset(("postgresql", "oracle"))  # dialects where NULL sorts as largest
 
 
-def sort_key(t: Any, column: str, kinds: Mapping[str, str], dialect: str) -> Any:
-    """The expression a column is ordered and compared by."""
+def _key_and_value(
+    t: Any, column: str, value: Any, enums: Mapping[str, list[str]], dialect: str
+) -> tuple[Any, Any]:
+    """The expression and bound value a column is compared by, in its ORDER BY order."""
     import sqlalchemy as sa
 
     c = t.c[column]
-    if dialect == "mysql" and kinds.get(column) == "enum":
-        return sa.cast(c, sa.String())
-    return c
-
-
-def order_by(
-    t: Any, order: list[tuple[str, bool]], kinds: Mapping[str, str], dialect: str
-) -> list[Any]:
-    return [
-        sort_key(t, c, kinds, dialect).desc() if desc else sort_key(t, c, kinds, dialect).asc()
-        for c, desc in order
-    ]
+    if dialect == "mysql" and column in enums and value is not None:
+        # ORDER BY sorts an ENUM by its index; a comparison with a string would be textual
+        values = enums[column]
+        if value not in values:
+            raise RequestError(
+                f"cursor: {value!r} is not a value of {column} the contract knows: the "
+                "database changed since the last sync; run appctl sync --db again"
+            )
+        return sa.type_coerce(c, sa.Integer()) + 0, sa.literal(values.index(value) + 1)
+    return c, None if value is None else sa.literal(value, c.type)
 
 
 def after(
@@ -47,7 +49,7 @@ def after(
     order: list[tuple[str, bool]],
     values: list[Any],
     *,
-    kinds: Mapping[str, str],
+    enums: Mapping[str, list[str]],
     dialect: str,
 ) -> Any:
     """Rows strictly after the row whose order values are ``values``:
@@ -58,9 +60,8 @@ def after(
     ors = []
     same: list[Any] = []
     for (column, desc), value in zip(order, values, strict=True):
-        key = sort_key(t, column, kinds, dialect)
+        key, bound = _key_and_value(t, column, value, enums, dialect)
         null_last = nulls_high != desc  # where NULL sits in this column's direction
-        bound = None if value is None else sa.literal(value, key.type)
         if value is None:
             step = None if null_last else key.is_not(None)
             equal = key.is_(None)
