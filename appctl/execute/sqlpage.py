@@ -61,14 +61,9 @@ def fit_page(
         )
         return data, [note]
     data = envelope(rows, 1, shape)
-    row, cuts = cut_row(rows[0], lambda r: size({**data, "rows": [r], "cut": cuts_of(r)}), budget)
+    row, cuts = cut_row(rows[0], lambda r, c: size({**data, "rows": [r], "cut": c}), budget)
     data = {**data, "rows": [row], "cut": cuts}
     return data, [_cut_note(cuts, budget, fetch_hint)]
-
-
-def cuts_of(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """A stand-in list of marks the size of the real one (one per value that may be cut)."""
-    return [_mark(str(c), 10**9, 10**9) for c in row]
 
 
 def _mark(column: str, length: int, shown: int) -> dict[str, Any]:
@@ -83,27 +78,30 @@ def _text(value: Any) -> str | None:
     return None  # numbers, booleans, null: small, never cut
 
 
+Marks = list[dict[str, Any]]
+
+
 def cut_row(
-    row: dict[str, Any], measure: Callable[[dict[str, Any]], int], budget: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The row with every value longer than one cap cut to it, the cap the largest for which
-    ``measure`` stays within ``budget``; and a mark per cut value."""
+    row: dict[str, Any], measure: Callable[[dict[str, Any], Marks], int], budget: int
+) -> tuple[dict[str, Any], Marks]:
+    """The row with every value longer than one cap cut to it, and a mark per cut value; the
+    cap the largest for which ``measure`` (of the row and its marks) stays within ``budget``
+    (0 when nothing does: the smallest the row can be)."""
     texts = {c: t for c, v in row.items() if (t := _text(v)) is not None}
 
-    def capped(cap: int) -> dict[str, Any]:
-        return {
-            c: texts[c][:cap] if c in texts and len(texts[c]) > cap else v for c, v in row.items()
-        }
+    def capped(cap: int) -> tuple[dict[str, Any], Marks]:
+        over = {c: t for c, t in texts.items() if len(t) > cap}
+        marks = [_mark(c, len(t), cap) for c, t in over.items()]
+        return {c: over[c][:cap] if c in over else v for c, v in row.items()}, marks
 
     low, high = 0, max((len(t) for t in texts.values()), default=0)
     while low < high:
         mid = (low + high + 1) // 2
-        if measure(capped(mid)) <= budget:
+        if measure(*capped(mid)) <= budget:
             low = mid
         else:
             high = mid - 1
-    cuts = [_mark(c, len(t), low) for c, t in texts.items() if len(t) > low]
-    return capped(low), cuts
+    return capped(low)
 
 
 def _cut_note(cuts: list[dict[str, Any]], budget: int, fetch_hint: str) -> str:
