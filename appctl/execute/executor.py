@@ -314,8 +314,9 @@ def _run_sql(
         url = database_url_for(schema, options, environ)
         return run(plan, url, timeout=timeout, budget=options.result_budget)
 
-    # a list fits its page to the budget itself (rows, cursor and has_more decided together)
-    fitted = plan.operation == "list"
+    # a list fits its page to the budget itself (rows, cursor and has_more decided together),
+    # a get its row (values cut, the row kept whole in shape)
+    fitted = plan.operation in ("list", "get")
     result = _run(
         action, options, resource, plan.shown, "dry run: nothing was run", execute, fitted=fitted
     )

@@ -28,7 +28,7 @@ from appctl.execute import sqlkeyset
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure, drift_failure
-from appctl.execute.sqlpage import PageShape, fit_page
+from appctl.execute.sqlpage import PageShape, fetch_hint, fit_page, fit_row
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
 from appctl.sync.db.bounds import (
     connect_seconds,
@@ -291,7 +291,10 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
                 row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
                 if row is None:
                     return ToolResult.failure(tool, ErrorCategory.NOT_FOUND, _no_row(plan))
-                return ToolResult(ok=True, tool=tool, data=_row(plan, row))
+                data, notes = fit_row(
+                    _row(plan, row), budget=budget, fetch_hint=fetch_hint(plan, [], get=True)
+                )
+                return ToolResult(ok=True, tool=tool, data=data, notes=notes)
             if plan.operation == "create":
                 return _create(plan, conn, t, engine)
             if plan.operation == "update":
@@ -413,21 +416,5 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
         by_offset=plan.after is None,
         cursor_after=cursor_after if keyset_ready(plan.table, plan.order) else None,
     )
-    data, notes = fit_page(rows, shape, budget=budget, fetch_hint=_fetch_hint(plan, rows))
+    data, notes = fit_page(rows, shape, budget=budget, fetch_hint=fetch_hint(plan, rows))
     return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
-
-
-def _fetch_hint(plan: SqlPlan, rows: list[dict[str, Any]]) -> str:
-    """How to read a cut value whole (there is no per-column fetch: say what works)."""
-    if not rows or not plan.table.primary_key:
-        return "Read it whole with appctl call and --full (no size budget)."
-    key = ", ".join(
-        f"{plan.args.get(c, c)}={rows[0].get(plan.args.get(c, c))!r}"
-        for c in plan.table.primary_key
-    )
-    return (
-        "The next page continues after this row. No tool returns a value larger than the "
-        f"budget: to read the row whole, call this table's get tool with {key} through "
-        "appctl call --full (no size budget)."
-    )
-

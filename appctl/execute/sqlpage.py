@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appctl.execute.budget import size
+from appctl.execute.sqlplan import SqlPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,17 @@ def fit_page(
     data = envelope(rows, 1, shape)
     row, cuts = cut_row(rows[0], lambda r, c: size({**data, "rows": [r], "cut": c}), budget)
     data = {**data, "rows": [row], "cut": cuts}
-    return data, [_cut_note(cuts, budget, fetch_hint)]
+    return data, [_cut_note(cuts, budget, fetch_hint, where="listed in cut; ")]
+
+
+def fit_row(
+    row: dict[str, Any], *, budget: int, fetch_hint: str
+) -> tuple[dict[str, Any], list[str]]:
+    """One row (a get) within the budget: its longest values cut, each named in the note."""
+    if budget <= 0 or size(row) <= budget:
+        return row, []
+    cut, marks = cut_row(row, lambda r, _: size(r), budget)
+    return cut, [_cut_note(marks, budget, fetch_hint, where="")]
 
 
 def _mark(column: str, length: int, shown: int) -> dict[str, Any]:
@@ -104,7 +115,7 @@ def cut_row(
     return capped(low)
 
 
-def _cut_note(cuts: list[dict[str, Any]], budget: int, fetch_hint: str) -> str:
+def _cut_note(cuts: Marks, budget: int, fetch_hint: str, *, where: str) -> str:
     parts = ", ".join(
         f"{m['column']} to {m['shown']:,} of {m['length']:,} characters "
         f"({m['left_out']:,} left out)"
@@ -112,5 +123,22 @@ def _cut_note(cuts: list[dict[str, Any]], budget: int, fetch_hint: str) -> str:
     )
     return (
         f"this row alone is larger than {budget:,} characters, so it is shown with values cut "
-        f"(listed in cut; objects and arrays as cut JSON text): {parts}. {fetch_hint}"
+        f"({where}objects and arrays as cut JSON text): {parts}. {fetch_hint}"
+    )
+
+
+def fetch_hint(plan: SqlPlan, rows: list[dict[str, Any]], *, get: bool = False) -> str:
+    """How to read a cut value whole (no tool returns one value alone: say what works)."""
+    full = "appctl call with --full (no size budget)"
+    if get:
+        return f"To read the row whole, call this tool through {full}."
+    if not rows or not plan.table.primary_key:
+        return f"To read it whole, call this tool through {full}."
+    key = ", ".join(
+        f"{plan.args.get(c, c)}={rows[0].get(plan.args.get(c, c))!r}"
+        for c in plan.table.primary_key
+    )
+    return (
+        "The next page continues after this row. To read the row whole, call this table's "
+        f"get tool with {key} through {full}."
     )

@@ -221,6 +221,14 @@ def test_a_row_over_the_budget_is_cut_and_marked_never_skipped(paged, by) -> Non
     assert "doc" in marks and "id=2" in second.notes[-1] and "--full" in second.notes[-1]
     third = call(schema, "list_t", {"limit": 5, by: second.data[f"next_{by}"]}, options, environ={})
     assert [r["id"] for r in third.data["rows"]] == [3] and not third.data["has_more"]
+    got = call(schema, "get_t", {"id": 2}, options, environ={})
+    assert got.ok and isinstance(got.data, dict) and size(got.data) <= 2000
+    assert got.data["id"] == 2 and whole.startswith(got.data["body"]) and got.data["body"]
+    assert "body to" in got.notes[-1] and "--full" in got.notes[-1]
+    full = call(
+        schema, "get_t", {"id": 2}, CallOptions(database_url=url, result_budget=0), environ={}
+    )
+    assert full.ok and full.data["body"] == whole
 
 
 @pytest.mark.parametrize("order", [["flag"], ["-flag"], ["mood", "-at"], ["-uid", "label"]])
