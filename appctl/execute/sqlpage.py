@@ -81,15 +81,36 @@ def _mark(column: str, length: int, shown: int) -> dict[str, Any]:
     return {"column": column, "length": length, "shown": shown, "left_out": length - shown}
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _json(value)
     return None  # numbers, booleans, null: small, never cut
 
 
 Marks = list[dict[str, Any]]
+
+
+def _cut(value: Any, text: str, cap: int) -> tuple[Any, int]:
+    """A value cut to ``cap`` characters, and how many it shows: text and objects as the
+    leading characters (of their JSON text); arrays as their leading items, still an array,
+    so a typed array column keeps its type."""
+    if not isinstance(value, list):
+        return text[:cap], cap
+    kept: list[Any] = []
+    used = 2  # the brackets
+    for item in value:
+        more = len(_json(item)) + (1 if kept else 0)
+        if used + more > cap:
+            break
+        kept.append(item)
+        used += more
+    return kept, used
 
 
 def cut_row(
@@ -101,9 +122,12 @@ def cut_row(
     texts = {c: t for c, v in row.items() if (t := _text(v)) is not None}
 
     def capped(cap: int) -> tuple[dict[str, Any], Marks]:
-        over = {c: t for c, t in texts.items() if len(t) > cap}
-        marks = [_mark(c, len(t), cap) for c, t in over.items()]
-        return {c: over[c][:cap] if c in over else v for c, v in row.items()}, marks
+        out, marks = dict(row), []
+        for c, text in texts.items():
+            if len(text) > cap:
+                out[c], shown = _cut(row[c], text, cap)
+                marks.append(_mark(c, len(text), shown))
+        return out, marks
 
     low, high = 0, max((len(t) for t in texts.values()), default=0)
     while low < high:
@@ -123,7 +147,8 @@ def _cut_note(cuts: Marks, budget: int, fetch_hint: str, *, where: str) -> str:
     )
     return (
         f"this row alone is larger than {budget:,} characters, so it is shown with values cut "
-        f"({where}objects and arrays as cut JSON text): {parts}. {fetch_hint}"
+        f"({where}objects as cut JSON text, arrays as their leading items): {parts}. "
+        f"{fetch_hint}"
     )
 
 

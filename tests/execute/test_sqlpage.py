@@ -30,7 +30,11 @@ def test_a_page_that_fits_is_untouched() -> None:
 
 
 def test_a_row_over_the_budget_is_cut_and_marked() -> None:
-    rows = [{"id": 1, "body": "é" * 5000, "doc": {"a": list(range(900))}, "n": 7}, ROWS[0]]
+    tags = [f"tag {n}" for n in range(400)]
+    rows = [
+        {"id": 1, "body": "é" * 5000, "doc": {"a": list(range(900))}, "tags": tags, "n": 7},
+        ROWS[0],
+    ]
     data, notes = fit_page(rows, _shape(), budget=1200, fetch_hint="Use get.")
     assert size(data) <= 1200 and data["has_more"] and data["next_cursor"] == "after-0"
     [row] = data["rows"]
@@ -43,4 +47,6 @@ def test_a_row_over_the_budget_is_cut_and_marked() -> None:
         "left_out": 5000 - len(row["body"]),
     }
     assert isinstance(row["doc"], str) and marks["doc"]["shown"] == len(row["doc"])
+    assert row["tags"] == tags[: len(row["tags"])] and 0 < len(row["tags"]) < 400
+    assert marks["tags"]["shown"] == size(row["tags"])  # characters of the JSON text
     assert "Use get." in notes[0] and "body" in notes[0]
