@@ -107,11 +107,17 @@ def test_every_httpbin_tool_is_valid_for_each_consumer_and_every_read_tool_answe
     from appctl.execute.executor import CallOptions, call
     from appctl.execute.result import ErrorCategory
     from appctl.generate.check import consumer_problems
+    from appctl.generate.formats import render
+    from appctl.generate.formats.openai_subset import problems as strict_problems
     from appctl.generate.toolspec import build_tool_specs
 
     _appctl(tmp_path, "sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url)
     schema = load_schema(tmp_path / ".appctl")
-    assert consumer_problems(build_tool_specs(schema)) == []
+    specs = build_tool_specs(schema)
+    assert consumer_problems(specs) == []  # the metaschema and Gemini's subset
+    strict = [t["function"] for t in render("openai", specs, strict=True).document]
+    made_strict = [t["parameters"] for t in strict if t.get("strict")]
+    assert len(made_strict) >= 60 and not [p for p in made_strict if strict_problems(p)]
     unanswered: dict[str, str] = {}
     read = 0
     for action in schema.actions():
