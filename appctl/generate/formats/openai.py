@@ -22,38 +22,14 @@ from appctl.generate.formats.common import (
     count_warning,
     merge_all_of,
 )
-from appctl.generate.formats.openai_subset import problems
+from appctl.generate.formats.openai_subset import KEYWORDS, problems
 from appctl.generate.text import clip
 from appctl.generate.toolspec import ToolSpec
 
 DESCRIPTION_LIMIT = 1024
 TOOL_LIMIT = 128
 MAX_DEPTH = 10
-STRICT_KEYS = frozenset(
-    (
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "enum",
-        "const",
-        "anyOf",
-        "$ref",
-        "$defs",
-        "description",
-        "pattern",
-        "format",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-        "minItems",
-        "maxItems",
-        "title",
-    )
-)
+STRICT_KEYS = KEYWORDS  # what strict mode keeps: exactly the keywords OpenAI documents
 # Keywords that change which values are valid and that Structured Outputs cannot express.
 STRUCTURAL = frozenset(
     (
