@@ -1,6 +1,6 @@
 """The agent loop: prompt → model → tool calls through the executor → results → answer.
 
-Every tool call goes through ``appctl.execute.executor.call`` with the session's gates
+Every tool call goes through ``Session.call`` (``appctl.session.core``) with the session's gates
 (read-only, dry-run, approval, strict, per-tool policy) and lands in the audit history with
 the session id. Refusals, invalid arguments and failures go back to the model as tool results
 so it can recover; only a provider failure or the step limit ends a turn without an answer.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,12 +29,13 @@ from appctl.agent.conversation import (
     fit,
 )
 from appctl.agent.providers import OnText, Provider
-from appctl.contract.models import Action, Safety, Schema
+from appctl.contract.models import Safety, Schema
 from appctl.errors import ProviderError, UsageError
-from appctl.execute.executor import CallOptions, call, needs_approval
+from appctl.execute.executor import CallOptions
 from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
+from appctl.session.core import Session, not_offered
 
 DEFAULT_MAX_STEPS = 20
 TOOL_SHARE = 0.25  # tool definitions may take this share of the context window
@@ -42,8 +43,6 @@ GUIDE_SHARE = 0.15  # and the guide in the system prompt this share
 OUTPUT_RESERVE = 4096  # tokens kept free for the reply when the profile sets no max_tokens
 MIN_HISTORY = 1000
 MAX_PARALLEL = 8
-
-Approver = Callable[[Action, dict[str, Any]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,15 +187,10 @@ class Agent:
 
     def __init__(
         self,
-        schema: Schema,
+        session: Session,
         provider: Provider,
         *,
-        options: CallOptions,
-        environ: Mapping[str, str],
         context_tokens: int,
-        history: History | None = None,
-        session: str = "",
-        approver: Approver | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         tools_mode: str = "auto",
         max_steps: int = DEFAULT_MAX_STEPS,
@@ -205,16 +199,13 @@ class Agent:
         exclude: tuple[str, ...] = (),
         prepared: tuple[list[ToolSpec], str] | None = None,
     ) -> None:
-        """``prepared``: the tool specs and guide from ``prepare`` (a server making an agent
-        per request builds them once); else they are built here from include/exclude."""
+        """``session``: the contract, gates, history and approver every tool call runs
+        through; ``prepared``: the tool specs and guide from ``prepare`` (a server making an
+        agent per request builds them once); else they are built here from include/exclude."""
 
-        self.schema = schema
-        self.provider = provider
-        self.options = options
-        self.environ = environ
-        self.history = history
         self.session = session
-        self.approver = approver
+        self.schema = schema = session.schema
+        self.provider = provider
         self.on_call = on_call
         self.max_steps = max_steps
         self.context_tokens = context_tokens
@@ -238,9 +229,17 @@ class Agent:
             guide=self._guide,
         )
 
+    @property
+    def options(self) -> CallOptions:
+        return self.session.options
+
+    @property
+    def history(self) -> History | None:
+        return self.session.history
+
     def set_options(self, **changes: Any) -> None:
         """Change a gate for the rest of the session (``/read-only on`` and the like)."""
-        self.options = replace(self.options, **changes)
+        self.session.options = replace(self.session.options, **changes)
         self._refresh()
 
     def set_provider(self, provider: Provider, context_tokens: int) -> None:
@@ -360,24 +359,10 @@ class Agent:
         return ToolOutput(tool_call, content, not result.ok), record
 
     def _run(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        """A contract tool, through the executor and every gate."""
-        action = self.schema.action(name)
-        if action is not None and name not in self.tools.catalog.specs:
-            message = f"{name} is not offered in this session (left out by --include/--exclude)"
-            return ToolResult.failure(name, ErrorCategory.REFUSED, message)
-        options = self.options
-        if action is not None and needs_approval(self.schema, action, options):
-            approved = self.approver(action, arguments) if self.approver else False
-            options = replace(options, approved=approved)
-        return call(
-            self.schema,
-            name,
-            arguments,
-            options,
-            environ=self.environ,
-            history=self.history,
-            session=self.session,
-        )
+        """A contract tool, through the session (every gate, the approver, the history)."""
+        if name not in self.tools.catalog.specs and self.schema.action(name) is not None:
+            return not_offered(name, "in this session")
+        return self.session.call(name, arguments)
 
     def _find(self, arguments: dict[str, Any]) -> ToolResult:
         query = arguments.get("query")

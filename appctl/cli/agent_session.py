@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Action
     from appctl.execute.policy import Config
+    from appctl.session.approval import Terminal
 
 TOOL_MODES = ("auto", "all", "meta")
 
@@ -144,11 +145,12 @@ def describe_call(record: CallRecord, *, color: bool = False) -> str:
     return line
 
 
-def tty_approver(trace: Trace) -> Callable[[Action, dict[str, Any]], bool]:
+def tty_approver(trace: Trace) -> Terminal:
     """Ask inline on a terminal; without one nobody can approve, so the gate refuses."""
     from appctl.cli.call import approve
+    from appctl.session.approval import Terminal
 
-    def ask(action: Action, arguments: dict[str, Any]) -> bool:
+    def ask(action: Action, arguments: Mapping[str, Any]) -> bool:
         if not sys.stdin.isatty():
             return False
         trace.end_text()
@@ -156,40 +158,30 @@ def tty_approver(trace: Trace) -> Callable[[Action, dict[str, Any]], bool]:
         output.info(f"the model wants to run {action.name} {shown}")
         return approve(action)
 
-    return ask
+    return Terminal(ask)
 
 
 def build(
     app: AppContext, flags: SessionFlags, trace: Trace, session: str
 ) -> tuple[Agent, Resolved]:
     from appctl.agent.loop import Agent
-    from appctl.cli.audit import open_history
-    from appctl.contract.io import load_schema
-    from appctl.execute.executor import CallOptions
-    from appctl.execute.policy import load_config
+    from appctl.session.core import Session
 
-    app_dir = app.app_dir
-    schema = load_schema(app_dir)
-    config = load_config(app_dir)
-    resolved, provider = connect(config, flags)
-    options = CallOptions(
+    calls = Session.open(
+        app.app_dir,
+        approver=tty_approver(trace),
+        session_id=session,
         base_url=flags.base_url,
         dry_run=flags.dry_run,
         read_only=flags.read_only,
         strict=flags.strict,
         approved=flags.yes,
-        config=config,
-        root=str(app_dir.parent),
     )
+    resolved, provider = connect(calls.config, flags)
     agent = Agent(
-        schema,
+        calls,
         provider,
-        options=options,
-        environ=os.environ,
         context_tokens=resolved.profile.context_tokens,
-        history=open_history(app_dir, config.history.url),
-        session=session,
-        approver=tty_approver(trace),
         on_call=trace.call,
         tools_mode=flags.tools_mode,
         max_steps=flags.max_steps,
@@ -201,9 +193,9 @@ def build(
 
 
 def new_session() -> str:
-    import uuid
+    from appctl.session.audit import new_id
 
-    return os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
+    return new_id(os.environ)
 
 
 def summary(result: TurnResult, resolved: Resolved, agent: Agent, session: str) -> dict[str, Any]:

@@ -11,19 +11,7 @@ if TYPE_CHECKING:
 
 
 def open_history(app_dir: Path, configured: str | None) -> History:
-    """The history APPCTL_HISTORY_URL, config.yaml's ``history.url`` or ``.appctl/history.db``
-    names. Every call is recorded there, so a history that cannot be opened stops the
-    command: a usage error naming the URL (never its password) and what went wrong."""
-    from appctl.errors import UsageError, first_line
-    from appctl.execute.history import History, history_url
-    from appctl.sync.db.url import hide_password
+    """The history this command records into (``appctl.session.audit.open_history``)."""
+    from appctl.session.audit import open_history as opened
 
-    url = history_url(app_dir, configured, os.environ)
-    try:
-        return History(url)
-    except Exception as exc:  # any driver's or dialect's error, said in one line
-        raise UsageError(
-            f"the audit history {hide_password(url)} cannot be used: {first_line(exc)}",
-            suggestion="Fix history.url in .appctl/config.yaml (or APPCTL_HISTORY_URL), or "
-            "make the folder of the history file writable; appctl records every call there.",
-        ) from None
+    return opened(app_dir, configured, os.environ)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,83 +20,85 @@ if TYPE_CHECKING:
     from appctl.contract.models import Action
     from appctl.execute.result import ToolResult
 
-EXIT_REFUSED = 3
+EXIT_REFUSED = 3  # appctl.session.outcomes has the whole table
 
 
-def parse_arguments(args_option: str | None, pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``--args JSON`` or ``--args @file.json``, then ``key=value`` pairs (values read as JSON
-    when they parse, else as text)."""
+def read_args(args_option: str | None) -> dict[str, Any]:
+    """``--args JSON`` or ``--args @file.json``: a JSON object of argument names to values."""
     from appctl.errors import UsageError
 
-    given: dict[str, Any] = {}
-    if args_option:
-        text = args_option
-        if args_option.startswith("@"):
-            try:
-                text = Path(args_option[1:]).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"cannot read {args_option[1:]}: {exc.strerror}") from None
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"{args_option[1:]} is not UTF-8 text: {exc}") from None
+    if not args_option:
+        return {}
+    text = args_option
+    if args_option.startswith("@"):
         try:
-            loaded = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"--args is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise UsageError("--args is nested too deeply to read") from None
-        if not isinstance(loaded, dict):
-            raise UsageError("--args must be a JSON object of argument names to values")
-        given.update(loaded)
+            text = Path(args_option[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args_option[1:]}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{args_option[1:]} is not UTF-8 text: {exc}") from None
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--args is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError("--args is nested too deeply to read") from None
+    if not isinstance(loaded, dict):
+        raise UsageError("--args must be a JSON object of argument names to values")
+    return loaded
+
+
+def split_pairs(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``key=value`` pairs as (key, value), refused when one is not a pair."""
+    from appctl.errors import UsageError
+
+    split = []
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"expected key=value, got {pair!r}")
-        try:
-            given[key] = json.loads(value)
-        except (ValueError, RecursionError):  # not JSON (or too deep to be): text
+        split.append((key, value))
+    return split
+
+
+def pair_values(action: Action | None, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Each pair's value, read once by its argument's type: a string argument keeps the text
+    (``name=007`` is "007", not 7), a binary one (``contentEncoding: base64``) takes
+    ``key=@path`` as that file's bytes, anything else is JSON when it parses, else text."""
+    given: dict[str, Any] = {}
+    for key, value in pairs:
+        field = action.field(key) if action is not None else None
+        schema = field.schema_ if field is not None else {}
+        kind = schema.get("type")
+        if value.startswith("@") and schema.get("contentEncoding") == "base64":
+            given[key] = _file_base64(key, value[1:])
+        elif kind == "string" or (isinstance(kind, list) and kind[:1] == ["string"]):
             given[key] = value
+        else:
+            try:
+                given[key] = json.loads(value)
+            except (ValueError, RecursionError):  # not JSON (or too deep to be): text
+                given[key] = value
     return given
 
 
-def textual(action: Action, pairs: tuple[str, ...]) -> dict[str, str]:
-    """key=value pairs for string arguments stay text (``name=007`` is "007", not 7)."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        field = action.field(key)
-        kind = field.schema_.get("type") if field is not None else None
-        if kind == "string" or (isinstance(kind, list) and kind[:1] == ["string"]):
-            out[key] = value
-    return out
-
-
-def binary_files(action: Action, pairs: tuple[str, ...]) -> dict[str, str]:
-    """``key=@path`` for a binary argument (``contentEncoding: base64``): the file's bytes as
-    base64. At most one byte past the limit is read, so an oversized file ends in the
-    executor's validation error without being read whole."""
+def _file_base64(key: str, path: str) -> str:
+    """A file's bytes as base64. At most one byte past the limit is read, so an oversized
+    file ends in the executor's validation error without being read whole."""
     import base64
 
     from appctl.errors import UsageError
     from appctl.execute.encode import MAX_BINARY_BYTES
 
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        field = action.field(key)
-        if field is None or not value.startswith("@"):
-            continue
-        if field.schema_.get("contentEncoding") != "base64":
-            continue
-        try:
-            with open(value[1:], "rb") as handle:
-                data = handle.read(MAX_BINARY_BYTES + 1)
-        except OSError as exc:
-            raise UsageError(f"cannot read {value[1:]} for {key}: {exc.strerror}") from None
-        out[key] = base64.b64encode(data).decode("ascii")
-    return out
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BINARY_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path} for {key}: {exc.strerror}") from None
+    return base64.b64encode(data).decode("ascii")
 
 
-def approve(action: Action) -> bool:
+def approve(action: Action, arguments: Mapping[str, Any] | None = None) -> bool:
     """Ask on a terminal; without one, nobody can approve here."""
     from appctl.contract.models import Safety
 
@@ -139,51 +142,27 @@ def command(
 ) -> int:
     """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs; a
     binary argument takes key=@path to send that file's bytes)."""
-    import dataclasses
-    import os
-    import uuid
-
-    from appctl.cli.audit import open_history
-    from appctl.contract.io import load_schema
     from appctl.execute.budget import DEFAULT_BUDGET
-    from appctl.execute.executor import CallOptions, call, needs_approval
-    from appctl.execute.policy import load_config
+    from appctl.session.approval import Terminal
+    from appctl.session.core import Session
 
-    given = parse_arguments(args_option, pairs)
-    app_dir = app.app_dir
-    schema = load_schema(app_dir)
-    config = load_config(app_dir)
-    options = CallOptions(
+    given, split = read_args(args_option), split_pairs(pairs)
+    session = Session.open(
+        app.app_dir,
+        approver=Terminal(approve),
         base_url=base_url,
         dry_run=dry_run,
         read_only=read_only,
         strict=strict,
         approved=yes,
-        config=config,
         result_budget=0 if full else DEFAULT_BUDGET,
-        root=str(app_dir.parent),
     )
-    action = schema.action(tool)
-    if action is not None:
-        given.update(textual(action, pairs))
-        given.update(binary_files(action, pairs))
-        if needs_approval(schema, action, options):
-            options = dataclasses.replace(options, approved=approve(action))
-    session = os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12]
-    result = call(
-        schema,
-        tool,
-        given,
-        options,
-        environ=os.environ,
-        history=open_history(app_dir, config.history.url),
-        session=session,
-    )
-    return _report(result, as_json)
+    given.update(pair_values(session.schema.action(tool), split))
+    return _report(session.call(tool, given), as_json)
 
 
 def _report(result: ToolResult, as_json: bool) -> int:
-    from appctl.execute.result import ErrorCategory
+    from appctl.session.outcomes import answer
 
     if as_json:
         click.echo(result.model_dump_json(indent=2, exclude_none=True))
@@ -198,10 +177,4 @@ def _report(result: ToolResult, as_json: bool) -> int:
         output.info(f"error ({result.error.category.value}): {result.error.message}")
         for hint in result.error.suggestions:
             output.info(f"  hint: {hint}")
-        if result.error.category == ErrorCategory.REFUSED:
-            return EXIT_REFUSED
-        before_io = result.status is None  # arguments refused before anything was sent
-        if result.error.category == ErrorCategory.VALIDATION and before_io:
-            return output.EXIT_USAGE
-        return output.EXIT_FAILED
-    return output.EXIT_OK
+    return answer(result).exit_code

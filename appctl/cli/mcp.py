@@ -6,8 +6,8 @@ On stdio, stdout carries nothing but the protocol; everything else goes to stder
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import re
 import shutil
 import sys
@@ -121,38 +121,28 @@ class Flags:
 
 
 def _serve(app: AppContext, flags: Flags) -> int:
-    import uuid
-
-    from appctl.cli.audit import open_history
-    from appctl.contract.io import load_schema
-    from appctl.execute.executor import CallOptions
-    from appctl.execute.policy import load_config
     from appctl.serve.mcp import ToolServer, build_server, serve_http, serve_stdio
+    from appctl.session.approval import PolicyOnly
+    from appctl.session.core import Session
 
-    app_dir = app.app_dir
-    schema = load_schema(app_dir)
-    config = load_config(app_dir)
-    include, exclude, read_only = flags.include, flags.exclude, flags.read_only
-    if flags.toolset:
-        include, exclude, read_only = _toolset(config, flags.toolset, include, exclude, read_only)
-    options = CallOptions(
+    session = Session.open(
+        app.app_dir,
+        # approval is asked by elicitation (serve/mcp.py); without it, only these allow
+        approver=PolicyOnly("this MCP client", also="start the server with `appctl mcp --yes`"),
         base_url=flags.base_url,
         dry_run=flags.dry_run,
-        read_only=read_only,
+        read_only=flags.read_only,
         strict=flags.strict,
         approved=flags.yes,
-        config=config,
-        root=str(app_dir.parent),
     )
-    tools = ToolServer(
-        schema,
-        options=options,
-        environ=os.environ,
-        history=open_history(app_dir, config.history.url),
-        session=os.environ.get("APPCTL_SESSION") or uuid.uuid4().hex[:12],
-        include=include,
-        exclude=exclude,
-    )
+    schema = session.schema
+    include, exclude, read_only = flags.include, flags.exclude, flags.read_only
+    if flags.toolset:
+        include, exclude, read_only = _toolset(
+            session.config, flags.toolset, include, exclude, read_only
+        )
+        session.options = dataclasses.replace(session.options, read_only=read_only)
+    tools = ToolServer(session, include=include, exclude=exclude)
     _check_offer(schema, tools.specs, include, exclude)
     server = build_server(tools)
     gates = [n for n, on in (("read-only", read_only), ("dry run", flags.dry_run)) if on]

@@ -26,12 +26,10 @@ if TYPE_CHECKING:
 
     from appctl.agent.loop import TurnResult
     from appctl.cli.main import AppContext
-    from appctl.contract.models import Schema
-    from appctl.execute.executor import CallOptions
     from appctl.execute.history import History
-    from appctl.execute.policy import Config
     from appctl.generate.toolspec import ToolSpec
     from appctl.serve.rest import ServeState
+    from appctl.session.core import Session
 
 
 @click.command("serve")
@@ -72,13 +70,11 @@ def command(
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
 
-    from appctl.cli.audit import open_history
-    from appctl.contract.io import load_schema
     from appctl.errors import UsageError
-    from appctl.execute.executor import CallOptions
-    from appctl.execute.policy import load_config
     from appctl.serve.listen import is_loopback
     from appctl.serve.rest import ServeState, create_app
+    from appctl.session.approval import PolicyOnly
+    from appctl.session.core import Session
 
     token = None
     if token_env:
@@ -93,29 +89,18 @@ def command(
             f"binding to {host} (beyond loopback) needs a bearer token",
             suggestion="Pass --token-env NAME with the token in that variable, or bind 127.0.0.1.",
         )
-    app_dir = app.app_dir
-    schema = load_schema(app_dir)
-    config = load_config(app_dir)
-    options = CallOptions(
+    session = Session.open(
+        app.app_dir,
+        approver=PolicyOnly("appctl serve"),  # no terminal: only the policy allows a change
+        session_id=f"serve-{os.getpid()}",
         base_url=base_url,
         dry_run=dry_run,
         read_only=read_only,
         strict=strict,
-        approved=False,  # no terminal: only the policy can allow a change
-        config=config,
-        root=str(app_dir.parent),
     )
-    history = open_history(app_dir, config.history.url)
-    state = ServeState(
-        schema=schema,
-        options=options,
-        environ=os.environ,
-        history=history,
-        token=token,
-        max_body=max_body,
-        session=f"serve-{os.getpid()}",
-        run_turn=_turns(schema, config, options, history),
-    )
+    history = session.history
+    assert history is not None  # Session.open always opens one
+    state = ServeState(session=session, token=token, max_body=max_body, run_turn=_turns(session))
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
@@ -128,7 +113,7 @@ def command(
         )
     )
     output.info(
-        f"appctl serve: {len(schema.actions())} tools on {base} "
+        f"appctl serve: {len(session.schema.actions())} tools on {base} "
         f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
     )
     _serve(server, sock, state, history)
@@ -182,22 +167,23 @@ def _stopped(state: ServeState, history: History) -> None:
         os._exit(output.EXIT_OK)
 
 
-def _turns(schema: Schema, config: Config, options: CallOptions, history: History) -> Any:
+def _turns(session: Session) -> Any:
     """POST /run: one agent turn with the configured provider; a request may tighten the
-    gates (read_only, dry_run) but never loosen them."""
+    gates (read_only, dry_run) but never loosen them (``rest.run_settings`` checked them)."""
     import functools
     import uuid
-    from dataclasses import replace
+
+    config, options = session.config, session.options
 
     @functools.cache
     def prepared() -> tuple[list[ToolSpec], str]:
         """Specs and guide, built on the first /run and shared by every later one."""
         from appctl.agent.loop import prepare
 
-        return prepare(schema)
+        return prepare(session.schema)
 
     def turn(prompt: str, settings: dict[str, Any]) -> tuple[dict[str, Any], TurnResult]:
-        from appctl.agent.loop import Agent
+        from appctl.agent.loop import DEFAULT_MAX_STEPS, Agent
         from appctl.agent.profiles import resolve
         from appctl.agent.providers import connect
         from appctl.cli.agent_session import summary
@@ -210,25 +196,20 @@ def _turns(schema: Schema, config: Config, options: CallOptions, history: Histor
             base_url=None,
             environ=os.environ,
         )
-        session = f"run-{uuid.uuid4().hex[:12]}"
-        steps = settings.get("max_steps", 20)
+        run_id = f"run-{uuid.uuid4().hex[:12]}"
         agent = Agent(
-            schema,
-            connect(resolved),
-            options=replace(
-                options,
+            session.derive(
+                id=run_id,
                 read_only=options.read_only or bool(settings.get("read_only")),
                 dry_run=options.dry_run or bool(settings.get("dry_run")),
             ),
-            environ=os.environ,
+            connect(resolved),
             context_tokens=resolved.profile.context_tokens,
-            history=history,
-            session=session,
-            max_steps=steps if isinstance(steps, int) and 0 < steps <= 100 else 20,
+            max_steps=settings.get("max_steps", DEFAULT_MAX_STEPS),
             max_output_tokens=resolved.profile.max_tokens,
             prepared=prepared(),
         )
         result = agent.ask(prompt)
-        return summary(result, resolved, agent, session), result
+        return summary(result, resolved, agent, run_id), result
 
     return turn

@@ -31,7 +31,7 @@ from appctl.execute.history import History
 from appctl.execute.policy import Config
 from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.request import NO_AUTH, Request, RequestError, build_request
-from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.execute.sqlplan import SqlPlan
 
 if TYPE_CHECKING:
@@ -52,32 +52,41 @@ class CallOptions:
     result_budget: int = DEFAULT_BUDGET  # characters of JSON data; 0 for no limit
     database_url: str | None = None  # SQL contracts: connect here instead
     root: str | None = None  # the project folder (relative SQLite paths), default: the cwd
+    # how the needs-approval refusal is worded for this front end's caller (default: terminal)
+    unapproved: Callable[[Action], str] | None = None
 
 
-def gate(action: Action, options: CallOptions, resource: str = "") -> str | None:
-    """Why a safety gate refuses this call, or None."""
+def refusal(action: Action, options: CallOptions, resource: str = "") -> tuple[Reason, str] | None:
+    """Why a safety gate refuses this call (its reason code and message), or None."""
     decision, rule = (options.config or DEFAULT_CONFIG).decide(action, resource)
     if decision == "deny":
         where = f"rule {rule + 1} of config.yaml's policy" if rule is not None else "policy"
-        return f"{action.name} is denied by {where}"
+        return Reason.DENIED, f"{action.name} is denied by {where}"
     if options.read_only and action.safety != Safety.READ_ONLY:
-        return (
+        return Reason.READ_ONLY, (
             f"{action.name} is {action.safety.value} and read-only mode is on; "
             "turn read-only off to run it"
         )
     if options.strict and action.provenance not in (Provenance.DECLARED, Provenance.VERIFIED):
-        return (
+        return Reason.STRICT, (
             f"{action.name} is {action.provenance.value}, and --strict only runs declared "
             "or verified actions"
         )
     approved = options.approved or decision == "allow"
     if action.safety != Safety.READ_ONLY and not approved and not options.dry_run:
-        how = "type its name at the prompt" if action.safety == Safety.DESTRUCTIVE else "answer y"
-        return (
-            f"{action.name} is {action.safety.value} and needs approval: pass --yes, "
-            f"{how} on a terminal, or allow it by policy"
-        )
+        worded = options.unapproved or terminal_wording
+        return Reason.NEEDS_APPROVAL, worded(action)
     return None
+
+
+def terminal_wording(action: Action) -> str:
+    """The needs-approval refusal as a terminal user reads it (a front end with no terminal
+    words its own: ``CallOptions.unapproved``)."""
+    how = "type its name at the prompt" if action.safety == Safety.DESTRUCTIVE else "answer y"
+    return (
+        f"{action.name} is {action.safety.value} and needs approval: pass --yes, "
+        f"{how} on a terminal, or allow it by policy"
+    )
 
 
 def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool:
@@ -89,7 +98,7 @@ def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool
     resource = resource_of(schema, action)
     if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
         return False
-    return gate(action, replace(options, approved=True), resource) is None
+    return refusal(action, replace(options, approved=True), resource) is None
 
 
 def base_url_for(
@@ -143,17 +152,18 @@ def prepare(
     hit = schema.find(tool)
     if hit is None:
         names = [a.name for a in schema.actions()]
+        message = f"no tool named {tool!r}.{did_you_mean(tool, names)}"
         return ToolResult.failure(
-            tool, ErrorCategory.VALIDATION, f"no tool named {tool!r}.{did_you_mean(tool, names)}"
+            tool, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
         )
     found, action = hit
     checked = check_arguments(action, schema.definitions, dict(given))
     if checked.problems:
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
     resource = found.name
-    refusal = gate(action, options, resource)
-    if refusal:
-        return ToolResult.failure(tool, ErrorCategory.REFUSED, refusal)
+    refused = refusal(action, options, resource)
+    if refused:
+        return ToolResult.failure(tool, ErrorCategory.REFUSED, refused[1], reason=refused[0])
     if isinstance(action.transport, SqlTransport):
         if found.table is None:
             message = f"{tool} has no table in the contract: run appctl sync --db again"
@@ -278,8 +288,8 @@ def _route_not_found(
 ) -> ToolResult:
     """A 404 from a route with no ids in its path: unless a required argument names
     something, the route itself was not found, most often because the base URL is wrong.
-    Said first; "check the ids" stays only for an action with required arguments, and a
-    route with ids in its path keeps the plain suggestion."""
+    Said first, and never "check the ids" (there are none in the path); a route with ids in
+    its path keeps the plain suggestion."""
     transport = action.transport
     if not isinstance(transport, HttpTransport) or "{" in transport.path:
         return result
@@ -295,8 +305,14 @@ def _route_not_found(
     )
     path = server_path(schema.servers[0]) if schema.servers else ""
     hint += f" {path})." if path else ")."
-    kept = result.error.suggestions if any(f.required for f in action.parameters) else []
-    error = result.error.model_copy(update={"suggestions": [hint, *kept]})
+    hints = [hint]
+    if any(f.required for f in action.parameters):  # "check the ids" would send a model
+        # looking for ids the route does not have; say what else a 404 there can mean
+        hints.append(
+            "If the route is there, the application found nothing the arguments name; "
+            "calling again with the same arguments will not help."
+        )
+    error = result.error.model_copy(update={"suggestions": hints})
     return result.model_copy(update={"error": error})
 
 

@@ -50,6 +50,12 @@ STATUS_CATEGORIES = {
     412: ErrorCategory.CONFLICT,
     429: ErrorCategory.RATE_LIMITED,
     408: ErrorCategory.TIMEOUT,
+    # the route does not take this method, body or content type: the contract's problem, not
+    # the arguments' (a model told to "fix the arguments" would retry for nothing)
+    405: ErrorCategory.UNSUPPORTED,
+    406: ErrorCategory.UNSUPPORTED,
+    415: ErrorCategory.UNSUPPORTED,
+    501: ErrorCategory.UNSUPPORTED,
 }
 
 _transport: Transport | None = None

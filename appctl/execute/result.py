@@ -25,7 +25,21 @@ class ErrorCategory(StrEnum):
     TIMEOUT = "timeout"
     REDIRECT = "redirect"
     REFUSED = "refused"
+    UNSUPPORTED = "unsupported"  # the application does not take this method/body at this route
     INTERNAL = "internal"
+
+
+class Reason(StrEnum):
+    """Why a call was refused (or, for ``unknown_tool``, found invalid) before any I/O: the
+    machine-readable code front ends map and word for their own callers."""
+
+    UNKNOWN_TOOL = "unknown_tool"  # invalid: the contract has no tool of that name
+    DENIED = "denied"  # config.yaml's policy denies it
+    READ_ONLY = "read_only"  # read-only mode is on and the tool changes data
+    STRICT = "strict"  # --strict and the action is only inferred
+    NEEDS_APPROVAL = "needs_approval"  # it changes data and nobody approved it
+    DECLINED = "declined"  # a person was asked and said no
+    NOT_OFFERED = "not_offered"  # left out of this front end by --include/--exclude
 
 
 SUGGESTIONS: dict[ErrorCategory, str] = {
@@ -42,6 +56,9 @@ SUGGESTIONS: dict[ErrorCategory, str] = {
     ErrorCategory.REDIRECT: "The server pointed elsewhere and appctl did not follow: check the "
     "base URL (or the operation's server), or call the place it points to directly.",
     ErrorCategory.REFUSED: "A safety gate refused the call; see the message for how to allow it.",
+    ErrorCategory.UNSUPPORTED: "The application does not take this method or body at this "
+    "route: the contract may be out of date (run appctl sync again) or the base URL may point "
+    "at another application. Calling again with other arguments will not help.",
     ErrorCategory.INTERNAL: "This is a bug in appctl.",
 }
 
@@ -52,6 +69,7 @@ class ToolError(BaseModel):
     category: ErrorCategory
     message: str
     suggestions: list[str] = Field(default_factory=list)
+    reason: Reason | None = None  # refused (and unknown_tool): the machine-readable why
 
 
 class ToolResult(BaseModel):
@@ -86,11 +104,8 @@ class ToolResult(BaseModel):
         message: str,
         *suggestions: str,
         status: int | None = None,
+        reason: Reason | None = None,
     ) -> ToolResult:
         hints = [*suggestions, SUGGESTIONS[category]]
-        return cls(
-            ok=False,
-            tool=tool,
-            status=status,
-            error=ToolError(category=category, message=message, suggestions=hints),
-        )
+        error = ToolError(category=category, message=message, suggestions=hints, reason=reason)
+        return cls(ok=False, tool=tool, status=status, error=error)

@@ -9,7 +9,7 @@ and serves stdio or Streamable HTTP.
   contracts, false for database ones). outputSchema where the contract knows the shape of
   ``data``: database tools (their table's columns); none for HTTP tools, whose response shapes
   the contract does not record yet (a schema that guessed would make clients reject results).
-- ``tools/call``: ``executor.call`` with every gate (policy, read-only, strict, approval),
+- ``tools/call``: ``Session.call`` with every gate (policy, read-only, strict, approval),
   run in a worker thread (a bounded pool with a share per tool: ``serve.workers``; a call
   over it is a ``rate_limited`` result at once) so the event loop keeps serving; every call
   lands in the audit history under the MCP session's id (one per process on stdio).
@@ -19,7 +19,8 @@ and serves stdio or Streamable HTTP.
 - Approval of a tool that changes data: a policy ``allow``, ``--yes``, or MCP elicitation
   when the client declared it (a server-to-client ``elicitation/create`` request on handshake
   versions; an ``InputRequiredResult`` the client answers and retries with on 2026-07-28).
-  Otherwise the call is refused with a message saying how to allow it.
+  Otherwise the call is refused with a message saying how to allow it (the session's
+  ``PolicyOnly`` approver, or ``refused_because`` for the client's answer).
 - Over Streamable HTTP each call's result is owed to its exchange until it goes out
   (``appctl.serve.drain``): a stop signal drains those first (``appctl.serve.graceful``), and
   a result that never reaches its client gets an ``undelivered`` history entry beside the
@@ -31,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -42,16 +42,18 @@ from mcp.server.lowlevel import Server
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from appctl import __version__
-from appctl.contract.models import Action, Safety, Schema, SqlTransport
+from appctl.contract.models import Action, Safety, SqlTransport
 from appctl.errors import did_you_mean
 from appctl.execute.audit import printable
-from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
-from appctl.execute.history import UNDELIVERED, Entry, History, arguments_text, now
-from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.execute.history import UNDELIVERED, Entry, arguments_text, now
+from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
 from appctl.serve.workers import Workers
+from appctl.session.approval import Approval
+from appctl.session.core import Session, not_offered
+from appctl.session.outcomes import answer
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
@@ -65,20 +67,14 @@ class ToolServer:
 
     def __init__(
         self,
-        schema: Schema,
+        session: Session,
         *,
-        options: CallOptions,
-        environ: Mapping[str, str],
-        history: History | None = None,
-        session: str = "",
         include: Iterable[str] = (),
         exclude: Iterable[str] = (),
     ) -> None:
-        self.schema = schema
-        self.options = options
-        self.environ = environ
-        self.history = history
-        self.session = session
+        self.session = session  # contract, gates, history, approver and this process's id
+        self.schema = schema = session.schema
+        self.options = options = session.options
         specs = build_tool_specs(
             schema, read_only=options.read_only, include=include, exclude=exclude
         )
@@ -131,38 +127,26 @@ class ToolServer:
         arguments: dict[str, Any],
         done: list[ToolResult],
     ) -> types.CallToolResult | types.InputRequiredResult:
-        """Approval, then the executor; ``done`` gets the result as soon as there is one
-        (the executor's thread finishes its call even when this task is cancelled)."""
-        options, refusal = self.options, None
-        valid = self._valid(action.name, arguments)
-        if needs_approval(self.schema, action, self.options) and valid:
+        """Approval, then the session's call; ``done`` gets the result as soon as there is
+        one (the call's thread finishes it even when this task is cancelled)."""
+        approval = None
+        if self.session.approval_needed(action, arguments):
             answer = await self._approval(ctx, params, action, arguments)
             if isinstance(answer, types.InputRequiredResult):
                 return answer
-            options = replace(options, approved=answer == "accept")
-            refusal = None if answer == "accept" else refused_because(action, answer)
+            approval = Approval(
+                granted=answer == "accept",
+                declined=answer in ("decline", "cancel", "mistyped"),
+                refusal="" if answer == "accept" else refused_because(action, answer),
+            )
         session = self.session_of(ctx)
 
         def run() -> ToolResult:
-            result = call(
-                self.schema,
-                action.name,
-                arguments,
-                options,
-                environ=self.environ,
-                history=self.history,
-                session=session,
-            )
+            result = self.session.call(action.name, arguments, approval=approval, session=session)
             done.append(result)
             return result
 
-        result = await self.workers.run(action.name, run)
-        error = result.error
-        if refusal and error is not None and error.category == ErrorCategory.REFUSED:
-            error = error.model_copy(update={"message": refusal})
-            result = result.model_copy(update={"error": error})
-            done.append(result)
-        return envelope(result)
+        return envelope(await self.workers.run(action.name, run))
 
     def _undelivered(
         self, ctx: Context, name: str, arguments: dict[str, Any], result: ToolResult
@@ -171,25 +155,14 @@ class ToolServer:
         session = self.session_of(ctx)
 
         def record(reason: str) -> None:
-            if self.history is not None:
-                self.history.record(
+            if self.session.history is not None:
+                self.session.history.record(
                     undelivered_entry(self, session, name, arguments, result, reason)
                 )
 
         return record
 
     # ------------------------------------------------------------------ gates
-
-    def _valid(self, name: str, arguments: dict[str, Any]) -> bool:
-        """Whether the arguments pass validation: nobody is asked to approve a call that
-        would be refused anyway (the executor then answers and records the refusal), nor
-        shown arguments that are not even text."""
-        approved = replace(self.options, approved=True)
-        try:
-            checked = prepare(self.schema, name, arguments, approved, self.environ)
-        except Exception:  # the executor answers it (an internal result, recorded)
-            return False
-        return not isinstance(checked, ToolResult)
 
     def _read_only_hides(self, action: Action) -> bool:
         """A write left out by --read-only goes to the executor, whose gate refuses it."""
@@ -199,9 +172,10 @@ class ToolServer:
         if action is None:
             hint = did_you_mean(name, self.specs)
             message = f"no tool named {name!r}.{hint} tools/list shows the tools offered."
-            return ToolResult.failure(name, ErrorCategory.VALIDATION, message)
-        message = f"{name} is not offered by this server (left out by --include/--exclude)"
-        return ToolResult.failure(name, ErrorCategory.REFUSED, message)
+            return ToolResult.failure(
+                name, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
+            )
+        return not_offered(name, "by this server")
 
     async def _approval(
         self,
@@ -239,7 +213,7 @@ class ToolServer:
         """The Streamable HTTP session's id, else this process's."""
         headers = getattr(ctx.request, "headers", None)
         found = headers.get(SESSION_HEADER) if headers is not None else None
-        return str(found) if found else self.session
+        return str(found) if found else self.session.id
 
 
 def undelivered_entry(
@@ -252,7 +226,7 @@ def undelivered_entry(
 ) -> Entry:
     """The extra history entry for a result its client never got (the call's own entry,
     written by the executor, says what the call did)."""
-    hide = redactor_of(tools.schema, tools.options, tools.environ)
+    hide = tools.session.redactor()
     status = f" {result.status}" if result.status is not None else ""
     message = (
         f"the result of this call ({result.outcome}{status}) was not delivered to the MCP "
@@ -339,7 +313,7 @@ def envelope(result: ToolResult) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)],
         structured_content=data,
-        is_error=not result.ok,
+        is_error=answer(result).mcp_error,
     )
 
 

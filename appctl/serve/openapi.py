@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from appctl.execute.result import ErrorCategory
+from appctl.execute.result import ErrorCategory, Reason
 from appctl.generate.toolspec import SCHEMA_MAPS, VALUE_KEYWORDS
 
 if TYPE_CHECKING:
@@ -154,9 +154,14 @@ RESPONSES = {
     for code, text in (
         (200, "The call ran and succeeded"),
         (400, "Invalid arguments"),
-        (403, "Refused by a safety gate"),
+        (403, "Refused by a safety gate, or the application's credentials may not do this"),
+        (404, "No such tool, or the application has no such row"),
+        (409, "The application reports a conflict"),
+        (422, "The application refused the arguments"),
+        (424, "The application rejected appctl's credentials or the contract's method"),
         (429, "Over a per-tool concurrency or rate limit, or its call workers are busy"),
-        (502, "The application or database failed"),
+        (500, "A bug in appctl"),
+        (502, "The application or database failed, could not be reached or timed out"),
     )
 }
 
@@ -182,6 +187,7 @@ def openapi_document(schema: Schema) -> dict[str, Any]:
                     "category": {"type": "string", "enum": [c.value for c in ErrorCategory]},
                     "message": {"type": "string"},
                     "suggestions": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": "string", "enum": [r.value for r in Reason]},
                 },
             },
             "notes": {"type": "array", "items": {"type": "string"}},

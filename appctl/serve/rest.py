@@ -8,15 +8,21 @@
     GET  /history?last=&tool=&session= the audit trail
     GET  /openapi.json                this API, one path per tool
 
-Every call goes through the executor with its gates; there is no terminal to ask, so a tool
-that changes data runs only where the policy in ``config.yaml`` allows it. HTTP status of a
-call: 200 ran and succeeded; 400 invalid arguments; 404 no such tool; 403 refused by a gate;
-429 over a per-tool concurrency or rate limit, or every worker this tool may use is busy
-(``serve.workers``: calls run on a bounded pool with a share per tool, and a call never
-outlives its deadline); 502 the application (or database) failed; the body is always the
-envelope (a body that is not JSON, or nested too deeply, is a 400 one; a call still running
-when the server stops at its grace limit a 503 one). A bearer token (from ``env:NAME``)
-guards everything but ``/health``; it is required whenever the server binds beyond loopback.
+Every call goes through the session (``appctl.session.core.Session.call``) with its gates;
+there is no terminal to ask, so a tool that changes data runs only where the policy in
+``config.yaml`` allows it, and a refusal says which rule to add. The HTTP status of a call
+comes from the one outcome table (``appctl.session.outcomes``): 200 ran and succeeded; 400
+invalid arguments; 404 no such tool, or no such row in the application; 403 refused by a gate;
+422 the application refused the arguments; 424 the application rejected appctl's credentials
+or the contract's route; 429 over a per-tool concurrency or rate limit, or every worker this
+tool may use is busy (``serve.workers``: calls run on a bounded pool with a share per tool,
+and a call never outlives its deadline); 502 the application (or database) failed, could
+not be reached, or did not answer by the call's deadline. The body is always the envelope
+(a body that is not JSON, or nested too deeply, is a 400 one; a call still running when the
+server stops at its grace limit a 503 one). Every other answer, an unknown route included, is
+a JSON ``{"error": {"message": ...}}``; a ``/run`` field of the wrong type or out of range is
+a 400 one, never a silent default. A bearer token (from ``env:NAME``) guards everything but
+``/health``; it is required whenever the server binds beyond loopback.
 """
 
 from __future__ import annotations
@@ -25,18 +31,18 @@ import hmac
 import json
 import re
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.models import Schema
 from appctl.errors import AppctlError
 from appctl.execute.args import MAX_DEPTH
-from appctl.execute.executor import CallOptions, call
-from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.serve.openapi import FORMATS, openapi_document
 from appctl.serve.workers import RETRY_AFTER, Workers
+from appctl.session.core import Session
+from appctl.session.outcomes import answer
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -47,26 +53,23 @@ if TYPE_CHECKING:
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
-STATUS = {
-    ErrorCategory.REFUSED: 403,
-    ErrorCategory.RATE_LIMITED: 429,
-}
+MAX_STEPS = 100  # the most model calls one /run may ask for
 
 
 @dataclass
 class ServeState:
-    schema: Schema
-    options: CallOptions
-    environ: Mapping[str, str]
-    history: History | None
+    session: Session  # contract, gates, history, approver (policy only) and default id
     token: str | None = None
     max_body: int = MAX_BODY
-    session: str = "serve"
     # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
     run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
     workers: Workers = field(default_factory=Workers)  # threads for tool calls
     _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
     busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
+
+    @property
+    def schema(self) -> Schema:
+        return self.session.schema
 
 
 class Busy:
@@ -97,15 +100,8 @@ class _Refusal(Exception):
 
 
 def http_status(result: ToolResult) -> int:
-    """The HTTP status that says what happened to a call."""
-    if result.error is None:
-        return 200
-    category = result.error.category
-    if category in STATUS:
-        return STATUS[category]
-    if category == ErrorCategory.VALIDATION and result.status is None:
-        return 404 if result.error.message.startswith("no tool named") else 400
-    return 502
+    """The HTTP status that says what happened to a call (``appctl.session.outcomes``)."""
+    return answer(result).http_status
 
 
 def create_app(state: ServeState) -> Starlette:
@@ -159,28 +155,12 @@ def create_app(state: ServeState) -> Starlette:
         except _Refusal as exc:  # still the envelope, as for arguments the executor refuses
             result = ToolResult.failure(name, ErrorCategory.VALIDATION, exc.message)
             return json_response(result.model_dump(mode="json", exclude_none=True), exc.status)
-        session = _session(request.headers.get("x-appctl-session")) or state.session
-        work = state.busy.run(
-            lambda: call(
-                state.schema,
-                name,
-                arguments,
-                state.options,
-                environ=state.environ,
-                history=state.history,
-                session=session,
-            ),
-        )
+        session = _session(request.headers.get("x-appctl-session")) or state.session.id
+        work = state.busy.run(lambda: state.session.call(name, arguments, session=session))
         try:  # at the grace limit of a shutdown the task is cancelled, and the thread left
             result = await state.workers.run(name, work, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
             return json_response(_stopped(name), 503)  # best effort: the server is going
-        if result.error is not None and "needs approval" in result.error.message:
-            hint = (
-                "appctl serve has no terminal to ask: allow it with a policy rule in "
-                f".appctl/config.yaml, e.g. {{match: {{name: {name}}}, action: allow}}"
-            )
-            result = result.model_copy(update={"notes": [*result.notes, hint]})
         status = http_status(result)
         headers = {"Retry-After": str(RETRY_AFTER)} if status == 429 else None
         envelope = result.model_dump(mode="json", exclude_none=True)
@@ -193,11 +173,7 @@ def create_app(state: ServeState) -> Starlette:
         prompt = body.get("prompt") if isinstance(body, dict) else None
         if not isinstance(prompt, str) or not prompt.strip():
             raise _Refusal(400, 'the body must be {"prompt": "..."}')
-        settings = {
-            k: body[k]
-            for k in ("provider", "model", "read_only", "dry_run", "max_steps")
-            if k in body
-        }
+        settings = run_settings(body)
         turn = state.run_turn
         work = state.busy.run(lambda: turn(prompt, settings))
         try:
@@ -211,14 +187,14 @@ def create_app(state: ServeState) -> Starlette:
         return json_response(summary, status)
 
     async def history(request: Request) -> Response:
-        if state.history is None:
+        if state.session.history is None:
             return json_response([])
         params = request.query_params
         try:
             last = max(1, min(int(params.get("last", "20")), 1000))
         except ValueError:
             raise _Refusal(400, "last must be a number") from None
-        recorder = state.history
+        recorder = state.session.history
         entries = await anyio.to_thread.run_sync(
             lambda: recorder.entries(
                 last=last, tool=params.get("tool"), session=params.get("session")
@@ -240,7 +216,50 @@ def create_app(state: ServeState) -> Starlette:
         Route("/history", guarded(history), methods=["GET"]),
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+
+    async def no_route(request: Request, exc: Exception) -> Response:
+        """Starlette's own answers (no such route, a method the route does not take) as
+        JSON, like every other answer."""
+        from starlette.exceptions import HTTPException
+
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+        if status == 404:
+            message = f"no route {request.url.path}: see GET /openapi.json for this API's routes"
+        elif status == 405:
+            allowed = (headers or {}).get("allow", "")
+            message = f"{request.url.path} does not take {request.method} (allowed: {allowed})"
+        else:
+            message = str(getattr(exc, "detail", "")) or "the request failed"
+        return json_response({"error": {"message": message}}, status, headers=headers)
+
+    return Starlette(routes=routes, exception_handlers={404: no_route, 405: no_route})
+
+
+def run_settings(body: dict[str, Any]) -> dict[str, Any]:
+    """The settings a ``/run`` body may give, each checked: a wrong type or a value out of
+    range is a 400, never replaced by a default."""
+    kinds: dict[str, tuple[type, str]] = {
+        "provider": (str, "a provider name"),
+        "model": (str, "a model name"),
+        "read_only": (bool, "true or false"),
+        "dry_run": (bool, "true or false"),
+    }
+    settings: dict[str, Any] = {}
+    for key, (kind, what) in kinds.items():
+        if key in body:
+            if not isinstance(body[key], kind):
+                raise _Refusal(400, f"{key} must be {what}, got {json.dumps(body[key])}")
+            settings[key] = body[key]
+    if "max_steps" in body:
+        steps = body["max_steps"]
+        if type(steps) is not int or not 0 < steps <= MAX_STEPS:
+            raise _Refusal(
+                400,
+                f"max_steps must be a whole number from 1 to {MAX_STEPS}, got {json.dumps(steps)}",
+            )
+        settings["max_steps"] = steps
+    return settings
 
 
 def _arguments(body: Any) -> dict[str, Any]:

@@ -19,6 +19,14 @@ DOC = spec(
         "/status/{code}": {"get": {"operationId": "status", "parameters": [PATH_CODE]}},
         "/away": {"get": {"operationId": "away"}},
         "/move": {"post": {"operationId": "move"}},
+        "/search": {
+            "get": {
+                "operationId": "search",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
+                ],
+            }
+        },
         "/pets": {
             "get": {
                 "operationId": "listPets",
@@ -48,6 +56,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._head(302, Location="http://127.0.0.2:9/steal?x=1")
         elif path == "/move":
             self._head(307, Location="/api/moved")
+        elif path.startswith("/search"):
+            self._head(404)
         elif path.startswith("/status/"):
             code = int(path.rsplit("/", 1)[1])
             self._head(code, **({"Upgrade": "h2c", "Connection": "Upgrade"} if code == 101 else {}))
@@ -150,3 +160,32 @@ def test_a_header_the_http_library_refuses_is_not_retried_and_shows_no_secret(se
     assert result.error.category == ErrorCategory.VALIDATION
     assert "tok-SECRET" not in result.error.message
     assert seen == []
+
+
+@pytest.mark.parametrize("code", [405, 406, 415, 501])
+def test_a_route_that_refuses_the_method_or_body_is_unsupported_not_bad_arguments(
+    server, code: int
+) -> None:
+    url, seen = server
+    result = _call(url, "status", {"code": code})
+    assert not result.ok and result.status == code and result.outcome == "failed"
+    assert result.error.category == ErrorCategory.UNSUPPORTED
+    assert SUGGESTIONS[ErrorCategory.VALIDATION] not in result.error.suggestions
+    assert "will not help" in result.error.suggestions[-1]
+    assert len(seen) == 1  # not retried
+
+
+@pytest.mark.parametrize("code", [400, 422])
+def test_arguments_the_application_refuses_stay_validation(server, code: int) -> None:
+    url, _ = server
+    result = _call(url, "status", {"code": code})
+    assert result.error.category == ErrorCategory.VALIDATION and result.status == code
+
+
+def test_a_404_from_a_route_without_ids_never_says_check_the_ids(server) -> None:
+    url, _ = server
+    result = _call(url, "search", {"q": "rex"})
+    assert result.error.category == ErrorCategory.NOT_FOUND
+    hints = result.error.suggestions
+    assert "has no ids in its path" in hints[0]
+    assert not any("check the ids" in hint.lower() for hint in hints), hints

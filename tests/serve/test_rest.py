@@ -102,7 +102,9 @@ def test_calls_run_behind_the_gates_and_land_in_the_history(project: Path, pets:
             f"{served.url}/tools/create_pet/call", json={"arguments": {"name": "Tom"}}
         )
         assert refused.status_code == 403 and refused.json()["error"]["category"] == "refused"
-        assert "action: allow" in refused.json()["notes"][0]
+        refusal = refused.json()["error"]  # worded for an HTTP caller: the rule to add
+        assert refusal["reason"] == "needs_approval" and "action: allow" in refusal["message"]
+        assert "--yes" not in refusal["message"] and "terminal" not in refusal["message"]
         bad = httpx.post(f"{served.url}/tools/list_pets/call", json={"arguments": {"limit": "x"}})
         assert bad.status_code == 400 and "limit" in bad.json()["error"]["message"]
         missing = httpx.post(f"{served.url}/tools/list_pet/call", json={"arguments": {}})

@@ -1,0 +1,149 @@
+"""The call session: what every front end shares to run one tool call.
+
+A ``Session`` holds the contract, config.yaml (policy, limits, auth), the call options (gates
+and budgets), the audit history, the session id and the approval strategy, and runs one call:
+
+    lookup → validate → gate → approve → execute → record → result
+
+``Session.call`` is the one path from a front end to the wire: ``appctl call``, the agent loop
+(``run``, ``chat``, ``serve``'s ``/run``), ``appctl mcp`` and ``appctl serve``'s
+``/tools/{name}/call`` all end in it, and it ends in ``executor.call`` (validate, gate, send,
+record). What a result means to each front end is one table (``appctl.session.outcomes``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appctl.contract.models import Action, Schema
+from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
+from appctl.execute.history import History
+from appctl.execute.policy import Config
+from appctl.execute.redact import Redactor
+from appctl.execute.result import ErrorCategory, Reason, ToolResult
+from appctl.session.approval import Approval, Approver, PolicyOnly
+from appctl.session.audit import new_id, open_history
+
+if TYPE_CHECKING:
+    from appctl.execute.transport import Transport
+
+
+NOBODY: Approver = PolicyOnly("this front end")  # only the policy (or --yes) allows a change
+
+
+@dataclass
+class Session:
+    """One caller's session over one contract (``options`` may change between calls: chat's
+    ``/read-only on``)."""
+
+    schema: Schema
+    config: Config
+    options: CallOptions
+    environ: Mapping[str, str]
+    history: History | None = None
+    id: str = ""
+    approver: Approver = NOBODY
+    transport: Transport | None = None  # None: the process's shared HTTP transport
+
+    @classmethod
+    def open(
+        cls,
+        app_dir: Path,
+        *,
+        approver: Approver,
+        environ: Mapping[str, str] | None = None,
+        session_id: str | None = None,
+        **gates: Any,
+    ) -> Session:
+        """Load the contract and config.yaml from ``app_dir``, open the history, and pick the
+        session id (``session_id``, else ``APPCTL_SESSION``, else a fresh one). ``gates``
+        are ``CallOptions`` fields (base_url, dry_run, read_only, strict, approved...)."""
+        from appctl.contract.io import load_schema
+        from appctl.execute.policy import load_config
+
+        env = os.environ if environ is None else environ
+        schema = load_schema(app_dir)
+        config = load_config(app_dir)
+        options = CallOptions(config=config, root=str(app_dir.parent), **gates)
+        return cls(
+            schema=schema,
+            config=config,
+            options=options,
+            environ=env,
+            history=open_history(app_dir, config.history.url, env),
+            id=session_id or new_id(env),
+            approver=approver,
+        )
+
+    def derive(self, *, id: str, **changes: Any) -> Session:
+        """The same contract, history and approver under another id and changed options."""
+        return replace(self, id=id, options=replace(self.options, **changes))
+
+    def redactor(self) -> Redactor:
+        return redactor_of(self.schema, self.options, self.environ)
+
+    def approval_needed(self, action: Action, arguments: Mapping[str, Any]) -> bool:
+        """Whether a person must approve this call: the policy asks for it, no other gate
+        refuses it and its arguments are valid (nobody is asked about a call that would be
+        refused anyway, nor shown arguments that are not even text)."""
+        if not needs_approval(self.schema, action, self.options):
+            return False
+        approved = replace(self.options, approved=True)
+        try:
+            checked = prepare(self.schema, action.name, arguments, approved, self.environ)
+        except Exception:  # the executor answers it (an internal result, recorded)
+            return False
+        return not isinstance(checked, ToolResult)
+
+    def call(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        approval: Approval | None = None,
+        session: str | None = None,
+    ) -> ToolResult:
+        """Run one call: ask the approver when needed (unless ``approval`` was already
+        given, as MCP elicitation does), then execute and record it. Never raises."""
+        options = self.options
+        if approval is None and isinstance(tool, str):
+            action = self.schema.action(tool)
+            if action is not None and self.approval_needed(action, arguments):
+                approval = self.approver.ask(action, arguments)
+        if approval is not None:
+            options = replace(options, approved=approval.granted)
+        worded = approval.refusal if approval is not None else ""
+        options = replace(
+            options, unapproved=(lambda _a: worded) if worded else self.approver.unapproved
+        )
+        result = call(
+            self.schema,
+            tool,
+            arguments,
+            options,
+            environ=self.environ,
+            transport=self.transport,
+            history=self.history,
+            session=self.id if session is None else session,
+        )
+        if approval is not None and approval.declined:
+            return _declined(result)
+        return result
+
+
+def _declined(result: ToolResult) -> ToolResult:
+    """A needs-approval refusal whose person said no is ``declined``."""
+    error = result.error
+    if error is None or error.reason != Reason.NEEDS_APPROVAL:
+        return result
+    return result.model_copy(update={"error": error.model_copy(update={"reason": Reason.DECLINED})})
+
+
+def not_offered(name: str, why: str) -> ToolResult:
+    """A tool this front end leaves out (--include/--exclude)."""
+    message = f"{name} is not offered {why} (left out by --include/--exclude)"
+    return ToolResult.failure(name, ErrorCategory.REFUSED, message, reason=Reason.NOT_OFFERED)
