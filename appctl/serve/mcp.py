@@ -74,9 +74,8 @@ class ToolServer:
     ) -> None:
         self.session = session  # contract, gates, history, approver and this process's id
         self.schema = schema = session.schema
-        self.options = options = session.options
         specs = build_tool_specs(
-            schema, read_only=options.read_only, include=include, exclude=exclude
+            schema, read_only=session.options.read_only, include=include, exclude=exclude
         )
         self.specs = {s.name: s for s in specs}
         self.tools = [self.tool(s) for s in specs]
@@ -131,13 +130,13 @@ class ToolServer:
         one (the call's thread finishes it even when this task is cancelled)."""
         approval = None
         if self.session.approval_needed(action, arguments):
-            answer = await self._approval(ctx, params, action, arguments)
-            if isinstance(answer, types.InputRequiredResult):
-                return answer
+            reply = await self._approval(ctx, params, action, arguments)
+            if isinstance(reply, types.InputRequiredResult):
+                return reply
             approval = Approval(
-                granted=answer == "accept",
-                declined=answer in ("decline", "cancel", "mistyped"),
-                refusal="" if answer == "accept" else refused_because(action, answer),
+                granted=reply == "accept",
+                declined=reply in ("decline", "cancel", "mistyped"),
+                refusal="" if reply == "accept" else refused_because(action, reply),
             )
         session = self.session_of(ctx)
 
@@ -166,7 +165,7 @@ class ToolServer:
 
     def _read_only_hides(self, action: Action) -> bool:
         """A write left out by --read-only goes to the executor, whose gate refuses it."""
-        return self.options.read_only and action.safety != Safety.READ_ONLY
+        return self.session.options.read_only and action.safety != Safety.READ_ONLY
 
     def _not_offered(self, name: str, action: Action | None) -> ToolResult:
         if action is None:
