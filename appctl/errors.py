@@ -5,7 +5,8 @@ Exception tree (only ``cli/`` turns these into colour and exit codes)::
     AppctlError                 category + message + suggestion (+ JSON pointer)
      ├── UsageError             bad flags or arguments                (usage)
      ├── SourceError            a spec or database could not be read  (source)
-     │    └── BudgetError       a source exceeds a size/node/depth budget (budget)
+     │    ├── BudgetError       a source exceeds a size/node/depth budget (budget)
+     │    └── StrictError       sync --strict refused the source; ``problems`` says where (source)
      ├── ContractError          .appctl/schema.json is missing or invalid (contract)
      ├── OverrideError          overrides.yaml is invalid or names what no longer exists (override)
      └── ProviderError          an LLM provider failed or refused a request           (provider)
@@ -76,6 +77,14 @@ class BudgetError(SourceError):
     category = Category.BUDGET
 
 
+class StrictError(SourceError):
+    """``sync --strict`` refused the source: ``problems`` (errors with JSON pointers) say why."""
+
+    def __init__(self, message: str, *, problems: tuple[Diagnostic, ...], suggestion: str):
+        super().__init__(message, suggestion=suggestion)
+        self.problems = problems
+
+
 class ContractError(AppctlError):
     category = Category.CONTRACT
 
@@ -90,7 +99,8 @@ class ProviderError(AppctlError):
     category = Category.PROVIDER
 
 
-REPAIR = "repair"
+REPAIR = "repair"  # the source was changed to make it valid
+STRUCTURE = "structure"  # the document breaks the OpenAPI specification's structure
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +110,7 @@ class Diagnostic:
     message: str
     pointer: str = ""
     level: str = "warning"
-    kind: str = ""  # REPAIR: the source was changed to make it valid (``sync --strict`` refuses)
+    kind: str = ""  # REPAIR or STRUCTURE: what ``sync --strict`` refuses
 
     def render(self) -> str:
         where = f"{self.pointer}: " if self.pointer else ""

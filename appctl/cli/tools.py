@@ -110,22 +110,15 @@ def override_warnings(
     from appctl.contract.io import OVERRIDES_FILE
     from appctl.contract.overrides import load_overrides
     from appctl.errors import OverrideError
-    from appctl.generate.formats.common import fit_descriptions
-    from appctl.generate.notices import override_texts, shortened_overrides
-    from appctl.generate.toolspec import build_tool_specs
+    from appctl.generate.notices import overrides_not_carried
 
     try:
         overrides = load_overrides(app_dir / OVERRIDES_FILE)
     except OverrideError:
         return []  # `appctl sync` reports a broken overrides file; the contract is as synced
-    texts = override_texts(overrides) if overrides else {}
-    if not texts:
+    if overrides is None:
         return []
-    if specs is None:
-        specs = build_tool_specs(schema, include=sorted(texts), descriptions=descriptions)
-    fitted, cut = fit_descriptions(fmt or "jsonschema", specs)
-    reason = "--descriptions short" if descriptions == "short" else "markup or links condensed"
-    return shortened_overrides(texts, fitted, reason=reason, cut=cut)
+    return overrides_not_carried(overrides, schema, fmt=fmt, descriptions=descriptions, specs=specs)
 
 
 def _listing(specs: list[ToolSpec]) -> None:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from appctl.generate.text import covers
 
 if TYPE_CHECKING:
+    from appctl.contract.models import Schema
     from appctl.contract.overrides import Overrides
-    from appctl.generate.toolspec import ToolSpec
+    from appctl.generate.toolspec import Descriptions, ToolSpec
 
 
 def override_texts(overrides: Overrides) -> dict[str, tuple[str, str]]:
@@ -24,6 +25,29 @@ def override_texts(overrides: Overrides) -> dict[str, tuple[str, str]]:
         if edit.summary is not None or edit.description is not None:
             out[edit.name or key] = (edit.summary or "", edit.description or "")
     return out
+
+
+def overrides_not_carried(
+    overrides: Overrides,
+    schema: Schema,
+    *,
+    fmt: str | None = None,
+    descriptions: Descriptions = "full",
+    specs: list[ToolSpec] | None = None,
+) -> list[str]:
+    """Tools whose summary or description from ``overrides`` is not carried whole in ``fmt``
+    (``tools.json``'s neutral format when None); ``specs``: the tools already built."""
+    from appctl.generate.formats.common import fit_descriptions
+    from appctl.generate.toolspec import build_tool_specs
+
+    texts = override_texts(overrides)
+    if not texts:
+        return []
+    if specs is None:
+        specs = build_tool_specs(schema, include=sorted(texts), descriptions=descriptions)
+    fitted, cut = fit_descriptions(fmt or "jsonschema", specs)
+    reason = "--descriptions short" if descriptions == "short" else "markup or links condensed"
+    return shortened_overrides(texts, fitted, reason=reason, cut=cut)
 
 
 def _flat(text: str) -> str:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from appctl.cli.sync import _db_tools_json, _tools_json
 from appctl.contract import io
 from appctl.sync.db.api import sync_db
 from appctl.sync.db.build import build_contract, source_digest
 from appctl.sync.db.reflect import reflect
 from appctl.sync.db.url import parse_dsn
+from appctl.sync.synced import db_tools_json as _db_tools_json
+from appctl.sync.synced import tools_json as _tools_json
 from tests import dbs
 from tests.db.test_sql_executor import DDL, run_ddl
 

@@ -1,20 +1,26 @@
-"""``appctl sync``: the base URL chosen at the last sync, carried into the new contract."""
+"""The base URL chosen at the last sync, carried into the new contract (an OpenAPI sync)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.contract.models import Schema
     from appctl.errors import Diagnostic
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    schema: Schema
+    diagnostics: tuple[Diagnostic, ...]
+    notes: tuple[str, ...]  # "kept the base URL ..." information, not a warning
+
+
 def carry_base_url(
     synced: Schema, diagnostics: tuple[Diagnostic, ...], app_dir: Path, given: str | None
-) -> tuple[Schema, tuple[Diagnostic, ...]]:
+) -> Carried:
     """The base URL chosen at the last sync, kept while the source's servers are unchanged
     (contract/baseurl.py); a note says so, a warning says what changed. overrides.yaml's
     base_url, when it sets one, wins anyway: nothing is carried then."""
@@ -25,7 +31,7 @@ def carry_base_url(
 
     overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
     if overrides is not None and overrides.base_url:
-        return synced, diagnostics
+        return Carried(synced, diagnostics, ())
     path = app_dir / io.SCHEMA_FILE
     previous = None
     if path.exists():
@@ -38,8 +44,6 @@ def carry_base_url(
         from appctl.sync.openapi.servers import RELATIVE
 
         diagnostics = tuple(d for d in diagnostics if d.kind != RELATIVE)
-    if carried.note:
-        output.info(carried.note)
     if carried.warning:
         diagnostics = (*diagnostics, Diagnostic(carried.warning, "/servers"))
-    return carried.schema, diagnostics
+    return Carried(carried.schema, diagnostics, (carried.note,) if carried.note else ())

@@ -1,0 +1,146 @@
+"""The sources appctl syncs from, in one table: adding a source is one ``SourceEntry``.
+
+Each source is a frozen value (what to read and the options only it takes) whose ``build``
+imports its reader when it runs, so that reading this table costs nothing. ``appctl sync``
+makes one option per entry (``--openapi SRC``, ``--db DSN``) and one per source option, and
+refuses an option the chosen source does not take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
+
+from appctl.errors import UsageError
+from appctl.sync.source import BuildContext, Built, Source, SourceEntry, SourceOption
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAPI:
+    """An OpenAPI 3.x / Swagger 2.0 document: a file path or an http(s) URL."""
+
+    location: str
+    _: KW_ONLY
+    base_url: str | None = None  # instead of the document's servers
+    max_bytes: int | None = None  # the largest document read (default: load.Budget's)
+    max_nodes: int | None = None  # the most YAML nodes after aliases
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.openapi.source import build
+
+        return build(self, context)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """A database URL (PostgreSQL, MySQL/MariaDB) or a SQLite file. A password in the URL
+    is used and never written down; ``password_env`` names where it is read from instead."""
+
+    dsn: str
+    _: KW_ONLY
+    schemas: tuple[str, ...] = ()
+    password_env: str | None = None
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.db.api import sync_db
+        from appctl.sync.synced import Synced
+
+        db = sync_db(
+            self.dsn,
+            root=context.app_dir.parent,
+            schemas=self.schemas,
+            include=context.include,
+            exclude=context.exclude,
+            password_env=self.password_env,
+            environ=context.environ,
+        )
+        return Built(Synced(db=db), db.diagnostics, db.tables, db.filtered, "table")
+
+
+SOURCES: tuple[SourceEntry, ...] = (
+    SourceEntry(
+        name="openapi",
+        flag="--openapi",
+        metavar="SRC",
+        help="OpenAPI 3.x / Swagger 2.0 document: a file path or an http(s) URL.",
+        what="an OpenAPI document",
+        example="appctl sync --openapi openapi.yaml",
+        make=OpenAPI,
+        options=(
+            SourceOption(
+                "--base-url", "base_url", "Use this base URL instead of the document's servers."
+            ),
+            SourceOption(
+                "--max-bytes", "max_bytes", "Largest document to read (bytes).", kind="count"
+            ),
+            SourceOption(
+                "--max-nodes", "max_nodes", "Most YAML nodes after aliases.", kind="count"
+            ),
+        ),
+    ),
+    SourceEntry(
+        name="db",
+        flag="--db",
+        metavar="DSN",
+        help="A database: postgresql://user@host/db, mysql://user@host/db (MariaDB too), or a "
+        "SQLite file. A password in it is used now and never written down.",
+        what="a database",
+        example="appctl sync --db app.db",
+        make=Database,
+        options=(
+            SourceOption(
+                "--schema",
+                "schemas",
+                "--db: the database schema(s) to read (default: the connection's). Repeatable.",
+                metavar="NAME",
+                multiple=True,
+            ),
+            SourceOption(
+                "--password-env",
+                "password_env",
+                "--db: the variable the password is read from, now and at call time (else "
+                "PGPASSWORD / MYSQL_PWD, then ~/.pgpass / ~/.my.cnf [client]); never written "
+                "down.",
+                metavar="NAME",
+            ),
+        ),
+    ),
+)
+
+
+def source_options() -> list[SourceOption]:
+    """Every source option once, in table order (a flag two sources share is listed once)."""
+    seen: dict[str, SourceOption] = {}
+    for entry in SOURCES:
+        for option in entry.options:
+            seen.setdefault(option.flag, option)
+    return list(seen.values())
+
+
+def make_source(given: Mapping[str, str], options: Mapping[str, object]) -> Source:
+    """The one source named in ``given`` (entry name → value; unset ones absent), made with
+    the ``options`` given (field → value; unset ones absent). A UsageError when not exactly
+    one source is given, or an option does not apply to it."""
+    chosen = [entry for entry in SOURCES if entry.name in given]
+    if len(chosen) != 1:
+        raise UsageError(
+            f"give exactly one source: {_listed([f'{e.flag} {e.metavar}' for e in SOURCES])}",
+            suggestion="e.g. " + ", or ".join(e.example for e in SOURCES),
+        )
+    entry = chosen[0]
+    takes = {option.field for option in entry.options}
+    foreign = [o.flag for o in source_options() if o.field in options and o.field not in takes]
+    if foreign:
+        takers = [e for e in SOURCES if any(o.flag in foreign for o in e.options)]
+        one = len(foreign) == 1
+        raise UsageError(
+            f"{_listed(foreign, 'and')} {'applies' if one else 'apply'} to "
+            f"{_listed([e.flag for e in takers])} only",
+            suggestion=f"Drop {'it' if one else 'them'}, or sync "
+            f"{_listed([e.what for e in takers])} instead.",
+        )
+    return entry.make(given[entry.name], **options)
+
+
+def _listed(items: list[str], word: str = "or") -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
