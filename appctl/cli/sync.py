@@ -107,7 +107,8 @@ def _source_options(fn: Callable[..., R]) -> Callable[..., R]:
     "--strict",
     is_flag=True,
     help="Refuse a source whose schemas needed repairs (type: int, an undeclared path "
-    "variable, ...): print them as errors, write nothing, exit non-zero. For CI.",
+    "variable, ...) or, for OpenAPI 3.x, that breaks the specification's structure: print "
+    "them as errors, write nothing, exit non-zero. For CI.",
 )
 @click.option(
     "--tools",

@@ -1,11 +1,12 @@
-"""``sync.sources.OpenAPI``'s build: read the document, build the contract and carry the base
-URL chosen at the last sync."""
+"""``sync.sources.OpenAPI``'s build: read the document, check its structure when asked
+(``--strict``), build the contract and carry the base URL chosen at the last sync."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from appctl.errors import REPAIR
 from appctl.sync.openapi.baseurl import carry_base_url
 from appctl.sync.openapi.load import Budget, load
 from appctl.sync.openapi.parse import SyncOptions, build_contract
@@ -13,6 +14,7 @@ from appctl.sync.source import BuildContext, Built
 from appctl.sync.synced import Synced
 
 if TYPE_CHECKING:
+    from appctl.errors import Diagnostic
     from appctl.sync.sources import OpenAPI
 
 
@@ -30,13 +32,25 @@ def build(source: OpenAPI, context: BuildContext) -> Built:
         progress=context.progress,
     )
     loaded = load(source.location, budget=budget)
+    problems, notes = _structure(loaded.document) if context.strict else ((), ())
     result = build_contract(loaded, options)
+    repaired = {d.pointer for d in result.diagnostics if d.kind == REPAIR}
+    problems = tuple(p for p in problems if p.pointer not in repaired)  # said better there
     carried = carry_base_url(result.schema, result.diagnostics, context.app_dir, source.base_url)
     return Built(
         Synced(schema=carried.schema),
-        carried.diagnostics,
+        (*problems, *carried.diagnostics),
         result.operations,
         result.filtered,
         "operation",
-        notes=carried.notes,
+        notes=(*notes, *carried.notes),
     )
+
+
+def _structure(document: Any) -> tuple[tuple[Diagnostic, ...], tuple[str, ...]]:
+    """``--strict``: the document's breaks of the OpenAPI structure, and a note when its
+    version is not one the check covers."""
+    from appctl.sync.openapi import structure
+
+    problems = tuple(structure.structure_problems(document))
+    return problems, () if structure.version_checked(document) else (structure.NOT_CHECKED,)
