@@ -93,7 +93,6 @@ def run(
     from another source. ``tools``: write tools.json even if it is not there yet.
     ``environ``: where credentials are read (default: ``os.environ``)."""
     from appctl.contract import io
-    from appctl.contract.overrides import apply_overrides, load_overrides
 
     shown = progress or SILENT
     context = BuildContext(
@@ -105,22 +104,12 @@ def run(
         environ=os.environ if environ is None else environ,
     )
     built = source.build(context)
-    overrides = load_overrides(app_dir / io.OVERRIDES_FILE)
-    synced = built.synced
-    if overrides is not None:
-        from appctl.sync.synced import Synced
-
-        synced = Synced(schema=apply_overrides(synced.schema, overrides))
+    synced, overrides = _overridden(built.synced, app_dir)
     if strict:
         _refuse_problems(built.diagnostics)
     path = app_dir / io.SCHEMA_FILE
-    old = path.read_bytes() if path.exists() else None
-    if check and old is None:
-        raise ContractError(
-            f"no committed contract at {path} to check against",
-            suggestion="Run `appctl sync` without --check first and commit it.",
-        )
-    previous = _previous(old, path)
+    old = _committed(path, check=check)
+    previous = None if check else _previous(old, path)  # check reads it only on drift
     if not check and old is not None and not force and not _same_source(previous, synced):
         _refuse_replace(path, previous)
     shown.phase("checking the tools")
@@ -130,33 +119,53 @@ def run(
     shown.phase(f"writing {io.SCHEMA_FILE}")
     new = synced.dump()
     resources, _ = synced.counts()
-    outcome = SyncOutcome(
-        path,
-        synced.action_names(),
-        resources,
-        built.counted,
-        built.noun,
-        built.filtered,
-        warnings,
-        built.notes,
-    )
-    if check:
-        assert old is not None
-        return replace(outcome, checked=True, drift=_drift(old, new, path, previous))
-    io.write_atomic(path, new)
-    written = [path]
-    if writes_tools:
-        io.write_atomic(tools_path, synced.tools())
-        written.append(tools_path)
-    from appctl.contract import diff
-
+    counted = (built.counted, built.noun, built.filtered)
+    outcome = SyncOutcome(path, synced.action_names(), resources, *counted, warnings, built.notes)
+    if old is not None and check:
+        return replace(outcome, checked=True, drift=_drift(old, new, path))
+    files = {path: new, **({tools_path: synced.tools()} if writes_tools else {})}
+    for file, data in files.items():  # both made before either is written
+        io.write_atomic(file, data)
     return replace(
         outcome,
-        written=tuple(written),
-        changes=diff.compare(previous, synced.schema) if previous is not None else None,
+        written=tuple(files),
+        changes=_changes(previous, synced),
         override_notes=_override_notes(overrides, synced.schema) if overrides else (),
         inferred=synced.inferred(),
     )
+
+
+def _overridden(synced: Synced, app_dir: Path) -> tuple[Synced, Overrides | None]:
+    """The contract with overrides.yaml applied, if there is one."""
+    from appctl.contract.io import OVERRIDES_FILE
+    from appctl.contract.overrides import apply_overrides, load_overrides
+
+    overrides = load_overrides(app_dir / OVERRIDES_FILE)
+    if overrides is None:
+        return synced, None
+    from appctl.sync.synced import Synced
+
+    return Synced(schema=apply_overrides(synced.schema, overrides)), overrides
+
+
+def _committed(path: Path, *, check: bool) -> bytes | None:
+    """The committed contract's bytes; ``check`` needs one."""
+    if path.exists():
+        return path.read_bytes()
+    if check:
+        raise ContractError(
+            f"no committed contract at {path} to check against",
+            suggestion="Run `appctl sync` without --check first and commit it.",
+        )
+    return None
+
+
+def _changes(previous: Schema | None, synced: Synced) -> ContractDiff | None:
+    if previous is None:
+        return None
+    from appctl.contract import diff
+
+    return diff.compare(previous, synced.schema)
 
 
 def _consumer_check(synced: Synced, *, keep: bool) -> list[Diagnostic]:
@@ -221,12 +230,13 @@ def _refuse_replace(path: Path, previous: Schema | None) -> None:
     )
 
 
-def _drift(old: bytes, new: bytes, path: Path, previous: Schema | None) -> Drift | None:
+def _drift(old: bytes, new: bytes, path: Path) -> Drift | None:
     if old == new:
         return None
     from appctl.contract import diff, io
 
-    changes = diff.compare(previous, io.parse_schema(new, origin="the rebuilt contract"))
+    rebuilt = io.parse_schema(new, origin="the rebuilt contract")
+    changes = diff.compare(_previous(old, path), rebuilt)
     return Drift(changes, tuple(diff.unified(old, new, name=path.name)))
 
 
