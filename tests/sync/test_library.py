@@ -194,3 +194,19 @@ def test_the_cli_offers_every_source_and_option_of_the_table() -> None:
     for entry in SOURCES:
         assert entry.flag in flags
         assert {option.flag for option in entry.options} <= flags
+
+
+@pytest.mark.parametrize(
+    "dsn", ["postgresql://shop@127.0.0.1:1/shop", "mysql://shop@127.0.0.1:1/x"]
+)
+def test_the_password_is_looked_up_in_the_environ_given(tmp_path: Path, dsn: str) -> None:
+    app_dir = tmp_path / ".appctl"
+    source = Database(dsn, password_env="SHOP_PW")
+    with pytest.raises(SourceError) as unset:
+        run(source, app_dir=app_dir, environ={})  # not the process's environment
+    assert "could not connect" in unset.value.message
+    assert unset.value.suggestion.startswith("SHOP_PW (--password-env) is not set")
+    with pytest.raises(SourceError) as given:
+        run(source, app_dir=app_dir, environ={"SHOP_PW": "pw"})
+    assert "SHOP_PW" not in given.value.suggestion
+    assert _files(app_dir) == []
