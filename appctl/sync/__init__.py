@@ -5,13 +5,35 @@ documents: ``openapi/``; databases: ``db/``) into an app directory and returns w
     outcome = run(OpenAPI("openapi.yaml"), app_dir=Path(".appctl"))
     outcome = run(Database("app.db"), app_dir=Path(".appctl"), check=True)
 
-Importing this package is cheap: each source's reader is imported when it is built.
+The names below are imported when first used: the executor imports ``sync.db`` modules for
+its SQL path, and that must not load the sync use case.
 """
 
-from appctl.sync.source import BuildContext, Built, Progress, Source, SourceEntry, SourceOption
-from appctl.sync.sources import SOURCES, Database, OpenAPI
-from appctl.sync.usecase import Drift, SyncOutcome, run
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appctl.sync.source import (
+        BuildContext,
+        Built,
+        Progress,
+        Source,
+        SourceEntry,
+        SourceOption,
+    )
+    from appctl.sync.sources import SOURCES, Database, OpenAPI
+    from appctl.sync.usecase import Drift, SyncOutcome, run
+
+_HOMES = {
+    **dict.fromkeys(
+        ("BuildContext", "Built", "Progress", "Source", "SourceEntry", "SourceOption"),
+        "appctl.sync.source",
+    ),
+    **dict.fromkeys(("SOURCES", "Database", "OpenAPI"), "appctl.sync.sources"),
+    **dict.fromkeys(("Drift", "SyncOutcome", "run"), "appctl.sync.usecase"),
+}
 __all__ = [
     "SOURCES",
     "BuildContext",
@@ -26,3 +48,12 @@ __all__ = [
     "SyncOutcome",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'appctl.sync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -210,3 +210,17 @@ def test_the_password_is_looked_up_in_the_environ_given(tmp_path: Path, dsn: str
         run(source, app_dir=app_dir, environ={"SHOP_PW": "pw"})
     assert "SHOP_PW" not in given.value.suggestion
     assert _files(app_dir) == []
+
+
+def test_every_public_name_resolves_and_the_sql_path_does_not_load_sync() -> None:
+    import subprocess
+    import sys
+
+    import appctl.sync
+
+    assert all(getattr(appctl.sync, name) is not None for name in appctl.sync.__all__)
+    probe = "import sys, appctl.sync.db.url; print('appctl.sync.usecase' in sys.modules)"
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert shown.stdout.strip() == "False"
