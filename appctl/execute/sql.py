@@ -29,7 +29,8 @@ from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure, drift_failure
 from appctl.execute.sqlpage import PageShape, fetch_hint, fit_page, fit_row
-from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready, to_json
+from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready
+from appctl.execute.sqlvalues import Reading, decode_text, json_loads, to_json, unstorable
 from appctl.sync.db.bounds import (
     connect_seconds,
     connect_timeouts,
@@ -68,6 +69,8 @@ def engine_for(url: str) -> Any:
                 options = {"connect_args": {"check_same_thread": False, "timeout": 10.0}}
                 if sa.engine.make_url(url).database not in (None, "", ":memory:"):
                     options["pool_timeout"] = POOL_TIMEOUT  # (no pool to wait on in memory)
+            if not url.startswith("sqlite"):  # SQLite JSON is read raw (sqlvalues)
+                options["json_deserializer"] = json_loads  # the document null ≠ SQL NULL
             engine = sa.create_engine(url, **options)
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _sqlite_connect)
@@ -80,6 +83,7 @@ def engine_for(url: str) -> Any:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
+    dbapi_connection.text_factory = decode_text  # not UTF-8: replaced, with a note
 
 
 def _bounded_connect(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
@@ -98,6 +102,8 @@ def dispose_all() -> None:
 def _sa_type(column: Column, dialect: str) -> Any:
     import sqlalchemy as sa
 
+    from appctl.execute import sqlbind
+
     kind = column.kind
     upper = column.type.upper()
     if kind == "array" and dialect == "postgresql":
@@ -108,18 +114,14 @@ def _sa_type(column: Column, dialect: str) -> Any:
         )
         return postgresql.ARRAY(_sa_type(item, dialect))
     if kind == "json":
-        if dialect == "postgresql" and upper.startswith("JSONB"):
-            from sqlalchemy.dialects import postgresql
-
-            return postgresql.JSONB()
-        return sa.JSON()
+        return sqlbind.json_type(dialect, upper)
     if kind == "uuid" and dialect == "postgresql":
         return sa.Uuid(as_uuid=True)
     if kind == "enum" and dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        values = column.schema_.get("enum") or []
-        return postgresql.ENUM(*values, name=column.type.lower(), create_type=False)
+        values = column.schema_.get("enum") or (column.schema_.get("items") or {}).get("enum")
+        return sqlbind.enum_type(list(values or []), column.type.lower())
+    if kind == "decimal" and dialect == "sqlite":
+        return sqlbind.SqliteDecimal()
     simple: dict[str, Any] = {
         "integer": sa.BigInteger(),
         "number": sa.Float(),
@@ -239,29 +241,31 @@ def _where(t: Any, plan: SqlPlan) -> list[Any]:
     return clauses
 
 
-def _row(plan: SqlPlan, row: Any) -> dict[str, Any]:
-    kinds = {c.name: c.kind for c in plan.table.columns}
-    out = {}
-    for column, value in row._mapping.items():
-        if kinds.get(column) == "boolean" and isinstance(value, int):
-            value = bool(value)
-        out[plan.args.get(column, column)] = to_json(value)
-    return out
+def _reading(plan: SqlPlan, dialect: str) -> Reading:
+    return Reading(plan.table, dialect, plan.args)
+
+
+def _columns(t: Any, dialect: str) -> list[Any]:
+    """What a statement selects or returns: SQLite's values as stored (``sqlvalues``)."""
+    from appctl.execute import sqlbind
+
+    return sqlbind.raw_columns(t) if dialect == "sqlite" else list(t.c)
 
 
 _by_key_cache: IdentityMemo[Any] = IdentityMemo()
 
 
-def _by_key(t: Any, plan: SqlPlan) -> Any:
+def _by_key(t: Any, plan: SqlPlan, dialect: str) -> Any:
     """``SELECT ... WHERE key = :k0 AND ...``, built once per table (bound by position)."""
 
     def build() -> Any:
         import sqlalchemy as sa
 
         keys = plan.table.primary_key
-        return sa.select(t).where(*[t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(keys)])
+        select = sa.select(*_columns(t, dialect))
+        return select.where(*[t.c[c] == sa.bindparam(f"k{i}") for i, c in enumerate(keys)])
 
-    return _by_key_cache.get((t,), build)
+    return _by_key_cache.get((t,), build, extra=dialect)
 
 
 def _key_params(plan: SqlPlan) -> dict[str, Any]:
@@ -281,37 +285,14 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
     t = sa_table(plan.table, engine.dialect.name)
     seconds = timeout or DEFAULT_TIMEOUT
     _this_call.connect, _this_call.connected = min(CONNECT_TIMEOUT, seconds), False
+    refused = unstorable(plan, engine.dialect.name)
+    if refused is not None:
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, refused)
     try:
         with _transaction(
             engine, read_only=plan.operation in ("list", "get"), timeout=seconds
         ) as conn:
-            if plan.operation == "list":
-                return _list(plan, conn, t, budget)
-            if plan.operation == "get":
-                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
-                if row is None:
-                    return ToolResult.failure(tool, ErrorCategory.NOT_FOUND, _no_row(plan))
-                data, notes = fit_row(
-                    _row(plan, row), budget=budget, fetch_hint=fetch_hint(plan, [], get=True)
-                )
-                return ToolResult(ok=True, tool=tool, data=data, notes=notes)
-            if plan.operation == "create":
-                return _create(plan, conn, t, engine)
-            if plan.operation == "update":
-                changed = conn.execute(
-                    sa.update(t).where(*_key_filter(t, plan.key)).values(plan.values)
-                ).rowcount
-                _exactly_one(changed, plan)
-                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
-                return ToolResult(ok=True, tool=tool, data=_row(plan, row))
-            if plan.operation == "delete":
-                row = conn.execute(_by_key(t, plan), _key_params(plan)).first()
-                deleted = conn.execute(sa.delete(t).where(*_key_filter(t, plan.key))).rowcount
-                _exactly_one(deleted, plan)
-                return ToolResult(ok=True, tool=tool, data={"deleted": _row(plan, row)})
-            return ToolResult.failure(
-                tool, ErrorCategory.INTERNAL, f"unknown operation {plan.operation}"
-            )
+            return _operate(plan, conn, t, engine, budget)
     except _NotOne as exc:
         return ToolResult.failure(tool, exc.category, str(exc))
     except sa.exc.TimeoutError:  # the pool's, not the database's
@@ -331,6 +312,41 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
         if drift is None:
             raise
         return drift
+
+
+def _operate(plan: SqlPlan, conn: Any, t: Any, engine: Any, budget: int) -> ToolResult:
+    import sqlalchemy as sa
+
+    from appctl.execute.sqlbind import bindable
+
+    tool, dialect = plan.action.name, engine.dialect.name
+    reading = _reading(plan, dialect)
+    if plan.operation == "list":
+        return _list(plan, conn, t, budget)
+    if plan.operation == "get":
+        row = conn.execute(_by_key(t, plan, dialect), _key_params(plan)).first()
+        if row is None:
+            return ToolResult.failure(tool, ErrorCategory.NOT_FOUND, _no_row(plan))
+        data, notes = fit_row(
+            reading.row(row._mapping), budget=budget, fetch_hint=fetch_hint(plan, [], get=True)
+        )
+        return ToolResult(ok=True, tool=tool, data=data, notes=reading.notes() + notes)
+    if plan.operation == "create":
+        return _create(plan, conn, t, engine)
+    if plan.operation == "update":
+        statement = sa.update(t).where(*_key_filter(t, plan.key))
+        changed = conn.execute(statement.values(bindable(plan.values))).rowcount
+        _exactly_one(changed, plan)
+        row = conn.execute(_by_key(t, plan, dialect), _key_params(plan)).first()
+        data = reading.row(row._mapping)
+        return ToolResult(ok=True, tool=tool, data=data, notes=reading.notes())
+    if plan.operation == "delete":
+        row = conn.execute(_by_key(t, plan, dialect), _key_params(plan)).first()
+        deleted = conn.execute(sa.delete(t).where(*_key_filter(t, plan.key))).rowcount
+        _exactly_one(deleted, plan)
+        data = {"deleted": reading.row(row._mapping)}
+        return ToolResult(ok=True, tool=tool, data=data, notes=reading.notes())
+    return ToolResult.failure(tool, ErrorCategory.INTERNAL, f"unknown operation {plan.operation}")
 
 
 def _no_answer(tool: str, engine: Any, seconds: float) -> ToolResult:
@@ -371,9 +387,12 @@ def _exactly_one(count: int, plan: SqlPlan) -> None:
 def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
     import sqlalchemy as sa
 
-    statement = sa.insert(t).values(plan.values)
+    from appctl.execute.sqlbind import bindable
+
+    dialect = engine.dialect.name
+    statement = sa.insert(t).values(bindable(plan.values))
     if engine.dialect.insert_returning and plan.table.kind == "table":
-        row = conn.execute(statement.returning(*t.c)).first()
+        row = conn.execute(statement.returning(*_columns(t, dialect))).first()
     else:
         result = conn.execute(statement)
         key = dict(
@@ -384,8 +403,11 @@ def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
             )
         )
         key = {c: plan.values.get(c, key.get(c)) for c in plan.table.primary_key}
-        row = conn.execute(sa.select(t).where(*_key_filter(t, key))).first()
-    return ToolResult(ok=True, tool=plan.action.name, data=_row(plan, row) if row else None)
+        select = sa.select(*_columns(t, dialect))
+        row = conn.execute(select.where(*_key_filter(t, key))).first()
+    reading = _reading(plan, dialect)
+    data = reading.row(row._mapping) if row else None
+    return ToolResult(ok=True, tool=plan.action.name, data=data, notes=reading.notes())
 
 
 def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
@@ -395,7 +417,7 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     enums = {
         c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
     }
-    query = sa.select(t).where(*_where(t, plan))
+    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan))
     if plan.after is not None:
         query = query.where(
             sqlkeyset.after(t, plan.order, plan.after, enums=enums, dialect=dialect)
@@ -405,7 +427,8 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     if plan.offset:
         query = query.offset(plan.offset)
     fetched = conn.execute(query).all()
-    rows = [_row(plan, r) for r in fetched[: plan.limit]]
+    reading = _reading(plan, dialect)
+    rows = reading.rows([r._mapping for r in fetched[: plan.limit]])
 
     def cursor_after(i: int) -> str:
         return encode_cursor(plan.order, [fetched[i]._mapping[c] for c, _ in plan.order])
@@ -417,4 +440,5 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
         cursor_after=cursor_after if keyset_ready(plan.table, plan.order) else None,
     )
     data, notes = fit_page(rows, shape, budget=budget, fetch_hint=fetch_hint(plan, rows))
-    return ToolResult(ok=True, tool=plan.action.name, data=data, notes=notes)
+    shown = reading.notes(len(data["rows"]))  # of the rows the page holds
+    return ToolResult(ok=True, tool=plan.action.name, data=data, notes=shown + notes)

@@ -21,6 +21,7 @@ from typing import Any
 from appctl.contract.models import Action, Column, SqlTransport, Table
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.request import RequestError
+from appctl.execute.sqlvalues import NON_FINITE, float_in, json_in, to_json
 from appctl.sync.db.build import DEFAULT_LIMIT, MAX_LIMIT, column_args
 
 _DURATION = re.compile(
@@ -83,11 +84,12 @@ def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
     if value is None:
         return None
     try:
+        if kind == "number":
+            return float_in(value)
+        if kind == "json":
+            return json_in(value)
         if kind == "decimal":
-            number = Decimal(str(value))
-            if not number.is_finite():
-                raise ValueError("not a finite number")
-            return number
+            return _decimal(value)
         if kind == "date":
             return dt.date.fromisoformat(str(value))
         if kind == "datetime":
@@ -100,13 +102,26 @@ def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
             return uuid.UUID(str(value))
         if kind == "binary":
             return base64.b64decode(str(value), validate=True)
-        if kind == "array":
-            return [from_json(column, v, kind=column.item_kind or "other") for v in value]
+        if kind == "array":  # nested lists: a multi-dimensional array
+            item = column.item_kind or "other"
+            return [
+                from_json(column, v, kind="array" if isinstance(v, list) else item) for v in value
+            ]
     except (ValueError, TypeError, InvalidOperation, binascii.Error) as exc:
         raise RequestError(
             f"{column.name}: {value!r} is not a valid {kind} value ({exc})"
         ) from None
     return value
+
+
+def _decimal(value: Any) -> Decimal:
+    """Exact: a string's digits as written, a JSON number's as its shortest text."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    number = Decimal(value if isinstance(value, str) else repr(value))
+    if not number.is_finite() and str(value) not in NON_FINITE:
+        raise ValueError('not a number (the non-finite ones are "NaN", "Infinity", "-Infinity")')
+    return number
 
 
 def _duration(value: Any) -> dt.timedelta:
@@ -123,45 +138,6 @@ def _duration(value: Any) -> dt.timedelta:
         seconds=parts.get("s", 0),
     )
     return -delta if match.group("sign") else delta
-
-
-def to_json(value: Any) -> Any:
-    """A database value → JSON: decimals as strings (exact), dates ISO 8601, intervals as ISO
-    8601 durations, UUIDs as text, bytes as base64."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return duration_text(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted(to_json(v) for v in value)
-    return str(value)
-
-
-def duration_text(delta: dt.timedelta) -> str:
-    sign = "-" if delta < dt.timedelta(0) else ""
-    delta = abs(delta)
-    seconds = delta.seconds + delta.microseconds / 1_000_000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    time = "".join(
-        f"{n:g}{unit}" for n, unit in ((int(hours), "H"), (int(minutes), "M"), (secs, "S")) if n
-    )
-    days = f"{delta.days}D" if delta.days else ""
-    if not days and not time:
-        return "PT0S"
-    return f"{sign}P{days}" + (f"T{time}" if time else "")
 
 
 def encode_cursor(order: list[tuple[str, bool]], values: list[Any]) -> str:
