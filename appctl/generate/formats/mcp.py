@@ -59,13 +59,14 @@ def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
 
     if not isinstance(action.transport, SqlTransport) or table is None:
         return None
-    row: dict[str, Any] = {
-        "type": "object",
-        "properties": {
-            c.name: (c.schema_ if not c.nullable else {"anyOf": [c.schema_, {"type": "null"}]})
-            for c in table.columns
-        },
-    }
+    from appctl.sync.db.valueschemas import returned_schema
+
+    dialect = action.transport.dialect
+    properties = {}
+    for c in table.columns:
+        value = returned_schema(c.schema_, kind=c.kind, dialect=dialect)
+        properties[c.name] = value if not c.nullable else {"anyOf": [value, {"type": "null"}]}
+    row: dict[str, Any] = {"type": "object", "properties": properties}
     operation = action.transport.operation
     if operation == "list":
         data: dict[str, Any] = {

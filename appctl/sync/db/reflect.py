@@ -25,6 +25,7 @@ from appctl.sync.db.bounds import (
 )
 from appctl.sync.db.credentials import family_of, sources
 from appctl.sync.db.facts import ColumnFacts, TableFacts
+from appctl.sync.db.valueschemas import float_schema, json_schema
 
 if TYPE_CHECKING:
     from appctl.contract.models import ColumnKind
@@ -531,7 +532,7 @@ def value_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any]:
             return {"type": "integer"}  # the whole range JSON parsers keep exactly, and more
         return {"type": "integer", "minimum": -(2 ** (bits - 1)), "maximum": 2 ** (bits - 1) - 1}
     if kind == "number":
-        return {"type": "number"}
+        return float_schema(dialect)
     if kind == "decimal":
         out: dict[str, Any] = {"type": ["string", "number"]}
         precision, scale = getattr(type_, "precision", None), getattr(type_, "scale", None) or 0
@@ -549,7 +550,7 @@ def value_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any]:
     if kind in FORMATS:
         return {"type": "string", "format": FORMATS[kind]}
     if kind == "json":
-        return {}
+        return json_schema()
     if kind == "binary":
         return {"type": "string", "contentEncoding": "base64"}
     if kind == "array":

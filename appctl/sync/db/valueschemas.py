@@ -1,0 +1,72 @@
+"""The JSON Schemas of the values the SQL executor reads and writes exactly
+(``execute/sqlvalues.py`` holds the representations; these schemas state them).
+
+- Floats: a number, or the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (JSON has no
+  number for them; ``null`` stays SQL NULL). Written as ``type: [number, string]`` with a
+  ``pattern`` (which binds strings only): the same values as
+  ``anyOf: [{type: number}, {enum: [...]}]``, and still made nullable by adding ``"null"``
+  to ``type``, as every column schema is.
+- JSON: any value; the description says how the document ``null`` differs from SQL NULL.
+- What a read returns (``returned_schema``): the column's schema, except on SQLite, whose
+  columns (outside STRICT tables) keep any value: a value of another type is returned as
+  what it is, so the schema admits that too, and no more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NON_FINITE = ("NaN", "Infinity", "-Infinity")
+FLOAT_PATTERN = "^(NaN|Infinity|-Infinity)$"
+FLOAT_STORES = {
+    "postgresql": "NaN, Infinity and -Infinity",
+    "sqlite": "Infinity and -Infinity (not NaN)",
+    "mysql": "none of them",
+    "mariadb": "none of them",
+}
+JSON_DESCRIPTION = (
+    'JSON. null means SQL NULL; the JSON value null is written and read as {"$json": null}, '
+    'and an object whose only key is "$json" as {"$json": <that object>}.'
+)
+
+
+def float_schema(dialect: str) -> dict[str, Any]:
+    stores = FLOAT_STORES.get(dialect, "what the database can")
+    return {
+        "type": ["number", "string"],
+        "pattern": FLOAT_PATTERN,
+        "description": 'a number; "NaN", "Infinity" or "-Infinity" for those floats (this '
+        f"database stores {stores})",
+    }
+
+
+def json_schema() -> dict[str, Any]:
+    return {"description": JSON_DESCRIPTION}
+
+
+# What SQLite may hold besides the declared type, in a column that is not STRICT: TEXT
+# affinity turns numbers into text (only a BLOB, returned as base64 text, or text longer
+# than declared); every other affinity keeps integers, reals and text as given.
+_ANY_SCALAR = {"type": ["number", "string"]}
+
+
+def returned_schema(schema: dict[str, Any], *, kind: str, dialect: str) -> dict[str, Any]:
+    """The schema of a column's non-null value as a read returns it: an enum's value added
+    since sync is returned as text (with a note), on every dialect."""
+    schema = _any_enum_text(schema)
+    if dialect != "sqlite" or not schema:
+        return schema
+    if kind == "string":
+        return {k: v for k, v in schema.items() if k != "maxLength"}
+    if kind in ("decimal", "number"):
+        return {**{k: v for k, v in schema.items() if k != "pattern"}, **_ANY_SCALAR}
+    return {"anyOf": [schema, _ANY_SCALAR]}
+
+
+def _any_enum_text(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema and schema.get("type") == "string":
+        return {"type": "string", "description": "one of " + ", ".join(schema["enum"])}
+    items = schema.get("items")
+    if isinstance(items, dict) and ("enum" in items or "items" in items):
+        return {**schema, "items": _any_enum_text(items)}
+    return schema
