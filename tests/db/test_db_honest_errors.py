@@ -92,6 +92,11 @@ def test_a_column_whose_type_changed_says_to_resync(fresh_db: str, tmp_path: Pat
         run_ddl(fresh_db, ["ALTER TABLE t ADD d TEXT", "INSERT INTO t VALUES (1, 'xx', 'z')"])
     else:  # SQLite: the column keeps its declared type and takes any value
         run_ddl(fresh_db, ["INSERT INTO t VALUES (1, 'not a date', 'xx')"])
+        for tool, args in (("list_t", {}), ("get_t", {"id": 1})):  # as stored, with notes
+            result = _call(fresh_db, schema, tool, args)
+            assert result.ok, result.error
+            assert any("column d of row(s) id=1" in note for note in result.notes), result
+        return
     for tool, args in (("list_t", {}), ("get_t", {"id": 1})):
         result = _call(fresh_db, schema, tool, args)
         assert result.error is not None and result.error.category != ErrorCategory.INTERNAL
