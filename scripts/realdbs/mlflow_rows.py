@@ -42,8 +42,11 @@ def write_runs(client: Any, experiment_id: str, runs: int) -> list[str]:
             rid,
             metrics=[Metric("batch", float(k) / 3, ts + k, k) for k in range(20)],
             params=[Param(f"p{k}", "v" * (k * 50)) for k in range(5)],
-            tags=[RunTag("long", "x" * 5000 if i == 0 else "short")],
+            tags=[RunTag("long", "x" * 8000 if i == 0 else "short")],  # MLflow's longest
         )
+        if i < 4:  # a long history: list pages cut by the result budget, not by limit
+            history = [Metric("history", k / 7, ts + k, k) for k in range(1000)]
+            client.log_batch(rid, metrics=history)
         status = ("FINISHED", "FAILED", "KILLED")[i % 3]
         client.set_terminated(rid, status=status, end_time=1_700_000_200_000 + i)
     return ids
@@ -87,7 +90,8 @@ def write_traces(experiment_id: str) -> None:
     mlflow.set_experiment(experiment_id=experiment_id)
     for t in range(3):
         with mlflow.start_span(name=f"root-{t}") as span:
-            span.set_inputs({"q": f"question {t}", "nan": "NaN"})
+            # t == 0: a span row larger than the result budget (cut in list and get)
+            span.set_inputs({"q": f"question {t}", "nan": "NaN", "doc": "ü" * (30000 * (t == 0))})
             with mlflow.start_span(name="child") as child:
                 child.set_attribute("score", 0.25 * t)
                 child.set_outputs({"answer": "ünïcode ✓", "none": None})

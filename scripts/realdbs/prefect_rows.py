@@ -101,8 +101,10 @@ async def write_rows(flow_runs: int) -> int:
         )
         made = 0
         for i in range(flow_runs):
+            # run 0: a row larger than the result budget (cut in list and get)
+            parameters = {"n": i, "label": f"run {i}", "blob": "é" * (30000 * (i == 0))}
             run = await client.create_flow_run_from_deployment(
-                deployment_id, parameters={"n": i, "label": f"run {i}"}, tags=[f"batch-{i % 3}"]
+                deployment_id, parameters=parameters, tags=[f"batch-{i % 3}"]
             )
             await client.create_flow_run_input(run.id, key=f"input-{i}", value=json.dumps({"i": i}))
             made += 1
@@ -204,7 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db_url")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--flow-runs", type=int, default=20)
+    parser.add_argument("--flow-runs", type=int, default=60)
     args = parser.parse_args()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="prefect-home-") as home:

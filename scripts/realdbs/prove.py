@@ -247,8 +247,10 @@ def prove(t: Target, work: Path, args: argparse.Namespace) -> Report:
 def show(report: Report) -> None:
     print(
         f"{report.name}: {report.tables} tables, {report.rows} rows read directly, listed "
-        f"{report.listed_cursor} by cursor and {report.listed_offset} by offset, "
-        f"{report.gets} gets, {report.calls} MCP calls; {report.mismatch_count} mismatches, "
+        f"{report.listed_cursor} by cursor and {report.listed_offset} by offset "
+        f"({report.cut_listed} pages with a cut row), "
+        f"{report.gets} gets ({report.cut_gets} cut, read whole with --full), "
+        f"{report.calls} MCP calls; {report.mismatch_count} mismatches, "
         f"{len(report.violations)} schema violations, {len(report.errors)} errors; "
         f"{report.seconds} s"
     )

@@ -10,6 +10,8 @@ counted and the data still compared. Loops are bounded by pages and by a deadlin
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,8 @@ class Report:
     listed_cursor: int = 0
     listed_offset: int = 0
     gets: int = 0
+    cut_listed: int = 0  # list pages holding one row with values cut to the budget
+    cut_gets: int = 0  # gets with values cut to the budget, then read whole with --full
     calls: int = 0
     mismatches: list[str] = field(default_factory=list)
     mismatch_count: int = 0
@@ -56,8 +60,47 @@ class Report:
 class Tools:
     """Calls through the SDK session, each result validated by the SDK against its schema."""
 
-    def __init__(self, client: Client, report: Report) -> None:
+    def __init__(
+        self, client: Client, report: Report, *, cli: list[str], project: Path, env: dict[str, str]
+    ) -> None:
         self.client, self.report = client, report
+        self.cli, self.project, self.env = cli, project, env
+
+    def full(self, name: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
+        """The row through ``appctl call --full --json`` (no budget), as a note says to."""
+        done = subprocess.run(
+            [
+                *self.cli,
+                "call",
+                "--full",
+                "--json",
+                "--read-only",
+                name,
+                "--args",
+                json.dumps(arguments),
+            ],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            envelope = json.loads(done.stdout)
+        except ValueError:
+            envelope = None
+        if (
+            done.returncode != 0
+            or not isinstance(envelope, dict)
+            or not isinstance(envelope.get("data"), dict)
+        ):
+            self.report.errors.append(
+                f"appctl call --full {name} {arguments}: {done.stdout[-300:]}{done.stderr[-300:]}"
+            )
+            return None
+        row: dict[str, Any] = envelope["data"]
+        return row
 
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
         session = self.client.session
@@ -97,7 +140,7 @@ async def prove_database(
     )
     async with Client(params) as client:
         listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
-        tools = Tools(client, report)
+        tools = Tools(client, report, cli=[appctl], project=project, env=env)
         with direct.connect(dialect, direct_url) as conn:
             for resource in contract["resources"]:
                 table = resource.get("table")
@@ -172,6 +215,7 @@ async def _walk(
             tools.report.errors.append(f"{tool} by {mode}: page is not rows: {str(data)[:200]}")
             return None
         cut = [m.get("column") for m in data.get("cut") or [] if isinstance(m, dict)]
+        tools.report.cut_listed += 1 if cut else 0
         out += [(row, cut) for row in data["rows"]]
         if not data.get("has_more"):
             return out
@@ -246,6 +290,11 @@ async def _compare_gets(
             continue
         cut = set(compare.cut_columns(envelope))
         _compare_row(tools.report, f"get {table} {arguments}", row, want, columns, cut)
+        if cut:  # read whole as the note says: appctl call --full, then compared in full
+            tools.report.cut_gets += 1
+            whole = tools.full(tool, arguments)
+            if whole is not None:
+                _compare_row(tools.report, f"get --full {table}", whole, want, columns, set())
 
 
 def _show(value: Any) -> str:
