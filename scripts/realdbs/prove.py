@@ -247,7 +247,8 @@ def prove(t: Target, work: Path, args: argparse.Namespace) -> Report:
 def show(report: Report) -> None:
     print(
         f"{report.name}: {report.tables} tables, {report.rows} rows read directly, listed "
-        f"{report.listed_cursor} by cursor and {report.listed_offset} by offset "
+        f"{report.listed_cursor} by cursor, {report.listed_offset} by offset and "
+        f"{report.listed_sorted} by cursor sorted on another column "
         f"({report.cut_listed} pages with a cut row), "
         f"{report.gets} gets ({report.cut_gets} cut, read whole with --full), "
         f"{report.calls} MCP calls; {report.mismatch_count} mismatches, "

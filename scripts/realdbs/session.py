@@ -38,6 +38,7 @@ class Report:
     listed_cursor: int = 0
     listed_offset: int = 0
     gets: int = 0
+    listed_sorted: int = 0  # by cursor, ordered by a boolean or nullable column
     cut_listed: int = 0  # list pages holding one row with values cut to the budget
     cut_gets: int = 0  # gets with values cut to the budget, then read whole with --full
     calls: int = 0
@@ -193,16 +194,64 @@ async def _prove_table(
             continue
         setattr(report, f"listed_{mode}", getattr(report, f"listed_{mode}") + len(pages))
         _compare_walk(report, name, mode, pages, reference, columns, key)
+    sort = _sort_column(offered, columns, key)
+    if sort and "cursor" in offered and key:
+        order = {"order_by": [f"-{sort}"]}
+        pages = await _walk(tools, verbs["list"]["name"], "cursor", OFFSET_LIMIT, deadline, order)
+        if pages is not None:
+            report.listed_sorted += len(pages)
+            _compare_keys(
+                report, f"{name} by cursor, order_by -{sort}", pages, reference, columns, key
+            )
     if "get" in verbs and key:
         await _compare_gets(tools, verbs["get"]["name"], name, reference, columns, key, gets)
 
 
+def _sort_column(offered: dict[str, Any], columns: dict[str, Any], key: list[str]) -> str | None:
+    """A column to sort by that is not the key: a boolean first (ties, and a type cursors
+    once failed on), else a nullable one (NULLs in the sort), else none."""
+    choices = (offered.get("order_by") or {}).get("items", {}).get("enum", [])
+    candidates = [c for c in choices if not c.startswith("-") and c not in key and c in columns]
+    for wanted in (lambda c: columns[c]["kind"] == "boolean", lambda c: columns[c]["nullable"]):
+        found = [c for c in candidates if wanted(c)]
+        if found:
+            return found[0]
+    return None
+
+
+def _compare_keys(
+    report: Report,
+    where: str,
+    pages: list[tuple[dict[str, Any], list[str]]],
+    reference: list[dict[str, Any]],
+    columns: dict[str, Any],
+    key: list[str],
+) -> None:
+    """In another order, every row exactly once: the keys listed equal the table's keys."""
+    want = sorted(
+        json.dumps([compare.argument(r[k], columns[k]) for k in key], default=str)
+        for r in reference
+    )
+    got = sorted(json.dumps([row.get(k) for k in key], default=str) for row, _ in pages)
+    if got != want:
+        missing, extra = len(set(want) - set(got)), len(got) - len(set(got))
+        report.mismatch(
+            f"{where}: {len(got)} rows listed, {len(want)} in the table; "
+            f"{missing} missing, {extra} repeated"
+        )
+
+
 async def _walk(
-    tools: Tools, tool: str, mode: str, limit: int, deadline: float
+    tools: Tools,
+    tool: str,
+    mode: str,
+    limit: int,
+    deadline: float,
+    order: dict[str, Any] | None = None,
 ) -> list[tuple[dict[str, Any], list[str]]] | None:
     """Every row of the table, page after page; each row with the columns cut on its page."""
     out: list[tuple[dict[str, Any], list[str]]] = []
-    arguments: dict[str, Any] = {"limit": limit}
+    arguments: dict[str, Any] = {"limit": limit, **(order or {})}
     for _ in range(MAX_PAGES):
         if time.monotonic() > deadline:
             tools.report.errors.append(f"{tool} by {mode}: deadline passed after {len(out)} rows")
@@ -220,9 +269,9 @@ async def _walk(
         if not data.get("has_more"):
             return out
         if mode == "cursor":
-            arguments = {"limit": limit, "cursor": data.get("next_cursor")}
+            arguments = {"limit": limit, **(order or {}), "cursor": data.get("next_cursor")}
         else:
-            arguments = {"limit": limit, "offset": data.get("next_offset")}
+            arguments = {"limit": limit, **(order or {}), "offset": data.get("next_offset")}
     tools.report.errors.append(f"{tool} by {mode}: more than {MAX_PAGES} pages")
     return None
 
