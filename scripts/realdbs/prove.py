@@ -251,7 +251,7 @@ def show(report: Report) -> None:
         f"{report.listed_sorted} by cursor sorted on another column "
         f"({report.cut_listed} pages with a cut row), "
         f"{report.gets} gets ({report.cut_gets} cut, read whole with --full), "
-        f"{report.calls} MCP calls; {report.mismatch_count} mismatches, "
+        f"{report.filters} filters, {report.calls} MCP calls; {report.mismatch_count} mismatches, "
         f"{len(report.violations)} schema violations, {len(report.errors)} errors; "
         f"{report.seconds} s"
     )

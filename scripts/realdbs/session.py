@@ -20,6 +20,7 @@ from typing import Any
 
 import compare
 import direct
+import filters
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 
@@ -38,6 +39,7 @@ class Report:
     listed_cursor: int = 0
     listed_offset: int = 0
     gets: int = 0
+    filters: int = 0  # eq/like filters built from a value a read returned
     listed_sorted: int = 0  # by cursor, ordered by a boolean or nullable column
     cut_listed: int = 0  # list pages holding one row with values cut to the budget
     cut_gets: int = 0  # gets with values cut to the budget, then read whole with --full
@@ -186,6 +188,7 @@ async def _prove_table(
         report.errors.append(f"{name}: no list tool offered")
         return
     offered = listed[verbs["list"]["name"]].get("properties", {})
+    walked: list[tuple[dict[str, Any], list[str]]] = []
     for mode, limit in (("cursor", CURSOR_LIMIT), ("offset", OFFSET_LIMIT)):
         if mode not in offered:  # no cursor without a key: said in the tool's schema
             continue
@@ -194,6 +197,10 @@ async def _prove_table(
             continue
         setattr(report, f"listed_{mode}", getattr(report, f"listed_{mode}") + len(pages))
         _compare_walk(report, name, mode, pages, reference, columns, key)
+        walked = walked or pages
+    if key and walked:
+        schema = listed[verbs["list"]["name"]]
+        await filters.probe(tools, verbs["list"]["name"], schema, walked, key, deadline)
     sort = _sort_column(offered, columns, key)
     if sort and "cursor" in offered and key:
         order = {"order_by": [f"-{sort}"]}
