@@ -71,11 +71,7 @@ def rows(
     cur = conn.cursor()
     cur.execute(f"SELECT * FROM {name} ORDER BY {order} LIMIT {int(limit)}")
     columns = [d[0] for d in cur.description]
-    fetched = (
-        [tuple(_text(v) for v in r) for r in cur.fetchall()]
-        if dialect == "sqlite"
-        else list(cur.fetchall())
-    )
+    fetched = [tuple(r) for r in cur.fetchall()] if dialect == "sqlite" else list(cur.fetchall())
     cur.close()
     if dialect != "sqlite":
         conn.rollback()
@@ -95,9 +91,3 @@ def count(conn: Any, dialect: str, *, table: str, schema: str | None) -> int:
     if dialect != "sqlite":
         conn.rollback()
     return int(n)
-
-
-def _text(value: Any) -> Any:
-    """SQLite text read as bytes (text_factory): decoded as appctl documents it, U+FFFD for
-    bad bytes. BLOBs also arrive as bytes; they are told apart by the column's kind later."""
-    return value

@@ -67,13 +67,9 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 async def write_rows(flow_runs: int) -> int:
+    """A work pool and queue, a scheduled deployment, its flow runs, and the settings."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import (
-        DeploymentScheduleCreate,
-        GlobalConcurrencyLimitCreate,
-        VariableCreate,
-        WorkPoolCreate,
-    )
+    from prefect.client.schemas.actions import DeploymentScheduleCreate, WorkPoolCreate
     from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
     async with get_client() as client:
@@ -110,21 +106,28 @@ async def write_rows(flow_runs: int) -> int:
             made += 1
             if i < 5:
                 await _task_runs_and_logs(client, run.id, i)
-        for name, value in (
-            ("v_str", "text with 'quotes'"),
-            ("v_int", 9007199254740993),
-            ("v_float", 1.5e-300),
-            ("v_bool", False),
-            ("v_null", None),
-            ("v_list", [1, "two", None, {"three": 3}]),
-            ("v_obj", {"ünï": "cödé", "empty": {}, "neg": -0.0}),
-        ):
-            await client.create_variable(VariableCreate(name=name, value=value, tags=["proof"]))
-        await client.create_concurrency_limit(tag="io", concurrency_limit=4)
-        await client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(name="proof-gcl", limit=7, slot_decay_per_second=0.5)
-        )
+        await _settings(client)
     return made
+
+
+async def _settings(client: Any) -> None:
+    """Variables of every JSON kind, a tag and a global concurrency limit."""
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, VariableCreate
+
+    for name, value in (
+        ("v_str", "text with 'quotes'"),
+        ("v_int", 9007199254740993),
+        ("v_float", 1.5e-300),
+        ("v_bool", False),
+        ("v_null", None),
+        ("v_list", [1, "two", None, {"three": 3}]),
+        ("v_obj", {"ünï": "cödé", "empty": {}, "neg": -0.0}),
+    ):
+        await client.create_variable(VariableCreate(name=name, value=value, tags=["proof"]))
+    await client.create_concurrency_limit(tag="io", concurrency_limit=4)
+    await client.create_global_concurrency_limit(
+        GlobalConcurrencyLimitCreate(name="proof-gcl", limit=7, slot_decay_per_second=0.5)
+    )
 
 
 async def _task_runs_and_logs(client: Any, flow_run_id: Any, i: int) -> None:

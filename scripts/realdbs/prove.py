@@ -266,9 +266,10 @@ def show(report: Report) -> None:
         print(f"  ... {report.mismatch_count - len(report.mismatches)} more mismatches")
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Prove appctl on Prefect's and MLflow's real schemas (prove.py says how)."
+        prog="scripts/prove-real-dbs",
+        description="Prove appctl on Prefect's and MLflow's real schemas (prove.py says how).",
     )
     parser.add_argument("--only", default=",".join(TARGETS), help="comma-separated targets")
     parser.add_argument(
@@ -293,6 +294,11 @@ def main() -> int:
             "MLFLOW_PYTHON", str(REPO / ".cache" / "mlflow-venv" / "bin" / "python")
         ),
     )
+    return parser
+
+
+def main() -> int:
+    parser = _parser()
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n]
     if unknown := [n for n in names if n not in TARGETS]:

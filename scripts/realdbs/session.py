@@ -187,31 +187,46 @@ async def _prove_table(
     if "list" not in verbs or verbs["list"]["name"] not in listed:
         report.errors.append(f"{name}: no list tool offered")
         return
-    offered = listed[verbs["list"]["name"]].get("properties", {})
+    await _walks(tools, verbs["list"]["name"], listed, name, reference, columns, key, deadline)
+    if "get" in verbs and key:
+        await _compare_gets(tools, verbs["get"]["name"], name, reference, columns, key, gets)
+
+
+async def _walks(
+    tools: Tools,
+    tool: str,
+    listed: dict[str, Any],
+    name: str,
+    reference: list[dict[str, Any]],
+    columns: dict[str, Any],
+    key: list[str],
+    deadline: float,
+) -> None:
+    """The table walked by cursor, by offset, by cursor in another order, and filtered."""
+    report = tools.report
+    offered = listed[tool].get("properties", {})
     walked: list[tuple[dict[str, Any], list[str]]] = []
     for mode, limit in (("cursor", CURSOR_LIMIT), ("offset", OFFSET_LIMIT)):
         if mode not in offered:  # no cursor without a key: said in the tool's schema
             continue
-        pages = await _walk(tools, verbs["list"]["name"], mode, limit, deadline)
+        pages = await _walk(tools, tool, mode, limit, deadline)
         if pages is None:
             continue
         setattr(report, f"listed_{mode}", getattr(report, f"listed_{mode}") + len(pages))
         _compare_walk(report, name, mode, pages, reference, columns, key)
         walked = walked or pages
     if key and walked:
-        schema = listed[verbs["list"]["name"]]
-        await filters.probe(tools, verbs["list"]["name"], schema, walked, key, deadline)
+        schema = listed[tool]
+        await filters.probe(tools, tool, schema, walked, key, deadline)
     sort = _sort_column(offered, columns, key)
     if sort and "cursor" in offered and key:
         order = {"order_by": [f"-{sort}"]}
-        pages = await _walk(tools, verbs["list"]["name"], "cursor", OFFSET_LIMIT, deadline, order)
+        pages = await _walk(tools, tool, "cursor", OFFSET_LIMIT, deadline, order)
         if pages is not None:
             report.listed_sorted += len(pages)
             _compare_keys(
                 report, f"{name} by cursor, order_by -{sort}", pages, reference, columns, key
             )
-    if "get" in verbs and key:
-        await _compare_gets(tools, verbs["get"]["name"], name, reference, columns, key, gets)
 
 
 def _sort_column(offered: dict[str, Any], columns: dict[str, Any], key: list[str]) -> str | None:
