@@ -5,8 +5,9 @@
 Points MLflow's tracking and registry at DB_URL (its SQLAlchemy store runs MLflow's own
 Alembic migrations), then writes rows through MLflow's client only: experiments with tags,
 runs with params, tags and metrics (NaN, +Inf, -Inf, extremes, several steps), batches,
-dataset inputs, registered models with tags, aliases and versions, logged models, and traces
-with spans, tags and assessments where this MLflow offers them. Prints one JSON line
+dataset inputs, registered models with tags, aliases and versions, logged models, traces
+with spans, tags and assessments, an evaluation dataset and a webhook, where this MLflow
+offers them. Prints one JSON line
 ``{"runs": ..., "skipped": [...], "seconds": ...}``; ``skipped`` names the kinds this MLflow
 could not write (with the reason), so a missing table is explained, not hidden.
 """
@@ -101,6 +102,25 @@ def write_traces(experiment_id: str) -> None:
         mlflow.log_feedback(trace_id=trace_id, name="quality", value=t / 2, rationale="r")
 
 
+def write_webhook(client: Any) -> None:
+    """MLflow resolves the address and wants a public IP: offline this is skipped (and said)."""
+    client.create_webhook(
+        "proof-hook", "https://hooks.example.com/proof", ["model_version.created"], description="ü"
+    )
+
+
+def write_eval_dataset(experiment_id: str) -> None:
+    from mlflow.genai.datasets import create_dataset
+
+    dataset = create_dataset(name="proof-eval", experiment_id=experiment_id, tags={"k": "v"})
+    dataset.merge_records(
+        [
+            {"inputs": {"q": "what?", "n": 1.5}, "expectations": {"a": "that", "none": None}},
+            {"inputs": {"q": "ünï ✓"}, "expectations": {"a": ["x", 2]}},
+        ]
+    )
+
+
 def attempt(skipped: list[str], kind: str, step: Callable[[], None]) -> None:
     try:
         step()
@@ -137,6 +157,8 @@ def main() -> None:
     attempt(skipped, "registry", lambda: write_registry(client, run_ids, args.artifacts))
     attempt(skipped, "logged models", lambda: write_logged_models(client, experiments[0], run_ids))
     attempt(skipped, "traces", lambda: write_traces(experiments[0]))
+    attempt(skipped, "eval dataset", lambda: write_eval_dataset(experiments[0]))
+    attempt(skipped, "webhook", lambda: write_webhook(client))
     client.delete_run(run_ids[-1])
     seconds = round(time.monotonic() - start, 1)
     print(json.dumps({"runs": len(run_ids), "skipped": skipped, "seconds": seconds}))

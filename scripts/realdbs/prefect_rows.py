@@ -128,6 +128,25 @@ async def _settings(client: Any) -> None:
     await client.create_global_concurrency_limit(
         GlobalConcurrencyLimitCreate(name="proof-gcl", limit=7, slot_decay_per_second=0.5)
     )
+    await client.send_worker_heartbeat("proof-pool", "proof-worker", heartbeat_interval_seconds=30)
+    await client.create_automation(_automation())
+
+
+def _automation() -> Any:
+    """An automation whose trigger matches resources (its related-resource rows too)."""
+    from prefect.events.actions import DoNothing
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    trigger = EventTrigger(
+        expect={"prefect.flow-run.Failed"},
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        posture=Posture.Reactive,
+        threshold=2,
+        within=timedelta(minutes=5),
+    )
+    return AutomationCore(
+        name="proof-automation", description="ünï ✓", trigger=trigger, actions=[DoNothing()]
+    )
 
 
 async def _task_runs_and_logs(client: Any, flow_run_id: Any, i: int) -> None:
