@@ -255,6 +255,9 @@ def show(report: Report) -> None:
         f"{len(report.violations)} schema violations, {len(report.errors)} errors; "
         f"{report.seconds} s"
     )
+    if report.by_column:
+        counts = sorted(report.by_column.items(), key=lambda kv: (-kv[1], kv[0]))
+        print("  mismatches by column: " + ", ".join(f"{c} {n}" for c, n in counts))
     for kind, lines in (
         ("mismatch", report.mismatches),
         ("violation", report.violations),

@@ -46,12 +46,14 @@ class Report:
     calls: int = 0
     mismatches: list[str] = field(default_factory=list)
     mismatch_count: int = 0
+    by_column: dict[str, int] = field(default_factory=dict)  # table.column → mismatches
     violations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def mismatch(self, text: str) -> None:
+    def mismatch(self, text: str, *, group: str = "rows, filters") -> None:
         self.mismatch_count += 1
+        self.by_column[group] = self.by_column.get(group, 0) + 1
         if len(self.mismatches) < MAX_SHOWN:
             self.mismatches.append(text)
 
@@ -315,7 +317,9 @@ def _compare_walk(
         if set(row) != set(want):
             report.mismatch(f"{table} by {mode} row {i}: columns {sorted(row)} != {sorted(want)}")
             continue
-        _compare_row(report, f"{table} by {mode} row {i}", row, want, columns, set(cut))
+        _compare_row(
+            report, f"{table} by {mode} row {i}", row, want, columns, set(cut), table=table
+        )
         if key and not all(compare.same(row[k], want[k], columns[k]) for k in key):
             return  # out of step: the first divergence is reported, not every row after it
 
@@ -327,16 +331,21 @@ def _compare_row(
     want: dict[str, Any],
     columns: dict[str, Any],
     cut: set[str],
+    *,
+    table: str,
 ) -> None:
     for name, value in want.items():
         got = row.get(name)
         if name in cut:
             if not compare.prefix_of(got, value, columns[name]):
                 report.mismatch(
-                    f"{where}: {name}: cut value {_show(got)} is not a prefix of {_show(value)}"
+                    f"{where}: {name}: cut value {_show(got)} is not a prefix of {_show(value)}",
+                    group=f"{table}.{name}",
                 )
         elif not compare.same(got, value, columns[name]):
-            report.mismatch(f"{where}: {name}: got {_show(got)}, direct {_show(value)}")
+            report.mismatch(
+                f"{where}: {name}: got {_show(got)}, direct {_show(value)}", group=f"{table}.{name}"
+            )
 
 
 async def _compare_gets(
@@ -360,12 +369,14 @@ async def _compare_gets(
             tools.report.mismatch(f"get {table} {arguments}: not a row: {_show(row)}")
             continue
         cut = set(compare.cut_columns(envelope))
-        _compare_row(tools.report, f"get {table} {arguments}", row, want, columns, cut)
+        _compare_row(tools.report, f"get {table} {arguments}", row, want, columns, cut, table=table)
         if cut:  # read whole as the note says: appctl call --full, then compared in full
             tools.report.cut_gets += 1
             whole = tools.full(tool, arguments)
             if whole is not None:
-                _compare_row(tools.report, f"get --full {table}", whole, want, columns, set())
+                _compare_row(
+                    tools.report, f"get --full {table}", whole, want, columns, set(), table=table
+                )
 
 
 def _show(value: Any) -> str:
