@@ -4,7 +4,8 @@
 
 Points MLflow's tracking and registry at DB_URL (its SQLAlchemy store runs MLflow's own
 Alembic migrations), then writes rows through MLflow's client only: experiments with tags,
-runs with params, tags and metrics (NaN, +Inf, -Inf, extremes, several steps), batches,
+runs with params, tags and metrics (NaN and ±Inf, which MLflow stores as ``is_nan`` and
+±1.8e308; extremes; several steps; 4,000 history points), batches,
 dataset inputs, registered models with tags, aliases and versions, logged models, traces
 with spans, tags and assessments, an evaluation dataset and a webhook, where this MLflow
 offers them. Prints one JSON line
