@@ -24,7 +24,7 @@ from typing import Any
 
 from appctl.contract.models import Column, Table
 from appctl.errors import first_line
-from appctl.execute import sqlkeyset
+from appctl.execute import sqlkeyset, sqlops
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure, drift_failure
@@ -84,6 +84,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
     dbapi_connection.text_factory = decode_text  # not UTF-8: replaced, with a note
+    sqlops.register_sqlite(dbapi_connection)
 
 
 def _bounded_connect(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
@@ -216,9 +217,10 @@ def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[An
                 raw.set_progress_handler(None, 0)
 
 
-def _where(t: Any, plan: SqlPlan) -> list[Any]:
+def _where(t: Any, plan: SqlPlan, dialect: str, enums: dict[str, list[str]]) -> list[Any]:
     import sqlalchemy as sa
 
+    kinds = {c.name: c.kind for c in plan.table.columns}
     clauses = []
     for column, op, value in plan.where:
         c = t.c[column]
@@ -230,14 +232,11 @@ def _where(t: Any, plan: SqlPlan) -> list[Any]:
             clauses.append(c.is_not(None) if value is None else sa.or_(c != value, c.is_(None)))
         elif op == "in":
             clauses.append(c.in_(value))
-        elif op == "like":
-            clauses.append(c.like(value))
-        elif op == "ilike":
-            clauses.append(c.ilike(value))
+        elif op in ("like", "ilike"):
+            fold = op == "ilike"
+            clauses.append(sqlops.like(c, value, kind=kinds[column], dialect=dialect, fold=fold))
         else:
-            clauses.append(
-                {"lt": c < value, "lte": c <= value, "gt": c > value, "gte": c >= value}[op]
-            )
+            clauses.append(sqlops.ordered(t, column, op, value, enums=enums, dialect=dialect))
     return clauses
 
 
@@ -417,7 +416,7 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     enums = {
         c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
     }
-    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan))
+    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan, dialect, enums))
     if plan.after is not None:
         query = query.where(
             sqlkeyset.after(t, plan.order, plan.after, enums=enums, dialect=dialect)

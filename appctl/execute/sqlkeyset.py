@@ -25,14 +25,14 @@ from appctl.execute.request import RequestError
 NULLS_HIGH = frozenset(("postgresql", "oracle"))  # dialects where NULL sorts as largest
 
 
-def _key_and_value(
+def sort_key(
     t: Any, column: str, value: Any, enums: Mapping[str, list[str]], dialect: str
 ) -> tuple[Any, Any]:
     """The expression and bound value a column is compared by, in its ORDER BY order."""
     import sqlalchemy as sa
 
     c = t.c[column]
-    if dialect == "mysql" and column in enums and value is not None:
+    if dialect in ("mysql", "mariadb") and column in enums and value is not None:
         # ORDER BY sorts an ENUM by its index; a comparison with a string would be textual
         values = enums[column]
         if value not in values:
@@ -60,7 +60,7 @@ def after(
     ors = []
     same: list[Any] = []
     for (column, desc), value in zip(order, values, strict=True):
-        key, bound = _key_and_value(t, column, value, enums, dialect)
+        key, bound = sort_key(t, column, value, enums, dialect)
         null_last = nulls_high != desc  # where NULL sits in this column's direction
         if value is None:
             step = None if null_last else key.is_not(None)

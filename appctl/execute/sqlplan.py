@@ -184,6 +184,59 @@ def _set_null(names: list[str], by_arg: dict[str, str], values: dict[str, Any]) 
     return out
 
 
+def zoned(column: Column, dialect: str) -> bool:
+    """Whether a date-time or time column keeps a time-zone offset: PostgreSQL's ``... WITH
+    TIME ZONE`` only (SQLite's DATETIME, MySQL/MariaDB's DATETIME and TIMESTAMP and
+    PostgreSQL's ``WITHOUT TIME ZONE`` take a time as it is, without a zone)."""
+    upper = column.type.upper()
+    if dialect != "postgresql":
+        return False
+    return ("WITH TIME ZONE" in upper and "WITHOUT" not in upper) or upper.startswith(
+        ("TIMESTAMPTZ", "TIMETZ")
+    )
+
+
+def _zone_free(column: Column, value: Any, dialect: str) -> Any:
+    """A filter's date-time or time for this column: one with an offset is refused where the
+    column keeps none (the offset would be dropped, or applied in a zone the stored values
+    may not be in)."""
+    if (
+        isinstance(value, dt.datetime | dt.time)
+        and value.tzinfo is not None
+        and not zoned(column, dialect)
+    ):
+        raise RequestError(
+            f"{column.name}: {to_json(value)!r} has a time-zone offset, but the column "
+            f"({column.type}) stores times without a zone, so the offset could not be "
+            "honoured: give the time as the column stores it, without an offset or Z "
+            f"(e.g. {to_json(value.replace(tzinfo=None))!r})"
+        )
+    return value
+
+
+def _like_pattern(column: Column, pattern: str) -> str:
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if trailing % 2:
+        raise RequestError(
+            f"{column.name}: the like pattern {pattern!r} ends in a lone backslash, which "
+            "escapes the character after it: write two backslashes to match one"
+        )
+    return pattern
+
+
+def filter_operand(column: Column, op: str, operand: Any, transport: SqlTransport) -> Any:
+    """One ``where`` operand → the value bound for it: a flag for is_null, the pattern for
+    like/ilike, else the column's value (a list of them for ``in``)."""
+    if op == "is_null":
+        return bool(operand)
+    if op in ("like", "ilike"):
+        return _like_pattern(column, str(operand))
+    dialect = transport.dialect
+    if op == "in":
+        return [_zone_free(column, from_json(column, v), dialect) for v in operand]
+    return _zone_free(column, from_json(column, operand), dialect)
+
+
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
     transport = action.transport
     if not isinstance(transport, SqlTransport):
@@ -224,14 +277,7 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
         if column is None:
             raise RequestError(f"where: no column {arg!r}")
         for op, operand in ops.items():
-            if op == "is_null":
-                where.append((column, op, bool(operand)))
-            elif op == "in":
-                where.append((column, op, [from_json(columns[column], v) for v in operand]))
-            elif op in ("like", "ilike"):
-                where.append((column, op, str(operand)))
-            else:
-                where.append((column, op, from_json(columns[column], operand)))
+            where.append((column, op, filter_operand(columns[column], op, operand, transport)))
     order: list[tuple[str, bool]] = []
     for item in args.get("order_by") or []:
         desc = item.startswith("-")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,8 +214,8 @@ def _ops(column: ColumnFacts) -> dict[str, Any]:
             ops[op] = value
         ops["in"] = {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN}
     if column.kind in TEXTUAL:
-        ops["like"] = {"type": "string", "description": "SQL LIKE pattern: % any, _ one"}
-        ops["ilike"] = {"type": "string", "description": "LIKE, ignoring case"}
+        ops["like"] = {"type": "string", "description": LIKE_DESCRIPTION}
+        ops["ilike"] = {"type": "string", "description": "like, ignoring case"}
     if column.nullable:
         ops["is_null"] = {"type": "boolean"}
     return ops
@@ -245,6 +246,36 @@ WHERE_DESCRIPTION = (
     "Filters, all of which must hold: {column: {op: value}}; ops eq, ne, lt, "
     "lte, gt, gte, in, like, ilike, is_null."
 )
+LIKE_DESCRIPTION = "SQL LIKE pattern: % any, _ one, \\ escapes"
+# the case of `like` and `ilike` on each dialect (sqlops says how each is run), said once per
+# list tool that has a text column
+LIKE_CASE = {
+    "sqlite": "like ignores the case of ASCII letters only; ilike of all letters.",
+    "postgresql": (
+        "like is case-sensitive; ilike ignores case (of non-ASCII letters as the "
+        "database's locale folds them)."
+    ),
+    "mysql": (
+        "like follows each column's collation (_ci: ignores case and accents{exact}); "
+        "ilike ignores case only."
+    ),
+}
+EXACT_COLLATION = re.compile(r"COLLATE\s+\S*_(bin|cs)\b", re.IGNORECASE)
+
+
+def where_description(dialect: str, textual: Sequence[tuple[str, str]]) -> str:
+    """The ``where`` option's description: the operators, and (when the table has a column
+    like applies to) how each dialect treats case; on MySQL/MariaDB naming the columns whose
+    collation is exact (given as (argument, column type))."""
+    note = LIKE_CASE.get("mysql" if dialect == "mariadb" else dialect)
+    if not textual or note is None:
+        return WHERE_DESCRIPTION
+    exact = [arg for arg, type_ in textual if EXACT_COLLATION.search(type_)]
+    return f"{WHERE_DESCRIPTION} " + note.format(
+        exact=f"; exact: {', '.join(exact)}" if exact else ""
+    )
+
+
 ORDER_DESCRIPTION = "Columns to sort by, in order; prefix '-' for descending. "
 SET_NULL_DESCRIPTION = "Columns to set to NULL; give them no value."
 COLUMN, OPTION = "column", "option"
@@ -352,8 +383,8 @@ class _Shared:
         }
         return self.option("set_null", SET_NULL_DESCRIPTION, schema)
 
-    def where(self, refs: tuple[tuple[str, str], ...]) -> ArgField:
-        key = ("where", refs)
+    def where(self, refs: tuple[tuple[str, str], ...], description: str) -> ArgField:
+        key = ("where", refs, description)
         found = self.options.get(key)
         if found is None:
             properties = {arg: {"$ref": f"#/definitions/{name}"} for arg, name in refs}
@@ -362,7 +393,7 @@ class _Shared:
                 wire_name=None,
                 location=OPTION,
                 required=False,
-                description=WHERE_DESCRIPTION,
+                description=description,
                 schema_={
                     "type": "object",
                     "properties": properties,
@@ -393,6 +424,7 @@ class _Shared:
 
 def _list_options(
     table: TableFacts,
+    dialect: str,
     args: dict[str, str],
     definitions: dict[str, dict[str, Any]],
     shared: _Shared,
@@ -405,7 +437,8 @@ def _list_options(
             name, schema = found
             definitions.setdefault(name, schema)
             refs.append((args[column.name], name))
-    fields = [shared.where(tuple(refs))] if refs else []
+    textual = [(args[c.name], c.type) for c in table.columns if c.kind in TEXTUAL]
+    fields = [shared.where(tuple(refs), where_description(dialect, textual))] if refs else []
     sortable = tuple(
         args[c.name] for c in table.columns if c.kind in COMPARABLE or c.kind == "boolean"
     )
@@ -518,7 +551,7 @@ def _actions(
             "list",
             "read_only",
             transport("list"),
-            _list_options(table, args, definitions, shared, signatures),
+            _list_options(table, dialect, args, definitions, shared, signatures),
             idempotent=True,
             pagination={
                 "style": "cursor" if table.primary_key else "offset",
