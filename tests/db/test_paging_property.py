@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ from hypothesis import strategies as st
 from appctl.contract.models import Schema
 from appctl.execute.budget import size
 from appctl.execute.executor import CallOptions, call
+from appctl.execute.sqlplan import to_json
 from appctl.sync.db.api import sync_db
 
-COLUMNS = "id INTEGER PRIMARY KEY, flag BOOLEAN, grp INTEGER, label VARCHAR(20)"
+COLUMNS = "id INTEGER PRIMARY KEY, flag BOOLEAN, grp INTEGER, label VARCHAR(20), amt NUMERIC(6, 2)"
 DDL: dict[str, list[str]] = {
     "sqlite": [
         f"CREATE TABLE t ({COLUMNS}, mood VARCHAR(5), uid VARCHAR(36), at DATETIME, "
@@ -38,7 +40,8 @@ DDL: dict[str, list[str]] = {
         "body LONGTEXT, doc JSON, raw LONGBLOB)"
     ],
 }
-SORTABLE = ["flag", "grp", "label", "mood", "uid", "at"]
+SORTABLE = ["flag", "grp", "label", "amt", "mood", "uid", "at"]
+AMOUNTS = [Decimal("-0.50"), Decimal("10.10"), Decimal("2.00"), Decimal("2")]
 UUIDS = [uuid.UUID(int=n * 0x1000_0000_0000_0001_0000_0000_0000_0001) for n in (3, 1, 2)]
 ZONE = dt.timezone(dt.timedelta(hours=5, minutes=30))
 TIMES = [dt.datetime(2024, 2, 29, 23, 30, 0, 123456, tzinfo=ZONE), dt.datetime(2024, 3, 1, 1, 0)]
@@ -55,6 +58,7 @@ ROW = st.fixed_dictionaries(
         "flag": maybe(st.booleans()),
         "grp": maybe(st.integers(0, 3)),
         "label": maybe(st.sampled_from(["a", "b", "B", "c"])),
+        "amt": maybe(st.sampled_from(AMOUNTS)),
         "mood": maybe(st.sampled_from(["a", "b", "c"])),
         "uid": maybe(st.sampled_from(UUIDS)),
         "at": maybe(st.sampled_from(range(len(TIMES)))),
@@ -69,6 +73,7 @@ FILTERS = st.sampled_from(
         ("flag", "eq", True),
         ("flag", "ne", True),
         ("grp", "gte", 1),
+        ("amt", "gte", Decimal("2")),
         ("label", "is_null", False),
         ("mood", "ne", "a"),
         ("at", "is_null", True),
@@ -183,7 +188,7 @@ def test_pages_hold_every_row_exactly_once(paged, rows, where, order, limit, bud
     expected = _expected(engine, table, where, order)
     args: dict[str, Any] = {"limit": limit, "order_by": [("-" if d else "") + c for c, d in order]}
     if where is not None:
-        args["where"] = {where[0]: {where[1]: where[2]}}
+        args["where"] = {where[0]: {where[1]: to_json(where[2])}}
     most = len(rows) + 2
     assert _page_through(url, schema, args, budget, "cursor", most) == expected
     assert _page_through(url, schema, args, budget, "offset", most) == expected
@@ -199,7 +204,7 @@ def _fill(paged: Any, rows: list[dict[str, Any]]) -> None:
         )
 
 
-SPARSE = dict.fromkeys(["flag", "grp", "label", "mood", "uid", "at", "body", "doc", "raw"])
+SPARSE = dict.fromkeys(["flag", "grp", "label", "amt", "mood", "uid", "at", "body", "doc", "raw"])
 
 
 @pytest.mark.parametrize("by", ["cursor", "offset"])
@@ -262,3 +267,77 @@ def test_pages_cut_to_the_budget_lose_no_row(paged, by) -> None:
     for budget in range(2000, 4000, 113):
         got = _page_through(url, schema, {"limit": 40, "order_by": ["-id"]}, budget, by, 60)
         assert got == expected, budget
+
+
+# a primary key of each sortable type beside a boolean (as MLflow's metrics table has), per
+# dialect: (DDL type, values of it in no particular order)
+KEY_TYPES: dict[str, dict[str, tuple[str, list[Any]]]] = {
+    "uuid": {
+        "sqlite": ("VARCHAR(36)", [str(u) for u in UUIDS]),
+        "postgresql": ("UUID", UUIDS),
+        "mariadb": ("UUID", [str(u) for u in UUIDS]),
+    },
+    "binary": {
+        "sqlite": ("BLOB", [b"\xff", b"\x00\x01", b"a", b""]),
+        "postgresql": ("BYTEA", [b"\xff", b"\x00\x01", b"a", b""]),
+        "mariadb": ("VARBINARY(8)", [b"\xff", b"\x00\x01", b"a", b""]),
+    },
+    "decimal": dict.fromkeys(
+        ("sqlite", "postgresql", "mariadb"),
+        ("NUMERIC(12,3)", [Decimal("-0.5"), Decimal("10.125"), Decimal("2"), Decimal("0.001")]),
+    ),
+    "timestamp": {
+        "sqlite": ("DATETIME", [t.replace(tzinfo=None) for t in TIMES]),
+        "postgresql": ("TIMESTAMP WITH TIME ZONE", [*TIMES, TIMES[0] + dt.timedelta(hours=1)]),
+        "mariadb": ("DATETIME(6)", [t.replace(tzinfo=None) for t in TIMES]),
+    },
+    "enum": {
+        "sqlite": ("VARCHAR(5)", ["c", "a", "b"]),
+        "postgresql": ("mood", ["c", "a", "b"]),
+        "mariadb": ("ENUM('b', 'a', 'c')", ["c", "a", "b"]),
+    },
+}
+
+
+@pytest.mark.parametrize("key_type", sorted(KEY_TYPES))
+def test_cursor_pages_a_key_of_every_sortable_type_beside_a_boolean(
+    fresh_db, tmp_path, key_type
+) -> None:
+    kind = kind_of(fresh_db)
+    type_, values = KEY_TYPES[key_type][kind]
+    engine = sa.create_engine(fresh_db)
+    with engine.begin() as conn:
+        if kind == "postgresql":
+            conn.exec_driver_sql("CREATE TYPE mood AS ENUM ('b', 'a', 'c')")
+        conn.exec_driver_sql(
+            f"CREATE TABLE k (a {type_} NOT NULL, b BOOLEAN NOT NULL, v INTEGER, "
+            "PRIMARY KEY (a, b))"
+        )
+    table = sa.Table("k", sa.MetaData(), autoload_with=engine)
+    rows = [
+        {"a": a, "b": b, "v": None if n % 3 == 0 else n % 2}
+        for n, (a, b) in enumerate((a, b) for a in values for b in (True, False))
+    ]
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    schema = sync_db(fresh_db, root=tmp_path).schema
+    options = CallOptions(database_url=fresh_db, approved=True)
+    for order in [[], ["-b"], ["v"], ["-v", "b"]]:
+        parsed = [(c.lstrip("-"), c.startswith("-")) for c in order]
+        parsed += [(c, False) for c in ("a", "b") if c not in [p for p, _ in parsed]]
+        columns = [table.c[c].desc() if d else table.c[c].asc() for c, d in parsed]
+        with engine.connect() as conn:
+            expected = [(r.a, r.b) for r in conn.execute(sa.select(table).order_by(*columns)).all()]
+        for limit in (1, 3):
+            seen: list[tuple[Any, Any]] = []
+            args: dict[str, Any] = {"limit": limit, "order_by": order}
+            for _ in range(len(rows) + 2):
+                page = call(schema, "list_k", args, options, environ={})
+                assert page.ok, (order, page.error)
+                seen += [(r["a"], r["b"]) for r in page.data["rows"]]
+                if not page.data["has_more"]:
+                    break
+                args = {"limit": limit, "order_by": order, "cursor": page.data["next_cursor"]}
+            want = [(to_json(a), b) for a, b in expected]
+            assert seen == want, (key_type, order, limit)
+    engine.dispose()
