@@ -217,26 +217,24 @@ def _transaction(engine: Any, *, read_only: bool, timeout: float) -> Iterator[An
                 raw.set_progress_handler(None, 0)
 
 
-def _where(t: Any, plan: SqlPlan, dialect: str, enums: dict[str, list[str]]) -> list[Any]:
-    import sqlalchemy as sa
-
+def _where(
+    t: Any, plan: SqlPlan, dialect: str, enums: dict[str, list[str]], instant: frozenset[str]
+) -> list[Any]:
     kinds = {c.name: c.kind for c in plan.table.columns}
     clauses = []
     for column, op, value in plan.where:
         c = t.c[column]
         if op == "is_null":
             clauses.append(c.is_(None) if value else c.is_not(None))
-        elif op == "eq":
-            clauses.append(c.is_(None) if value is None else c == value)
-        elif op == "ne":
-            clauses.append(c.is_not(None) if value is None else sa.or_(c != value, c.is_(None)))
-        elif op == "in":
-            clauses.append(c.in_(value))
+        elif op in ("eq", "ne") and value is None:
+            clauses.append(c.is_(None) if op == "eq" else c.is_not(None))
         elif op in ("like", "ilike"):
             fold = op == "ilike"
             clauses.append(sqlops.like(c, value, kind=kinds[column], dialect=dialect, fold=fold))
         else:
-            clauses.append(sqlops.ordered(t, column, op, value, enums=enums, dialect=dialect))
+            clauses.append(
+                sqlops.compare(t, column, op, value, enums=enums, dialect=dialect, instant=instant)
+            )
     return clauses
 
 
@@ -416,12 +414,16 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     enums = {
         c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
     }
-    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan, dialect, enums))
+    instant = sqlkeyset.instants(dialect, {c.name: c.kind for c in plan.table.columns})
+    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan, dialect, enums, instant))
     if plan.after is not None:
         query = query.where(
-            sqlkeyset.after(t, plan.order, plan.after, enums=enums, dialect=dialect)
+            sqlkeyset.after(
+                t, plan.order, plan.after, enums=enums, dialect=dialect, instant=instant
+            )
         )
-    query = query.order_by(*[t.c[c].desc() if desc else t.c[c].asc() for c, desc in plan.order])
+    keys = [(sqlkeyset.order_key(t, c, instant), desc) for c, desc in plan.order]
+    query = query.order_by(*[key.desc() if desc else key.asc() for key, desc in keys])
     query = query.limit(plan.limit + 1)
     if plan.offset:
         query = query.offset(plan.offset)

@@ -5,9 +5,11 @@ The contract offers (``sync.db.build``): eq/ne on every comparable kind and bool
 gt, gte and in on comparable kinds; like/ilike on text and enums; is_null on nullable
 columns. What differs between dialects is settled here:
 
-- Ordering (lt, lte, gt, gte) follows the column's sort order, the one ``order_by`` uses:
-  an enum compares by its declaration order on PostgreSQL (natively) and on MySQL/MariaDB
-  (by its index, which ORDER BY sorts by; a comparison with a string would be textual).
+- Comparisons follow the column's sort order, the one ``order_by`` and cursors use
+  (``sqlkeyset.sort_key``): an enum compares by its declaration order on PostgreSQL
+  (natively) and on MySQL/MariaDB (by its index, which ORDER BY sorts by; a comparison with
+  a string would be textual); a SQLite date-time or time, stored as text in whatever form
+  the program that wrote it chose, compares as the time it is (``appctl_instant``).
 - ``like``: ``%`` any run, ``_`` one character, ``\\`` escapes the next one, on every
   dialect (SQLite has no escape character unless told). Case follows the dialect: SQLite
   ignores the case of ASCII letters only, PostgreSQL respects case, MySQL/MariaDB follow the
@@ -39,6 +41,9 @@ def sqlite_lower(value: Any) -> Any:
 def register_sqlite(dbapi_connection: Any) -> None:
     """Give a new SQLite connection the functions the operators use."""
     dbapi_connection.create_function(SQLITE_LOWER, 1, sqlite_lower, deterministic=True)
+    dbapi_connection.create_function(
+        sqlkeyset.SQLITE_INSTANT, 1, sqlkeyset.sqlite_instant, deterministic=True
+    )
 
 
 def _text(c: Any, kind: str, dialect: str) -> Any:
@@ -67,7 +72,7 @@ def like(c: Any, pattern: str, *, kind: str, dialect: str, fold: bool) -> Any:
     return text.ilike(pattern)
 
 
-def ordered(
+def compare(
     t: Any,
     column: str,
     op: str,
@@ -75,13 +80,26 @@ def ordered(
     *,
     enums: Mapping[str, list[str]],
     dialect: str,
+    instant: frozenset[str],
 ) -> Any:
-    """``c < value`` and the like, in the order the column sorts in."""
-    key, bound = sqlkeyset.sort_key(t, column, value, enums, dialect)
+    """eq, ne, in, lt, lte, gt, gte of a non-null value (in: a list of them), compared as the
+    column sorts: an enum by declaration order, a SQLite date-time as the time it is."""
+    import sqlalchemy as sa
+
+    def key(v: Any) -> tuple[Any, Any]:
+        return sqlkeyset.sort_key(t, column, v, enums, dialect, instant)
+
+    if op == "in":
+        return key(value[0])[0].in_([key(v)[1] for v in value])
+    expression, bound = key(value)
+    if op == "eq":
+        return expression == bound
+    if op == "ne":
+        return sa.or_(expression != bound, expression.is_(None))
     if op == "lt":
-        return key < bound
+        return expression < bound
     if op == "lte":
-        return key <= bound
+        return expression <= bound
     if op == "gt":
-        return key > bound
-    return key >= bound
+        return expression > bound
+    return expression >= bound
