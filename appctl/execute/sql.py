@@ -414,25 +414,32 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     enums = {
         c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
     }
-    instant = sqlkeyset.instants(dialect, {c.name: c.kind for c in plan.table.columns})
-    query = sa.select(*_columns(t, dialect)).where(*_where(t, plan, dialect, enums, instant))
+    instant = sqlops.instants(dialect, {c.name: c.kind for c in plan.table.columns})
+    # a SQLite time's cursor value is its stored text (sqlkeyset: compared as it sorts)
+    raw = {c: f"appctl raw {i}" for i, (c, _) in enumerate(plan.order) if c in instant}
+    extra = [sa.type_coerce(t.c[c], sa.String()).label(label) for c, label in raw.items()]
+    query = sa.select(*_columns(t, dialect), *extra)
+    query = query.where(*_where(t, plan, dialect, enums, instant))
     if plan.after is not None:
         query = query.where(
             sqlkeyset.after(
-                t, plan.order, plan.after, enums=enums, dialect=dialect, instant=instant
+                t, plan.order, plan.after, enums=enums, dialect=dialect, raw=frozenset(raw)
             )
         )
-    keys = [(sqlkeyset.order_key(t, c, instant), desc) for c, desc in plan.order]
-    query = query.order_by(*[key.desc() if desc else key.asc() for key, desc in keys])
+    query = query.order_by(*[t.c[c].desc() if desc else t.c[c].asc() for c, desc in plan.order])
     query = query.limit(plan.limit + 1)
     if plan.offset:
         query = query.offset(plan.offset)
     fetched = conn.execute(query).all()
     reading = _reading(plan, dialect)
     rows = reading.rows([r._mapping for r in fetched[: plan.limit]])
+    for row in rows:
+        for label in raw.values():
+            del row[label]
 
     def cursor_after(i: int) -> str:
-        return encode_cursor(plan.order, [fetched[i]._mapping[c] for c, _ in plan.order])
+        found = fetched[i]._mapping
+        return encode_cursor(plan.order, [found[raw.get(c, c)] for c, _ in plan.order])
 
     shape = PageShape(
         more=len(fetched) > plan.limit,

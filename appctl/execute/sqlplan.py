@@ -237,6 +237,16 @@ def filter_operand(column: Column, op: str, operand: Any, transport: SqlTranspor
     return _zone_free(column, from_json(column, operand), dialect)
 
 
+def _cursor_value(column: Column, value: Any, dialect: str) -> Any:
+    """A cursor's value → the value bound after it: a SQLite date-time or time is the text
+    stored (any form; ORDER BY sorts that text), others as their column takes them."""
+    if dialect == "sqlite" and column.kind in ("datetime", "time"):
+        if not isinstance(value, str | int | float | None):
+            raise RequestError("cursor is damaged: pass next_cursor unchanged")
+        return value
+    return from_json(column, value)
+
+
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
     transport = action.transport
     if not isinstance(transport, SqlTransport):
@@ -299,7 +309,10 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
             raise RequestError(
                 "cursor belongs to another order_by: repeat the order_by of the first page"
             )
-        after = [from_json(columns[c], v) for (c, _), v in zip(order, raw, strict=True)]
+        after = [
+            _cursor_value(columns[c], v, transport.dialect)
+            for (c, _), v in zip(order, raw, strict=True)
+        ]
     return SqlPlan(
         action,
         table,

@@ -292,14 +292,18 @@ def test_an_offset_on_a_zone_less_time_is_refused_not_dropped(fresh_db, tmp_path
         assert _ids(schema, fresh_db, {"where": {"tz": {"gt": "2024-01-01T10:00:00Z"}}}) == []
 
 
-def test_sqlite_times_written_in_other_text_forms_filter_and_page_as_times(tmp_path) -> None:
+def test_sqlite_times_written_in_other_text_forms_filter_as_times_and_page_whole(
+    tmp_path,
+) -> None:
     """SQLite keeps date-times as text in the form the writing program chose; SQLAlchemy's
-    (``.ffffff``) is one of many. Filters and cursors compare them as the times they are."""
+    (``.ffffff``) is one of many. Filters compare them as the times they are; order_by sorts
+    the text (an index serves it) and cursors page that order without losing a tie."""
     import sqlite3
 
     path = tmp_path / "t.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE z (id INTEGER PRIMARY KEY, at DATETIME, tm TIME)")
+        conn.execute("CREATE INDEX z_at ON z (at)")
         conn.executemany(
             "INSERT INTO z VALUES (?, ?, ?)",
             [
@@ -309,28 +313,31 @@ def test_sqlite_times_written_in_other_text_forms_filter_and_page_as_times(tmp_p
                 (4, "2024-01-01 10:00:00.5", "10:00:00.5"),
                 (5, None, None),
                 (6, "2024-01-01T10:00", "10:00:00.000000"),
+                (7, "2024-01-01 10:00:00", "10:00:00"),
             ],
         )
     conn.close()
     url = f"sqlite:///{path}"
     schema = sync_db(url, root=tmp_path).schema
     ten = "2024-01-01T10:00:00"
-    assert _ids(schema, url, {"where": {"at": {"eq": ten}}}) == [1, 2, 6]
-    assert _ids(schema, url, {"where": {"at": {"in": [ten]}}}) == [1, 2, 6]
+    assert _ids(schema, url, {"where": {"at": {"eq": ten}}}) == [1, 2, 6, 7]
+    assert _ids(schema, url, {"where": {"at": {"in": [ten]}}}) == [1, 2, 6, 7]
     assert _ids(schema, url, {"where": {"at": {"ne": ten}}}) == [3, 4, 5]
     assert _ids(schema, url, {"where": {"at": {"lt": ten}}}) == [3]
-    assert _ids(schema, url, {"where": {"at": {"gte": ten}}}) == [1, 2, 4, 6]
-    assert _ids(schema, url, {"where": {"tm": {"eq": "10:00:00"}}}) == [1, 2, 6]
-    assert _ids(schema, url, {"where": {"tm": {"gt": "09:30"}}}) == [1, 2, 4, 6]
-    for order, expected in [(["at"], [5, 3, 1, 2, 6, 4]), (["-tm"], [4, 1, 2, 6, 3, 5])]:
-        assert _ids(schema, url, {"order_by": order}) == expected
+    assert _ids(schema, url, {"where": {"at": {"lte": ten}}}) == [1, 2, 3, 6, 7]
+    assert _ids(schema, url, {"where": {"at": {"gt": ten}}}) == [4]
+    assert _ids(schema, url, {"where": {"at": {"gte": ten}}}) == [1, 2, 4, 6, 7]
+    assert _ids(schema, url, {"where": {"tm": {"eq": "10:00:00"}}}) == [1, 2, 6, 7]
+    assert _ids(schema, url, {"where": {"tm": {"gt": "09:30"}}}) == [1, 2, 4, 6, 7]
+    for order in (["at"], ["-at"], ["-tm"], ["tm", "-at"]):
+        whole = _ids(schema, url, {"order_by": order})
         seen: list[int] = []
         args: dict[str, Any] = {"order_by": order, "limit": 1}
-        for _ in range(8):
+        for _ in range(9):
             result = call(schema, "list_z", args, CallOptions(database_url=url), environ={})
             assert result.ok, result.error
             seen += [row["id"] for row in result.data["rows"]]
             if not result.data["has_more"]:
                 break
             args = {"order_by": order, "limit": 1, "cursor": result.data["next_cursor"]}
-        assert seen == expected, order
+        assert seen == whole and sorted(seen) == list(range(1, 8)), order
