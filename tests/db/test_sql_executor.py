@@ -457,12 +457,14 @@ def test_dry_run_runs_nothing(db) -> None:
 
 
 def test_bad_values_are_validation_errors(db) -> None:
+    # SQLite keeps any 64-bit integer in a SMALLINT column (and returns it): only past that
+    too_big = 2**63 if db[1] == "sqlite" else 70000
     for args in (
         {"name": "x" * 41},
         {"name": "ok", "day": "2024-02-30"},
         {"name": "ok", "price": "12345678901.5"},
         {"name": "ok", "raw": "not base64!"},
-        {"name": "ok", "small": 70000},
+        {"name": "ok", "small": too_big},
     ):
         result = _call(db, "create_things", args)
         assert result.error is not None and result.error.category == ErrorCategory.VALIDATION, args

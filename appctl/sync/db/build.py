@@ -683,6 +683,26 @@ def source_digest(tables: Sequence[TableFacts]) -> str:
     return hashlib.sha256(("[" + ", ".join(out) + "]").encode()).hexdigest()
 
 
+def unknown_types(tables: Sequence[TableFacts]) -> list[Diagnostic]:
+    """A warning per column of a type appctl does not know (its schema is the permissive
+    one, ``typemap.permissive``), naming the table, the column and the type."""
+    from appctl.sync.db.typemap import is_unknown
+
+    out = []
+    for table in tables:
+        for column in table.columns:
+            if is_unknown(column.schema_):
+                how = column.schema_.get("description", "")
+                out.append(
+                    Diagnostic(
+                        f"{table.qualified}.{column.name}: type {column.type} is not one "
+                        f"appctl knows; it gets a permissive schema ({how})",
+                        pointer=table.qualified,
+                    )
+                )
+    return out
+
+
 def build_contract(
     reflected: Reflected, *, stored_url: str, password_env: str | None
 ) -> DbSyncResult:
@@ -703,6 +723,7 @@ def build_contract(
         return found[1]
 
     diagnostics += [Diagnostic(f"while reading the database: {note}") for note in reflected.notes]
+    diagnostics += unknown_types(reflected.tables)
     for table in sorted(reflected.tables, key=lambda t: names[(t.schema_name, t.name)]):
         resource = names[(table.schema_name, table.name)]
         if not table.primary_key and table.kind == "table":

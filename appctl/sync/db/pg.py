@@ -62,7 +62,8 @@ SELECT a.attrelid, a.attname,
     FROM pg_catalog.pg_collation coll
     JOIN pg_catalog.pg_namespace cn ON cn.oid = coll.collnamespace
     WHERE coll.oid = a.attcollation) END,
-  a.attnum
+  a.attnum,
+  a.attndims
 FROM pg_catalog.pg_attribute a
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
 WHERE a.attrelid = ANY (%(oids)s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
@@ -211,10 +212,10 @@ def reflect_schema(
         relid = row[0]
         pk = keys.get(relid) or []
         collation = tuple(row[8]) if row[8] else None
-        shape = (*row[1:8], collation, len(pk) == 1 and row[1] in pk)
+        shape = (*row[1:8], collation, len(pk) == 1 and row[1] in pk, row[10])
         column = made.get(shape)
         if column is None:
-            coltype = types[(row[2], *(collation or (None, None)))]
+            coltype = refine_type(types[(row[2], *(collation or (None, None)))], row[2], row[10])
             info = _column_info(row, coltype, schema, DOMAIN, Integer)
             column = made[shape] = make_column(info, pk)
         columns_of.setdefault(relid, []).append(column)
@@ -239,7 +240,7 @@ def _column_info(
     """An inspector-shaped column dict: the rules of SQLAlchemy's PostgreSQL column
     reflection (a domain's default and NOT NULL, computed columns, serial and identity);
     ``domain`` and ``integer`` are its DOMAIN and Integer types."""
-    _, name, _, default, not_null, comment, generated, identity, _, _ = row
+    _, name, _, default, not_null, comment, generated, identity, _, _, _ = row
     nullable = not not_null
     if isinstance(coltype, domain):
         if not default and coltype.default is not None:
@@ -296,3 +297,50 @@ def _types(
         for info in infos
     }
     return {key: by_column[where] for key, where in first.items()}
+
+
+_refined: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
+def refine_type(type_: Any, format_type: str, dimensions: int) -> Any:
+    """What the inspector's type object leaves out: the declared depth of an array
+    (``attndims``), and the name of a type it did not recognise (instead of NULLTYPE).
+    One object per (type object, depth), shared as the type object is."""
+    from sqlalchemy.sql.sqltypes import ARRAY, NullType
+
+    from appctl.sync.db.typemap import named_type
+
+    if isinstance(type_, NullType):
+        return named_type(format_type)
+    if not isinstance(type_, ARRAY) or dimensions <= 1:
+        return type_
+    key = (id(type_), dimensions)
+    found = _refined.get(key)
+    if found is None or found[0] is not type_:
+        deeper = ARRAY(type_.item_type, dimensions=dimensions)
+        found = _refined[key] = (type_, deeper)
+    return found[1]
+
+
+# The format_type and declared array depth of every column of the named relations.
+_SHAPES = """
+SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attndims
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname = ANY (:names) AND {scope} AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
+def column_shapes(
+    conn: Any, schema: str | None, names: Sequence[str]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """(relation, column) → (format_type, declared array depth), for the inspector's path."""
+    import sqlalchemy as sa
+
+    scope = _SCOPE_VISIBLE if schema is None else "n.nspname = :schema"
+    query = sa.text(_SHAPES.format(scope=scope)).bindparams(
+        sa.bindparam("names", type_=sa.ARRAY(sa.String()))
+    )
+    rows = conn.execute(query, {"names": list(names), "schema": schema}).all()
+    return {(r[0], r[1]): (r[2], int(r[3] or 0)) for r in rows}

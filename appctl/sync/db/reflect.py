@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from appctl.errors import SourceError, first_line
+from appctl.sync.db import typemap
 from appctl.sync.db.bounds import (
     SYNC_CONNECT_TIMEOUT,
     SYNC_READ_TIMEOUT,
@@ -65,6 +66,9 @@ def reflect(
         warnings.simplefilter("always", sa.exc.SAWarning)
         found = _reflect(engine, schemas, include, exclude, catalogue)
     notes = {_note(w.message) for w in caught if issubclass(w.category, sa.exc.SAWarning)}
+    # a type SQLAlchemy does not recognise keeps its name (typemap): the sync warns of
+    # those appctl does not know either, by table and column (build.unknown_types)
+    notes = {n for n in notes if not n.startswith("Did not recognize type")}
     notes.update(found.notes)
     for other in caught:  # anything else is not ours to swallow
         if not issubclass(other.category, sa.exc.SAWarning):
@@ -347,7 +351,7 @@ def _inspect_tables(
     if dialect == "postgresql":
         every = object_kind.TABLE | object_kind.VIEW | object_kind.MATERIALIZED_VIEW
     multi: dict[str, Any] = {"schema": schema, "filter_names": chosen, "kind": every}
-    columns = inspector.get_multi_columns(**multi)
+    columns = _refined(inspector, schema, dialect, chosen, inspector.get_multi_columns(**multi))
     keys = inspector.get_multi_pk_constraint(**multi)
     foreign = inspector.get_multi_foreign_keys(**multi)
     unique = inspector.get_multi_unique_constraints(**multi)
@@ -369,6 +373,38 @@ def _inspect_tables(
             )
         )
     return out
+
+
+def _refined(
+    inspector: Any, schema: str | None, dialect: str, chosen: list[str], columns: Any
+) -> dict[Any, list[dict[str, Any]]]:
+    """The inspector's columns with what its types leave out put back: PostgreSQL array
+    depths and unrecognised type names; MariaDB's JSON columns (LONGTEXT checked by
+    ``json_valid``) and unrecognised type names."""
+    if dialect == "postgresql":
+        from appctl.sync.db.pg import column_shapes, refine_type
+
+        shapes = column_shapes(inspector.bind, schema, chosen)
+
+        def refine(table: str, info: dict[str, Any]) -> Any:
+            text, dims = shapes.get((table, info["name"]), ("", 0))
+            return refine_type(info["type"], text, dims)
+
+    elif dialect in ("mysql", "mariadb"):
+        from appctl.sync.db.mysql import column_shapes as mysql_shapes
+        from appctl.sync.db.mysql import refine_type as mysql_refine
+
+        found = mysql_shapes(inspector.bind, schema, chosen)
+
+        def refine(table: str, info: dict[str, Any]) -> Any:
+            return mysql_refine(info["type"], found.get((table, info["name"])))
+
+    else:
+        return dict(columns)
+    return {
+        key: [{**info, "type": refine(key[1], info)} for info in infos]
+        for key, infos in columns.items()
+    }
 
 
 def _comments(inspector: Any, multi: dict[str, Any]) -> dict[Any, Any]:
@@ -439,6 +475,9 @@ class _Columns:
 def _type_text(type_: Any, dialect: str) -> str:
     import sqlalchemy as sa
 
+    if type(type_).__name__ == "NullType":
+        return ""  # SQLite: no type declared (no other database leaves NULLTYPE here)
+
     try:
         return str(type_.compile(dialect=_dialect(dialect)))
     except (sa.exc.CompileError, KeyError, TypeError, AttributeError):
@@ -477,6 +516,9 @@ def classify(type_: Any, dialect: str) -> tuple[ColumnKind, ColumnKind | None]:
     import sqlalchemy as sa
     from sqlalchemy.sql import sqltypes
 
+    special = _special_kind(type_, dialect)
+    if special is not None:
+        return special
     if isinstance(type_, sa.ARRAY):
         return "array", classify(type_.item_type, dialect)[0]
     if isinstance(type_, sa.Boolean):
@@ -518,19 +560,57 @@ def classify(type_: Any, dialect: str) -> tuple[ColumnKind, ColumnKind | None]:
     return "other", None
 
 
-INT_BITS = {"TINYINT": 8, "SMALLINT": 16, "MEDIUMINT": 24, "BIGINT": 64}
+def _special_kind(type_: Any, dialect: str) -> tuple[ColumnKind, ColumnKind | None] | None:
+    """The kinds of the types ``typemap`` maps past SQLAlchemy's generic ones (None: none)."""
+    name = type(type_).__name__
+    if typemap.is_named(type_) or name == "NullType":
+        return "other", None
+    if name == "DOMAIN":  # PostgreSQL: what the domain is over
+        return classify(type_.data_type, dialect)
+    if dialect in ("mysql", "mariadb") and name == "SET":
+        return "array", "enum"
+    if (dialect in ("mysql", "mariadb") and name in ("YEAR", "BIT")) or name == "OID":
+        return "integer", None
+    return None
+
+
+def _special_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any] | None:
+    """The value schemas ``typemap`` gives (None: the generic ones below)."""
+    name = type(type_).__name__.upper()
+    if name == "DOMAIN":
+        inner = type_.data_type
+        return value_schema(inner, classify(inner, dialect)[0], dialect)
+    if kind == "integer":
+        if name == "YEAR":
+            return dict(typemap.YEAR_SCHEMA)
+        if name == "BIT":
+            return typemap.mysql_bit_schema(getattr(type_, "length", None))
+        if name == "OID":
+            return {"type": "integer", "minimum": 0, "maximum": 2**32 - 1}
+        return typemap.integer_schema(type_, dialect)
+    if kind == "array" and name == "SET":
+        return typemap.set_schema(list(getattr(type_, "values", ()) or ()))
+    if kind == "array" and dialect == "postgresql":
+        item = type_.item_type
+        inner = value_schema(item, classify(item, dialect)[0], dialect)
+        return typemap.nested(inner, getattr(type_, "dimensions", None) or 1)
+    if kind == "other":
+        text = _type_text(type_, dialect)
+        if dialect == "postgresql" and name != "NULLTYPE":
+            return typemap.pg_text_schema(text)
+        if dialect in ("mysql", "mariadb") and name != "NULLTYPE":
+            return typemap.mysql_other_schema(text)
+        if name == "NULLTYPE":  # SQLite, no type declared: the column keeps any value
+            return dict(typemap.UNTYPED)
+        return typemap.permissive(text)
+    return None
 
 
 def value_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any]:
     """The JSON Schema of one non-null value of a column."""
-    name = type(type_).__name__.upper()
-    if kind == "integer":
-        bits = INT_BITS.get(name, 64 if dialect == "sqlite" else 32)
-        if getattr(type_, "unsigned", False):
-            return {"type": "integer", "minimum": 0, "maximum": 2**bits - 1}
-        if bits == 64:
-            return {"type": "integer"}  # the whole range JSON parsers keep exactly, and more
-        return {"type": "integer", "minimum": -(2 ** (bits - 1)), "maximum": 2 ** (bits - 1) - 1}
+    special = _special_schema(type_, kind, dialect)
+    if special is not None:
+        return special
     if kind == "number":
         return float_schema(dialect)
     if kind == "decimal":
