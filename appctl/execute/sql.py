@@ -30,6 +30,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure, drift_failure
 from appctl.execute.sqlpage import PageShape, fetch_hint, fit_page, fit_row
 from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready
+from appctl.execute.sqltypes import item_type_text, special_sa_type
 from appctl.execute.sqlvalues import Reading, decode_text, json_loads, to_json, unstorable
 from appctl.sync.db.bounds import (
     connect_seconds,
@@ -105,13 +106,16 @@ def _sa_type(column: Column, dialect: str) -> Any:
 
     from appctl.execute import sqlbind
 
+    special = special_sa_type(column, dialect)
+    if special is not None:
+        return special
     kind = column.kind
     upper = column.type.upper()
     if kind == "array" and dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         item = Column(
-            name=column.name, type=upper.removesuffix("[]"), kind=column.item_kind or "other"
+            name=column.name, type=item_type_text(upper), kind=column.item_kind or "other"
         )
         return postgresql.ARRAY(_sa_type(item, dialect))
     if kind == "json":
