@@ -28,7 +28,8 @@ DDL: dict[str, list[str]] = {
             bt bit(3), vb varbit, tsv tsvector, tsq tsquery, r_i4 int4range, r_i8 int8range,
             r_num numrange, r_ts tsrange, r_tstz tstzrange, r_d daterange, mr int4multirange,
             lsn pg_lsn, a1 int[], a2 int[][], a3 int[][][], ta text[], e mood, dom posint,
-            comp pair, ba bytea[], ja jsonb[], ua uuid[], da date[], ina inet[], xa xml[]
+            comp pair, ba bytea[], ja jsonb[], ua uuid[], da date[], ina inet[], xa xml[],
+            f8 double precision, ea mood[]
         )""",
     ],
     "mariadb": [
@@ -57,6 +58,9 @@ RAW: dict[str, list[str]] = {
         "INSERT INTO zoo (nt) VALUES (2.5)",
         "INSERT INTO zoo (nt) VALUES (x'01')",
         "INSERT INTO zoo (id) VALUES (9223372036854775807)",
+        # values of h-values' part: infinity, JSON null, values that misfit their column
+        "INSERT INTO zoo (r, j) VALUES (9e999, 'null')",
+        "INSERT INTO zoo (i, d, bo) VALUES ('not a number', 'not a date', 'maybe')",
     ],
     "postgresql": [
         """INSERT INTO zoo (i2, i4, i8, o, num2, mon, t, vc, ch, ch1, nm, by, b, d, tm, tmtz, ts,
@@ -77,6 +81,9 @@ RAW: dict[str, list[str]] = {
             ARRAY['{"a": 1}'::jsonb, 'null'::jsonb], '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}',
             '{2024-01-01,NULL}', '{192.168.0.1/24,::1}', ARRAY['<a/>'::xml])""",
         "INSERT INTO zoo (i8, o, a2) VALUES (9223372036854775807, 0, '{}')",
+        # values of h-values' part: NaN/Infinity, enum arrays, JSON null
+        "INSERT INTO zoo (f8, ea, jb) VALUES ('NaN', '{sad,happy}', 'null')",
+        "INSERT INTO zoo (f8, ea) VALUES ('-Infinity', '{}')",
     ],
     "mariadb": [
         """INSERT INTO zoo (ti, tiu, si, siu, mi, miu, i, iu, bi, biu, bo, b1, b8, b64, de, fl, db,
@@ -92,6 +99,7 @@ RAW: dict[str, list[str]] = {
         "INSERT INTO zoo (ti, bi, biu, b64, y, s, j) "
         "VALUES (127, 9223372036854775807, 0, 0, 0, '', '[]')",
         "INSERT INTO zoo (y, s, j) VALUES (1901, 'w', '\"text\"')",
+        "INSERT INTO zoo (j) VALUES ('null')",  # JSON null (h-values' part)
     ],
 }
 
@@ -164,7 +172,8 @@ WRITES: dict[str, list[dict[str, Any]]] = {
             "da": ["2024-01-01", None],
             "xa": "{<a/>}",
         },
-        {"a2": [], "i8": -9223372036854775808, "r_i8": "empty"},
+        {"a2": [], "i8": -9223372036854775808, "r_i8": "empty", "ea": ["ok", "sad"]},
+        {"f8": "Infinity", "ea": []},
     ],
     "mariadb": [
         {
