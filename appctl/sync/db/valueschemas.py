@@ -64,8 +64,10 @@ def returned_schema(schema: dict[str, Any], *, kind: str, dialect: str) -> dict[
 
 
 def _any_enum_text(schema: dict[str, Any]) -> dict[str, Any]:
-    if "enum" in schema and schema.get("type") == "string":
-        return {"type": "string", "description": "one of " + ", ".join(schema["enum"])}
+    kind = schema.get("type")  # ["string", "null"]: an array element, which may be NULL
+    if "enum" in schema and (kind == "string" or (isinstance(kind, list) and "string" in kind)):
+        names = [str(v) for v in schema["enum"] if v is not None]
+        return {"type": kind, "description": "one of " + ", ".join(names)}
     items = schema.get("items")
     if isinstance(items, dict) and ("enum" in items or "items" in items):
         return {**schema, "items": _any_enum_text(items)}
