@@ -1,11 +1,14 @@
 """Shared fixtures: a real HTTP server on 127.0.0.1 in a thread, repo paths, --update-golden,
-and ``fresh_db``: an empty scratch database on SQLite, PostgreSQL and MariaDB (tests/dbs.py)."""
+and ``fresh_db``: an empty scratch database on SQLite, PostgreSQL and MariaDB (tests/dbs.py).
+
+Every test runs without the shell's ``APPCTL_*`` variables and LLM provider keys in
+``os.environ`` (``hermetic_environ``); subprocesses start from nothing (tests/runner.py)."""
 
 from __future__ import annotations
 
 import http.server
 import importlib.util
-import shutil
+import os
 import signal
 import subprocess
 import sys
@@ -17,14 +20,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests import dbs
+from tests import dbs, runner
+from tests.runner import APPCTL  # noqa: F401  (re-exported: tests import it from here)
 
 REPO = Path(__file__).resolve().parent.parent
 NPM = REPO / ".cache" / "npm" / "node_modules"
 Routes = dict[str, tuple[int, str, bytes]]
-
-
-APPCTL = shutil.which("appctl", path=str(Path(sys.executable).parent)) or "appctl"
 
 # fixtures/app: the pet store with its own OpenAPI document, served from a thread
 _spec = importlib.util.spec_from_file_location(
@@ -49,20 +50,17 @@ def interruptible() -> None:
 def run_appctl(
     cwd: Path, *args: str, code: int, token: str = TOKEN
 ) -> subprocess.CompletedProcess[str]:
-    """``appctl ARGS`` in ``cwd`` with only PATH and the bearer token set and no terminal;
-    asserts the exit code and that nothing raised to a traceback."""
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={"APPCTL_BEARER_TOKEN": token, "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+    """``appctl ARGS`` in ``cwd`` as a process with only PATH and the bearer token set and no
+    terminal; asserts the exit code and that nothing raised to a traceback."""
+    return runner.appctl(*args, cwd=cwd, code=code, env={"APPCTL_BEARER_TOKEN": token})
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the shell's APPCTL_* variables or LLM provider keys (a developer's
+    APPCTL_APP_DIR would otherwise receive the tests' contracts)."""
+    for name in runner.shell_leaks(os.environ):
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -82,13 +80,7 @@ def pets() -> Iterator[Any]:
 def project(tmp_path: Path, pets: Any) -> Path:
     """A project folder whose contract is fixtures/app/openapi.yaml, aimed at the running app."""
     spec = REPO / "fixtures" / "app" / "openapi.yaml"
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", str(spec), "--base-url", pets.url],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    runner.invoke("sync", "--openapi", str(spec), "--base-url", pets.url, cwd=tmp_path)
     return tmp_path
 
 
