@@ -1,10 +1,14 @@
-"""Byte-for-byte golden tests: each OpenAPI fixture, synced with the installed CLI.
+"""Byte-for-byte golden tests: each OpenAPI fixture, synced with appctl's CLI.
 
-For every spec in ``FIXTURES`` the ``appctl`` console script syncs it into a fresh app dir
+For every spec in ``FIXTURES`` ``appctl`` syncs it into a fresh app dir
 (cwd = the repo root, spec given as a repo-relative path, so the recorded location is the
 same on every machine), then prints every tool format and the guide. Each output must match
 ``fixtures/golden/<fixture>/<file>`` exactly. ``pytest --update-golden`` rewrites the files
 instead (and removes stale ones); review the diff before committing it.
+
+The CLI runs in this process (tests/runner.py ``invoke``: the console script's own ``main()``);
+the determinism check renders every fixture again in one more interpreter with another hash
+seed.
 
 ``warnings.txt`` records what each command printed on stderr (the app dir replaced by
 ``<app-dir>``, the repo root by ``<repo>``), so a new or lost warning shows up as a golden
@@ -14,15 +18,14 @@ diff too.
 from __future__ import annotations
 
 import difflib
-import os
-import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import runner
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = Path("fixtures/openapi")  # relative to REPO on purpose: the contract records it
@@ -69,35 +72,20 @@ APP_DIR_MARK = "<app-dir>"
 REPO_MARK = "<repo>"
 
 
-def appctl_command() -> list[str]:
-    """The installed console script beside this interpreter, else ``python -m appctl``."""
-    script = Path(sys.executable).parent / "appctl"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("appctl")
-    return [found] if found else [sys.executable, "-m", "appctl"]
-
-
 @dataclass(frozen=True)
 class Run:
     files: dict[str, bytes]  # output file name → bytes
 
 
-def _env(hash_seed: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APPCTL_")}
-    env.update(PYTHONHASHSEED=hash_seed, LC_ALL="C.UTF-8", NO_COLOR="1")
-    return env
+# what every run sets; the determinism check's process adds another PYTHONHASHSEED
+ENV = {"LC_ALL": "C.UTF-8", "NO_COLOR": "1"}
 
 
-def _appctl(app_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    cmd = [*appctl_command(), "--app-dir", str(app_dir), *args]
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, timeout=120, check=False)
+def _appctl(app_dir: Path, *args: str) -> runner.Invoked:
+    """``appctl --app-dir APP_DIR ARGS`` in this process (cwd = the repo root)."""
+    done = runner.invoke("--app-dir", str(app_dir), *args, cwd=REPO, env=ENV, code=None)
     if done.returncode != 0:
-        pytest.fail(
-            f"appctl {' '.join(args)} exited {done.returncode}:\n"
-            + done.stderr.decode("utf-8", "replace"),
-            pytrace=False,
-        )
+        pytest.fail(f"appctl {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return done
 
 
@@ -107,34 +95,62 @@ def _log(args: tuple[str, ...], stderr: bytes, app_dir: Path) -> list[str]:
     return [f"$ appctl {' '.join(args)}\n", text]
 
 
-def render_all(name: str, app_dir: Path, *, hash_seed: str = "0") -> Run:
+def render_all(name: str, app_dir: Path) -> Run:
     """Sync fixture ``name`` into ``app_dir`` (which must not exist) and collect every output."""
-    env = _env(hash_seed)
     spec = (SPECS / FIXTURES[name]).as_posix()
     assert not app_dir.exists()
     log: list[str] = []
     sync_args = ("sync", "--tools", "--openapi", spec)
-    log += _log(sync_args, _appctl(app_dir, *sync_args, env=env).stderr, app_dir)
+    log += _log(sync_args, _appctl(app_dir, *sync_args).stderr_bytes, app_dir)
     files = {
         "schema.json": (app_dir / "schema.json").read_bytes(),
         "tools.json": (app_dir / "tools.json").read_bytes(),
     }
     commands = {out: ("tools", *args) for out, args in TOOL_FORMATS.items()}
     commands["guide.md"] = ("guide",)
-    with ThreadPoolExecutor(max_workers=len(commands)) as pool:  # read-only: safe in parallel
-        results = dict(
-            zip(
-                commands,
-                pool.map(lambda a: _appctl(app_dir, *a, env=env), commands.values()),
-                strict=True,
-            )
-        )
     for out, args in commands.items():
-        files[out] = results[out].stdout
-        if results[out].stderr:
-            log += _log(args, results[out].stderr, app_dir)
+        done = _appctl(app_dir, *args)
+        files[out] = done.stdout_bytes
+        if done.stderr_bytes:
+            log += _log(args, done.stderr_bytes, app_dir)
     files["warnings.txt"] = "".join(log).encode("utf-8")
     return Run(files=files)
+
+
+def resync_in_place(name: str, app_dir: Path) -> Run:
+    """Sync fixture ``name`` into ``app_dir`` twice (once there, tools.json is refreshed)."""
+    spec = (SPECS / FIXTURES[name]).as_posix()
+    for flags in (("--tools",), ()):
+        _appctl(app_dir, "sync", *flags, "--openapi", spec)
+    return Run(files={o: (app_dir / o).read_bytes() for o in ("schema.json", "tools.json")})
+
+
+def render_tree(out: str) -> None:
+    """Every fixture's outputs, fresh and re-synced in place, as files under ``out``: what
+    the determinism check's second interpreter (another hash seed) hands back."""
+    for name in FIXTURES:
+        for kind, run in (
+            ("fresh", render_all(name, Path(out, "app", name, ".appctl"))),
+            ("resync", resync_in_place(name, Path(out, "app-resync", name, ".appctl"))),
+        ):
+            for output, data in run.files.items():
+                path = Path(out, kind, name, output)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+
+
+def _reseeded(out: Path) -> None:
+    code = f"from tests.test_golden import render_tree; render_tree({str(out)!r})"
+    env = {**ENV, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=runner.child_env(env),
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
 
 
 _CACHE: dict[str, Run] = {}
@@ -215,28 +231,35 @@ def test_every_spec_is_a_fixture() -> None:
     assert specs - referenced_only == set(FIXTURES.values())
 
 
+@pytest.fixture(scope="session")
+def reseeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every fixture rendered again by another interpreter with another hash seed (one
+    process for all of them), fresh and re-synced in place: the folder it wrote."""
+    out = tmp_path_factory.mktemp("golden-reseeded")
+    _reseeded(out)
+    return out
+
+
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))
-def test_deterministic(fixture: str, rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A second sync (fresh dir, other hash seed) gives the same bytes for every output."""
+def test_deterministic(fixture: str, rendered, reseeded: Path) -> None:  # type: ignore[no-untyped-def]
+    """A second sync (fresh dir, other process, other hash seed) gives the same bytes for
+    every output."""
     first = rendered(fixture)
-    second = render_all(fixture, tmp_path / ".appctl", hash_seed="12345")
     for output in OUTPUTS:
-        assert second.files[output] == first.files[output], (
+        second = (reseeded / "fresh" / fixture / output).read_bytes()
+        assert second == first.files[output], (
             f"{fixture}/{output} changed between two syncs:\n"
-            + _diff(first.files[output], second.files[output], f"{fixture}/{output}")
+            + _diff(first.files[output], second, f"{fixture}/{output}")
         )
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))
-def test_resync_in_place_is_stable(fixture: str, rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_resync_in_place_is_stable(fixture: str, rendered, reseeded: Path) -> None:  # type: ignore[no-untyped-def]
     """Syncing the same spec again into the same app dir rewrites identical files."""
-    app_dir = tmp_path / ".appctl"
-    spec = (SPECS / FIXTURES[fixture]).as_posix()
-    for seed, flags in (("7", ("--tools",)), ("8", ())):  # once there, tools.json is refreshed
-        _appctl(app_dir, "sync", *flags, "--openapi", spec, env=_env(seed))
     first = rendered(fixture)
     for output in ("schema.json", "tools.json"):
-        assert (app_dir / output).read_bytes() == first.files[output], f"{fixture}/{output}"
+        again = (reseeded / "resync" / fixture / output).read_bytes()
+        assert again == first.files[output], f"{fixture}/{output}"
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))
