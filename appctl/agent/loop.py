@@ -262,8 +262,8 @@ class Agent:
         are taken back so the conversation stays well formed."""
         mark = len(self.messages)
         result = TurnResult(answer="")
-        self.messages.append(User(prompt))
         try:
+            self.messages.append(User(prompt))  # inside: a Ctrl-C right here takes it back too
             while result.steps < self.max_steps:
                 window, dropped = fit(self.messages, self.history_budget())
                 result.dropped_turns = max(result.dropped_turns, dropped)

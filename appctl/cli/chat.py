@@ -96,32 +96,40 @@ class Chat:
             except KeyboardInterrupt:  # at the prompt: a new line, not the end
                 click.echo("")
                 continue
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("/"):
-                try:
-                    if self.command(line):
-                        return output.EXIT_FAILED if failed else output.EXIT_OK
-                except Exception as exc:  # a bad /provider etc. must not end the session
-                    from appctl.errors import AppctlError
-
-                    if not isinstance(exc, AppctlError):
-                        raise
-                    output.error(exc)
-                continue
             try:
-                result = self.agent.ask(line, on_text=self.trace.text)
+                done, ok = self.line(line.strip())
             except KeyboardInterrupt:
+                # anywhere in the turn, from the line read to the answer printed: the turn
+                # ends, the session goes on (the agent took the turn's messages back)
                 self.trace.end_text()
                 output.info("(turn cancelled; the conversation is as it was before it)")
                 continue
-            self.trace.end_text()
-            if result.error is not None:
-                output.error(result.error)
-                failed = True
-            elif result.stopped == "max_steps":
-                output.info(f"(no answer after {result.steps} model calls: --max-steps)")
+            failed = failed or not ok
+            if done:
+                return output.EXIT_FAILED if failed else output.EXIT_OK
+
+    def line(self, line: str) -> tuple[bool, bool]:
+        """One line from the user: (end the session?, did it go well?)."""
+        if not line:
+            return False, True
+        if line.startswith("/"):
+            try:
+                return self.command(line), True
+            except Exception as exc:  # a bad /provider etc. must not end the session
+                from appctl.errors import AppctlError
+
+                if not isinstance(exc, AppctlError):
+                    raise
+                output.error(exc)
+            return False, True
+        result = self.agent.ask(line, on_text=self.trace.text)
+        self.trace.end_text()
+        if result.error is not None:
+            output.error(result.error)
+            return False, False
+        if result.stopped == "max_steps":
+            output.info(f"(no answer after {result.steps} model calls: --max-steps)")
+        return False, True
 
     def command(self, line: str) -> bool:
         """Run a slash command; True to end the session."""
