@@ -28,6 +28,11 @@ COMMANDS = {
 }
 
 
+class ClosedPipe(Exception):
+    """stdout's reader went away (``appctl tools | head``); not an OSError, so that click
+    passes it on instead of exiting 1."""
+
+
 @dataclass
 class AppContext:
     app_dir_option: Path | None
@@ -50,6 +55,12 @@ class LazyGroup(click.Group):
         module = importlib.import_module(COMMANDS[cmd_name][0])
         command: click.Command = module.command
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:  # click's main() would make it exit 1: main() decides
+            raise ClosedPipe from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
@@ -77,6 +88,7 @@ def main() -> None:
 
     try:
         result = cli.main(standalone_mode=False)
+        sys.stdout.flush()  # a reader gone while the output sat in the buffer: caught below
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -91,7 +103,7 @@ def main() -> None:
         sys.exit(output.error(exc))
     except KeyboardInterrupt:
         sys.exit(130)
-    except BrokenPipeError:
+    except (BrokenPipeError, ClosedPipe):
         # the reader went away (`appctl tools --format openai | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
