@@ -1,4 +1,6 @@
-"""End-to-end: drive the installed ``appctl`` command like a user would."""
+"""End-to-end: drive the ``appctl`` command like a user would: in process through the console
+script's ``main()`` (tests/runner.py), and as a real process where the process is the point
+(``python -m appctl``, a closed pipe)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import APPCTL, REPO
+from tests import runner
+from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "petstore.yaml"
 
 
-def run(*args: str, cwd: Path | None = None, code: int = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([APPCTL, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+def run(*args: str, cwd: Path = REPO, code: int = 0) -> runner.Invoked:
+    return runner.invoke(*args, cwd=cwd, code=code)
 
 
 @pytest.fixture
@@ -138,9 +138,10 @@ def test_python_dash_m_and_version(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         cwd=tmp_path,
+        env=runner.child_env(),
     )
     assert proc.returncode == 0 and "sync" in proc.stdout
-    assert "appctl, version" in run("--version").stdout
+    assert "appctl, version" in runner.appctl("--version", cwd=tmp_path).stdout
 
 
 def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
@@ -158,8 +159,8 @@ def test_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
     spec = {"openapi": "3.0.3", "info": {"title": "Big", "version": "1"}, "paths": paths}
     (tmp_path / "big.json").write_text(json.dumps(spec))
     run("sync", "--openapi", "big.json", cwd=tmp_path)
-    proc = subprocess.Popen(
-        [APPCTL, "tools", "--format", "openai"],
+    proc = runner.popen(
+        ["tools", "--format", "openai"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
