@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +15,16 @@ import sqlalchemy as sa
 from appctl.contract.models import Safety, Verb
 from appctl.sync.db.api import sync_db
 from appctl.sync.db.url import parse_dsn
-from tests.conftest import APPCTL, REPO
+from tests import runner
+from tests.conftest import REPO
 from tests.db.test_sql_executor import DDL, kind_of, run_ddl
 
 CHINOOK = REPO / "examples" / "chinook.db"
 
 
 def appctl(*args: str, cwd: Path, env: dict[str, str] | None = None, code: int = 0) -> Any:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+    """``appctl ARGS`` in process, with ``env`` set for the call."""
+    return runner.invoke(*args, cwd=cwd, env=env, code=code)
 
 
 def test_chinook_becomes_one_resource_per_table_with_relations(tmp_path: Path) -> None:
