@@ -5,18 +5,17 @@ calls → the answer is printed. No LLM is reachable offline; everything else is
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import runner
 from tests.agent.fakellm import FakeLLM, Seen, Step, ToolCallStep
-from tests.conftest import APPCTL, REPO, TOKEN
+from tests.conftest import REPO, TOKEN
 
 KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 SECRET_KEY = "sk-test-secret-4242"
@@ -24,29 +23,21 @@ SECRET_KEY = "sk-test-secret-4242"
 
 def _appctl(
     cwd: Path, *args: str, code: int = 0, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [APPCTL, *args],
+) -> runner.Invoked:
+    """``appctl ARGS`` in process (the agent loop against the wire fakes needs no process of
+    its own), with the fixture app's token and a fixed session id."""
+    return runner.invoke(
+        *args,
         cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=90,
+        code=code,
         input=stdin,
-        env={
-            "APPCTL_BEARER_TOKEN": TOKEN,
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "APPCTL_SESSION": "sess-test-1",
-            **(env or {}),
-        },
+        env={"APPCTL_BEARER_TOKEN": TOKEN, "APPCTL_SESSION": "sess-test-1", **(env or {})},
     )
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
 
 
 def _run(
     project: Path, llm: FakeLLM, kind: str, *args: str, code: int = 0, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
+) -> runner.Invoked:
     command = "chat" if args and args[0] == "chat" else "run"
     rest = args[1:] if command == "chat" else args
     return _appctl(
