@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 from appctl.agent.profiles import NO_KEY, ProviderProfile, resolve
 from appctl.errors import UsageError
 from appctl.execute.policy import load_config
-from tests.conftest import APPCTL
+from tests import runner
 
 PROFILES = {
     "claude": ProviderProfile(kind="anthropic", model="m1", api_key="env:MY_CLAUDE_KEY"),
@@ -70,18 +69,8 @@ def test_a_literal_key_in_config_is_refused(tmp_path: Path) -> None:
     assert "env:NAME" in str(info.value) and "sk-live-123" not in str(info.value)
 
 
-def _init(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [APPCTL, "init", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+def _init(cwd: Path, *args: str, code: int = 0) -> runner.Invoked:
+    return runner.invoke("init", *args, cwd=cwd, code=code)
 
 
 def test_init_from_flags_appends_and_keeps_comments(tmp_path: Path) -> None:

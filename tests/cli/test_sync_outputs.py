@@ -4,14 +4,12 @@ progress bar only on a terminal."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import orjson
 
+from tests import runner
 from tests.agent.test_tty import Terminal
-from tests.conftest import APPCTL
 from tests.sync.test_large_spec import large_spec
 
 BAR = "━"  # rich's bar
@@ -25,18 +23,7 @@ def _write_spec(folder: Path, *, operations: int | None = None) -> Path:
 
 
 def _appctl(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})},
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc.stderr
+    return runner.invoke(*args, cwd=cwd, env=env).stderr
 
 
 def test_tools_json_is_written_on_demand_and_then_kept_fresh(tmp_path: Path) -> None:
@@ -48,10 +35,8 @@ def test_tools_json_is_written_on_demand_and_then_kept_fresh(tmp_path: Path) -> 
     _appctl(tmp_path, "sync", "--tools", "--openapi", "spec.json")
     tools = json.loads((app / "tools.json").read_text())
     assert len(tools["tools"]) == 6
-    exported = subprocess.run(
-        [APPCTL, "tools", "--format", "jsonschema"], cwd=tmp_path, capture_output=True, check=True
-    )
-    assert (app / "tools.json").read_bytes() == exported.stdout
+    exported = runner.invoke("tools", "--format", "jsonschema", cwd=tmp_path)
+    assert (app / "tools.json").read_bytes() == exported.stdout_bytes
 
     spec.write_bytes(orjson.dumps(large_spec(list(range(5)))))
     _appctl(tmp_path, "sync", "--openapi", "spec.json")  # no flag: the file exists, so refreshed

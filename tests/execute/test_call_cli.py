@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from appctl.contract.io import dump_schema, write_atomic
-from tests.conftest import APPCTL, run_appctl
+from tests import runner
+from tests.conftest import run_appctl
 from tests.execute.test_executor import SCHEMA
 
 SECRET = "tok-SECRET-4f1d"
@@ -106,20 +107,11 @@ def test_a_seeded_secret_never_reaches_a_file_or_an_output(
             }
         ).encode(),
     )
-    env = {"APPCTL_BEARER_TOKEN": SECRET, "APPCTL_KEY": SECRET + "-k", "PATH": "/usr/bin:/bin"}
+    env = {"APPCTL_BEARER_TOKEN": SECRET, "APPCTL_KEY": SECRET + "-k"}
     outputs: list[str] = []
 
     def run(*args: str, code: int = 0) -> None:
-        proc = subprocess.run(
-            [APPCTL, *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        assert proc.returncode == code, proc.stderr
+        proc = runner.invoke(*args, cwd=tmp_path, env=env, code=code)
         outputs.append(proc.stdout + proc.stderr)
 
     run("sync", "--openapi", f"{base}/openapi.json?token={SECRET}")

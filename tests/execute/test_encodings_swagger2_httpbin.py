@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -17,7 +16,7 @@ import pytest
 
 from appctl.contract.models import Schema
 from appctl.execute.encode import MAX_BINARY_BYTES
-from tests.conftest import APPCTL
+from tests import runner
 from tests.execute.test_encodings_httpbin import PNG, _call, _sync
 
 COLORS = ["blue", "black", "brown"]
@@ -137,15 +136,8 @@ def test_multipart_form_data_with_a_file_and_formats(app: Any) -> None:
     assert echoed["form"] == {"tags": ["a", "b"], "colors": "blue,black,brown"}
 
 
-def _appctl(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [APPCTL, "--app-dir", str(tmp / ".appctl"), "call", *args],
-        cwd=tmp,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
+def _appctl(tmp: Path, *args: str) -> runner.Invoked:
+    return runner.invoke("--app-dir", str(tmp / ".appctl"), "call", *args, cwd=tmp, code=None)
 
 
 def test_cli_sends_a_file_given_as_at_path(app: Any) -> None:

@@ -6,30 +6,18 @@ the repaired tools reach the right URLs. ``--strict`` refuses the same document.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import APPCTL
+from tests import runner
 from tests.corpus import metaschema_validator
 
 META = metaschema_validator()
 META_CHECKED_FORMATS = ("jsonschema", "mcp", "anthropic")  # 2020-12 input schemas
 
 
-def _appctl(cwd: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.returncode == code, (proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+def _appctl(cwd: Path, *args: str, code: int = 0) -> runner.Invoked:
+    return runner.invoke(*args, cwd=cwd, code=code)
 
 
 def _invalid(schema: Any) -> bool:
