@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,8 @@ from click.testing import CliRunner
 from appctl.sync.db import reflect as reflect_module
 from appctl.sync.db import sqlite as sqlite_catalogue
 from appctl.sync.db.reflect import Reflected, reflect
-from tests.conftest import APPCTL, REPO
+from tests import runner
+from tests.conftest import REPO
 from tests.db.test_sql_executor import DDL
 
 # Every kind of column, default, key, constraint, relation and name the catalogue path reads.
@@ -422,14 +422,7 @@ def test_what_sqlalchemy_warns_of_is_a_sync_warning(tmp_path: Path) -> None:
             "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INT(5));"
             "CREATE INDEX ix_lower ON t (lower(a));"
         )
-    done = subprocess.run(
-        [APPCTL, "sync", "--db", f"sqlite:///{db}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    done = runner.appctl("sync", "--db", f"sqlite:///{db}", cwd=tmp_path, timeout=60)
     assert "SAWarning" not in done.stderr and "Traceback" not in done.stderr
     said = done.stdout + done.stderr
     assert "warning: while reading the database: Skipped unsupported reflection of" in said

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -18,7 +17,8 @@ from typing import Any
 import pytest
 
 from appctl.execute.history import CANCELLED, STARTED, STARTED_NOTE, Entry, History
-from tests.conftest import APPCTL, interruptible, serving
+from tests import runner
+from tests.conftest import interruptible, serving
 
 
 @dataclass
@@ -75,13 +75,7 @@ def held_project(root: Path, url: str) -> Path:
         },
     }
     (root / "orders.json").write_text(json.dumps(doc))
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", "orders.json"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    runner.invoke("sync", "--openapi", "orders.json", cwd=root)
     return root
 
 
@@ -94,14 +88,13 @@ def _rows(project: Path) -> list[Entry]:
 
 
 def _call_held(project: Path, holding: Holding) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [APPCTL, "call", "create_order", "item=book", "--yes"],
+    proc = runner.popen(
+        ["call", "create_order", "item=book", "--yes"],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         preexec_fn=interruptible,
     )
     if not holding.arrived.wait(30):
@@ -122,9 +115,7 @@ def test_a_write_killed_while_held_open_leaves_its_started_row(
     assert (row.tool, row.outcome, row.status) == ("create_order", STARTED, None)
     assert row.request == f"POST {holding.url}/orders" and row.message == STARTED_NOTE
     assert json.loads(row.arguments) == {"item": "book"}
-    listed = subprocess.run(
-        [APPCTL, "history"], cwd=project, capture_output=True, text=True, timeout=60
-    )
+    listed = runner.invoke("history", cwd=project)
     assert "started" in listed.stdout and "no outcome recorded" in listed.stdout
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -18,8 +17,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests import runner
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
-from tests.conftest import APPCTL, TOKEN
+from tests.conftest import TOKEN
 
 SERVE_TOKEN = "serve-token-31337"
 
@@ -34,18 +34,13 @@ class Served:
     def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [APPCTL, "serve", "--port", str(self.port), *args],
+        self.proc = runner.popen(
+            ["serve", "--port", str(self.port), *args],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "APPCTL_BEARER_TOKEN": TOKEN,
-                "SERVE_TOKEN": SERVE_TOKEN,
-                **(env or {}),
-            },
+            env={"APPCTL_BEARER_TOKEN": TOKEN, "SERVE_TOKEN": SERVE_TOKEN, **(env or {})},
         )
         deadline = time.monotonic() + 20
         while True:
@@ -181,23 +176,13 @@ def test_a_taken_port_is_a_usage_error(project: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        proc = subprocess.run(
-            [APPCTL, "serve", "--port", port],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = runner.appctl("serve", "--port", port, cwd=project, code=None, timeout=60)
     assert proc.returncode == 2 and "cannot listen" in proc.stderr and "--port" in proc.stderr
 
 
 def test_beyond_loopback_needs_a_token(project: Path) -> None:
-    proc = subprocess.run(
-        [APPCTL, "serve", "--host", "0.0.0.0", "--port", "1"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    proc = runner.appctl(
+        "serve", "--host", "0.0.0.0", "--port", "1", cwd=project, code=None, timeout=60
     )
     assert proc.returncode == 2 and "--token-env" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -206,22 +191,15 @@ def test_beyond_loopback_needs_a_token(project: Path) -> None:
 def test_run_endpoint_does_one_agent_turn(project: Path, pets: Any) -> None:
     script = [Step(tool_calls=[ToolCallStep("list_pets", {})]), Step(text="One pet: Rex.")]
     with FakeLLM(script) as llm:
-        subprocess.run(
-            [
-                APPCTL,
-                "init",
-                "--kind",
-                "openai",
-                "--model",
-                "m",
-                "--provider-url",
-                llm.base_url("openai"),
-            ],
+        runner.invoke(
+            "init",
+            "--kind",
+            "openai",
+            "--model",
+            "m",
+            "--provider-url",
+            llm.base_url("openai"),
             cwd=project,
-            check=True,
-            capture_output=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
         )
         served = Served(project)
         try:
@@ -275,13 +253,7 @@ def slow_project(tmp_path: Path) -> Iterator[Path]:
             }
         )
     )
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", "slow.json"],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    runner.invoke("sync", "--openapi", "slow.json", cwd=tmp_path)
     try:
         yield tmp_path
     finally:

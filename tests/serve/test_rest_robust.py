@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 
 from appctl.execute.history import CANCELLED, History
-from tests.conftest import APPCTL
+from tests import runner
 from tests.execute.test_write_audit import Holding, held_project, holding  # noqa: F401
 from tests.serve.test_rest import Served
 
@@ -106,13 +105,7 @@ def odd_project(root: Path, base: str, routes: dict[str, Any]) -> Path:
         "paths": {"/odd": {"get": {"operationId": "getOdd", "responses": {"200": {}}}}},
     }
     (root / "odd.json").write_text(json.dumps(doc))
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", "odd.json"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    runner.invoke("sync", "--openapi", "odd.json", cwd=root)
     return root
 
 

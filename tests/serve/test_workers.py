@@ -4,7 +4,6 @@ held by a peer that trickles one byte a second, while another tool answers at on
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from mcp import Client
 
 from appctl.serve.workers import CAPACITY
-from tests.conftest import APPCTL
+from tests import runner
 from tests.serve.test_mcp import _envelope, mcp_over_http
 from tests.serve.test_rest import Served
 from tests.trickle import Trickler, elapsed, trickler
@@ -45,13 +44,7 @@ def slow() -> Iterator[Trickler]:
 @pytest.fixture
 def project(tmp_path: Path, slow: Trickler) -> Path:
     (tmp_path / "spec.json").write_text(json.dumps(SPEC))
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", "spec.json", "--base-url", slow.url],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    runner.invoke("sync", "--openapi", "spec.json", "--base-url", slow.url, cwd=tmp_path)
     (tmp_path / ".appctl" / "config.yaml").write_text(
         f"policy:\n  - {{match: {{name: slow_body}}, timeout: {DEADLINE}}}\n"
     )
