@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from appctl.sync.db.credentials import option_file_password
-from tests import dbs
-from tests.conftest import APPCTL
+from tests import dbs, runner
 from tests.db.test_sql_executor import run_ddl
 
 
 def appctl(*args: str, cwd: Path, env: dict[str, str], code: int = 0) -> Any:
-    proc = subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd / "home"), **env},
-    )
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    return proc
+    """A real process: where a password comes from is the process's environment."""
+    return runner.appctl(*args, cwd=cwd, code=code, env={"HOME": str(cwd / "home"), **env})
 
 
 def _bare(url: str) -> tuple[str, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.db.test_db_credentials import appctl
 from tests.db.test_sql_executor import kind_of, run_ddl
+from tests.db.test_sync_db import appctl
 
 
 def _synced(url: str, tmp_path: Path, ddl: list[str]) -> dict[str, str]:

@@ -17,8 +17,8 @@ from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sqlerrors import database_failure
 from appctl.sync.db.api import sync_db
-from tests.db.test_db_credentials import appctl
 from tests.db.test_sql_executor import kind_of, run_ddl
+from tests.db.test_sync_db import appctl
 
 TABLES = [
     "CREATE TABLE o (id INTEGER PRIMARY KEY)",
