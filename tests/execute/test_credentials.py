@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -26,7 +25,8 @@ from appctl.errors import OverrideError, SourceError, UsageError
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.policy import Config
 from appctl.execute.result import ErrorCategory
-from tests.conftest import APPCTL, serving
+from tests import runner
+from tests.conftest import serving
 from tests.helpers import spec, sync_doc
 
 BEARER = "tok+/=Bearer-SECRET-1"
@@ -358,13 +358,9 @@ def test_echoed_credentials_never_reach_any_output_or_file(
     home: Recorder, other: Recorder, tmp_path: Path
 ) -> None:
     (tmp_path / "spec.json").write_text(json.dumps(_document(home.url, other.url)))
-    env = {**ENV, "PATH": "/usr/bin:/bin"}
 
     def appctl(*args: str) -> str:
-        proc = subprocess.run(
-            [APPCTL, *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60
-        )
-        assert "Traceback" not in proc.stderr
+        proc = runner.invoke(*args, cwd=tmp_path, env=ENV, code=None)
         return proc.stdout + proc.stderr
 
     shown = appctl("sync", "--openapi", "spec.json")
