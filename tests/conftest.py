@@ -84,6 +84,25 @@ def project(tmp_path: Path, pets: Any) -> Path:
     return tmp_path
 
 
+# The slowest tests by ``pytest --durations`` (setup + call + teardown, seconds on 2 shared
+# cores at a load average of about 20): ``pytest -m "not slow"`` is the fast path, the whole
+# suite (scripts/test) runs them all. A node id or a prefix of one (a whole module).
+SLOW = (
+    "tests/db/test_paging_property.py::test_pages_hold_every_row_exactly_once",  # 27-65
+    "tests/db/test_db_credentials.py",  # real processes per database: 30-65
+    "tests/agent/test_tty.py",  # a pseudo-terminal and a process each: 4-26
+    "tests/agent/test_outcomes.py::test_serve_run_answers_502_with_the_envelope",  # 15
+    "tests/cli/test_sync_outputs.py::test_progress_bar_on_a_terminal",  # 6
+    "tests/agent/test_catalog.py::test_github_search_finds_the_obvious_tool_first",  # 6
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
