@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 import pytest
 
 from tests import dbs, runner
-from tests.runner import APPCTL  # noqa: F401  (re-exported: tests import it from here)
 
 REPO = Path(__file__).resolve().parent.parent
 NPM = REPO / ".cache" / "npm" / "node_modules"

@@ -9,26 +9,26 @@ import os
 import pty
 import select
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+from tests import runner
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
 from tests.agent.test_run import KEYS, SECRET_KEY
-from tests.conftest import APPCTL, TOKEN, interruptible
+from tests.conftest import TOKEN, interruptible
 
 
 class Terminal:
     def __init__(self, cwd: Path, args: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen(
-            [APPCTL, *args],
+        self.proc = runner.popen(
+            args,
             cwd=cwd,
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "dumb", **env},
+            env={"TERM": "dumb", **env},
             preexec_fn=interruptible,
         )
         os.close(slave)

@@ -15,7 +15,7 @@ from appctl.execute import sql
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory
 from appctl.sync.db.api import sync_db
-from tests.conftest import APPCTL
+from tests import runner
 from tests.trickle import elapsed, silent
 
 SLACK = 5.0  # a CLI process starting on a shared machine, besides the timeout itself
@@ -31,16 +31,7 @@ def _sqlite(folder: Path) -> Path:
 
 
 def _appctl(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
-    return subprocess.run(
-        [APPCTL, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env={**base, **env},
-    )
+    return runner.appctl(*args, cwd=cwd, code=None, env={"HOME": str(cwd), **env}, timeout=60)
 
 
 @pytest.mark.parametrize("driver", DRIVERS)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from appctl.contract.io import load_schema
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
-from tests.conftest import APPCTL
+from tests import runner
 
 VALUES: dict[str, Any] = {
     "empty": "",
@@ -239,14 +238,7 @@ def _sync(tmp: Path, doc: dict[str, Any], base: str) -> Schema:
     spec = tmp / "spec.json"
     spec.write_text(json.dumps(doc))
     app_dir = str(tmp / ".appctl")
-    proc = subprocess.run(
-        [APPCTL, "--app-dir", app_dir, "sync", "--openapi", str(spec), "--base-url", base],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    runner.invoke("--app-dir", app_dir, "sync", "--openapi", str(spec), "--base-url", base, cwd=tmp)
     return load_schema(tmp / ".appctl")
 
 

@@ -8,19 +8,20 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.conftest import APPCTL
+from tests import runner
 
 
 def _appctl(cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    # a process of its own for the usual umask (files it decides would be world-readable)
     proc = subprocess.run(
-        [APPCTL, *args],
+        [runner.APPCTL, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **(env or {})},
-        umask=0o022,  # the usual one: files the umask decides would be world-readable
+        env=runner.child_env({"HOME": str(cwd), **(env or {})}),
+        umask=0o022,
     )
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from tests.conftest import APPCTL
+from tests import runner
 
 TOKEN = "hb+/=bearer SECRET 1"
 KEY = "k/+= key SECRET 2"
@@ -42,11 +41,7 @@ def test_httpbin_echoes_never_bring_a_secret_back(httpbin_url: str, tmp_path: Pa
     }
 
     def appctl(*args: str, code: int = 0, environ: dict[str, str] = env) -> str:
-        proc = subprocess.run(
-            [APPCTL, *args], cwd=tmp_path, capture_output=True, text=True, env=environ, timeout=60
-        )
-        assert proc.returncode == code, (proc.stdout, proc.stderr)
-        assert "Traceback" not in proc.stderr
+        proc = runner.appctl(*args, cwd=tmp_path, code=code, env=environ, timeout=60)
         return proc.stdout + proc.stderr
 
     appctl("sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url)

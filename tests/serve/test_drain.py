@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
 import signal
 import socket
@@ -25,7 +24,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from appctl.execute.history import History
-from tests.conftest import APPCTL
+from tests import runner
 
 MODES = ("legacy", "auto")  # 2025-11-25 (session, SSE via sse-starlette) and 2026-07-28
 
@@ -88,14 +87,7 @@ def _project(tmp_path: Path, upstream: Upstream) -> Path:
         },
     }
     (tmp_path / "orders.json").write_text(json.dumps(spec))
-    subprocess.run(
-        [APPCTL, "sync", "--openapi", "orders.json"],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-    )
+    runner.invoke("sync", "--openapi", "orders.json", cwd=tmp_path)
     return tmp_path
 
 
@@ -104,10 +96,9 @@ class Mcp:
 
     def __init__(self, project: Path, *args: str) -> None:
         self.project = project
-        self.proc = subprocess.Popen(
-            [APPCTL, "mcp", "--transport", "http", "--port", "0", "--yes", *args],
+        self.proc = runner.popen(
+            ["mcp", "--transport", "http", "--port", "0", "--yes", *args],
             cwd=project,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

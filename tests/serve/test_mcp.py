@@ -5,7 +5,6 @@ fixture pet store on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -20,12 +19,14 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from appctl.execute.history import History
-from tests.conftest import APPCTL, NPM, REPO, TOKEN
+from tests import runner
+from tests.conftest import NPM, REPO, TOKEN
+from tests.runner import APPCTL
 from tests.serve.test_rest import free_port
 
 INSPECTOR = NPM / ".bin" / "mcp-inspector"
 MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}  # client mode → protocol negotiated
-ENV = {"APPCTL_BEARER_TOKEN": TOKEN, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+ENV = runner.child_env({"APPCTL_BEARER_TOKEN": TOKEN})
 
 
 def _appctl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
