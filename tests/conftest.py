@@ -10,7 +10,6 @@ import http.server
 import importlib.util
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -46,12 +45,10 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def run_appctl(
-    cwd: Path, *args: str, code: int, token: str = TOKEN
-) -> subprocess.CompletedProcess[str]:
-    """``appctl ARGS`` in ``cwd`` as a process with only PATH and the bearer token set and no
-    terminal; asserts the exit code and that nothing raised to a traceback."""
-    return runner.appctl(*args, cwd=cwd, code=code, env={"APPCTL_BEARER_TOKEN": token})
+def run_appctl(cwd: Path, *args: str, code: int, token: str = TOKEN) -> runner.Invoked:
+    """``appctl ARGS`` in ``cwd`` in process with the bearer token set and no terminal;
+    asserts the exit code and that nothing raised to a traceback."""
+    return runner.invoke(*args, cwd=cwd, code=code, env={"APPCTL_BEARER_TOKEN": token})
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ import pytest
 
 from appctl.contract.io import dump_schema, write_atomic
 from tests import runner
-from tests.conftest import run_appctl
 from tests.execute.test_executor import SCHEMA
 
 SECRET = "tok-SECRET-4f1d"
@@ -23,7 +22,8 @@ def contract(tmp_path: Path, app) -> Path:
 
 
 def appctl(cwd: Path, *args: str, code: int) -> subprocess.CompletedProcess[str]:
-    proc = run_appctl(cwd, *args, code=code, token=SECRET)
+    """A real process: these are the exit codes of the console script itself."""
+    proc = runner.appctl(*args, cwd=cwd, code=code, env={"APPCTL_BEARER_TOKEN": SECRET})
     assert SECRET not in proc.stdout + proc.stderr
     return proc
 
