@@ -41,7 +41,7 @@ def test_httpbin_echoes_never_bring_a_secret_back(httpbin_url: str, tmp_path: Pa
     }
 
     def appctl(*args: str, code: int = 0, environ: dict[str, str] = env) -> str:
-        proc = runner.appctl(*args, cwd=tmp_path, code=code, env=environ, timeout=60)
+        proc = runner.invoke(*args, cwd=tmp_path, code=code, env=environ)
         return proc.stdout + proc.stderr
 
     appctl("sync", "--openapi", f"{httpbin_url}/spec.json", "--base-url", httpbin_url)
