@@ -90,6 +90,15 @@ SLOW = (
     "tests/agent/test_outcomes.py::test_serve_run_answers_502_with_the_envelope",  # 15
     "tests/cli/test_sync_outputs.py::test_progress_bar_on_a_terminal",  # 6
     "tests/agent/test_catalog.py::test_github_search_finds_the_obvious_tool_first",  # 6
+    "tests/db/test_paging_property.py::test_pages_cut_to_the_budget_lose_no_row",  # 19-29
+    "tests/execute/test_never_raises.py",  # hypothesis over HTTP and SQL calls: 34-43
+    "tests/serve/test_rest.py::test_instances_share_one_history_database",  # 26-34
+    "tests/test_corpus.py",  # real-world specs: up to 50
+    "tests/execute/test_encode_fuzz.py",  # 21
+    "tests/serve/test_drain.py",  # servers stopped with calls in flight: 17-22
+    "tests/execute/test_history_modes.py",  # 18-21
+    "tests/serve/test_mcp.py::test_the_npm_inspector",  # node and a server: 21
+    "tests/test_hermetic.py::test_a_shell_app_dir_is_left_untouched",  # a pytest run: 29
 )
 
 

@@ -41,7 +41,6 @@ def test_the_suites_own_settings_are_not_leaks() -> None:
     assert runner.shell_leaks({**suite, **LEAKS}) == sorted(LEAKS)
 
 
-@pytest.mark.slow
 def test_a_shell_app_dir_is_left_untouched(tmp_path: Path) -> None:
     """pytest started with APPCTL_APP_DIR (and provider keys) set in its environment: the CLI
     tests sync, call and print tools, and that directory stays empty (the CLI tests once wrote
