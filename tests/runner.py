@@ -144,8 +144,10 @@ def invoke(
 ) -> Invoked:
     """``appctl ARGS`` in this process: the console script's own ``main()`` with ``sys.argv``,
     standard streams (no terminal) and ``env`` set for the call and ``cwd`` as the working
-    directory. Asserts the exit code (unless ``code`` is None) and that no exception escaped
-    ``main()`` (which turns every error into a message and an exit code)."""
+    directory. Asserts the exit code (unless ``code`` is None). An exception escaping
+    ``main()`` (which turns every error into a message and an exit code) fails the test as
+    itself, so stderr is not searched for a traceback: while the streams are swapped, what a
+    test's server threads print (a reset connection's traceback) lands there too."""
     from click.testing import CliRunner
 
     from appctl.cli.main import main
@@ -164,7 +166,6 @@ def invoke(
         result = Invoked(returncode, out.getvalue(), err.getvalue())
     if code is not None:
         assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr, result.stderr
     return result
 
 
