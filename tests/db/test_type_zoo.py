@@ -22,8 +22,8 @@ from appctl.contract.io import load_schema
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
 from appctl.generate.formats.mcp import output_schema
-from tests.conftest import APPCTL
 from tests.db import zoo
+from tests.runner import APPCTL
 
 PASSWORD_ENV = "APPCTL_ZOO_PASSWORD"
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import APPCTL, REPO
+from tests.conftest import REPO
+from tests.runner import APPCTL
 
 sys.path.insert(0, str(REPO / "scripts" / "realdbs"))
 import compare
