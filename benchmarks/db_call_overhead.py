@@ -43,9 +43,9 @@ from executor_overhead import BLOCK, measure, profile  # benchmarks/executor_ove
 from executor_overhead import report as overhead_report
 
 from appctl.contract.models import Schema
+from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.history import History
-from appctl.execute.sql import dispose_all
+from appctl.execute.sql.run import dispose_all
 from appctl.sync.db.api import sync_db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

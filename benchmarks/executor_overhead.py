@@ -44,10 +44,10 @@ import httpcore
 import httpx
 
 from appctl.contract.models import Schema
+from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.history import History
-from appctl.execute.http import USER_AGENT
-from appctl.execute.transport import ACCEPT_ENCODING, Transport
+from appctl.execute.http.send import USER_AGENT
+from appctl.execute.http.transport import ACCEPT_ENCODING, Transport
 from appctl.sync.openapi.load import Loaded
 from appctl.sync.openapi.parse import SyncOptions, build_contract
 

@@ -31,8 +31,8 @@ from appctl.agent.conversation import (
 from appctl.agent.providers import OnText, Provider
 from appctl.contract.models import Safety, Schema
 from appctl.errors import ProviderError, UsageError
+from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions
-from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
 from appctl.session.core import Session, not_offered

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from appctl.agent.profiles import Resolved
     from appctl.agent.providers import Provider
     from appctl.cli.main import AppContext
+    from appctl.config import Config
     from appctl.contract.models import Action
-    from appctl.execute.policy import Config
     from appctl.session.approval import Terminal
 
 TOOL_MODES = ("auto", "all", "meta")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from appctl.execute.history import History
+    from appctl.execute.audit.history import History
 
 
 def open_history(app_dir: Path, configured: str | None) -> History:

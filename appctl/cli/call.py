@@ -88,7 +88,7 @@ def _file_base64(key: str, path: str) -> str:
     import base64
 
     from appctl.errors import UsageError
-    from appctl.execute.encode import MAX_BINARY_BYTES
+    from appctl.execute.http.encode import MAX_BINARY_BYTES
 
     try:
         with open(path, "rb") as handle:

@@ -172,8 +172,8 @@ class Chat:
         from dataclasses import replace
 
         from appctl.cli.agent_session import connect
+        from appctl.config import load_config
         from appctl.errors import UsageError
-        from appctl.execute.policy import load_config
 
         if not value:
             raise UsageError(f"{name} needs a name", suggestion=f"{name} NAME")

@@ -11,7 +11,7 @@ from appctl.cli import output
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.contract.models import Schema
-    from appctl.execute.doctor import Check, Route
+    from appctl.doctor.checks import Check, Route
 
 
 @click.command("doctor")
@@ -33,13 +33,13 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
 
     import httpx
 
+    from appctl.config import load_config
     from appctl.contract.auth import userinfo_problem
     from appctl.contract.io import SCHEMA_FILE, dump_schema, load_schema, write_atomic
     from appctl.contract.models import Provenance
+    from appctl.doctor.checks import diagnose
     from appctl.errors import UsageError
-    from appctl.execute.doctor import diagnose
     from appctl.execute.executor import base_url_for
-    from appctl.execute.policy import load_config
 
     app_dir = app.app_dir
     schema = load_schema(app_dir)
@@ -87,9 +87,9 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
 def _database(app: AppContext, schema: Schema) -> int:
     import os
 
-    from appctl.execute.dbdoctor import diagnose_db
+    from appctl.doctor.db import diagnose_db
     from appctl.execute.executor import CallOptions, database_url_for
-    from appctl.execute.request import RequestError
+    from appctl.execute.http.request import RequestError
 
     options = CallOptions(root=str(app.app_dir.parent))
     try:
@@ -108,9 +108,9 @@ def _database(app: AppContext, schema: Schema) -> int:
 def _history(app: AppContext) -> Check:
     """The audit history opens, takes what is pending, and has no lines set aside."""
     from appctl.cli.audit import open_history
+    from appctl.config import load_config
+    from appctl.doctor.checks import Check
     from appctl.errors import UsageError, first_line
-    from appctl.execute.doctor import Check
-    from appctl.execute.policy import load_config
 
     try:
         history = open_history(app.app_dir, load_config(app.app_dir).history.url)

@@ -36,9 +36,9 @@ def command(
 ) -> int:
     """List recorded calls (newest last), or show call ID in full."""
     from appctl.cli.audit import open_history
+    from appctl.config import load_config
     from appctl.errors import UsageError
-    from appctl.execute.history import CANCELLED, STARTED
-    from appctl.execute.policy import load_config
+    from appctl.execute.audit.history import CANCELLED, STARTED
 
     app_dir = app.app_dir
     configured = load_config(app_dir).history.url

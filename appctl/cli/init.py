@@ -116,9 +116,9 @@ def write_profile(
 ) -> None:
     import yaml
 
+    from appctl.config import load_config
     from appctl.contract.io import write_atomic
     from appctl.errors import UsageError
-    from appctl.execute.policy import load_config
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -21,8 +21,8 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
+    from appctl.config import Config
     from appctl.contract.models import Schema
-    from appctl.execute.policy import Config
 
 CLIENTS = ("claude", "cursor", "vscode")
 

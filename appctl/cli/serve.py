@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from appctl.agent.loop import TurnResult
     from appctl.cli.main import AppContext
-    from appctl.execute.history import History
+    from appctl.execute.audit.history import History
     from appctl.generate.toolspec import ToolSpec
     from appctl.serve.rest import ServeState
     from appctl.session.core import Session

@@ -22,8 +22,8 @@ from typing import Any
 
 from appctl.contract.models import Action, HttpTransport, JsonSchema, Location, SqlTransport
 from appctl.errors import did_you_mean
-from appctl.execute.bodies import is_binary
-from appctl.execute.encode import RequestError, decode_binary
+from appctl.execute.http.bodies import is_binary
+from appctl.execute.http.encode import RequestError, decode_binary
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.nulls import NullRule, null_rule, without_strict_nulls
 

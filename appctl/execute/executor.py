@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from appctl.config import Config
 from appctl.contract.models import (
     Action,
     HttpTransport,
@@ -23,19 +24,18 @@ from appctl.contract.models import (
     SqlTransport,
 )
 from appctl.errors import did_you_mean
-from appctl.execute import audit
 from appctl.execute.args import check_arguments
+from appctl.execute.audit import record as audit
+from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit
-from appctl.execute.history import History
-from appctl.execute.policy import Config
+from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.redact import NO_REDACTION, Redactor
-from appctl.execute.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
-from appctl.execute.sqlplan import SqlPlan
+from appctl.execute.sql.plan import SqlPlan
 
 if TYPE_CHECKING:
-    from appctl.execute.transport import Transport
+    from appctl.execute.http.transport import Transport
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
 
@@ -168,7 +168,7 @@ def prepare(
         if found.table is None:
             message = f"{tool} has no table in the contract: run appctl sync --db again"
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
-        from appctl.execute.sqlplan import plan
+        from appctl.execute.sql.plan import plan
 
         try:
             return action, plan(action, found.table, checked.arguments), resource
@@ -324,7 +324,7 @@ def _run_sql(
     environ: Mapping[str, str],
     resource: str,
 ) -> ToolResult:
-    from appctl.execute.sql import run
+    from appctl.execute.sql.run import run
 
     def execute(timeout: float | None) -> ToolResult:
         url = database_url_for(schema, options, environ)
@@ -367,7 +367,7 @@ def _run_http(
     transport: Transport | None,
     resource: str,
 ) -> ToolResult:
-    from appctl.execute.http import send
+    from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
         return send(

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from appctl.execute.policy import Limits
+from appctl.config import Limits
 
 _lock = threading.Lock()
 _running: dict[str, int] = {}

@@ -44,8 +44,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from appctl import __version__
 from appctl.contract.models import Action, Safety, SqlTransport
 from appctl.errors import did_you_mean
-from appctl.execute.audit import printable
-from appctl.execute.history import UNDELIVERED, Entry, arguments_text, now
+from appctl.execute.audit.history import UNDELIVERED, Entry, arguments_text, now
+from appctl.execute.audit.record import printable
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.toolspec import ToolSpec, build_tool_specs

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from appctl.execute.history import History
+    from appctl.execute.audit.history import History
 
 
 def new_id(environ: Mapping[str, str]) -> str:
@@ -21,7 +21,7 @@ def open_history(app_dir: Path, configured: str | None, environ: Mapping[str, st
     names. Every call is recorded there, so a history that cannot be opened stops the
     command: a usage error naming the URL (never its password) and what went wrong."""
     from appctl.errors import UsageError, first_line
-    from appctl.execute.history import History, history_url
+    from appctl.execute.audit.history import History, history_url
     from appctl.sync.db.url import hide_password
 
     url = history_url(app_dir, configured, environ)

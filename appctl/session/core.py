@@ -19,17 +19,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appctl.config import Config
 from appctl.contract.models import Action, Schema
+from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
-from appctl.execute.history import History
-from appctl.execute.policy import Config
 from appctl.execute.redact import Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.session.approval import Approval, Approver, PolicyOnly
 from appctl.session.audit import new_id, open_history
 
 if TYPE_CHECKING:
-    from appctl.execute.transport import Transport
+    from appctl.execute.http.transport import Transport
 
 
 NOBODY: Approver = PolicyOnly("this front end")  # only the policy (or --yes) allows a change
@@ -62,8 +62,8 @@ class Session:
         """Load the contract and config.yaml from ``app_dir``, open the history, and pick the
         session id (``session_id``, else ``APPCTL_SESSION``, else a fresh one). ``gates``
         are ``CallOptions`` fields (base_url, dry_run, read_only, strict, approved...)."""
+        from appctl.config import load_config
         from appctl.contract.io import load_schema
-        from appctl.execute.policy import load_config
 
         env = os.environ if environ is None else environ
         schema = load_schema(app_dir)

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from appctl.agent.profiles import NO_KEY, ProviderProfile, resolve
+from appctl.config import load_config
 from appctl.errors import UsageError
-from appctl.execute.policy import load_config
 from tests import runner
 
 PROFILES = {

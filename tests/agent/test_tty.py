@@ -156,7 +156,7 @@ def test_init_asks_on_a_terminal(tmp_path: Path) -> None:
     term.send("LOCAL_LLM_KEY\n")
     term.expect("wrote provider profile")
     assert term.close() == 0
-    from appctl.execute.policy import load_config
+    from appctl.config import load_config
 
     config = load_config(tmp_path / ".appctl")
     profile = config.providers["openai"]

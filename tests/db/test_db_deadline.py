@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from appctl.execute import sql
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory
+from appctl.execute.sql import run as sql
 from appctl.sync.db.api import sync_db
 from tests import runner
 from tests.trickle import elapsed, silent

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from appctl.contract.models import Schema
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
-from appctl.execute.sqlerrors import database_failure
+from appctl.execute.sql.errors import database_failure
 from appctl.sync.db.api import sync_db
 from tests.db.test_sql_executor import kind_of, run_ddl
 from tests.db.test_sync_db import appctl

@@ -237,7 +237,8 @@ def test_postgresql_enum_arrays_and_multidimensional_arrays(fresh_db: str, tmp_p
 def test_postgresql_multidimensional_arrays_are_written_nested(fresh_db: str, tmp_path: Path):
     """Below the argument schema (whose nesting depth sync records): the value path."""
     _postgresql(fresh_db)
-    from appctl.execute import sql, sqlplan
+    from appctl.execute.sql import plan as sqlplan
+    from appctl.execute.sql import run as sql
 
     _, _, schema = _sync(fresh_db, tmp_path, PG_TYPES)
     action, resource = schema.action("create_a"), schema.resource_of("create_a")

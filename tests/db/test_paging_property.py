@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from appctl.contract.models import Schema
 from appctl.execute.budget import size
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.sqlplan import to_json
+from appctl.execute.sql.plan import to_json
 from appctl.sync.db.api import sync_db
 
 COLUMNS = "id INTEGER PRIMARY KEY, flag BOOLEAN, grp INTEGER, label VARCHAR(20), amt NUMERIC(6, 2)"

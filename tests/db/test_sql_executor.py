@@ -420,7 +420,7 @@ def test_a_side_effecting_function_cannot_write_through_a_read(db) -> None:
 
 
 def test_sqlite_reads_run_query_only(tmp_path: Path) -> None:
-    from appctl.execute.sql import _transaction, engine_for
+    from appctl.execute.sql.run import _transaction, engine_for
 
     path = tmp_path / "q.db"
     run_ddl(f"sqlite:///{path}", ["CREATE TABLE t (id INTEGER PRIMARY KEY)"])
@@ -471,7 +471,7 @@ def test_bad_values_are_validation_errors(db) -> None:
 
 
 def test_sql_calls_are_recorded_in_the_history_without_values(db, tmp_path: Path) -> None:
-    from appctl.execute.history import History
+    from appctl.execute.audit.history import History
 
     url, _, schema = db
     history = History(f"sqlite:///{tmp_path / 'history.db'}")

@@ -271,7 +271,7 @@ def test_doctor_reports_a_role_that_may_only_read(kind: str, tmp_path: Path) -> 
     run_ddl(admin, [f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v INTEGER)"])
     try:
         schema = sync_db(admin, root=tmp_path, include=[table]).schema
-        from appctl.execute.dbdoctor import diagnose_db
+        from appctl.doctor.db import diagnose_db
 
         checks, tables = diagnose_db(schema, admin)
         assert [c.ok for c in checks] == [True, True], checks

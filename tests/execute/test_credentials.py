@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 import pytest
 import yaml
 
+from appctl.config import Config
 from appctl.contract.overrides import Overrides, apply_overrides
 from appctl.errors import OverrideError, SourceError, UsageError
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.policy import Config
 from appctl.execute.result import ErrorCategory
 from tests import runner
 from tests.conftest import serving

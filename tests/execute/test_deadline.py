@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from appctl.config import Config
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.policy import Config
 from appctl.execute.result import ErrorCategory
 from tests.helpers import spec, sync_doc
 from tests.trickle import Trickler, elapsed, trickler

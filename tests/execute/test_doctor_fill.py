@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from appctl.execute.doctor import diagnose
+from appctl.doctor.checks import diagnose
 from tests.conftest import serving
 from tests.helpers import spec, sync_doc
 

@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from appctl.execute.encode import (
+from appctl.execute.http.encode import (
     RequestError,
     cookie_pairs,
     decode_binary,

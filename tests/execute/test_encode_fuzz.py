@@ -24,8 +24,8 @@ from appctl.contract.models import (
     Verb,
 )
 from appctl.execute.executor import CallOptions, call, prepare
-from appctl.execute.http import wire_request
-from appctl.execute.request import Request
+from appctl.execute.http.request import Request
+from appctl.execute.http.send import wire_request
 from appctl.execute.result import ErrorCategory
 
 BASE = "http://127.0.0.1:9/api"

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from appctl.contract.models import Schema
-from appctl.execute.encode import MAX_BINARY_BYTES
+from appctl.execute.http.encode import MAX_BINARY_BYTES
 from tests import runner
 from tests.execute.test_encodings_httpbin import PNG, _call, _sync
 

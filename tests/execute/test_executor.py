@@ -220,7 +220,7 @@ def test_encoded_dot_segments_stay_literal(app) -> None:
 
 
 def test_policy_allows_asks_and_denies(app) -> None:
-    from appctl.execute.policy import Config
+    from appctl.config import Config
 
     config = Config.model_validate(
         {
@@ -239,7 +239,7 @@ def test_policy_allows_asks_and_denies(app) -> None:
 
 
 def test_every_call_is_recorded_with_secrets_redacted(app, tmp_path) -> None:
-    from appctl.execute.history import History
+    from appctl.execute.audit.history import History
 
     history = History(f"sqlite:///{tmp_path / 'history.db'}")
 
@@ -280,7 +280,7 @@ def test_results_over_the_budget_are_cut_with_a_note(app) -> None:
 def test_rate_and_concurrency_limits_answer_rate_limited(app) -> None:
     import threading
 
-    from appctl.execute.policy import Config
+    from appctl.config import Config
 
     config = Config.model_validate(
         {
@@ -312,7 +312,7 @@ def test_rate_and_concurrency_limits_answer_rate_limited(app) -> None:
 
 
 def test_base_url_from_config_or_environment(app) -> None:
-    from appctl.execute.policy import Config
+    from appctl.config import Config
 
     schema = SCHEMA.model_copy(update={"base_url": "http://127.0.0.1:9/nowhere"})
     via_config = call(
@@ -353,7 +353,7 @@ def test_strict_refuses_what_is_only_inferred(app) -> None:
 def test_history_takes_concurrent_writers(tmp_path) -> None:
     import threading
 
-    from appctl.execute.history import Entry, History
+    from appctl.execute.audit.history import Entry, History
 
     url = f"sqlite:///{tmp_path / 'history.db'}"
 

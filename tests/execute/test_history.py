@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from appctl.execute import history as history_module
-from appctl.execute.history import Entry, History
+from appctl.execute.audit import history as history_module
+from appctl.execute.audit.history import Entry, History
 
 WRITER = """
 import sys
-from appctl.execute.history import Entry, History
+from appctl.execute.audit.history import Entry, History
 
 url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 history = History(url)

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from appctl.contract.models import Safety
 from appctl.execute.args import MAX_DEPTH
+from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.history import History
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.sync.db.api import sync_db
 from tests.db.test_sql_executor import DDL, kind_of, run_ddl

@@ -7,9 +7,9 @@ import pytest
 
 from appctl.contract.models import AuthScheme
 from appctl.execute.auth import Chosen
-from appctl.execute.encode import pairs
+from appctl.execute.http.encode import pairs
+from appctl.execute.http.request import NO_AUTH, RequestError, build_request
 from appctl.execute.redact import NO_REDACTION, Redactor, scheme_secrets
-from appctl.execute.request import NO_AUTH, RequestError, build_request
 from tests.helpers import spec, sync_doc
 
 DOC = spec(

@@ -4,7 +4,7 @@ fits (tests/db/test_paging_property.py checks it end to end on real databases)."
 from __future__ import annotations
 
 from appctl.execute.budget import size
-from appctl.execute.sqlpage import PageShape, fit_page
+from appctl.execute.sql.page import PageShape, fit_page
 
 ROWS = [{"id": n, "body": "x" * 50} for n in range(10)]
 

@@ -18,10 +18,10 @@ import trustme
 
 from appctl import __version__
 from appctl.execute.executor import CallOptions, call
-from appctl.execute.http import MAX_RESPONSE_BYTES, send
-from appctl.execute.request import Request
+from appctl.execute.http.request import Request
+from appctl.execute.http.send import MAX_RESPONSE_BYTES, send
+from appctl.execute.http.transport import Transport
 from appctl.execute.result import ErrorCategory
-from appctl.execute.transport import Transport
 from tests.helpers import spec, sync_doc
 
 BOMB = gzip.compress(b"0" * (MAX_RESPONSE_BYTES * 3))  # ~6 MB of zeros in a few KB

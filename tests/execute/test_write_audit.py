@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from appctl.execute.history import CANCELLED, STARTED, STARTED_NOTE, Entry, History
+from appctl.execute.audit.history import CANCELLED, STARTED, STARTED_NOTE, Entry, History
 from tests import runner
 from tests.conftest import interruptible, serving
 

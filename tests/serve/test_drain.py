@@ -23,7 +23,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from appctl.execute.history import History
+from appctl.execute.audit.history import History
 from tests import runner
 
 MODES = ("legacy", "auto")  # 2025-11-25 (session, SSE via sse-starlette) and 2026-07-28

@@ -18,7 +18,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 
-from appctl.execute.history import History
+from appctl.execute.audit.history import History
 from tests import runner
 from tests.conftest import NPM, REPO, TOKEN
 from tests.runner import APPCTL

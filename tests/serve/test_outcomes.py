@@ -18,8 +18,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from appctl.cli.call import _report
+from appctl.config import Config
 from appctl.execute.executor import CallOptions
-from appctl.execute.policy import Config
 from appctl.execute.result import SUGGESTIONS, ErrorCategory, Reason, ToolResult
 from appctl.serve.mcp import envelope
 from appctl.serve.rest import ServeState, create_app, http_status

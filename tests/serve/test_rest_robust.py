@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from appctl.execute.history import CANCELLED, History
+from appctl.execute.audit.history import CANCELLED, History
 from tests import runner
 from tests.execute.test_write_audit import Holding, held_project, holding  # noqa: F401
 from tests.serve.test_rest import Served

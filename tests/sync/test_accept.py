@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appctl.execute.request import accept_header, build_request
+from appctl.execute.http.request import accept_header, build_request
 from tests.helpers import spec, sync_doc
 
 

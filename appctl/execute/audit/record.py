@@ -18,7 +18,7 @@ from typing import Any
 
 from appctl.errors import first_line
 from appctl.execute.args import MAX_DEPTH
-from appctl.execute.history import CANCELLED, Entry, History, arguments_text, now
+from appctl.execute.audit.history import CANCELLED, Entry, History, arguments_text, now
 from appctl.execute.redact import Redactor
 from appctl.execute.result import ErrorCategory, ToolResult
 

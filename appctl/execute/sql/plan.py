@@ -19,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Action, Column, SqlTransport, Table
+from appctl.execute.http.request import RequestError
 from appctl.execute.memo import IdentityMemo
-from appctl.execute.request import RequestError
-from appctl.execute.sqlvalues import NON_FINITE, float_in, json_in, to_json
+from appctl.execute.sql.values import NON_FINITE, float_in, json_in, to_json
 from appctl.sync.db.build import DEFAULT_LIMIT, MAX_LIMIT, column_args
 
 _DURATION = re.compile(

@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 from appctl.contract.auth import userinfo_problem
 from appctl.contract.models import Action, AuthScheme, Field, HttpTransport, Location
 from appctl.execute.auth import Chosen
-from appctl.execute.bodies import Body, form_body, json_text, multipart_body, shown, value_body
-from appctl.execute.encode import (
+from appctl.execute.http.bodies import Body, form_body, json_text, multipart_body, shown, value_body
+from appctl.execute.http.encode import (
     RequestError,
     cookie_pairs,
     path_value,

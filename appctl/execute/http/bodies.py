@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appctl.contract.models import Field, HttpBody
-from appctl.execute.encode import (
+from appctl.execute.http.encode import (
     Part,
     by_media_type,
     decode_binary,

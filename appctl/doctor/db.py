@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from appctl.contract.models import Safety, Schema, Table
+from appctl.doctor.checks import Check, Route
 from appctl.errors import AppctlError, first_line
-from appctl.execute.doctor import Check, Route
 from appctl.sync.db.facts import TableFacts
 
 

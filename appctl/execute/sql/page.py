@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appctl.execute.budget import size
-from appctl.execute.sqlplan import SqlPlan
+from appctl.execute.sql.plan import SqlPlan
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ import httpx
 
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
+from appctl.doctor.fill import Filled, Lists, fill, gettable, listable
 from appctl.execute.auth import NO_SETTINGS, AuthRefused, all_schemes, choose, scheme_values
-from appctl.execute.doctorfill import Filled, Lists, fill, gettable, listable
-from appctl.execute.request import RequestError, apply_auth, build_url
+from appctl.execute.http.request import RequestError, apply_auth, build_url
 
 SENTINELS = {"integer": 1, "number": 1}
 MAX_PROBE_BODY = 1024 * 1024  # what is kept of an answer: enough for a list's first ids

@@ -24,14 +24,15 @@ from typing import Any
 
 from appctl.contract.models import Column, Table
 from appctl.errors import first_line
-from appctl.execute import sqlkeyset, sqlops
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
-from appctl.execute.sqlerrors import database_failure, drift_failure
-from appctl.execute.sqlpage import PageShape, fetch_hint, fit_page, fit_row
-from appctl.execute.sqlplan import SqlPlan, encode_cursor, keyset_ready
-from appctl.execute.sqltypes import item_type_text, special_sa_type
-from appctl.execute.sqlvalues import Reading, decode_text, json_loads, to_json, unstorable
+from appctl.execute.sql import keyset as sqlkeyset
+from appctl.execute.sql import ops as sqlops
+from appctl.execute.sql.errors import database_failure, drift_failure
+from appctl.execute.sql.page import PageShape, fetch_hint, fit_page, fit_row
+from appctl.execute.sql.plan import SqlPlan, encode_cursor, keyset_ready
+from appctl.execute.sql.types import item_type_text, special_sa_type
+from appctl.execute.sql.values import Reading, decode_text, json_loads, to_json, unstorable
 from appctl.sync.db.bounds import (
     connect_seconds,
     connect_timeouts,
@@ -104,7 +105,7 @@ def dispose_all() -> None:
 def _sa_type(column: Column, dialect: str) -> Any:
     import sqlalchemy as sa
 
-    from appctl.execute import sqlbind
+    from appctl.execute.sql import bind as sqlbind
 
     special = special_sa_type(column, dialect)
     if special is not None:
@@ -248,7 +249,7 @@ def _reading(plan: SqlPlan, dialect: str) -> Reading:
 
 def _columns(t: Any, dialect: str) -> list[Any]:
     """What a statement selects or returns: SQLite's values as stored (``sqlvalues``)."""
-    from appctl.execute import sqlbind
+    from appctl.execute.sql import bind as sqlbind
 
     return sqlbind.raw_columns(t) if dialect == "sqlite" else list(t.c)
 
@@ -318,7 +319,7 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
 def _operate(plan: SqlPlan, conn: Any, t: Any, engine: Any, budget: int) -> ToolResult:
     import sqlalchemy as sa
 
-    from appctl.execute.sqlbind import bindable
+    from appctl.execute.sql.bind import bindable
 
     tool, dialect = plan.action.name, engine.dialect.name
     reading = _reading(plan, dialect)
@@ -388,7 +389,7 @@ def _exactly_one(count: int, plan: SqlPlan) -> None:
 def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
     import sqlalchemy as sa
 
-    from appctl.execute.sqlbind import bindable
+    from appctl.execute.sql.bind import bindable
 
     dialect = engine.dialect.name
     statement = sa.insert(t).values(bindable(plan.values))

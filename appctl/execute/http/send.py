@@ -19,10 +19,9 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from appctl import __version__
-from appctl.execute.bodies import json_text
-from appctl.execute.request import Request
-from appctl.execute.result import ErrorCategory, ToolResult
-from appctl.execute.transport import (
+from appctl.execute.http.bodies import json_text
+from appctl.execute.http.request import Request
+from appctl.execute.http.transport import (
     Answer,
     Timeouts,
     Transport,
@@ -30,6 +29,7 @@ from appctl.execute.transport import (
     TransportRefused,
     TransportTimeout,
 )
+from appctl.execute.result import ErrorCategory, ToolResult
 
 MAX_RETRIES = 2
 MAX_REDIRECTS = 5

@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from appctl.execute import sqlkeyset
+from appctl.execute.sql import keyset as sqlkeyset
 
 ESCAPE = "\\"
 SQLITE_INSTANT = "appctl_instant"

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from appctl.execute.sqlvalues import JSON_NULL, sqlite_decimal
+from appctl.execute.sql.values import JSON_NULL, sqlite_decimal
 
 
 class LenientEnum(postgresql.ENUM):

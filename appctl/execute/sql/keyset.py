@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appctl.execute.request import RequestError
+from appctl.execute.http.request import RequestError
 
 NULLS_HIGH = frozenset(("postgresql", "oracle"))  # dialects where NULL sorts as largest
 
