@@ -27,15 +27,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from appctl.agent.profiles import ProviderProfile
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
 
 CONFIG_FILE = "config.yaml"
 Decision = Literal["allow", "ask", "deny"]
+
+# ``providers:`` (appctl run / chat): one profile per name; agent/profiles.py resolves them.
+Kind = Literal["openai", "azure", "anthropic", "gemini"]
+KINDS: tuple[Kind, ...] = ("openai", "azure", "anthropic", "gemini")
+
+
+class ProviderProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key: str | None = None  # env:NAME
+    api_version: str | None = None  # Azure OpenAI
+    timeout: float = Field(default=120.0, gt=0)  # seconds per request
+    max_retries: int = Field(default=2, ge=0, le=10)  # on 429, 5xx and dropped connections
+    max_tokens: int | None = Field(default=None, ge=1)  # output tokens per reply
+    context_tokens: int = Field(default=128_000, ge=2_000)  # the model's context window
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    stream: bool = True
+
+    @field_validator("api_key")
+    @classmethod
+    def _reference(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("env:") and len(value) > 4):
+            raise ValueError(
+                "api_key must be an env:NAME reference (the variable holding the key), "
+                "never the key itself"
+            )
+        return value
 
 
 class _Strict(BaseModel):

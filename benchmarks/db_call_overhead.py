@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from executor_overhead import BLOCK, measure, profile  # benchmarks/executor_overhead.py
 from executor_overhead import report as overhead_report
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.sql.run import dispose_all
@@ -160,7 +160,7 @@ def fill(url: str, dialect: str) -> None:
 
 
 def make_calls(
-    schema: Schema, url: str, conn: sa.Connection, table: sa.Table, history: History
+    schema: Contract, url: str, conn: sa.Connection, table: sa.Table, history: History
 ) -> dict[str, Callable[[], Any]]:
     """Each series cycles over the keys 1..ROWS on its own."""
     options = CallOptions(database_url=url)

@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpcore
 import httpx
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.http.send import USER_AGENT
@@ -124,7 +124,7 @@ def running_server() -> Iterator[str]:
             proc.wait()
 
 
-def contract() -> Schema:
+def contract() -> Contract:
     """One read operation, ``get_pet``: integer path ``id``, integer query ``limit``."""
     doc = {
         "openapi": "3.0.3",
@@ -159,7 +159,7 @@ def contract() -> Schema:
 
 
 def make_calls(
-    schema: Schema,
+    schema: Contract,
     base: str,
     client: httpx.Client,
     pool: httpcore.ConnectionPool,

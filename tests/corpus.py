@@ -27,7 +27,7 @@ import orjson
 import pytest
 
 from appctl.contract.io import canonical, dump_schema, parse_schema
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.errors import AppctlError, Category
 from appctl.generate.formats import FORMATS, render
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
@@ -273,7 +273,7 @@ def _guard(report: Report, kind: str, step: Callable[[], None]) -> None:
         report.add(kind, crash_detail(exc))
 
 
-def check_roundtrip(path: Path, schema: Schema, report: Report) -> None:
+def check_roundtrip(path: Path, schema: Contract, report: Report) -> None:
     """dump → parse gives the same contract; dumping again and syncing again, the same bytes."""
     dumped = dump_schema(schema)
     parsed = parse_schema(dumped, origin=report.spec)
@@ -310,7 +310,7 @@ def metaschema_validator() -> Any:
     return cls(cls.META_SCHEMA, format_checker=checker)
 
 
-def check_metaschema(schema: Schema, report: Report) -> None:
+def check_metaschema(schema: Contract, report: Report) -> None:
     """Every schema the contract holds passes the 2020-12 metaschema, checked with Python's
     ``jsonschema`` (sync itself checks with ``jsonschema_rs``: this proves the two agree).
     Each distinct schema (by its serialized form) is checked once."""
@@ -329,7 +329,7 @@ def check_metaschema(schema: Schema, report: Report) -> None:
             report.add("metaschema", f"{where} at {at}: {error.message[:200]}")
 
 
-def check_contract_names(schema: Schema, report: Report) -> None:
+def check_contract_names(schema: Contract, report: Report) -> None:
     counts = Counter(a.name for a in schema.actions())
     for name, n in counts.items():
         if n > 1:

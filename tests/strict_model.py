@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 from agents.strict_schema import ensure_strict_json_schema
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.generate.formats import render
 from appctl.generate.toolspec import build_tool_specs
 
@@ -27,7 +27,7 @@ class CannotOmit(ValueError):
     """The strict schema has no way to leave this property out (it does not take null)."""
 
 
-def strict_tools(schema: Schema, converter: str) -> dict[str, dict[str, Any]]:
+def strict_tools(schema: Contract, converter: str) -> dict[str, dict[str, Any]]:
     """Tool name → its strict parameters schema, as ``converter`` makes it."""
     specs = build_tool_specs(schema)
     plain = converter == "sdk-on-plain"

@@ -29,7 +29,7 @@ from appctl.agent.conversation import (
     fit,
 )
 from appctl.agent.providers import OnText, Provider
-from appctl.contract.models import Safety, Schema
+from appctl.contract.models import Contract, Safety
 from appctl.errors import ProviderError, UsageError
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions
@@ -145,7 +145,7 @@ def toolset(
 
 
 def system_prompt(
-    schema: Schema, tools: Toolset, *, read_only: bool, dry_run: bool, guide: str
+    schema: Contract, tools: Toolset, *, read_only: bool, dry_run: bool, guide: str
 ) -> str:
     from appctl.generate.guides import environment
 
@@ -172,7 +172,7 @@ def system_prompt(
 
 
 def prepare(
-    schema: Schema, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+    schema: Contract, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
 ) -> tuple[list[ToolSpec], str]:
     """The tool specs and the guide an agent offers: what depends on the contract alone."""
     from appctl.generate.guides import render_guide

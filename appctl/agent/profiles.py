@@ -17,14 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from appctl.config import KINDS, ProviderProfile
 from appctl.errors import UsageError, did_you_mean
-
-Kind = Literal["openai", "azure", "anthropic", "gemini"]
-KINDS: tuple[Kind, ...] = ("openai", "azure", "anthropic", "gemini")
 
 # Used when a kind is named without a profile (``--provider anthropic``); --model overrides.
 DEFAULT_MODELS: dict[str, str] = {
@@ -41,32 +36,6 @@ KEY_VARIABLES: dict[str, tuple[str, ...]] = {
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
 }
 NO_KEY = "appctl-no-key"  # what local OpenAI-compatible servers get when they need none
-
-
-class ProviderProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Kind
-    model: str = Field(min_length=1)
-    base_url: str | None = None
-    api_key: str | None = None  # env:NAME
-    api_version: str | None = None  # Azure OpenAI
-    timeout: float = Field(default=120.0, gt=0)  # seconds per request
-    max_retries: int = Field(default=2, ge=0, le=10)  # on 429, 5xx and dropped connections
-    max_tokens: int | None = Field(default=None, ge=1)  # output tokens per reply
-    context_tokens: int = Field(default=128_000, ge=2_000)  # the model's context window
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    stream: bool = True
-
-    @field_validator("api_key")
-    @classmethod
-    def _reference(cls, value: str | None) -> str | None:
-        if value is not None and not (value.startswith("env:") and len(value) > 4):
-            raise ValueError(
-                "api_key must be an env:NAME reference (the variable holding the key), "
-                "never the key itself"
-            )
-        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.doctor.checks import Check, Route
 
 
@@ -31,13 +31,11 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     """Check that the API answers, accepts the credentials, and has each action's route."""
     import os
 
-    import httpx
-
     from appctl.config import load_config
     from appctl.contract.auth import userinfo_problem
     from appctl.contract.io import SCHEMA_FILE, dump_schema, load_schema, write_atomic
     from appctl.contract.models import Provenance
-    from appctl.doctor.checks import diagnose
+    from appctl.doctor.checks import Prober, diagnose
     from appctl.errors import UsageError
     from appctl.execute.executor import base_url_for
 
@@ -55,10 +53,13 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
             f"no absolute base URL to probe (the contract has {base!r})",
             suggestion="Pass --base-url https://....",
         )
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        checks, routes = diagnose(
-            schema, base_url=base, environ=os.environ, client=client, settings=config.auth
-        )
+    checks, routes = diagnose(
+        schema,
+        base_url=base,
+        environ=os.environ,
+        client=Prober(timeout=timeout),
+        settings=config.auth,
+    )
     checks.append(_history(app))
     counts = _report(checks, routes, "routes", "none probed", verbose=app.verbose)
     if write:
@@ -84,7 +85,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     return output.EXIT_FAILED if failed else output.EXIT_OK
 
 
-def _database(app: AppContext, schema: Schema) -> int:
+def _database(app: AppContext, schema: Contract) -> int:
     import os
 
     from appctl.doctor.db import diagnose_db

@@ -51,7 +51,8 @@ def command(
     force: bool,
 ) -> int:
     """Write an LLM provider profile (interactive on a terminal, else from the flags)."""
-    from appctl.agent.profiles import DEFAULT_MODELS, KEY_VARIABLES, ProviderProfile
+    from appctl.agent.profiles import DEFAULT_MODELS, KEY_VARIABLES
+    from appctl.config import ProviderProfile
     from appctl.errors import UsageError
 
     interactive = sys.stdin.isatty()

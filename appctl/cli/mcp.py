@@ -22,7 +22,7 @@ from appctl.cli import output
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.config import Config
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
 
 CLIENTS = ("claude", "cursor", "vscode")
 
@@ -202,7 +202,7 @@ def _toolset(
 
 
 def _check_offer(
-    schema: Schema, offered: dict[str, Any], include: tuple[str, ...], exclude: tuple[str, ...]
+    schema: Contract, offered: dict[str, Any], include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> None:
     from appctl.errors import UsageError
 

@@ -11,7 +11,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.generate.toolspec import Descriptions, ToolSpec
 
 FORMAT_NAMES = ("openai", "openai-responses", "anthropic", "gemini", "mcp", "jsonschema")
@@ -99,7 +99,7 @@ def command(
 
 def override_warnings(
     app_dir: Path,
-    schema: Schema,
+    schema: Contract,
     *,
     fmt: str | None = None,
     descriptions: Descriptions = "full",

@@ -40,7 +40,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PField
 
-from appctl.contract.models import Action, AuthScheme, Schema, _check_env_ref
+from appctl.contract.models import Action, AuthScheme, Contract, _check_env_ref
 
 Requirement = dict[str, list[str]]
 
@@ -159,7 +159,7 @@ def applies(patterns: list[str], action: Action, resource: str) -> bool:
     return False
 
 
-def effective_security(schema: Schema, action: Action) -> list[Requirement]:
+def effective_security(schema: Contract, action: Action) -> list[Requirement]:
     """The action's own requirements, else the document's."""
     return action.security if action.security is not None else schema.auth.default
 
@@ -180,7 +180,7 @@ def added_requirements(
     return out
 
 
-def with_added(schema: Schema, settings: AuthSettings) -> Schema:
+def with_added(schema: Contract, settings: AuthSettings) -> Contract:
     """The contract with the overrides' schemes written in: each scheme defined (or redefined)
     under ``auth.schemes``, and each action it applies to asking for it first."""
     if not settings.schemes:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 
 
 def server_path(server: str | None) -> str:
@@ -54,18 +54,18 @@ def _origin(url: str) -> str:
 class Carried:
     """A re-synced contract's base URL, and what to say about it (a note, or a warning)."""
 
-    schema: Schema
+    schema: Contract
     note: str | None = None
     warning: str | None = None
 
 
-def _chosen(schema: Schema) -> bool:
+def _chosen(schema: Contract) -> bool:
     """Whether the contract's base URL was chosen rather than taken from the servers."""
     first = schema.servers[0] if schema.servers else None
     return schema.base_url is not None and schema.base_url != first
 
 
-def carry_over(previous: Schema | None, synced: Schema, *, given: str | None) -> Carried:
+def carry_over(previous: Contract | None, synced: Contract, *, given: str | None) -> Carried:
     """The re-synced contract with the base URL chosen at the last sync, while the source's
     servers are unchanged. ``given`` is this sync's ``--base-url`` (which always wins)."""
     if given is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from appctl.contract.models import Auth, Schema
+from appctl.contract.models import Auth, Contract
 
 MAX_DIFF_LINES = 400
 
@@ -33,7 +33,7 @@ class ContractDiff:
         return ", ".join(parts)
 
 
-def compare(old: Schema | None, new: Schema) -> ContractDiff:
+def compare(old: Contract | None, new: Contract) -> ContractDiff:
     before = {a.name: a for a in old.actions()} if old else {}
     after = {a.name: a for a in new.actions()}
     return ContractDiff(
@@ -44,7 +44,7 @@ def compare(old: Schema | None, new: Schema) -> ContractDiff:
     )
 
 
-def settings_changes(old: Schema | None, new: Schema) -> list[str]:
+def settings_changes(old: Contract | None, new: Contract) -> list[str]:
     """What changed outside the actions: the base URL, the source's servers, the auth schemes
     and the default security requirements, one line each."""
     if old is None:

@@ -21,7 +21,7 @@ from appctl.errors import ContractError
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
 
 APP_DIR_NAME = ".appctl"
 SCHEMA_FILE = "schema.json"
@@ -91,7 +91,7 @@ def _drop_falsy(obj: dict[str, Any], keys: tuple[str, ...]) -> None:
             del obj[key]
 
 
-def canonical(schema: Schema) -> Schema:
+def canonical(schema: Contract) -> Contract:
     """The same contract with resources, actions and definitions in their canonical order
     (the contract itself when they already are)."""
     if _in_order(schema):
@@ -108,7 +108,7 @@ def _sorted(names: list[str]) -> bool:
     return all(a <= b for a, b in pairwise(names))
 
 
-def _in_order(schema: Schema) -> bool:
+def _in_order(schema: Contract) -> bool:
     return (
         _sorted([r.name for r in schema.resources])
         and all(_sorted([a.name for a in r.actions]) for r in schema.resources)
@@ -116,7 +116,7 @@ def _in_order(schema: Schema) -> bool:
     )
 
 
-def dump_schema(schema: Schema) -> bytes:
+def dump_schema(schema: Contract) -> bytes:
     """The bytes of schema.json. Resources are turned into plain data one at a time while
     writing (a large contract is never held whole as dicts beside its text)."""
     schema = canonical(schema)
@@ -134,10 +134,10 @@ def dump_json(data: Any) -> bytes:
     return jsonfmt.dumps(data)
 
 
-def parse_schema(raw: bytes, *, origin: str) -> Schema:
+def parse_schema(raw: bytes, *, origin: str) -> Contract:
     from pydantic import ValidationError
 
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
 
     try:
         data = orjson.loads(raw)
@@ -146,7 +146,7 @@ def parse_schema(raw: bytes, *, origin: str) -> Schema:
     if isinstance(data, dict) and "servers" not in data:
         data["servers"] = _implied_servers(data)
     try:
-        return Schema.model_validate(data)
+        return Contract.model_validate(data)
     except ValidationError as exc:
         raise ContractError(_describe_validation(exc, origin)) from None
 
@@ -159,7 +159,7 @@ def _describe_validation(exc: ValidationError, origin: str) -> str:
     return "\n".join(lines)
 
 
-def load_schema(app_dir: Path) -> Schema:
+def load_schema(app_dir: Path) -> Contract:
     path = app_dir / SCHEMA_FILE
     try:
         raw = path.read_bytes()
@@ -194,9 +194,9 @@ def _umask() -> int:
 
 def contract_json_schema() -> dict[str, Any]:
     """The JSON Schema of schema.json, for editors validating hand edits."""
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
 
-    doc = Schema.model_json_schema(by_alias=True)
+    doc = Contract.model_json_schema(by_alias=True)
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "appctl contract (.appctl/schema.json)"
     return doc

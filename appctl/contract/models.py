@@ -1,4 +1,4 @@
-"""Pydantic models of `.appctl/schema.json`: Schema → Resource → Action → Field.
+"""Pydantic models of `.appctl/schema.json`: Contract → Resource → Action → Field.
 
 Takes nothing, returns nothing: these are the shapes. Serialization lives in ``io.py``.
 """
@@ -267,7 +267,7 @@ class Database(_Model):
         return None if value is None else _check_env_ref(value)
 
 
-class Schema(_Model):
+class Contract(_Model):
     _index: tuple[list[Resource], dict[str, tuple[Resource, Action]]] | None = PrivateAttr(
         default=None
     )

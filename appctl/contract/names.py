@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 MAX_NAME = 64
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,63}$")
@@ -86,3 +88,33 @@ def dedupe(name: str, taken: set[str], *, key: str) -> str:
         candidate = fit(f"{name}_{suffix}_{counter}", key=f"{name}:{key}:{counter}")
         counter += 1
     return candidate
+
+
+# A database table's list tool: its options, and the names its columns take as arguments
+# (sync writes them, the executor reads arguments back by them).
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_IN = 100  # values in an `in` filter: a bound constrained decoders can expand
+OPTIONS = ("where", "order_by", "limit", "offset", "cursor", "set_null")
+
+
+class _ColumnLike(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _TableLike(Protocol):
+    @property
+    def columns(self) -> Sequence[_ColumnLike]: ...
+
+
+def column_args(table: _TableLike) -> dict[str, str]:
+    """Column name → argument name: the name itself when valid, never one of the options."""
+    out: dict[str, str] = {}
+    taken: set[str] = set(OPTIONS)
+    for column in table.columns:
+        base = arg_name(column.name)
+        name = dedupe(base, taken, key=column.name)
+        taken.add(name)
+        out[column.name] = name
+    return out

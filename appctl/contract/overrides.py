@@ -1,6 +1,6 @@
 """``.appctl/overrides.yaml``: hand edits that every re-sync re-applies.
 
-Takes a freshly synced ``Schema`` and the overrides; returns the edited ``Schema``. Overrides
+Takes a freshly synced ``Contract`` and the overrides; returns the edited ``Contract``. Overrides
 name actions and parameters by their synced names (which are stable across re-syncs). A rule
 matches actions by globs (``fnmatch``, case-sensitive; ``*`` crosses ``/``) on the synced name,
 the HTTP path and the tag, and by the method (any case); every key given must hold. The first
@@ -46,12 +46,12 @@ from pydantic import Field as PField
 from appctl.contract.auth import AuthSettings, userinfo_problem, with_added
 from appctl.contract.models import (
     Action,
+    Contract,
     Field,
     HttpTransport,
     Provenance,
     Resource,
     Safety,
-    Schema,
 )
 from appctl.contract.names import ARG_NAME_RE, TOOL_NAME_RE
 from appctl.errors import OverrideError, did_you_mean
@@ -177,7 +177,7 @@ def load_overrides(path: Path) -> Overrides | None:
         ) from None
 
 
-def apply_overrides(schema: Schema, overrides: Overrides) -> Schema:
+def apply_overrides(schema: Contract, overrides: Overrides) -> Contract:
     problems: list[str] = []
     names = [a.name for a in schema.actions()]
     for key in overrides.actions:

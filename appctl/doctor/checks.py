@@ -3,7 +3,7 @@
 Only safe probes are sent: GET for read-only GET actions that need no argument besides their
 path, OPTIONS for the rest, and both on a random path first, so a catch-all answer is
 recognized and never counted as evidence (nor is a 405). Path parameters are filled first
-(doctorfill.py: examples, enums, defaults, else the first id a read-only list GET answers), so
+(fill.py: examples, enums, defaults, else the first id a read-only list GET answers), so
 probes reach real routes. An action is ``verified`` only on evidence: a GET answered 2xx
 differently from the catch-all, or an OPTIONS whose Allow header names its method when the
 catch-all's does not; an unverified one says why, including which parameter had no value.
@@ -12,19 +12,26 @@ catch-all's does not; an unverified one says why, including which parameter had 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from appctl.contract.auth import AuthSettings
-from appctl.contract.models import Action, HttpTransport, Location, Safety, Schema, Verb
+from appctl.contract.models import Action, Contract, HttpTransport, Location, Safety, Verb
 from appctl.doctor.fill import Filled, Lists, fill, gettable, listable
 from appctl.execute.auth import NO_SETTINGS, AuthRefused, all_schemes, choose, scheme_values
 from appctl.execute.http.request import RequestError, apply_auth, build_url
+from appctl.execute.http.send import USER_AGENT, shared_transport
+from appctl.execute.http.transport import (
+    Timeouts,
+    Transport,
+    TransportFailure,
+    TransportRefused,
+    TransportTimeout,
+)
 
 SENTINELS = {"integer": 1, "number": 1}
 MAX_PROBE_BODY = 1024 * 1024  # what is kept of an answer: enough for a list's first ids
@@ -50,27 +57,55 @@ class Answer:
     body: bytes = b""
     allow: frozenset[str] = frozenset()
 
-    @classmethod
-    def of(cls, response: httpx.Response) -> Answer:
-        allow = response.headers.get("Allow", "")
+
+@dataclass(frozen=True, slots=True)
+class Prober:
+    """How probes are sent: through the calls' own transport (pooled connections, TLS roots,
+    proxies from the environment, decoding, the size cap), ``timeout`` seconds each, no
+    redirect followed (a probe reports what the route itself answers)."""
+
+    timeout: float = 10.0
+    transport: Transport = field(default_factory=shared_transport)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        params: list[tuple[str, str]],
+        body: bytes | None = None,
+    ) -> Answer:
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        wire = [(b"User-Agent", USER_AGENT.encode())]
+        wire += [(k.encode(), v.encode()) for k, v in headers.items()]
+        timeouts = Timeouts(connect=self.timeout, read=self.timeout)
+        try:
+            got = self.transport.exchange(
+                method,
+                url,
+                wire,
+                body,
+                timeouts,
+                MAX_PROBE_BODY,
+                deadline=time.monotonic() + self.timeout,
+            )
+        except (TransportTimeout, TransportFailure, TransportRefused, UnicodeError):
+            return Answer(None)
+        allow = got.headers.get("allow", "")
         methods = frozenset(m.strip().upper() for m in allow.split(",") if m.strip())
-        return cls(response.status_code, response.content[:MAX_PROBE_BODY], methods)
+        return Answer(got.status, got.body, methods)
 
 
 def _probe(
-    client: httpx.Client,
+    client: Prober,
     method: str,
     url: str,
     headers: Mapping[str, str],
     params: list[tuple[str, str]],
     body: bytes | None = None,
 ) -> Answer:
-    try:
-        query = httpx.QueryParams(urlencode(params))
-        sent = client.request(method, url, headers=dict(headers), params=query, content=body)
-        return Answer.of(sent)
-    except httpx.HTTPError:
-        return Answer(None)
+    return client.send(method, url, headers, params, body)
 
 
 def _sentinel_args(action: Action) -> dict[str, Any]:
@@ -89,7 +124,7 @@ def _needs_arguments(action: Action) -> bool:
 class _Auth:
     """What a probe needs to send an action's own credentials, as a call would."""
 
-    schema: Schema
+    schema: Contract
     settings: AuthSettings
     environ: Mapping[str, str]
     base: str
@@ -124,11 +159,11 @@ _ANY_PATH = Action(
 
 
 def diagnose(
-    schema: Schema,
+    schema: Contract,
     *,
     base_url: str,
     environ: Mapping[str, str],
-    client: httpx.Client,
+    client: Prober,
     settings: AuthSettings = NO_SETTINGS,
 ) -> tuple[list[Check], list[Route]]:
     base = base_url.rstrip("/")
@@ -159,7 +194,7 @@ def diagnose(
     return [*checks, lost] if lost else checks, routes
 
 
-def _base_url_check(schema: Schema, routes: list[Route], base: str) -> Check | None:
+def _base_url_check(schema: Contract, routes: list[Route], base: str) -> Check | None:
     """Every route probed missing and none verified: the base URL itself is likely wrong."""
     missing = sum(r.verdict == "missing" for r in routes)
     if missing < 2 or any(r.verdict == "verified" for r in routes):
@@ -181,8 +216,8 @@ class _Probes:
     """The probes of every route, sharing the catch-all answers and the GETs already sent
     (a list answered once serves every action that takes an id from it)."""
 
-    schema: Schema
-    client: httpx.Client
+    schema: Contract
+    client: Prober
     credentials: _Auth
     catch_get: Answer
     catch_options: Answer
@@ -203,7 +238,7 @@ class _Probes:
         return self.sent[key]
 
     def listed(self, action: Action, args: dict[str, Any]) -> tuple[Any, str]:
-        """A list action's JSON answer (doctorfill.ListGet), or None and what happened."""
+        """A list action's JSON answer (fill.ListGet), or None and what happened."""
         assert isinstance(action.transport, HttpTransport)
         try:
             url = build_url(self.credentials.base, action.transport, action.parameters, args)
@@ -275,9 +310,7 @@ def _not_sent(action: Action) -> str | None:
     return "not sent as GET: it needs " + ", ".join(needed) if needed else None
 
 
-def _auth_check(
-    schema: Schema, routes: list[Route], credentials: _Auth, client: httpx.Client
-) -> Check:
+def _auth_check(schema: Contract, routes: list[Route], credentials: _Auth, client: Prober) -> Check:
     schemes = list(all_schemes(schema, credentials.settings).values())
     if not schemes:
         return Check("credentials accepted", None, "the contract declares no auth")

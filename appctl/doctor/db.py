@@ -12,13 +12,13 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from appctl.contract.models import Safety, Schema, Table
+from appctl.contract.models import Contract, Safety, Table
 from appctl.doctor.checks import Check, Route
 from appctl.errors import AppctlError, first_line
 from appctl.sync.db.facts import TableFacts
 
 
-def diagnose_db(schema: Schema, url: str) -> tuple[list[Check], list[Route]]:
+def diagnose_db(schema: Contract, url: str) -> tuple[list[Check], list[Route]]:
     import sqlalchemy as sa
 
     from appctl.sync.db.bounds import bound_engine

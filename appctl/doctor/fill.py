@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from appctl.contract.models import Action, Field, HttpTransport, Location, Safety, Schema, Verb
+from appctl.contract.models import Action, Contract, Field, HttpTransport, Location, Safety, Verb
 
 # GET a list action with these path arguments: (the JSON it answered, or None, and a few words
 # on what happened, e.g. "answered 404")
@@ -105,7 +105,7 @@ class Lists:
     searches: dict[str, list[Action]]
 
     @classmethod
-    def of(cls, schema: Schema) -> Lists:
+    def of(cls, schema: Contract) -> Lists:
         gets: dict[str, list[Action]] = {}
         by_resource: dict[str, list[Action]] = {}
         searches: dict[str, list[Action]] = {}
@@ -122,7 +122,7 @@ class Lists:
         return cls(gets, by_resource, searches)
 
     def listers(
-        self, schema: Schema, action: Action, param: Field, known: set[str]
+        self, schema: Contract, action: Action, param: Field, known: set[str]
     ) -> list[tuple[Action, bool]]:
         """The list calls to take ``param``'s value from, best first (their own path
         parameters all ``known``), each with whether it lists what the path names (so that an
@@ -171,7 +171,7 @@ def first_id(data: Any, param: Field, *, own: bool = True) -> Any:
     return None
 
 
-def fill(schema: Schema, action: Action, get: ListGet, *, lists: Lists | None = None) -> Filled:
+def fill(schema: Contract, action: Action, get: ListGet, *, lists: Lists | None = None) -> Filled:
     """Every path argument of ``action``, or those found before the first that has none
     (``lists``: the contract's, indexed once for many calls)."""
     lists = lists or Lists.of(schema)
@@ -190,7 +190,7 @@ def fill(schema: Schema, action: Action, get: ListGet, *, lists: Lists | None = 
 
 
 def _from_lists(
-    schema: Schema,
+    schema: Contract,
     lists: Lists,
     action: Action,
     param: Field,

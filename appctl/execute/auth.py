@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from appctl.contract.auth import AuthSettings, added_requirements, effective_security, origin_of
-from appctl.contract.models import Action, AuthScheme, Schema
+from appctl.contract.models import Action, AuthScheme, Contract
 from appctl.execute.redact import Redactor as Redactor
 from appctl.execute.redact import Secret, redactor_for, scheme_secrets
 
@@ -48,7 +48,7 @@ def scheme_values(scheme: AuthScheme, environ: Mapping[str, str]) -> dict[str, s
     return values
 
 
-def all_schemes(schema: Schema, settings: AuthSettings) -> dict[str, AuthScheme]:
+def all_schemes(schema: Contract, settings: AuthSettings) -> dict[str, AuthScheme]:
     """The contract's schemes by name, with config.yaml's added (or redefining) ones."""
     schemes = {s.name: s for s in schema.auth.schemes}
     for name, added in settings.schemes.items():
@@ -57,7 +57,7 @@ def all_schemes(schema: Schema, settings: AuthSettings) -> dict[str, AuthScheme]
 
 
 def secrets(
-    schema: Schema, settings: AuthSettings, environ: Mapping[str, str]
+    schema: Contract, settings: AuthSettings, environ: Mapping[str, str]
 ) -> frozenset[Secret]:
     """Every credential value this contract's calls may send (all schemes, set or not used),
     and the database password: what every output of a call is redacted of."""
@@ -86,12 +86,12 @@ def _database_secret(url: str, ref: str | None, environ: Mapping[str, str]) -> l
     return [Secret(found, "url")] if found else []
 
 
-def redactor(schema: Schema, settings: AuthSettings, environ: Mapping[str, str]) -> Redactor:
+def redactor(schema: Contract, settings: AuthSettings, environ: Mapping[str, str]) -> Redactor:
     return redactor_for(secrets(schema, settings, environ))
 
 
 def choose(
-    schema: Schema,
+    schema: Contract,
     action: Action,
     resource: str,
     *,

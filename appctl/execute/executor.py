@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from appctl.config import Config
 from appctl.contract.models import (
     Action,
+    Contract,
     HttpTransport,
     Provenance,
     Safety,
-    Schema,
     SqlTransport,
 )
 from appctl.errors import did_you_mean
@@ -89,7 +89,7 @@ def terminal_wording(action: Action) -> str:
     )
 
 
-def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool:
+def needs_approval(schema: Contract, action: Action, options: CallOptions) -> bool:
     """Whether a person must approve this call before it runs: the policy says ``ask`` for a
     tool that changes data, and approval is all that stands between the call and running it
     (no point asking for a call another gate refuses anyway)."""
@@ -102,7 +102,7 @@ def needs_approval(schema: Schema, action: Action, options: CallOptions) -> bool
 
 
 def base_url_for(
-    schema: Schema, explicit: str | None, config: Config | None, environ: Mapping[str, str]
+    schema: Contract, explicit: str | None, config: Config | None, environ: Mapping[str, str]
 ) -> str:
     """--base-url, then config.yaml's base_url, then APPCTL_BASE_URL, then the contract's.
     A chosen one with no path keeps the path of the source's server (contract/baseurl.py)."""
@@ -114,12 +114,12 @@ def base_url_for(
     return schema.base_url or ""
 
 
-def resource_of(schema: Schema, action: Action) -> str:
+def resource_of(schema: Contract, action: Action) -> str:
     found = schema.resource_of(action.name)
     return found.name if found is not None else ""
 
 
-def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> str:
+def database_url_for(schema: Contract, options: CallOptions, environ: Mapping[str, str]) -> str:
     """--database-url, then APPCTL_DATABASE_URL, then the contract's (password from env:)."""
     explicit = options.database_url or environ.get("APPCTL_DATABASE_URL")
     if explicit:
@@ -134,13 +134,13 @@ def database_url_for(schema: Schema, options: CallOptions, environ: Mapping[str,
     return connect_url(schema.database.url, schema.database.password, root=root, environ=environ)
 
 
-def redactor_of(schema: Schema, options: CallOptions, environ: Mapping[str, str]) -> Redactor:
+def redactor_of(schema: Contract, options: CallOptions, environ: Mapping[str, str]) -> Redactor:
     """What hides every credential this contract's calls may use, in every form."""
     return redactor(schema, (options.config or DEFAULT_CONFIG).auth, environ)
 
 
 def prepare(
-    schema: Schema,
+    schema: Contract,
     tool: str,
     given: Mapping[str, Any],
     options: CallOptions,
@@ -200,7 +200,7 @@ def prepare(
 
 
 def call(
-    schema: Schema,
+    schema: Contract,
     tool: str,
     given: Mapping[str, Any],
     options: CallOptions,
@@ -226,7 +226,7 @@ def call(
 
 
 def _call(
-    schema: Schema,
+    schema: Contract,
     tool: str,
     given: Mapping[str, Any],
     options: CallOptions,
@@ -263,7 +263,7 @@ def _call(
 
 
 def _execute(
-    schema: Schema,
+    schema: Contract,
     action: Action,
     request: Request | SqlPlan,
     resource: str,
@@ -280,7 +280,7 @@ def _execute(
 
 
 def _route_not_found(
-    schema: Schema,
+    schema: Contract,
     action: Action,
     result: ToolResult,
     options: CallOptions,
@@ -317,7 +317,7 @@ def _route_not_found(
 
 
 def _run_sql(
-    schema: Schema,
+    schema: Contract,
     action: Action,
     plan: SqlPlan,
     options: CallOptions,

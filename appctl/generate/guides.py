@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from appctl.contract.models import (
     Action,
+    Contract,
     HttpTransport,
     Location,
     Provenance,
     Safety,
-    Schema,
     Verb,
 )
 from appctl.generate.text import condense
@@ -130,7 +130,7 @@ def chains(actions: list[Action]) -> list[dict[str, Any]]:
 
 
 def view(
-    schema: Schema,
+    schema: Contract,
     *,
     read_only: bool = False,
     include: tuple[str, ...] = (),
@@ -187,7 +187,7 @@ def view(
 
 
 def render_guide(
-    schema: Schema,
+    schema: Contract,
     *,
     read_only: bool = False,
     include: tuple[str, ...] = (),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from appctl.generate.text import covers
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.contract.overrides import Overrides
     from appctl.generate.toolspec import Descriptions, ToolSpec
 
@@ -29,7 +29,7 @@ def override_texts(overrides: Overrides) -> dict[str, tuple[str, str]]:
 
 def overrides_not_carried(
     overrides: Overrides,
-    schema: Schema,
+    schema: Contract,
     *,
     fmt: str | None = None,
     descriptions: Descriptions = "full",

@@ -30,7 +30,7 @@ from appctl.generate.text import (
 )
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Action, Schema
+    from appctl.contract.models import Action, Contract
 
 JsonSchema = dict[str, Any]
 CONTRACT_PREFIX = "#/definitions/"
@@ -105,7 +105,7 @@ class ToolSpec:
 
 
 def select_actions(
-    schema: Schema,
+    schema: Contract,
     *,
     read_only: bool = False,
     include: Iterable[str] = (),
@@ -303,7 +303,7 @@ class Catalogue:
 
 
 def build_tool_specs(
-    schema: Schema,
+    schema: Contract,
     *,
     read_only: bool = False,
     include: Iterable[str] = (),
@@ -318,7 +318,7 @@ def build_tool_specs(
 
 
 def iter_tool_specs(
-    schema: Schema,
+    schema: Contract,
     *,
     read_only: bool = False,
     include: Iterable[str] = (),

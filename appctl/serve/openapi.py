@@ -22,7 +22,7 @@ from appctl.execute.result import ErrorCategory, Reason
 from appctl.generate.toolspec import SCHEMA_MAPS, VALUE_KEYWORDS
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.generate.toolspec import ToolSpec
 
 JsonSchema = dict[str, Any]
@@ -170,7 +170,7 @@ def _json_request(body: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": body}}}
 
 
-def openapi_document(schema: Schema) -> dict[str, Any]:
+def openapi_document(schema: Contract) -> dict[str, Any]:
     """An OpenAPI 3.1 document of this server: the fixed endpoints and one path per tool."""
     from appctl.generate.toolspec import build_tool_specs
 

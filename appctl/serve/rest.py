@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.errors import AppctlError
 from appctl.execute.args import MAX_DEPTH
 from appctl.execute.result import ErrorCategory, ToolResult
@@ -68,7 +68,7 @@ class ServeState:
     busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
 
     @property
-    def schema(self) -> Schema:
+    def schema(self) -> Contract:
         return self.session.schema
 
 
@@ -326,7 +326,7 @@ async def _json_body(state: ServeState, request: Request) -> Any:
         ) from None
 
 
-def _render(schema: Schema, fmt: str) -> bytes:
+def _render(schema: Contract, fmt: str) -> bytes:
     from appctl.contract.io import dump_json
     from appctl.generate.formats import render
     from appctl.generate.toolspec import build_tool_specs

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appctl.config import Config
-from appctl.contract.models import Action, Schema
+from appctl.contract.models import Action, Contract
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
 from appctl.execute.redact import Redactor
@@ -40,7 +40,7 @@ class Session:
     """One caller's session over one contract (``options`` may change between calls: chat's
     ``/read-only on``)."""
 
-    schema: Schema
+    schema: Contract
     config: Config
     options: CallOptions
     environ: Mapping[str, str]

@@ -1,4 +1,4 @@
-"""A synced contract as sync writes it: a ``Schema``, or a database sync's plain form.
+"""A synced contract as sync writes it: a ``Contract``, or a database sync's plain form.
 
 A database contract is written and turned into tools straight from its plain form
 (``DbSyncResult``) without building the pydantic models, which are made only when something
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.generate.toolspec import ToolSpec
     from appctl.sync.db.build import DbSyncResult
 
@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 class Synced:
     """The contract of one sync; give exactly one of ``schema`` and ``db``."""
 
-    def __init__(self, *, schema: Schema | None = None, db: DbSyncResult | None = None) -> None:
+    def __init__(self, *, schema: Contract | None = None, db: DbSyncResult | None = None) -> None:
         assert (schema is None) != (db is None)
         self._schema = schema
         self._db = db
         self._specs: list[ToolSpec] | None = None
 
     @property
-    def schema(self) -> Schema:
+    def schema(self) -> Contract:
         if self._schema is None:
             assert self._db is not None
             self._schema = self._db.schema
@@ -96,7 +96,7 @@ class Synced:
         return render_tools(self.specs())
 
 
-def tools_json(schema: Schema) -> bytes:
+def tools_json(schema: Contract) -> bytes:
     return render_tools(specs(schema))
 
 
@@ -105,7 +105,7 @@ def db_tools_json(db: DbSyncResult) -> bytes:
     return render_tools(db_specs(db))
 
 
-def specs(schema: Schema) -> list[ToolSpec]:
+def specs(schema: Contract) -> list[ToolSpec]:
     from appctl.generate.toolspec import build_tool_specs
 
     return build_tool_specs(schema)

@@ -26,7 +26,7 @@ from appctl.sync.source import SILENT, BuildContext, Progress, Source
 
 if TYPE_CHECKING:
     from appctl.contract.diff import ContractDiff
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.contract.overrides import Overrides
     from appctl.sync.synced import Synced
 
@@ -160,7 +160,7 @@ def _committed(path: Path, *, check: bool) -> bytes | None:
     return None
 
 
-def _changes(previous: Schema | None, synced: Synced) -> ContractDiff | None:
+def _changes(previous: Contract | None, synced: Synced) -> ContractDiff | None:
     if previous is None:
         return None
     from appctl.contract import diff
@@ -205,7 +205,7 @@ def _refuse_problems(diagnostics: tuple[Diagnostic, ...]) -> None:
     )
 
 
-def _previous(old: bytes | None, path: Path) -> Schema | None:
+def _previous(old: bytes | None, path: Path) -> Contract | None:
     from appctl.contract import io
 
     if old is None:
@@ -216,13 +216,13 @@ def _previous(old: bytes | None, path: Path) -> Schema | None:
         return None
 
 
-def _same_source(previous: Schema | None, synced: Synced) -> bool:
+def _same_source(previous: Contract | None, synced: Synced) -> bool:
     return (
         previous is not None and (previous.source.kind, previous.source.location) == synced.source
     )
 
 
-def _refuse_replace(path: Path, previous: Schema | None) -> None:
+def _refuse_replace(path: Path, previous: Contract | None) -> None:
     origin = f"from {previous.source.location}" if previous else "that could not be read"
     raise UsageError(
         f"{path} already holds a contract {origin}",
@@ -240,7 +240,7 @@ def _drift(old: bytes, new: bytes, path: Path) -> Drift | None:
     return Drift(changes, tuple(diff.unified(old, new, name=path.name)))
 
 
-def _override_notes(overrides: Overrides, schema: Schema) -> tuple[str, ...]:
+def _override_notes(overrides: Overrides, schema: Contract) -> tuple[str, ...]:
     """Tools whose summary or description from overrides.yaml tools.json does not carry
     whole."""
     from appctl.generate.notices import overrides_not_carried

@@ -24,7 +24,7 @@ import filters
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 
-from appctl.sync.db.build import column_args
+from appctl.contract.names import column_args
 
 CURSOR_LIMIT, OFFSET_LIMIT = 500, 137
 MAX_PAGES = 2_000  # per walk

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from appctl.agent.profiles import NO_KEY, ProviderProfile, resolve
-from appctl.config import load_config
+from appctl.agent.profiles import NO_KEY, resolve
+from appctl.config import ProviderProfile, load_config
 from appctl.errors import UsageError
 from tests import runner
 

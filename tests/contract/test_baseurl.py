@@ -8,12 +8,12 @@ from typing import Any
 
 from appctl.contract.baseurl import carry_over, replaced_path, resolve, server_path
 from appctl.contract.diff import compare
-from appctl.contract.models import Auth, AuthScheme, Schema, Source
+from appctl.contract.models import Auth, AuthScheme, Contract, Source
 
 
-def _schema(base_url: str | None, servers: list[str], **extra: Any) -> Schema:
+def _schema(base_url: str | None, servers: list[str], **extra: Any) -> Contract:
     source = Source(kind="openapi", location="spec.yaml", sha256="0" * 64)
-    return Schema(source=source, base_url=base_url, servers=servers, **extra)
+    return Contract(source=source, base_url=base_url, servers=servers, **extra)
 
 
 def test_server_path_and_resolve() -> None:

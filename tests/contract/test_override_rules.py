@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from appctl.contract.models import Provenance, Safety, Schema
+from appctl.contract.models import Contract, Provenance, Safety
 from appctl.contract.overrides import apply_overrides, load_overrides
 from appctl.errors import OverrideError
 from tests.helpers import spec, sync_doc
@@ -23,7 +23,7 @@ DOC = spec(
 )
 
 
-def _apply(tmp_path: Path, text: str) -> Schema:
+def _apply(tmp_path: Path, text: str) -> Contract:
     path = tmp_path / "overrides.yaml"
     path.write_text(text)
     overrides = load_overrides(path)
@@ -31,7 +31,7 @@ def _apply(tmp_path: Path, text: str) -> Schema:
     return apply_overrides(sync_doc(DOC).schema, overrides)
 
 
-def _safety(schema: Schema) -> dict[str, tuple[Safety, Provenance]]:
+def _safety(schema: Contract) -> dict[str, tuple[Safety, Provenance]]:
     return {a.name: (a.safety, a.provenance) for a in schema.actions()}
 
 

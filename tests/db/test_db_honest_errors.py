@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sql.errors import database_failure
@@ -30,7 +30,7 @@ TABLES = [
 ]
 
 
-def _call(url: str, schema: Schema, tool: str, args: dict[str, Any]) -> ToolResult:
+def _call(url: str, schema: Contract, tool: str, args: dict[str, Any]) -> ToolResult:
     return call(schema, tool, args, CallOptions(database_url=url, approved=True), environ={})
 
 

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.formats.mcp import output_schema
@@ -32,7 +32,7 @@ FLOATS = {
     "d DECIMAL(10, 2), n DECIMAL(40, 20), j JSON)",
 }
 
-Db = tuple[str, str, Schema]
+Db = tuple[str, str, Contract]
 
 
 def _sync(url: str, tmp_path: Path, ddl: list[str]) -> Db:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.executor import CallOptions, call
 from appctl.sync.db.api import sync_db
 
@@ -79,7 +79,7 @@ def kind_of(url: str) -> str:
     )
 
 
-def _make(url: str, root: Path, statements: list[str]) -> tuple[Schema, sa.Engine, sa.Table]:
+def _make(url: str, root: Path, statements: list[str]) -> tuple[Contract, sa.Engine, sa.Table]:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for statement in statements:
@@ -88,13 +88,13 @@ def _make(url: str, root: Path, statements: list[str]) -> tuple[Schema, sa.Engin
     return schema, engine, sa.Table("z", sa.MetaData(), autoload_with=engine)
 
 
-def _ids(schema: Schema, url: str, args: dict[str, Any]) -> list[int]:
+def _ids(schema: Contract, url: str, args: dict[str, Any]) -> list[int]:
     result = call(schema, "list_z", args, CallOptions(database_url=url), environ={})
     assert result.ok, (args, result.error)
     return [row["id"] for row in result.data["rows"]]
 
 
-def _filters(schema: Schema) -> dict[str, dict[str, Any]]:
+def _filters(schema: Contract) -> dict[str, dict[str, Any]]:
     [resource] = schema.resources
     action = next(a for a in resource.actions if a.verb == "list")
     where = action.field("where")
@@ -144,7 +144,7 @@ TEXTS = ["Émile", "émile", "EMILE", "emile", "50%", "50x", "a_b", "axb", "back
 
 
 @pytest.fixture
-def texts(fresh_db: str, tmp_path: Path) -> tuple[str, str, Schema]:
+def texts(fresh_db: str, tmp_path: Path) -> tuple[str, str, Contract]:
     kind = kind_of(fresh_db)
     exact = " COLLATE utf8mb4_bin" if kind == "mariadb" else ""
     folded = " COLLATE utf8mb4_unicode_ci" if kind == "mariadb" else ""
@@ -159,7 +159,7 @@ def texts(fresh_db: str, tmp_path: Path) -> tuple[str, str, Schema]:
     return fresh_db, kind, schema
 
 
-def _texts(schema: Schema, url: str, column: str, op: str, pattern: str) -> set[str]:
+def _texts(schema: Contract, url: str, column: str, op: str, pattern: str) -> set[str]:
     ids = _ids(schema, url, {"where": {column: {op: pattern}}, "limit": 50})
     return {TEXTS[i - 1] for i in ids}
 

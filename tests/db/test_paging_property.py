@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.budget import size
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.sql.plan import to_json
@@ -91,7 +91,7 @@ def kind_of(url: str) -> str:
 
 
 @pytest.fixture
-def paged(fresh_db: str, tmp_path: Path) -> tuple[str, str, Schema, sa.Engine, sa.Table]:
+def paged(fresh_db: str, tmp_path: Path) -> tuple[str, str, Contract, sa.Engine, sa.Table]:
     kind = kind_of(fresh_db)
     engine = sa.create_engine(fresh_db)
     with engine.begin() as conn:
@@ -145,7 +145,7 @@ def _expected(
 
 
 def _page_through(
-    url: str, schema: Schema, args: dict[str, Any], budget: int, by: str, most: int
+    url: str, schema: Contract, args: dict[str, Any], budget: int, by: str, most: int
 ) -> list[int]:
     options = CallOptions(database_url=url, approved=True, result_budget=budget)
     seen: list[int] = []

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
-from appctl.contract.models import Safety, Schema
+from appctl.contract.models import Contract, Safety
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory
 from appctl.generate.formats.mcp import output_schema
@@ -127,14 +127,14 @@ def run_ddl(url: str, statements: list[str]) -> None:
 
 
 @pytest.fixture
-def db(fresh_db: str, tmp_path: Path) -> tuple[str, str, Schema]:
+def db(fresh_db: str, tmp_path: Path) -> tuple[str, str, Contract]:
     kind = kind_of(fresh_db)
     run_ddl(fresh_db, DDL[kind])
     schema = sync_db(fresh_db, root=tmp_path).schema
     return fresh_db, kind, schema
 
 
-def _call(db: tuple[str, str, Schema], tool: str, args: dict[str, Any], **options: Any):
+def _call(db: tuple[str, str, Contract], tool: str, args: dict[str, Any], **options: Any):
     url, _, schema = db
     opts = CallOptions(database_url=url, approved=True, **options)
     return call(schema, tool, args, opts, environ={})

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from appctl.contract.models import Schema, SqlTransport
+from appctl.contract.models import Contract, SqlTransport
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.sync.db.api import sync_db
@@ -20,7 +20,7 @@ from tests.chinook import REPO, load_chinook
 from tests.conftest import run_appctl
 from tests.strict_model import CannotOmit, strict_call, strict_tools
 
-Chinook = tuple[str, Schema]
+Chinook = tuple[str, Contract]
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def _row(url: str, table: str, key: str, value: Any) -> dict[str, Any]:
         engine.dispose()
 
 
-def _tables(schema: Schema, operation: str) -> list[tuple[str, SqlTransport]]:
+def _tables(schema: Contract, operation: str) -> list[tuple[str, SqlTransport]]:
     out = []
     for action in schema.actions():
         transport = action.transport
@@ -98,7 +98,7 @@ def test_a_strict_update_of_one_column_leaves_every_other_as_it_was(
         assert after[column] == value
 
 
-def _one_change(schema: Schema, tool: str, row: dict[str, Any]) -> tuple[str, Any]:
+def _one_change(schema: Contract, tool: str, row: dict[str, Any]) -> tuple[str, Any]:
     """A column to change and its new value: the first text column, else a number that is
     not a key."""
     resource = schema.resource_of(tool)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from mcp import Client, StdioServerParameters
 
 from appctl.contract.io import load_schema
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.executor import CallOptions, call
 from appctl.generate.formats.mcp import output_schema
 from tests.db import zoo
@@ -54,7 +54,7 @@ def _sync(url: str, project: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def synced(fresh_db: str, tmp_path: Path) -> tuple[str, str, Path, Schema, str]:
+def synced(fresh_db: str, tmp_path: Path) -> tuple[str, str, Path, Contract, str]:
     """The zoo made, filled with its raw rows and synced: (url, kind, project, schema, the
     sync's stderr)."""
     kind = kind_of(fresh_db)
@@ -69,7 +69,7 @@ def synced(fresh_db: str, tmp_path: Path) -> tuple[str, str, Path, Schema, str]:
     return fresh_db, kind, project, load_schema(project / ".appctl"), proc.stderr
 
 
-def _call(url: str, schema: Schema, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+def _call(url: str, schema: Contract, tool: str, args: dict[str, Any]) -> dict[str, Any]:
     """A call through the executor, its envelope validated against the tool's outputSchema."""
     result = call(schema, tool, args, CallOptions(database_url=url, approved=True), environ={})
     assert result.ok, (tool, result.error)

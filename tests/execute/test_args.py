@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.args import check_arguments
 from tests.helpers import spec, sync_doc
 
 
-def _contract(parameters: list[dict[str, Any]], body: dict[str, Any] | None = None) -> Schema:
+def _contract(parameters: list[dict[str, Any]], body: dict[str, Any] | None = None) -> Contract:
     operation: dict[str, Any] = {"operationId": "op", "parameters": parameters, "responses": {}}
     if body is not None:
         operation["requestBody"] = {

@@ -1,4 +1,4 @@
-"""``appctl doctor`` fills path parameters before probing (execute/doctorfill.py), against a
+"""``appctl doctor`` fills path parameters before probing (doctor/fill.py), against a
 real server on 127.0.0.1: from examples, enums and defaults, else from the first id a read-only
 list GET answers (with that list's own credentials), and says why a route stays unverified.
 Only GET and OPTIONS are sent, and POST only to a read-only search for ids."""
@@ -10,10 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
-from appctl.doctor.checks import diagnose
+from appctl.doctor.checks import Prober, diagnose
 from tests.conftest import serving
 from tests.helpers import spec, sync_doc
 
@@ -120,10 +119,9 @@ def api() -> Iterator[str]:
 
 def test_doctor_fills_ids_and_says_why_it_could_not(api: str) -> None:
     schema = sync_doc(_doc(api)).schema
-    with httpx.Client(timeout=10) as client:
-        _, routes = diagnose(
-            schema, base_url=f"{api}/api", environ={"APPCTL_KEY": "k-1"}, client=client
-        )
+    _, routes = diagnose(
+        schema, base_url=f"{api}/api", environ={"APPCTL_KEY": "k-1"}, client=Prober()
+    )
     found = {r.action: (r.verdict, r.evidence) for r in routes}
     assert found["read_flow"] == ("verified", "GET answered 200 (id from list_flows)")
     assert found["read_run"] == (
@@ -162,8 +160,7 @@ def test_doctor_fills_ids_and_says_why_it_could_not(api: str) -> None:
 
 def test_a_list_that_refuses_says_so(api: str) -> None:
     schema = sync_doc(_doc(api)).schema
-    with httpx.Client(timeout=10) as client:
-        _, routes = diagnose(schema, base_url=f"{api}/api", environ={}, client=client)
+    _, routes = diagnose(schema, base_url=f"{api}/api", environ={}, client=Prober())
     found = {r.action: r.evidence for r in routes}
     assert found["read_flow"].endswith(
         "no example, enum or default for id, and list_flows answered 401; "
@@ -174,13 +171,11 @@ def test_a_list_that_refuses_says_so(api: str) -> None:
 def test_a_wrong_base_url_is_named(api: str) -> None:
     """Probed under the host without /api, every route without ids is missing."""
     schema = sync_doc(_doc(api)).schema.model_copy(update={"servers": ["/api"]})
-    with httpx.Client(timeout=10) as client:
-        checks, routes = diagnose(schema, base_url=api, environ={}, client=client)
+    checks, routes = diagnose(schema, base_url=api, environ={}, client=Prober())
     assert not any(r.verdict == "verified" for r in routes)
     (lost,) = [c for c in checks if c.name == "routes under the base URL"]
     assert lost.ok is False
     assert f"none of the routes was found under {api} and " in lost.detail
     assert "keeps the source's server path /api" in lost.detail
-    with httpx.Client(timeout=10) as client:
-        checks, _ = diagnose(schema, base_url=f"{api}/api", environ={}, client=client)
+    checks, _ = diagnose(schema, base_url=f"{api}/api", environ={}, client=Prober())
     assert not any(c.name == "routes under the base URL" for c in checks)

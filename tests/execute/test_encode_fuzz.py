@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from appctl.contract.models import (
     Action,
+    Contract,
     Field,
     HttpBody,
     HttpTransport,
     Location,
     Resource,
     Safety,
-    Schema,
     Source,
     Verb,
 )
@@ -63,7 +63,7 @@ def fields(draw: Any, location: Location) -> Field:
     )
 
 
-def _schema(field: Field, media: str) -> Schema:
+def _schema(field: Field, media: str) -> Contract:
     path = "/items/{" + field.wire + "}" if field.location == Location.PATH else "/items"
     body = None
     if field.location == Location.BODY:
@@ -77,7 +77,7 @@ def _schema(field: Field, media: str) -> Schema:
         parameters=[field],
     )
     source = Source(kind="openapi", location="fuzz", sha256="0")
-    return Schema(source=source, base_url=BASE, resources=[Resource(name="r", actions=[action])])
+    return Contract(source=source, base_url=BASE, resources=[Resource(name="r", actions=[action])])
 
 
 def _well_formed(request: Request) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from appctl.contract.io import load_schema
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.executor import CallOptions, call
 from tests import runner
 
@@ -234,7 +234,7 @@ def openapi3() -> dict[str, Any]:
     return {"openapi": "3.0.3", "info": {"title": "styles", "version": "1"}, "paths": paths}
 
 
-def _sync(tmp: Path, doc: dict[str, Any], base: str) -> Schema:
+def _sync(tmp: Path, doc: dict[str, Any], base: str) -> Contract:
     spec = tmp / "spec.json"
     spec.write_text(json.dumps(doc))
     app_dir = str(tmp / ".appctl")
@@ -242,11 +242,11 @@ def _sync(tmp: Path, doc: dict[str, Any], base: str) -> Schema:
     return load_schema(tmp / ".appctl")
 
 
-def _tool(schema: Schema, op_id: str) -> str:
+def _tool(schema: Contract, op_id: str) -> str:
     return next(a.name for a in schema.actions() if a.operation_id == op_id)
 
 
-def _call(schema: Schema, op_id: str, args: dict[str, Any], *, dry: bool = False) -> Any:
+def _call(schema: Contract, op_id: str, args: dict[str, Any], *, dry: bool = False) -> Any:
     options = CallOptions(dry_run=dry, approved=True)
     result = call(schema, _tool(schema, op_id), args, options, environ={})
     assert result.ok, result.error
@@ -254,7 +254,7 @@ def _call(schema: Schema, op_id: str, args: dict[str, Any], *, dry: bool = False
 
 
 @pytest.fixture(scope="module")
-def styles(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Schema:
+def styles(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Contract:
     return _sync(tmp_path_factory.mktemp("oas3"), openapi3(), httpbin_url)
 
 
@@ -263,7 +263,9 @@ def _rows(table: dict[Any, dict[str, str]]) -> list[tuple[Any, str, str]]:
 
 
 @pytest.mark.parametrize(("key", "kind", "expected"), _rows(PATH))
-def test_path_styles(styles: Schema, httpbin_url: str, key: Any, kind: str, expected: str) -> None:
+def test_path_styles(
+    styles: Contract, httpbin_url: str, key: Any, kind: str, expected: str
+) -> None:
     style, explode = key
     op = f"p_{style}_{str(explode).lower()}_{kind}"
     echoed = _call(styles, op, {"color": VALUES[kind]})
@@ -273,7 +275,9 @@ def test_path_styles(styles: Schema, httpbin_url: str, key: Any, kind: str, expe
 
 
 @pytest.mark.parametrize(("key", "kind", "expected"), _rows(QUERY))
-def test_query_styles(styles: Schema, httpbin_url: str, key: Any, kind: str, expected: str) -> None:
+def test_query_styles(
+    styles: Contract, httpbin_url: str, key: Any, kind: str, expected: str
+) -> None:
     style, explode = key
     op = f"q_{style}_{str(explode).lower()}_{kind}"
     echoed = _call(styles, op, {"color": VALUES[kind]})
@@ -282,13 +286,13 @@ def test_query_styles(styles: Schema, httpbin_url: str, key: Any, kind: str, exp
 
 
 @pytest.mark.parametrize(("explode", "kind", "expected"), _rows(HEADER))
-def test_header_simple_style(styles: Schema, explode: bool, kind: str, expected: str) -> None:
+def test_header_simple_style(styles: Contract, explode: bool, kind: str, expected: str) -> None:
     echoed = _call(styles, f"h_{str(explode).lower()}_{kind}", {"X-Color": VALUES[kind]})
     assert echoed["headers"]["X-Color"] == expected
 
 
 @pytest.mark.parametrize(("explode", "kind", "expected"), _rows(COOKIE))
-def test_cookie_form_style(styles: Schema, explode: bool, kind: str, expected: str) -> None:
+def test_cookie_form_style(styles: Contract, explode: bool, kind: str, expected: str) -> None:
     echoed = _call(styles, f"c_{str(explode).lower()}_{kind}", {"color": VALUES[kind]})
     assert echoed["headers"]["Cookie"] == expected
 
@@ -311,7 +315,7 @@ FORM_BYTES = (
 )
 
 
-def test_form_body_by_the_encoding_object(styles: Schema) -> None:
+def test_form_body_by_the_encoding_object(styles: Contract) -> None:
     shown = _call(styles, "form_body", FORM_ARGS, dry=True)
     assert shown["body"] == FORM_BYTES
     assert shown["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
@@ -333,7 +337,7 @@ def test_form_body_by_the_encoding_object(styles: Schema) -> None:
     }
 
 
-def test_multipart_without_a_file_stays_multipart(styles: Schema) -> None:
+def test_multipart_without_a_file_stays_multipart(styles: Contract) -> None:
     args = {"color": "blue", "colors": VALUES["array"], "rgb": VALUES["object"], "count": 3}
     shown = _call(styles, "multipart_body", args, dry=True)
     kind = shown["headers"]["Content-Type"]
@@ -360,7 +364,7 @@ def test_multipart_without_a_file_stays_multipart(styles: Schema) -> None:
     }
 
 
-def test_binary_part_and_octet_stream_body_from_base64(styles: Schema) -> None:
+def test_binary_part_and_octet_stream_body_from_base64(styles: Contract) -> None:
     given = base64.b64encode(PNG).decode()
     echoed = _call(styles, "upload", {"file": given, "note": "hi"})
     assert echoed["files"] == {"file": f"data:image/png;base64,{given}"}
@@ -374,7 +378,7 @@ def test_binary_part_and_octet_stream_body_from_base64(styles: Schema) -> None:
     assert tool is not None and (tool.field("file") or tool).schema_["contentEncoding"] == "base64"
 
 
-def test_query_content_and_allow_reserved(styles: Schema, httpbin_url: str) -> None:
+def test_query_content_and_allow_reserved(styles: Contract, httpbin_url: str) -> None:
     shown = _call(styles, "query_content", {"filter": VALUES["object"]}, dry=True)
     text = "%7B%22R%22%3A100%2C%22G%22%3A200%2C%22B%22%3A150%7D"
     assert shown["url"] == f"{httpbin_url}/anything/qc?filter={text}"

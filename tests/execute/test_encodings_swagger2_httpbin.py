@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.execute.http.encode import MAX_BINARY_BYTES
 from tests import runner
 from tests.execute.test_encodings_httpbin import PNG, _call, _sync
@@ -83,7 +83,7 @@ def swagger2() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def app(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Schema]:
+def app(httpbin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Contract]:
     tmp = tmp_path_factory.mktemp("swagger2")
     return tmp, _sync(tmp, swagger2(), httpbin_url)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from agents.strict_schema import ensure_strict_json_schema
 
-from appctl.contract.models import Schema
+from appctl.contract.models import Contract
 from appctl.generate.formats import render
 from appctl.generate.formats.openai_subset import problems
 from appctl.generate.toolspec import build_tool_specs
@@ -22,13 +22,13 @@ from tests.conftest import REPO
 from tests.corpus import ABSENT, DIRECTORY, GITHUB
 
 
-def _chinook(tmp_path: Path) -> Schema:
+def _chinook(tmp_path: Path) -> Contract:
     shutil.copy(REPO / "examples" / "chinook.db", tmp_path / "chinook.db")
     return sync_db(f"sqlite:///{tmp_path / 'chinook.db'}", root=tmp_path).schema
 
 
 def _spec(path: Path) -> Any:
-    def load(tmp_path: Path) -> Schema:
+    def load(tmp_path: Path) -> Contract:
         if not path.is_file():
             pytest.skip(ABSENT)
         return sync_openapi(str(path)).schema

@@ -1,11 +1,11 @@
-"""SQLAlchemy types for the exact value path (``sqlvalues.py`` holds the pure rules).
+"""SQLAlchemy types for the exact value path (``values.py`` holds the pure rules).
 
 - PostgreSQL enums (and arrays of them) are written as enums and read as plain text, so a
   value added since sync (``ALTER TYPE ... ADD VALUE``) is a value with a note, not a crash.
 - JSON columns take ``None`` as SQL NULL; ``JSON_NULL`` is the document ``null``.
 - SQLite NUMERIC values are bound as an integer or a float only when SQLite stores that
   exactly (``sqlite_decimal``); SQLite rows are read raw (``raw_columns``) and converted
-  by ``sqlvalues.sqlite_cell``, which never fails on a value not of its declared type.
+  by ``values.sqlite_cell``, which never fails on a value not of its declared type.
 """
 
 from __future__ import annotations

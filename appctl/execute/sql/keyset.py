@@ -17,7 +17,7 @@ values; returns order clauses and one boolean clause. Four things make this more
   (``T`` or a space, with or without fractions) and ORDER BY sorts that text (an index
   serves it): the cursor holds the text stored and the predicate compares text with text,
   so no tie is lost to a bound re-rendered as SQLAlchemy writes times. (Filters compare
-  them as times: ``sqlops``.)
+  them as times: ``ops``.)
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ gt, gte and in on comparable kinds; like/ilike on text and enums; is_null on nul
 columns. What differs between dialects is settled here:
 
 - Comparisons follow the column's sort order, the one ``order_by`` and cursors use
-  (``sqlkeyset.sort_key``): an enum compares by its declaration order on PostgreSQL
+  (``keyset.sort_key``): an enum compares by its declaration order on PostgreSQL
   (natively) and on MySQL/MariaDB (by its index, which ORDER BY sorts by; a comparison with
   a string would be textual). A SQLite date-time or time, stored as text in whatever form
   the program that wrote it chose, compares as the time it is (``appctl_instant``), behind
@@ -28,7 +28,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from appctl.execute.sql import keyset as sqlkeyset
+from appctl.execute.sql import keyset
 
 ESCAPE = "\\"
 SQLITE_INSTANT = "appctl_instant"
@@ -121,7 +121,7 @@ def compare(
         return _instant_compare(t.c[column], op, value)
 
     def key(v: Any) -> tuple[Any, Any]:
-        return sqlkeyset.sort_key(t, column, v, enums, dialect)
+        return keyset.sort_key(t, column, v, enums, dialect)
 
     if op == "in":
         return key(value[0])[0].in_([key(v)[1] for v in value])

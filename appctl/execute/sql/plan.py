@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Action, Column, SqlTransport, Table
+from appctl.contract.names import DEFAULT_LIMIT, MAX_LIMIT, column_args
 from appctl.execute.http.request import RequestError
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.sql.values import NON_FINITE, float_in, json_in, to_json
-from appctl.sync.db.build import DEFAULT_LIMIT, MAX_LIMIT, column_args
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"

@@ -26,8 +26,7 @@ from appctl.contract.models import Column, Table
 from appctl.errors import first_line
 from appctl.execute.memo import IdentityMemo
 from appctl.execute.result import ErrorCategory, ToolResult
-from appctl.execute.sql import keyset as sqlkeyset
-from appctl.execute.sql import ops as sqlops
+from appctl.execute.sql import keyset, ops
 from appctl.execute.sql.errors import database_failure, drift_failure
 from appctl.execute.sql.page import PageShape, fetch_hint, fit_page, fit_row
 from appctl.execute.sql.plan import SqlPlan, encode_cursor, keyset_ready
@@ -71,7 +70,7 @@ def engine_for(url: str) -> Any:
                 options = {"connect_args": {"check_same_thread": False, "timeout": 10.0}}
                 if sa.engine.make_url(url).database not in (None, "", ":memory:"):
                     options["pool_timeout"] = POOL_TIMEOUT  # (no pool to wait on in memory)
-            if not url.startswith("sqlite"):  # SQLite JSON is read raw (sqlvalues)
+            if not url.startswith("sqlite"):  # SQLite JSON is read raw (values.py)
                 options["json_deserializer"] = json_loads  # the document null ≠ SQL NULL
             engine = sa.create_engine(url, **options)
             if engine.dialect.name == "sqlite":
@@ -86,7 +85,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
     dbapi_connection.text_factory = decode_text  # not UTF-8: replaced, with a note
-    sqlops.register_sqlite(dbapi_connection)
+    ops.register_sqlite(dbapi_connection)
 
 
 def _bounded_connect(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
@@ -105,7 +104,7 @@ def dispose_all() -> None:
 def _sa_type(column: Column, dialect: str) -> Any:
     import sqlalchemy as sa
 
-    from appctl.execute.sql import bind as sqlbind
+    from appctl.execute.sql import bind
 
     special = special_sa_type(column, dialect)
     if special is not None:
@@ -120,14 +119,14 @@ def _sa_type(column: Column, dialect: str) -> Any:
         )
         return postgresql.ARRAY(_sa_type(item, dialect))
     if kind == "json":
-        return sqlbind.json_type(dialect, upper)
+        return bind.json_type(dialect, upper)
     if kind == "uuid" and dialect == "postgresql":
         return sa.Uuid(as_uuid=True)
     if kind == "enum" and dialect == "postgresql":
         values = column.schema_.get("enum") or (column.schema_.get("items") or {}).get("enum")
-        return sqlbind.enum_type(list(values or []), column.type.lower())
+        return bind.enum_type(list(values or []), column.type.lower())
     if kind == "decimal" and dialect == "sqlite":
-        return sqlbind.SqliteDecimal()
+        return bind.SqliteDecimal()
     simple: dict[str, Any] = {
         "integer": sa.BigInteger(),
         "number": sa.Float(),
@@ -235,10 +234,10 @@ def _where(
             clauses.append(c.is_(None) if op == "eq" else c.is_not(None))
         elif op in ("like", "ilike"):
             fold = op == "ilike"
-            clauses.append(sqlops.like(c, value, kind=kinds[column], dialect=dialect, fold=fold))
+            clauses.append(ops.like(c, value, kind=kinds[column], dialect=dialect, fold=fold))
         else:
             clauses.append(
-                sqlops.compare(t, column, op, value, enums=enums, dialect=dialect, instant=instant)
+                ops.compare(t, column, op, value, enums=enums, dialect=dialect, instant=instant)
             )
     return clauses
 
@@ -248,10 +247,10 @@ def _reading(plan: SqlPlan, dialect: str) -> Reading:
 
 
 def _columns(t: Any, dialect: str) -> list[Any]:
-    """What a statement selects or returns: SQLite's values as stored (``sqlvalues``)."""
-    from appctl.execute.sql import bind as sqlbind
+    """What a statement selects or returns: SQLite's values as stored (``values.py``)."""
+    from appctl.execute.sql import bind
 
-    return sqlbind.raw_columns(t) if dialect == "sqlite" else list(t.c)
+    return bind.raw_columns(t) if dialect == "sqlite" else list(t.c)
 
 
 _by_key_cache: IdentityMemo[Any] = IdentityMemo()
@@ -419,15 +418,15 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
     enums = {
         c.name: list(c.schema_.get("enum") or []) for c in plan.table.columns if c.kind == "enum"
     }
-    instant = sqlops.instants(dialect, {c.name: c.kind for c in plan.table.columns})
-    # a SQLite time's cursor value is its stored text (sqlkeyset: compared as it sorts)
+    instant = ops.instants(dialect, {c.name: c.kind for c in plan.table.columns})
+    # a SQLite time's cursor value is its stored text (keyset.py: compared as it sorts)
     raw = {c: f"appctl raw {i}" for i, (c, _) in enumerate(plan.order) if c in instant}
     extra = [sa.type_coerce(t.c[c], sa.String()).label(label) for c, label in raw.items()]
     query = sa.select(*_columns(t, dialect), *extra)
     query = query.where(*_where(t, plan, dialect, enums, instant))
     if plan.after is not None:
         query = query.where(
-            sqlkeyset.after(
+            keyset.after(
                 t, plan.order, plan.after, enums=enums, dialect=dialect, raw=frozenset(raw)
             )
         )

@@ -59,7 +59,7 @@ def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
 
     if not isinstance(action.transport, SqlTransport) or table is None:
         return None
-    from appctl.sync.db.valueschemas import returned_schema
+    from appctl.contract.valueschemas import returned_schema
 
     dialect = action.transport.dialect
     properties = {}

@@ -7,7 +7,7 @@ names (sanitized with a hash otherwise; ``column_args`` is the one mapping both 
 
 The contract is built as its schema.json document (plain JSON values, in canonical order,
 exactly what ``io.dump_schema`` writes for it) together with light records of its actions
-and arguments that the tool generator reads (``generate.toolspec``); the pydantic ``Schema``
+and arguments that the tool generator reads (``generate.toolspec``); the pydantic ``Contract``
 is made from the document only when asked for (``DbSyncResult.schema``). A database of
 thousands of tables repeats a few dozen column shapes: arguments, filters and options are
 made once per shape and shared (the contract is never changed in place).
@@ -21,22 +21,27 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from appctl.contract.names import arg_name, dedupe, short_hash, snake_case, tool_name
+from appctl.contract.names import (
+    DEFAULT_LIMIT,
+    MAX_IN,
+    MAX_LIMIT,
+    column_args,
+    dedupe,
+    short_hash,
+    snake_case,
+    tool_name,
+)
 from appctl.errors import Diagnostic
 from appctl.sync.db.facts import ColumnFacts, RelationFacts, TableFacts
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.sync.db.reflect import Reflected
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-MAX_IN = 100  # values in an `in` filter: a bound constrained decoders can expand
-OPTIONS = ("where", "order_by", "limit", "offset", "cursor", "set_null")
 COMPARABLE = frozenset(
     (
         "integer",
@@ -52,28 +57,6 @@ COMPARABLE = frozenset(
     )
 )
 TEXTUAL = frozenset(("string", "enum"))
-
-
-class _ColumnLike(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-class _TableLike(Protocol):
-    @property
-    def columns(self) -> Sequence[_ColumnLike]: ...
-
-
-def column_args(table: _TableLike) -> dict[str, str]:
-    """Column name → argument name: the name itself when valid, never one of the options."""
-    out: dict[str, str] = {}
-    taken: set[str] = set(OPTIONS)
-    for column in table.columns:
-        base = arg_name(column.name)
-        name = dedupe(base, taken, key=column.name)
-        taken.add(name)
-        out[column.name] = name
-    return out
 
 
 @dataclass(slots=True)
@@ -148,14 +131,14 @@ class DbSyncResult:
         self.diagnostics = diagnostics
         self.tables = tables
         self.filtered = filtered
-        self._schema: Schema | None = None
+        self._schema: Contract | None = None
 
     @property
-    def schema(self) -> Schema:
+    def schema(self) -> Contract:
         if self._schema is None:
-            from appctl.contract.models import Schema
+            from appctl.contract.models import Contract
 
-            self._schema = Schema.model_validate(self.document)
+            self._schema = Contract.model_validate(self.document)
         return self._schema
 
     @property
@@ -247,8 +230,8 @@ WHERE_DESCRIPTION = (
     "lte, gt, gte, in, like, ilike, is_null."
 )
 LIKE_DESCRIPTION = "SQL LIKE pattern: % any, _ one, \\ escapes"
-# the case of `like` and `ilike` on each dialect (sqlops says how each is run), said once per
-# list tool that has a text column
+# the case of `like` and `ilike` on each dialect (execute/sql/ops.py runs them), said once
+# per list tool that has a text column
 LIKE_CASE = {
     "sqlite": "like ignores the case of ASCII letters only; ilike of all letters.",
     "postgresql": (

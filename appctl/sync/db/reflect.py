@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from appctl.contract.valueschemas import float_schema, json_schema
 from appctl.errors import SourceError, first_line
 from appctl.sync.db import typemap
 from appctl.sync.db.bounds import (
@@ -26,7 +27,6 @@ from appctl.sync.db.bounds import (
 )
 from appctl.sync.db.credentials import family_of, sources
 from appctl.sync.db.facts import ColumnFacts, TableFacts
-from appctl.sync.db.valueschemas import float_schema, json_schema
 
 if TYPE_CHECKING:
     from appctl.contract.models import ColumnKind

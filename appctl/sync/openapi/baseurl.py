@@ -7,19 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from appctl.contract.models import Schema
+    from appctl.contract.models import Contract
     from appctl.errors import Diagnostic
 
 
 @dataclass(frozen=True, slots=True)
 class Carried:
-    schema: Schema
+    schema: Contract
     diagnostics: tuple[Diagnostic, ...]
     notes: tuple[str, ...]  # "kept the base URL ..." information, not a warning
 
 
 def carry_base_url(
-    synced: Schema, diagnostics: tuple[Diagnostic, ...], app_dir: Path, given: str | None
+    synced: Contract, diagnostics: tuple[Diagnostic, ...], app_dir: Path, given: str | None
 ) -> Carried:
     """The base URL chosen at the last sync, kept while the source's servers are unchanged
     (contract/baseurl.py); a note says so, a warning says what changed. overrides.yaml's

@@ -1,4 +1,4 @@
-"""A loaded OpenAPI document → the contract (``Schema``) plus warnings.
+"""A loaded OpenAPI document → the contract (``Contract``) plus warnings.
 
 Every operation of every method becomes exactly one Action (filters aside). Names are given
 to all operations in document order before filtering, so a filter never renames a tool.
@@ -18,12 +18,12 @@ from appctl.contract.auth import userinfo_problem
 from appctl.contract.io import canonical
 from appctl.contract.models import (
     Action,
+    Contract,
     Field,
     HttpTransport,
     Location,
     Pagination,
     Resource,
-    Schema,
     Source,
     Verb,
     usual_idempotent,
@@ -78,7 +78,7 @@ PROGRESS_EVERY = 256
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    schema: Schema
+    schema: Contract
     diagnostics: tuple[Diagnostic, ...]
     operations: int
     filtered: int
@@ -153,7 +153,7 @@ def _local_target(doc: Any, item: Any) -> Any:
         if not (isinstance(ref, str) and ref.startswith("#")):
             return item
         try:
-            item = Resolver._walk(doc, unquote(ref[1:]), ref)
+            item = Resolver.walk(doc, unquote(ref[1:]), ref)
         except RefProblem:
             return None
     return None
@@ -416,7 +416,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
         diagnostics=diagnostics,
         warn_relative=options.base_url is None,
     )
-    schema = Schema(
+    schema = Contract(
         version=1,
         source=Source(
             kind="openapi",

@@ -63,7 +63,7 @@ class Resolver:
         location, _, fragment = ref.partition("#")
         doc_key = self._document_key(location, base) if location else base
         pointer = unquote(fragment)
-        value = self._walk(self.docs[doc_key], pointer, ref)
+        value = self.walk(self.docs[doc_key], pointer, ref)
         return Target(value=value, doc=doc_key, pointer=pointer)
 
     def follow(self, value: Any, base: str, pointer: str) -> Target:
@@ -98,7 +98,8 @@ class Resolver:
         return key
 
     @staticmethod
-    def _walk(doc: Any, pointer: str, ref: str) -> Any:
+    def walk(doc: Any, pointer: str, ref: str) -> Any:
+        """The node at JSON ``pointer`` in ``doc``; ``RefProblem`` naming ``ref`` if none."""
         node = doc
         for segment in split_pointer(pointer):
             if isinstance(node, dict) and segment in node:

@@ -1,5 +1,5 @@
 """The JSON Schemas of the values the SQL executor reads and writes exactly
-(``execute/sqlvalues.py`` holds the representations; these schemas state them).
+(``execute/sql/values.py`` holds the representations; these schemas state them).
 
 - Floats: a number, or the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (JSON has no
   number for them; ``null`` stays SQL NULL). Written as ``type: [number, string]`` with a
