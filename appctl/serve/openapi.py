@@ -161,7 +161,8 @@ RESPONSES = {
         (424, "The application rejected appctl's credentials or the contract's method"),
         (429, "Over a per-tool concurrency or rate limit, or its call workers are busy"),
         (500, "A bug in appctl"),
-        (502, "The application or database failed, could not be reached or timed out"),
+        (502, "The application or database failed or could not be reached"),
+        (504, "The application or database did not answer by the call's deadline"),
     )
 }
 

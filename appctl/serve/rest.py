@@ -16,8 +16,8 @@ invalid arguments; 404 no such tool, or no such row in the application; 403 refu
 422 the application refused the arguments; 424 the application rejected appctl's credentials
 or the contract's route; 429 over a per-tool concurrency or rate limit, or every worker this
 tool may use is busy (``serve.workers``: calls run on a bounded pool with a share per tool,
-and a call never outlives its deadline); 502 the application (or database) failed, could
-not be reached, or did not answer by the call's deadline. The body is always the envelope
+and a call never outlives its deadline); 502 the application (or database) failed or could
+not be reached; 504 it did not answer by the call's deadline. The body is always the envelope
 (a body that is not JSON, or nested too deeply, is a 400 one; a call still running when the
 server stops at its grace limit a 503 one). Every other answer, an unknown route included, is
 a JSON ``{"error": {"message": ...}}``; a ``/run`` field of the wrong type or out of range is

@@ -26,7 +26,7 @@ failed unsupported    424     1     the route does not take this method or body:
                                     is out of date, or the base URL names another application
 failed conflict       409     1
 failed rate_limited   429     1     an upstream 429 or appctl's per-tool limits (Retry-After)
-failed timeout        502     1     the application did not answer within the call's deadline
+failed timeout        504     1     the application did not answer within the call's deadline
 failed server         502     1     the application failed
 failed network        502     1     the application could not be reached
 failed redirect       502     1     the application pointed elsewhere and appctl did not follow
@@ -63,7 +63,7 @@ _FAILED_STATUS = {
     ErrorCategory.UNSUPPORTED: 424,
     ErrorCategory.CONFLICT: 409,
     ErrorCategory.RATE_LIMITED: 429,
-    ErrorCategory.TIMEOUT: 502,
+    ErrorCategory.TIMEOUT: 504,
     ErrorCategory.SERVER: 502,
     ErrorCategory.NETWORK: 502,
     ErrorCategory.REDIRECT: 502,

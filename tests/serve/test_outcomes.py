@@ -100,7 +100,7 @@ def test_the_table_covers_every_category_and_reason() -> None:
         ("failed:validation", 422, 1),
         ("failed:server", 502, 1),
         ("failed:network", 502, 1),
-        ("failed:timeout", 502, 1),
+        ("failed:timeout", 504, 1),
         ("failed:rate_limited", 429, 1),
     ],
 )

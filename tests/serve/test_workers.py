@@ -76,18 +76,18 @@ def test_serve_answers_other_tools_while_a_slow_upstream_holds_calls(project: Pa
             thread.join(timeout=60)
         assert elapsed(started) < DEADLINE + SLACK  # a call past its deadline let go
         statuses = sorted(r.status_code for r in slow)
-        assert statuses == [429] * (SLOW_CALLS - SHARE) + [502] * SHARE
+        assert statuses == [429] * (SLOW_CALLS - SHARE) + [504] * SHARE
         busy = next(r for r in slow if r.status_code == 429)
         assert busy.headers["retry-after"] == "1"
         assert busy.json()["error"]["category"] == "rate_limited"
-        timed_out = next(r for r in slow if r.status_code == 502).json()["error"]
+        timed_out = next(r for r in slow if r.status_code == 504).json()["error"]
         assert (
             timed_out["category"] == "timeout"
             and f"deadline of {DEADLINE} s" in (timed_out["message"])
         )
         # the workers are free again: the next slow call runs (to its deadline), not refused
         again = httpx.post(f"{served.url}/tools/slow_body/call", json={}, timeout=30)
-        assert again.status_code == 502 and again.json()["error"]["category"] == "timeout"
+        assert again.status_code == 504 and again.json()["error"]["category"] == "timeout"
     finally:
         served.stop()
 
