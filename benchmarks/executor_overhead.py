@@ -10,6 +10,8 @@ that drift cancels out:
 - ``bare``: ``client.get(url, params=...)`` then ``.json()``;
 - ``appctl``: ``executor.call(...)`` committing a record of each call to a temp SQLite audit
   history before it returns (what ``appctl call`` does) — the series the target is judged on;
+- ``appctl-session``: the same call through ``Session.call`` (appctl/session/core.py), the
+  path every front end takes since the call session (approval check, options per call);
 - ``appctl-nohist``: ``executor.call(...)`` without a history, to show what recording costs;
 - ``bare-httpcore``: the same request (same headers) on a bare ``httpcore.ConnectionPool``, the
   transport appctl itself uses (it skips httpx's client layer), to show what appctl's own
@@ -43,11 +45,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpcore
 import httpx
 
+from appctl.config import Config
 from appctl.contract.models import Contract
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.http.send import USER_AGENT
 from appctl.execute.http.transport import ACCEPT_ENCODING, Transport
+from appctl.session.core import Session
 from appctl.sync.openapi.load import Loaded
 from appctl.sync.openapi.parse import SyncOptions, build_contract
 
@@ -177,6 +181,19 @@ def make_calls(
     def appctl() -> Any:
         return call(schema, TOOL, ARGS, options, environ={}, transport=transport, history=history)
 
+    session = Session(
+        schema=schema,
+        config=Config(),
+        options=options,
+        environ={},
+        history=history,
+        id="bench",
+        transport=transport,
+    )
+
+    def appctl_session() -> Any:
+        return session.call(TOOL, ARGS)
+
     def appctl_nohist() -> Any:
         return call(schema, TOOL, ARGS, options, environ={}, transport=transport)
 
@@ -192,6 +209,7 @@ def make_calls(
     return {
         "bare": bare,
         "appctl": appctl,
+        "appctl-session": appctl_session,
         "appctl-nohist": appctl_nohist,
         "bare-httpcore": bare_wire,
     }
@@ -200,7 +218,7 @@ def make_calls(
 def check(calls: dict[str, Callable[[], Any]]) -> None:
     """Every series gets the same, successful answer before anything is timed."""
     expected = calls["bare"]()
-    for name in ("appctl", "appctl-nohist"):
+    for name in ("appctl", "appctl-session", "appctl-nohist"):
         result = calls[name]()
         if not result.ok or result.data != expected:
             raise SystemExit(f"{name} did not get the expected answer: {result!r}")
@@ -255,6 +273,11 @@ def report(samples: dict[str, list[int]], label: str = "") -> None:
         f"{med['appctl-nohist'] / med['bare']:.2f}x"
     )
     print(f"history recording costs about {med['appctl'] - med['appctl-nohist']:.1f} µs per call")
+    if "appctl-session" in med:
+        print(
+            f"through the call session: {med['appctl-session'] - med['bare']:.1f} µs overhead, "
+            f"{med['appctl-session'] - med['appctl']:+.1f} µs over executor.call"
+        )
     if "bare-httpcore" in med:  # appctl's own layers over the wire it uses
         own = med["appctl"] - med["bare-httpcore"]
         print(
@@ -315,7 +338,9 @@ def main() -> int:
         if args.profile:
             profile(calls["appctl"], args.calls, args.top)
         written = len(history.entries(last=10**7))
-        expected = 1 + args.warmup + len(samples["appctl"]) + (args.calls if args.profile else 0)
+        recorded = ("appctl", "appctl-session")  # the series that write to the history
+        expected = sum(1 + args.warmup + len(samples[name]) for name in recorded)
+        expected += args.calls if args.profile else 0
         print(f"audit rows written: {written:,} of {expected:,} recorded calls")
         history.engine.dispose()
         transport.close()
