@@ -97,17 +97,6 @@ class Prober:
         return Answer(got.status, got.body, methods)
 
 
-def _probe(
-    client: Prober,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    params: list[tuple[str, str]],
-    body: bytes | None = None,
-) -> Answer:
-    return client.send(method, url, headers, params, body)
-
-
 def _sentinel_args(action: Action) -> dict[str, Any]:
     return {
         f.name: SENTINELS.get(str(f.schema_.get("type")), "appctl-probe")
@@ -169,7 +158,7 @@ def diagnose(
     base = base_url.rstrip("/")
     credentials = _Auth(schema, settings, environ, base)
     auth = credentials.parts(_ANY_PATH)
-    reach = _probe(client, "GET", base, {}, [])
+    reach = client.send("GET", base, {}, [])
     checks = [
         Check(
             "base URL answers",
@@ -184,8 +173,8 @@ def diagnose(
         schema,
         client,
         credentials,
-        catch_get=_probe(client, "GET", nowhere, auth["headers"], auth["params"]),
-        catch_options=_probe(client, "OPTIONS", nowhere, auth["headers"], []),
+        catch_get=client.send("GET", nowhere, auth["headers"], auth["params"]),
+        catch_options=client.send("OPTIONS", nowhere, auth["headers"], []),
         lists=Lists.of(schema),
     )
     routes = [probes.route(a) for a in schema.actions()]
@@ -234,7 +223,7 @@ class _Probes:
             auth = self.credentials.parts(action)
             body = b"{}" if method != "GET" else None
             headers = {**auth["headers"], **({"Content-Type": "application/json"} if body else {})}
-            self.sent[key] = _probe(self.client, method, url, headers, auth["params"], body)
+            self.sent[key] = self.client.send(method, url, headers, auth["params"], body)
         return self.sent[key]
 
     def listed(self, action: Action, args: dict[str, Any]) -> tuple[Any, str]:
@@ -279,7 +268,7 @@ class _Probes:
         assert isinstance(action.transport, HttpTransport)
         method = action.transport.method
         auth = self.credentials.parts(action)
-        options = _probe(self.client, "OPTIONS", url, auth["headers"], [])
+        options = self.client.send("OPTIONS", url, auth["headers"], [])
         if method in options.allow and method not in self.catch_options.allow:
             return Route(action.name, "verified", f"OPTIONS allows {method}")
         has_params = any(f.location == Location.PATH for f in action.parameters)
@@ -332,7 +321,7 @@ def _auth_check(schema: Contract, routes: list[Route], credentials: _Auth, clien
         return Check("credentials accepted", None, "no read-only tool without arguments to try")
     url = build_url(credentials.base, probe.transport, probe.parameters, {})
     auth = credentials.parts(probe)
-    got = _probe(client, "GET", url, auth["headers"], auth["params"])
+    got = client.send("GET", url, auth["headers"], auth["params"])
     if got.status in (401, 403):
         word = "rejected" if got.status == 401 else "not allowed"
         return Check("credentials accepted", False, f"GET {url} → {word} ({got.status})")
