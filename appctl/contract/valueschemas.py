@@ -6,6 +6,10 @@
   ``pattern`` (which binds strings only): the same values as
   ``anyOf: [{type: number}, {enum: [...]}]``, and still made nullable by adding ``"null"``
   to ``type``, as every column schema is.
+- Decimals: a string (or a number) of at most the declared digits. PostgreSQL's NUMERIC
+  also holds ``"NaN"`` (and, unconstrained, ``"Infinity"`` and ``"-Infinity"``, from
+  PostgreSQL 14), returned as those strings: its pattern admits exactly what the column
+  stores, and no other dialect's does.
 - JSON: any value; the description says how the document ``null`` differs from SQL NULL.
 - What a read returns (``returned_schema``): the column's schema, except on SQLite, whose
   columns (outside STRICT tables) keep any value: a value of another type is returned as
@@ -38,6 +42,24 @@ def float_schema(dialect: str) -> dict[str, Any]:
         "description": 'a number; "NaN", "Infinity" or "-Infinity" for those floats (this '
         f"database stores {stores})",
     }
+
+
+def decimal_schema(precision: int | None, scale: int, dialect: str) -> dict[str, Any]:
+    """A decimal column's value: digits within its precision and scale. On PostgreSQL a
+    NUMERIC(p, s) also stores NaN (not ±Infinity); an unconstrained NUMERIC stores all three."""
+    out: dict[str, Any] = {"type": ["string", "number"]}
+    if precision:
+        whole = max(precision - scale, 1)
+        frac = rf"(\.\d{{1,{scale}}})?" if scale else ""
+        digits = rf"[-+]?\d{{1,{whole}}}{frac}"
+        nan = dialect == "postgresql"
+        out["pattern"] = rf"^({digits}|NaN)$" if nan else rf"^{digits}$"
+        out["description"] = f"decimal, {precision} digits, {scale} after the point" + (
+            ', or "NaN"' if nan else ""
+        )
+    elif dialect == "postgresql":
+        out["description"] = 'decimal; "NaN", "Infinity" or "-Infinity" for those values'
+    return out
 
 
 def json_schema() -> dict[str, Any]:

@@ -136,6 +136,39 @@ def test_decimals_are_exact_strings(floats: Db) -> None:
         assert "E" not in got.data["n"] and "e" not in got.data["n"]
 
 
+def test_postgresql_numeric_nan_and_infinity_match_the_schema(floats: Db) -> None:
+    """PostgreSQL's NUMERIC holds NaN (constrained or not) and ±Infinity (unconstrained):
+    written, read and validated as those strings; other dialects' schemas refuse them."""
+    url, kind, schema = floats
+    resource = schema.resource_of("get_v")
+    assert resource is not None and resource.table is not None
+    column = resource.table.column("d")
+    assert column is not None
+    if kind != "postgresql":
+        for text in ("NaN", "Infinity", "-Infinity"):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(text, column.schema_)
+        return
+    created = [_call(floats, "create_v", {"d": "NaN", "n": "NaN"})]
+    created += [_call(floats, "create_v", {"n": t}) for t in ("Infinity", "-Infinity")]
+    assert all(r.ok for r in created), [r.error for r in created]
+    assert [(r.data["d"], r.data["n"]) for r in created] == [
+        ("NaN", "NaN"),
+        (None, "Infinity"),
+        (None, "-Infinity"),
+    ]
+    _sql(url, "INSERT INTO v (d, n) VALUES ('NaN', 'NaN')")
+    listed = _call(floats, "list_v", {})  # validated against the output schema
+    assert [r["d"] for r in listed.data["rows"]] == ["NaN", None, None, "NaN"]
+    for r in created:
+        assert _call(floats, "get_v", {"id": r.data["id"]}).data == r.data
+    refused = _call(floats, "create_v", {"d": "Infinity"})  # NUMERIC(10, 2) cannot hold it
+    assert not refused.ok and refused.error is not None
+    assert refused.error.category == ErrorCategory.VALIDATION
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("nan", column.schema_)
+
+
 def test_sqlite_decimals_written_elsewhere_read_exactly(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     db = _sync(url, tmp_path, [FLOATS["sqlite"]])

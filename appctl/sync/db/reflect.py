@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.valueschemas import float_schema, json_schema
+from appctl.contract.valueschemas import decimal_schema, float_schema, json_schema
 from appctl.errors import SourceError, first_line
 from appctl.sync.db import typemap
 from appctl.sync.db.bounds import (
@@ -614,14 +614,8 @@ def value_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any]:
     if kind == "number":
         return float_schema(dialect)
     if kind == "decimal":
-        out: dict[str, Any] = {"type": ["string", "number"]}
         precision, scale = getattr(type_, "precision", None), getattr(type_, "scale", None) or 0
-        if precision:
-            whole = max(precision - scale, 1)
-            frac = rf"(\.\d{{1,{scale}}})?" if scale else ""
-            out["pattern"] = rf"^[-+]?\d{{1,{whole}}}{frac}$"
-            out["description"] = f"decimal, {precision} digits, {scale} after the point"
-        return out
+        return decimal_schema(precision, scale, dialect)
     if kind == "string":
         length = getattr(type_, "length", None)
         return {"type": "string", "maxLength": length} if length else {"type": "string"}
