@@ -10,6 +10,8 @@
   also holds ``"NaN"`` (and, unconstrained, ``"Infinity"`` and ``"-Infinity"``, from
   PostgreSQL 14), returned as those strings: its pattern admits exactly what the column
   stores, and no other dialect's does.
+- MariaDB/MySQL TIME: a time of day or a duration, ``[-]HH:MM:SS[.ffffff]`` with 2 or 3
+  digits of hours (-838:59:59.999999 to 838:59:59.999999), read and written as that text.
 - JSON: any value; the description says how the document ``null`` differs from SQL NULL.
 - What a read returns (``returned_schema``): the column's schema, except on SQLite, whose
   columns (outside STRICT tables) keep any value: a value of another type is returned as
@@ -60,6 +62,23 @@ def decimal_schema(precision: int | None, scale: int, dialect: str) -> dict[str,
     elif dialect == "postgresql":
         out["description"] = 'decimal; "NaN", "Infinity" or "-Infinity" for those values'
     return out
+
+
+# MariaDB/MySQL TIME as text: the hours up to 838, a fraction of up to 6 digits
+MYSQL_TIME = r"-?(\d{2}|[1-7]\d{2}|8[0-2]\d|83[0-8]):[0-5]\d:[0-5]\d"
+FRACTION = r"(\.\d{1,6})?"
+
+
+def mysql_time_schema(fsp: int | None) -> dict[str, Any]:
+    """A MariaDB/MySQL TIME(fsp): a fraction only where the column keeps one."""
+    fraction = FRACTION if fsp else ""
+    return {
+        "type": "string",
+        "pattern": f"^{MYSQL_TIME}{fraction}$",
+        "description": "a time of day or a duration, -838:59:59 to 838:59:59, as "
+        + ("[-]HH:MM:SS[.ffffff]" if fsp else "[-]HH:MM:SS")
+        + " (hours may have 3 digits)",
+    }
 
 
 def json_schema() -> dict[str, Any]:

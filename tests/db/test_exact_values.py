@@ -378,3 +378,53 @@ def test_sqlite_text_that_is_not_utf8_is_replaced_with_a_note(tmp_path: Path) ->
     assert "UTF-8" in listed.notes[0]
     got = _call(db, "get_t", {"id": 1})
     assert got.ok and got.data["s"] == "caf\ufffd\ufffd" and got.notes
+
+
+MARIADB_TIMES = ["838:59:59", "-838:59:59", "-01:30:00", "00:00:00", "23:59:59", "100:00:01"]
+
+
+def test_mariadb_time_outside_a_day_is_exact(fresh_db: str, tmp_path: Path) -> None:
+    """MariaDB TIME is a duration (-838:59:59 to 838:59:59): read, written, filtered and
+    cursor-paged as its text, every result valid against the output schema."""
+    if kind_of(fresh_db) != "mariadb":
+        pytest.skip("MariaDB's TIME")
+    db = _sync(
+        fresh_db,
+        tmp_path,
+        ["CREATE TABLE tm (id INTEGER AUTO_INCREMENT PRIMARY KEY, t TIME, t3 TIME(3))"],
+    )
+    for text in MARIADB_TIMES:
+        _sql(fresh_db, "INSERT INTO tm (t) VALUES (:t)", t=text)
+    _sql(fresh_db, "INSERT INTO tm (t3) VALUES ('-00:30:00.5'), ('838:59:59.999')")
+    rows = _call(db, "list_tm", {}).data["rows"]
+    assert [r["t"] for r in rows] == [*MARIADB_TIMES, None, None]
+    assert [r["t3"] for r in rows[-2:]] == ["-00:30:00.500000", "838:59:59.999000"]
+    created = _call(db, "create_tm", {"t": "-12:00:01", "t3": "-800:00:00.125"})
+    assert created.ok, created.error
+    assert (created.data["t"], created.data["t3"]) == ("-12:00:01", "-800:00:00.125000")
+    stored = _sql(fresh_db, "SELECT CAST(t3 AS CHAR) FROM tm WHERE id = :i", i=created.data["id"])
+    assert stored == [("-800:00:00.125",)]
+    assert _call(db, "get_tm", {"id": created.data["id"]}).data == created.data
+    over = _call(db, "list_tm", {"where": {"t": {"gt": "99:00:00"}}}).data["rows"]
+    assert [r["t"] for r in over] == ["838:59:59", "100:00:01"]
+    seen: list[str | None] = []
+    args: dict[str, Any] = {"order_by": ["t"], "limit": 2}
+    for _ in range(len(rows) + 2):  # cursor paging through the times, lowest first
+        page = _call(db, "list_tm", args).data
+        seen += [r["t"] for r in page["rows"]]
+        if not page["has_more"]:
+            break
+        args = {**args, "cursor": page["next_cursor"]}
+    expected = sorted([*MARIADB_TIMES, "-12:00:01"], key=_seconds)
+    assert [t for t in seen if t is not None] == expected and len(seen) == len(rows) + 1
+    refused = _call(db, "create_tm", {"t": "839:00:00"})
+    assert not refused.ok and refused.error is not None
+    assert refused.error.category == ErrorCategory.VALIDATION
+    fraction = _call(db, "create_tm", {"t": "01:00:00.5"})  # TIME(0) keeps no fraction
+    assert not fraction.ok
+
+
+def _seconds(text: str) -> float:
+    sign = -1 if text.startswith("-") else 1
+    h, m, s = text.lstrip("-").split(":")
+    return sign * (int(h) * 3600 + int(m) * 60 + float(s))

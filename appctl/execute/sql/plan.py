@@ -22,7 +22,7 @@ from appctl.contract.models import Action, Column, SqlTransport, Table
 from appctl.contract.names import DEFAULT_LIMIT, MAX_LIMIT, column_args
 from appctl.execute.http.request import RequestError
 from appctl.execute.memo import IdentityMemo
-from appctl.execute.sql.values import NON_FINITE, float_in, json_in, to_json
+from appctl.execute.sql.values import NON_FINITE, float_in, json_in, time_in, to_json
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
@@ -78,7 +78,7 @@ class SqlPlan:
         return out
 
 
-def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
+def from_json(column: Column, value: Any, *, kind: str | None = None, dialect: str = "") -> Any:
     """A JSON argument → the Python value bound for this column (RequestError if it cannot be)."""
     kind = kind or column.kind
     if value is None:
@@ -95,7 +95,7 @@ def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
         if kind == "datetime":
             return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         if kind == "time":
-            return dt.time.fromisoformat(str(value))
+            return time_in(value, dialect)
         if kind == "interval":
             return _duration(value)
         if kind == "uuid":
@@ -105,7 +105,8 @@ def from_json(column: Column, value: Any, *, kind: str | None = None) -> Any:
         if kind == "array":  # nested lists: a multi-dimensional array
             item = column.item_kind or "other"
             return [
-                from_json(column, v, kind="array" if isinstance(v, list) else item) for v in value
+                from_json(column, v, kind="array" if isinstance(v, list) else item, dialect=dialect)
+                for v in value
             ]
     except (ValueError, TypeError, InvalidOperation, binascii.Error) as exc:
         raise RequestError(
@@ -233,8 +234,8 @@ def filter_operand(column: Column, op: str, operand: Any, transport: SqlTranspor
         return _like_pattern(column, str(operand))
     dialect = transport.dialect
     if op == "in":
-        return [_zone_free(column, from_json(column, v), dialect) for v in operand]
-    return _zone_free(column, from_json(column, operand), dialect)
+        return [_zone_free(column, from_json(column, v, dialect=dialect), dialect) for v in operand]
+    return _zone_free(column, from_json(column, operand, dialect=dialect), dialect)
 
 
 def _cursor_value(column: Column, value: Any, dialect: str) -> Any:
@@ -244,7 +245,7 @@ def _cursor_value(column: Column, value: Any, dialect: str) -> Any:
         if not isinstance(value, str | int | float | None):
             raise RequestError("cursor is damaged: pass next_cursor unchanged")
         return value
-    return from_json(column, value)
+    return from_json(column, value, dialect=dialect)
 
 
 def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
@@ -256,7 +257,7 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
     columns = {c.name: c for c in table.columns}
 
     def value(column: str) -> Any:
-        return from_json(columns[column], args[names[column]])
+        return from_json(columns[column], args[names[column]], dialect=transport.dialect)
 
     operation = transport.operation
     key = {c: value(c) for c in transport.key if names[c] in args}

@@ -5,7 +5,8 @@ executor reads and writes exactly what the contract's value schemas say:
   are selected as ``CAST(column AS text)`` and written as ``CAST(:value AS <type>)``: the
   value is PostgreSQL's own text form both ways.
 - MariaDB/MySQL ``SET`` reads as the list of its members (in the column's order) and is
-  written from such a list; ``BIT(n)`` reads as an integer.
+  written from such a list; ``BIT(n)`` reads as an integer; ``TIME`` reads as its text
+  (``values.clock_text``: SQLAlchemy's TIME wraps a duration into 0-24 h).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def special_sa_type(column: Column, dialect: str) -> Any | None:
         return sa.Time(timezone=True)  # the offset is part of the value
     if dialect == "mysql" and column.kind == "array" and upper.startswith("SET("):
         return _set_type()(list(column.schema_.get("items", {}).get("enum") or []))
+    if dialect in ("mysql", "mariadb") and column.kind == "time":
+        return _mysql_time_type()()
     if dialect == "mysql" and column.kind == "integer" and upper.startswith("BIT"):
         from sqlalchemy.dialects.mysql import BIT
 
@@ -72,6 +75,34 @@ def _pg_text_type() -> Any:
 
     _made["pg_text"] = PgText
     return PgText
+
+
+def _mysql_time_type() -> Any:
+    found = _made.get("mysql_time")
+    if found is not None:
+        return found
+    import datetime as dt
+
+    from sqlalchemy.types import UserDefinedType
+
+    from appctl.execute.sql.values import clock_text
+
+    class MysqlTime(UserDefinedType[str]):
+        """MariaDB/MySQL TIME read as its text, whole (-838:59:59 to 838:59:59)."""
+
+        cache_ok = True
+
+        def get_col_spec(self, **_kw: Any) -> str:
+            return "TIME"
+
+        def result_processor(self, dialect: Any, coltype: Any) -> Any:
+            def process(value: Any) -> Any:
+                return clock_text(value) if isinstance(value, dt.timedelta) else value
+
+            return process
+
+    _made["mysql_time"] = MysqlTime
+    return MysqlTime
 
 
 def _set_type() -> Any:

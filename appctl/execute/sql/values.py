@@ -8,6 +8,8 @@ The representations every SQL tool documents in its schema:
 - JSON columns: ``null`` is SQL NULL. The JSON document ``null`` is ``{"$json": null}``,
   and an object whose only key is ``"$json"`` is wrapped the same way
   (``{"$json": {"$json": 1}}``), so what a read returns can be written back unchanged.
+- MariaDB/MySQL TIME (a duration, -838:59:59 to 838:59:59, that PyMySQL reads as a
+  ``timedelta``): the text ``[-]HH:MM:SS[.ffffff]``, read and written as such.
 - A value that is not of its column's type (SQLite keeps anything in a column that is not
   STRICT; an enum value added since sync) is returned as what it is, and the page gets a
   note naming the rows and the column. Text that is not valid UTF-8 is returned with
@@ -29,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Column, Table
+from appctl.contract.valueschemas import FRACTION, MYSQL_TIME
 
 NON_FINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 JSON_KEY = "$json"
@@ -388,6 +391,27 @@ _SQLITE: dict[str, Any] = {
     "uuid": _text,
     "enum": _text,
 }
+
+
+_MYSQL_TIME = re.compile(f"^{MYSQL_TIME}{FRACTION}$")
+
+
+def clock_text(delta: dt.timedelta) -> str:
+    """A MariaDB/MySQL TIME as it holds it: ``[-]HH:MM:SS``, a fraction when it has one."""
+    sign = "-" if delta < dt.timedelta(0) else ""
+    delta = abs(delta)
+    minutes, secs = divmod(delta.days * 86400 + delta.seconds, 60)
+    fraction = f".{delta.microseconds:06d}" if delta.microseconds else ""
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}:{secs:02d}{fraction}"
+
+
+def time_in(value: Any, dialect: str) -> dt.time | str:
+    """A time argument: MariaDB/MySQL's TIME form as the text the server reads (PyMySQL
+    writes a negative ``timedelta`` wrongly); else an ISO 8601 time."""
+    text = str(value)
+    if dialect in ("mysql", "mariadb") and _MYSQL_TIME.match(text):
+        return text
+    return dt.time.fromisoformat(text)
 
 
 def duration_text(delta: dt.timedelta) -> str:

@@ -15,7 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from appctl.contract.valueschemas import decimal_schema, float_schema, json_schema
+from appctl.contract.valueschemas import (
+    decimal_schema,
+    float_schema,
+    json_schema,
+    mysql_time_schema,
+)
 from appctl.errors import SourceError, first_line
 from appctl.sync.db import typemap
 from appctl.sync.db.bounds import (
@@ -588,6 +593,8 @@ def _special_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any
         if name == "OID":
             return {"type": "integer", "minimum": 0, "maximum": 2**32 - 1}
         return typemap.integer_schema(type_, dialect)
+    if kind == "time" and dialect in ("mysql", "mariadb"):
+        return mysql_time_schema(getattr(type_, "fsp", None))
     if kind == "array" and name == "SET":
         return typemap.set_schema(list(getattr(type_, "values", ()) or ()))
     if kind == "array" and dialect == "postgresql":
