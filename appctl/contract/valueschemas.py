@@ -12,6 +12,9 @@
   stores, and no other dialect's does.
 - MariaDB/MySQL TIME: a time of day or a duration, ``[-]HH:MM:SS[.ffffff]`` with 2 or 3
   digits of hours (-838:59:59.999999 to 838:59:59.999999), read and written as that text.
+- PostgreSQL dates and timestamps may be ``infinity`` or ``-infinity``, and a time
+  ``24:00:00``: Python cannot hold them, so they are read and written as that text. The
+  schema of such a column is a pattern admitting the ISO 8601 forms and exactly those.
 - JSON: any value; the description says how the document ``null`` differs from SQL NULL.
 - What a read returns (``returned_schema``): the column's schema, except on SQLite, whose
   columns (outside STRICT tables) keep any value: a value of another type is returned as
@@ -78,6 +81,31 @@ def mysql_time_schema(fsp: int | None) -> dict[str, Any]:
         "description": "a time of day or a duration, -838:59:59 to 838:59:59, as "
         + ("[-]HH:MM:SS[.ffffff]" if fsp else "[-]HH:MM:SS")
         + " (hours may have 3 digits)",
+    }
+
+
+_OFFSET = r"(Z|[+-]\d{2}(:?\d{2}(:\d{2}(\.\d+)?)?)?)?"
+_CLOCK = r"\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?"
+PG_TEMPORAL: dict[str, tuple[str, str, str]] = {  # kind: (ISO 8601 form, its text, PG's own)
+    "date": (r"\d{4}-\d{2}-\d{2}", "an ISO 8601 date", "-?infinity"),
+    "datetime": (
+        rf"\d{{4}}-\d{{2}}-\d{{2}}([T ]{_CLOCK})?{_OFFSET}",
+        "an ISO 8601 date-time",
+        "-?infinity",
+    ),
+    "time": (rf"{_CLOCK}{_OFFSET}", "an ISO 8601 time", r"24:00:00([+-]\d{2}(:\d{2}){0,2})?"),
+}
+
+
+def pg_temporal_schema(kind: str) -> dict[str, Any]:
+    """A PostgreSQL date, timestamp or time: ISO 8601, or PostgreSQL's own text for the
+    values Python cannot hold (``infinity``, ``-infinity``; the time ``24:00:00``)."""
+    iso, what, own = PG_TEMPORAL[kind]
+    special = '"24:00:00"' if kind == "time" else '"infinity" or "-infinity"'
+    return {
+        "type": "string",
+        "pattern": f"^({iso}|{own})$",
+        "description": f"{what}, or {special}",
     }
 
 

@@ -428,3 +428,67 @@ def _seconds(text: str) -> float:
     sign = -1 if text.startswith("-") else 1
     h, m, s = text.lstrip("-").split(":")
     return sign * (int(h) * 3600 + int(m) * 60 + float(s))
+
+
+PG_EDGES = [
+    ("infinity", "infinity", "infinity", "24:00:00", "24:00:00+00"),
+    ("-infinity", "-infinity", "-infinity", "00:00:00", "24:00:00-03:30"),
+    ("2024-02-29", "2024-02-29 13:45:30.5", "2024-02-29 13:45:30+00", "23:59:59.999999", None),
+]
+
+
+def test_postgresql_infinite_dates_and_24_00_are_text(fresh_db: str, tmp_path: Path) -> None:
+    """PostgreSQL's infinity/-infinity dates and timestamps and its time 24:00:00, which
+    Python cannot hold: returned as that text (never failing the page), written, filtered and
+    cursor-paged, every result valid against the output schema."""
+    _postgresql(fresh_db)
+    db = _sync(
+        fresh_db,
+        tmp_path,
+        [
+            "CREATE TABLE w (id SERIAL PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, "
+            "t TIME, ttz TIMETZ)"
+        ],
+    )
+    for row in PG_EDGES:
+        _sql(
+            fresh_db,
+            "INSERT INTO w (d, ts, tz, t, ttz) VALUES (:d, :ts, :tz, :t, :ttz)",
+            **dict(zip(("d", "ts", "tz", "t", "ttz"), row, strict=True)),
+        )
+    rows = _call(db, "list_w", {}).data["rows"]
+    assert [(r["d"], r["ts"], r["tz"], r["t"], r["ttz"]) for r in rows[:2]] == PG_EDGES[:2]
+    assert (rows[2]["d"], rows[2]["ts"], rows[2]["t"]) == (
+        "2024-02-29",
+        "2024-02-29T13:45:30.500000",
+        "23:59:59.999999",
+    )
+    created = _call(
+        db, "create_w", {"d": "-infinity", "ts": "infinity", "tz": "-infinity", "t": "24:00:00"}
+    )
+    assert created.ok, created.error
+    assert [created.data[c] for c in ("d", "ts", "tz", "t")] == [
+        "-infinity",
+        "infinity",
+        "-infinity",
+        "24:00:00",
+    ]
+    assert _call(db, "get_w", {"id": created.data["id"]}).data == created.data
+    stored = _sql(fresh_db, "SELECT d::text, t::text FROM w WHERE id = :i", i=created.data["id"])
+    assert stored == [("-infinity", "24:00:00")]
+    late = _call(db, "list_w", {"where": {"d": {"gt": "2024-03-01"}}}).data["rows"]
+    assert [r["d"] for r in late] == ["infinity"]
+    noon = _call(db, "list_w", {"where": {"t": {"eq": "24:00:00"}}}).data["rows"]
+    assert [r["id"] for r in noon] == [1, created.data["id"]]
+    seen: list[Any] = []
+    args: dict[str, Any] = {"order_by": ["d"], "limit": 1}
+    for _ in range(6):
+        page = _call(db, "list_w", args).data
+        seen += [r["d"] for r in page["rows"]]
+        if not page["has_more"]:
+            break
+        args = {**args, "cursor": page["next_cursor"]}
+    assert seen == ["-infinity", "-infinity", "2024-02-29", "infinity"]
+    refused = _call(db, "create_w", {"d": "Infinity"})  # the schema admits exactly the text
+    assert not refused.ok and refused.error is not None
+    assert refused.error.category == ErrorCategory.VALIDATION

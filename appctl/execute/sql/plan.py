@@ -22,7 +22,7 @@ from appctl.contract.models import Action, Column, SqlTransport, Table
 from appctl.contract.names import DEFAULT_LIMIT, MAX_LIMIT, column_args
 from appctl.execute.http.request import RequestError
 from appctl.execute.memo import IdentityMemo
-from appctl.execute.sql.values import NON_FINITE, float_in, json_in, time_in, to_json
+from appctl.execute.sql.values import NON_FINITE, float_in, json_in, temporal_in, to_json
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
@@ -90,12 +90,8 @@ def from_json(column: Column, value: Any, *, kind: str | None = None, dialect: s
             return json_in(value)
         if kind == "decimal":
             return _decimal(value)
-        if kind == "date":
-            return dt.date.fromisoformat(str(value))
-        if kind == "datetime":
-            return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        if kind == "time":
-            return time_in(value, dialect)
+        if kind in ("date", "datetime", "time"):
+            return temporal_in(kind, value, dialect)
         if kind == "interval":
             return _duration(value)
         if kind == "uuid":

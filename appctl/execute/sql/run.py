@@ -77,6 +77,8 @@ def engine_for(url: str) -> Any:
                 sa.event.listen(engine, "connect", _sqlite_connect)
             else:
                 sa.event.listen(engine, "do_connect", _bounded_connect)
+            if engine.dialect.driver == "psycopg":  # infinity, 24:00:00: text, not an error
+                sa.event.listen(engine, "connect", _psycopg_connect)
             _engines[url] = engine
     return engine
 
@@ -86,6 +88,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA busy_timeout = 10000")
     dbapi_connection.text_factory = decode_text  # not UTF-8: replaced, with a note
     ops.register_sqlite(dbapi_connection)
+
+
+def _psycopg_connect(dbapi_connection: Any, _record: Any) -> None:
+    from appctl.execute.sql import bind
+
+    bind.pg_lenient_loaders(dbapi_connection)
 
 
 def _bounded_connect(dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ The representations every SQL tool documents in its schema:
   (``{"$json": {"$json": 1}}``), so what a read returns can be written back unchanged.
 - MariaDB/MySQL TIME (a duration, -838:59:59 to 838:59:59, that PyMySQL reads as a
   ``timedelta``): the text ``[-]HH:MM:SS[.ffffff]``, read and written as such.
+- PostgreSQL's ``infinity`` and ``-infinity`` dates and timestamps, and its time
+  ``24:00:00``: the text PostgreSQL writes, read (``bind.pg_lenient_loaders``) and written
+  as such.
 - A value that is not of its column's type (SQLite keeps anything in a column that is not
   STRICT; an enum value added since sync) is returned as what it is, and the page gets a
   note naming the rows and the column. Text that is not valid UTF-8 is returned with
@@ -31,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Column, Table
-from appctl.contract.valueschemas import FRACTION, MYSQL_TIME
+from appctl.contract.valueschemas import FRACTION, MYSQL_TIME, PG_TEMPORAL
 
 NON_FINITE: dict[str, float] = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 JSON_KEY = "$json"
@@ -403,6 +406,28 @@ def clock_text(delta: dt.timedelta) -> str:
     minutes, secs = divmod(delta.days * 86400 + delta.seconds, 60)
     fraction = f".{delta.microseconds:06d}" if delta.microseconds else ""
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}:{secs:02d}{fraction}"
+
+
+_PG_OWN = {k: re.compile(f"^({own})$") for k, (_, _, own) in PG_TEMPORAL.items()}
+
+
+def temporal_in(kind: str, value: Any, dialect: str) -> Any:
+    """A date, date-time or time argument → what is bound: a datetime object, or the
+    database's own text for what Python cannot hold (PostgreSQL's infinities and 24:00:00,
+    MariaDB/MySQL's TIME beyond a day)."""
+    text = str(value)
+    if dialect == "postgresql" and _PG_OWN[kind].match(text):
+        return text
+    if kind == "date":
+        return dt.date.fromisoformat(text)
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return time_in(text, dialect)
+
+
+def pg_own_text(kind: str, text: str) -> bool:
+    """Whether PostgreSQL's text of a date, timestamp or time is one Python cannot hold."""
+    return bool(_PG_OWN[kind].match(text))
 
 
 def time_in(value: Any, dialect: str) -> dt.time | str:

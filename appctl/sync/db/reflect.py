@@ -20,6 +20,7 @@ from appctl.contract.valueschemas import (
     float_schema,
     json_schema,
     mysql_time_schema,
+    pg_temporal_schema,
 )
 from appctl.errors import SourceError, first_line
 from appctl.sync.db import typemap
@@ -595,6 +596,8 @@ def _special_schema(type_: Any, kind: ColumnKind, dialect: str) -> dict[str, Any
         return typemap.integer_schema(type_, dialect)
     if kind == "time" and dialect in ("mysql", "mariadb"):
         return mysql_time_schema(getattr(type_, "fsp", None))
+    if kind in ("date", "datetime", "time") and dialect == "postgresql":
+        return pg_temporal_schema(kind)
     if kind == "array" and name == "SET":
         return typemap.set_schema(list(getattr(type_, "values", ()) or ()))
     if kind == "array" and dialect == "postgresql":
