@@ -84,6 +84,9 @@ RAW: dict[str, list[str]] = {
         # values of h-values' part: NaN/Infinity, enum arrays, JSON null
         "INSERT INTO zoo (f8, ea, jb) VALUES ('NaN', '{sad,happy}', 'null')",
         "INSERT INTO zoo (f8, ea) VALUES ('-Infinity', '{}')",
+        # h-edges' part: NUMERIC NaN, infinite dates and timestamps, time 24:00:00
+        "INSERT INTO zoo (num2, d, ts, tstz, tm, tmtz) "
+        "VALUES ('NaN', 'infinity', '-infinity', 'infinity', '24:00:00', '24:00:00+00')",
     ],
     "mariadb": [
         """INSERT INTO zoo (ti, tiu, si, siu, mi, miu, i, iu, bi, biu, bo, b1, b8, b64, de, fl, db,
@@ -100,6 +103,7 @@ RAW: dict[str, list[str]] = {
         "VALUES (127, 9223372036854775807, 0, 0, 0, '', '[]')",
         "INSERT INTO zoo (y, s, j) VALUES (1901, 'w', '\"text\"')",
         "INSERT INTO zoo (j) VALUES ('null')",  # JSON null (h-values' part)
+        "INSERT INTO zoo (tm) VALUES ('-838:59:59')",  # TIME past a day (h-edges' part)
     ],
 }
 
@@ -174,6 +178,7 @@ WRITES: dict[str, list[dict[str, Any]]] = {
         },
         {"a2": [], "i8": -9223372036854775808, "r_i8": "empty", "ea": ["ok", "sad"]},
         {"f8": "Infinity", "ea": []},
+        {"num2": "NaN", "d": "-infinity", "ts": "infinity", "tstz": "-infinity", "tm": "24:00:00"},
     ],
     "mariadb": [
         {
@@ -203,6 +208,8 @@ WRITES: dict[str, list[dict[str, Any]]] = {
         },
         {"y": 0, "s": [], "j": [1, "two"], "b64": 0},
         {"y": 1901, "s": ["w", "r"], "j": "text"},  # a SET reads back in the column's order
+        {"tm": "838:59:59"},
+        {"tm": "-01:30:00"},
     ],
 }
 
