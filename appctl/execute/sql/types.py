@@ -11,6 +11,7 @@ executor reads and writes exactly what the contract's value schemas say:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -45,13 +46,8 @@ def special_sa_type(column: Column, dialect: str) -> Any | None:
     return None
 
 
-_made: dict[str, Any] = {}
-
-
+@functools.cache  # one class per process: SQLAlchemy caches statements by type
 def _pg_text_type() -> Any:
-    found = _made.get("pg_text")
-    if found is not None:
-        return found
     import sqlalchemy as sa
     from sqlalchemy.types import UserDefinedType
 
@@ -73,14 +69,11 @@ def _pg_text_type() -> Any:
         def bind_expression(self, bindvalue: Any) -> Any:
             return sa.cast(sa.type_coerce(bindvalue, sa.Text()), self)
 
-    _made["pg_text"] = PgText
     return PgText
 
 
+@functools.cache
 def _mysql_time_type() -> Any:
-    found = _made.get("mysql_time")
-    if found is not None:
-        return found
     import datetime as dt
 
     from sqlalchemy.types import UserDefinedType
@@ -101,14 +94,11 @@ def _mysql_time_type() -> Any:
 
             return process
 
-    _made["mysql_time"] = MysqlTime
     return MysqlTime
 
 
+@functools.cache
 def _set_type() -> Any:
-    found = _made.get("set")
-    if found is not None:
-        return found
     import sqlalchemy as sa
 
     class SetList(sa.types.TypeDecorator[list[str]]):
@@ -136,5 +126,4 @@ def _set_type() -> Any:
             held = set(value) if isinstance(value, set | frozenset) else set(value.split(","))
             return [m for m in self.members if m in held]
 
-    _made["set"] = SetList
     return SetList
