@@ -135,6 +135,22 @@ class Toolset(_Strict):
     read_only: bool = False
 
 
+class CursorSettings(_Strict):
+    """How continuations (next-page cursors, operation handles) are signed: ``key`` an
+    ``env:NAME`` reference to a shared secret (several servers behind one balancer must share
+    it), else ``.appctl/cursor.key``; ``ttl`` seconds a handle stays valid."""
+
+    key: str | None = None
+    ttl: float = Field(default=3600.0, gt=0, le=30 * 86400)
+
+    @field_validator("key")
+    @classmethod
+    def _reference(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("env:") or len(value) <= 4):
+            raise ValueError("cursors.key must be an env:NAME reference, not the key itself")
+        return value
+
+
 class Config(_Strict):
     base_url: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # added schemes, allowed origins
@@ -143,6 +159,7 @@ class Config(_Strict):
     providers: dict[str, ProviderProfile] = Field(default_factory=dict)  # appctl run / chat
     default_provider: str | None = None
     toolsets: dict[str, Toolset] = Field(default_factory=dict)  # appctl mcp --toolset
+    cursors: CursorSettings = Field(default_factory=CursorSettings)
 
     def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
         """The first matching rule's decision and its index; else the default by safety."""

@@ -29,6 +29,7 @@ from appctl.execute.audit import record as audit
 from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit
+from appctl.execute.continuation import Sealer, process_sealer
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
@@ -54,6 +55,12 @@ class CallOptions:
     root: str | None = None  # the project folder (relative SQLite paths), default: the cwd
     # how the needs-approval refusal is worded for this front end's caller (default: terminal)
     unapproved: Callable[[Action], str] | None = None
+    # signs and checks continuations (next-page cursors, operation handles); None: a key of
+    # this process only (``continuation.process_sealer``)
+    sealer: Sealer | None = None
+
+    def continuations(self) -> Sealer:
+        return self.sealer or process_sealer()
 
 
 def refusal(action: Action, options: CallOptions, resource: str = "") -> tuple[Reason, str] | None:

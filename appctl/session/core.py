@@ -66,8 +66,11 @@ class Session:
         from appctl.contract.io import load_schema
 
         env = os.environ if environ is None else environ
+        from appctl.session.keys import load_sealer
+
         schema = load_schema(app_dir)
         config = load_config(app_dir)
+        gates.setdefault("sealer", load_sealer(app_dir, config.cursors, env))
         options = CallOptions(config=config, root=str(app_dir.parent), **gates)
         return cls(
             schema=schema,
