@@ -13,6 +13,7 @@
     default_provider: claude                       # appctl run / chat (see agent/profiles.py)
     providers:
       claude: {kind: anthropic, model: claude-sonnet-4-5, api_key: env:ANTHROPIC_API_KEY}
+    cursors: {key: env:APPCTL_CURSOR_KEY, ttl: 3600}  # default: .appctl/cursor.key, 1 hour
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
