@@ -50,6 +50,7 @@ PROVIDER_KEYS = frozenset(
 SUITE_VARIABLES = frozenset(
     {
         "APPCTL_REQUIRE_DBS",
+        "APPCTL_REQUIRE_APPS",
         "APPCTL_CORPUS",
         "APPCTL_TEST_POSTGRES_URL",
         "APPCTL_TEST_MARIADB_URL",
