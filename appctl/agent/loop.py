@@ -149,7 +149,7 @@ def system_prompt(
 ) -> str:
     from appctl.generate.guides import environment
 
-    source = "OpenAPI document" if schema.source.kind == "openapi" else "database schema"
+    source = "database schema" if schema.source.kind == "db" else "OpenAPI document"
     title = schema.source.title or schema.source.location or "the application"
     text = (
         environment()

@@ -35,7 +35,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     from appctl.contract.auth import userinfo_problem
     from appctl.contract.io import SCHEMA_FILE, dump_schema, load_schema, write_atomic
     from appctl.contract.models import Provenance
-    from appctl.doctor.checks import Prober, diagnose
+    from appctl.doctor.checks import Prober, app_hint, diagnose
     from appctl.errors import UsageError
     from appctl.execute.executor import base_url_for
 
@@ -51,7 +51,7 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     if not base or "://" not in base:
         raise UsageError(
             f"no absolute base URL to probe (the contract has {base!r})",
-            suggestion="Pass --base-url https://....",
+            suggestion="Pass --base-url https://..." + app_hint(schema) + ".",
         )
     checks, routes = diagnose(
         schema,

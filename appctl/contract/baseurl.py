@@ -79,7 +79,7 @@ def carry_over(previous: Contract | None, synced: Contract, *, given: str | None
         )
     if previous is None or previous.source.location != synced.source.location:
         return Carried(synced)
-    if previous.source.kind != "openapi" or not _chosen(previous):
+    if previous.source.kind not in ("openapi", "app") or not _chosen(previous):
         return Carried(synced)
     kept = previous.base_url
     if previous.servers == synced.servers:

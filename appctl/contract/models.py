@@ -213,10 +213,11 @@ class Resource(_Model):
 
 
 class Source(_Model):
-    kind: Literal["openapi", "db"]
+    kind: Literal["openapi", "db", "app"]  # app: a web app's own framework was asked
     location: str
     sha256: str
     format: str = ""
+    framework: str | None = None  # app: the framework that generated the document ("fastapi")
     title: str = ""
     api_version: str = ""
 

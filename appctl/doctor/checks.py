@@ -163,7 +163,8 @@ def diagnose(
         Check(
             "base URL answers",
             reach.status is not None,
-            f"GET {base} → {reach.status or 'no answer'}",
+            f"GET {base} → {reach.status or 'no answer'}"
+            + ("" if reach.status is not None else app_hint(schema)),
         )
     ]
     if reach.status is None:
@@ -181,6 +182,31 @@ def diagnose(
     checks.append(_auth_check(schema, routes, credentials, client))
     lost = _base_url_check(schema, routes, base)
     return [*checks, lost] if lost else checks, routes
+
+
+SERVED_BY = {  # a framework → how its app is usually served, for the hint below
+    "fastapi": "uvicorn {target}",
+    "starlette": "uvicorn {target}",
+    "litestar": "uvicorn {target}",
+    "apiflask": "flask --app {module} run",
+    "flask-smorest": "flask --app {module} run",
+    "flask": "flask --app {module} run",
+}
+
+
+def app_hint(schema: Contract) -> str:
+    """For a contract synced from a web app (``sync --app``/``--django``): how to start it, and
+    that --base-url names where it runs; "" for other contracts."""
+    if schema.source.kind != "app":
+        return ""
+    target = schema.source.location
+    framework = schema.source.framework or "the framework"
+    served = SERVED_BY.get(framework, "python manage.py runserver")
+    start = served.format(target=target, module=target.partition(":")[0])
+    return (
+        f"; the contract came from {target} ({framework}): start it (e.g. `{start}`) and pass "
+        "--base-url with where it listens"
+    )
 
 
 def _base_url_check(schema: Contract, routes: list[Route], base: str) -> Check | None:

@@ -339,7 +339,7 @@ def build_server(tools: ToolServer) -> Server[Any]:
     title = tools.schema.source.title or "the application"
     instructions = (
         f"Tools for {title}, compiled by appctl from its "
-        f"{'OpenAPI document' if tools.schema.source.kind == 'openapi' else 'database schema'}. "
+        f"{'database schema' if tools.schema.source.kind == 'db' else 'OpenAPI document'}. "
         "Results are JSON envelopes: ok, status, data, or error {category, message, suggestions}."
     )
     return Server(

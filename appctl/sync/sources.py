@@ -57,6 +57,70 @@ class Database:
         return Built(Synced(db=db), db.diagnostics, db.tables, db.filtered, "table")
 
 
+@dataclass(frozen=True, slots=True)
+class App:
+    """A Python web app as ``module:attribute`` (FastAPI, Starlette, Litestar, Django Ninja,
+    APIFlask, flask-smorest), imported in ``python`` (default: the active virtualenv's, else
+    ``python3`` on PATH) from ``project`` (default: the working directory)."""
+
+    target: str
+    _: KW_ONLY
+    base_url: str | None = None  # instead of the framework's servers
+    python: str | None = None
+    project: str | None = None
+    timeout: int | None = None  # seconds the import and the generator may take
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.app.source import build_app
+
+        return build_app(self, context)
+
+
+@dataclass(frozen=True, slots=True)
+class Django:
+    """A Django project by its settings module (Django REST framework: drf-spectacular when
+    installed, else DRF's own schema generator); ``python``/``project`` as for ``App``."""
+
+    settings: str
+    _: KW_ONLY
+    base_url: str | None = None
+    python: str | None = None
+    project: str | None = None
+    timeout: int | None = None
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.app.source import build_django
+
+        return build_django(self, context)
+
+
+_APP_OPTIONS = (
+    SourceOption(
+        "--python",
+        "python",
+        "--app/--django: the interpreter that imports the app (default: $VIRTUAL_ENV's, else "
+        "python3 on PATH; never appctl's own).",
+        metavar="PATH",
+    ),
+    SourceOption(
+        "--project",
+        "project",
+        "--app/--django: the directory the app is imported from (default: the current one).",
+        metavar="DIR",
+    ),
+    SourceOption(
+        "--timeout",
+        "timeout",
+        "--app/--django: seconds importing the app and generating its document may take "
+        "(default 60).",
+        metavar="SECONDS",
+        kind="count",
+    ),
+)
+_BASE_URL = SourceOption(
+    "--base-url", "base_url", "Use this base URL instead of the document's servers."
+)
+
 SOURCES: tuple[SourceEntry, ...] = (
     SourceEntry(
         name="openapi",
@@ -67,9 +131,7 @@ SOURCES: tuple[SourceEntry, ...] = (
         example="appctl sync --openapi openapi.yaml",
         make=OpenAPI,
         options=(
-            SourceOption(
-                "--base-url", "base_url", "Use this base URL instead of the document's servers."
-            ),
+            _BASE_URL,
             SourceOption(
                 "--max-bytes", "max_bytes", "Largest document to read (bytes).", kind="count"
             ),
@@ -104,6 +166,29 @@ SOURCES: tuple[SourceEntry, ...] = (
                 metavar="NAME",
             ),
         ),
+    ),
+    SourceEntry(
+        name="web_app",  # "app" is the CLI's context object
+        flag="--app",
+        metavar="MODULE:APP",
+        help="A Python web app (FastAPI, Starlette, Litestar, Django Ninja, APIFlask, "
+        "flask-smorest): its framework's own OpenAPI document, imported in the project's "
+        "interpreter.",
+        what="a Python web app",
+        example="appctl sync --app main:app",
+        make=App,
+        options=(_BASE_URL, *_APP_OPTIONS),
+    ),
+    SourceEntry(
+        name="django",
+        flag="--django",
+        metavar="SETTINGS",
+        help="A Django REST framework project by its settings module (drf-spectacular when "
+        "installed, else DRF's schema generator).",
+        what="a Django project",
+        example="appctl sync --django mysite.settings",
+        make=Django,
+        options=(_BASE_URL, *_APP_OPTIONS),
     ),
 )
 

@@ -90,7 +90,11 @@ def test_overrides_survive_resync_and_bad_ones_write_nothing(app: Path) -> None:
     ("args", "code", "message"),
     [
         (("sync", "--openapi", "missing.yaml"), 1, "no such file"),
-        (("sync",), 2, "give exactly one source: --openapi SRC or --db DSN"),
+        (
+            ("sync",),
+            2,
+            "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP or --django",
+        ),
         (("tools", "--format", "nope"), 2, "Invalid value for '--format'"),
         (("bogus",), 2, "No such command"),
     ],

@@ -12,7 +12,7 @@ import pytest
 
 from appctl.errors import BudgetError, Category, ContractError, SourceError, UsageError
 from appctl.sync import SOURCES, Database, OpenAPI, SyncOutcome, run
-from appctl.sync.sources import make_source
+from appctl.sync.sources import App, Django, make_source
 from tests.conftest import REPO
 
 GOLDEN = REPO / "fixtures" / "golden" / "petstore-openapi30"
@@ -178,13 +178,33 @@ def test_the_table_makes_each_source_and_refuses_options_of_another() -> None:
     assert make_source({"db": "a.db"}, {"schemas": ("s",)}) == Database("a.db", schemas=("s",))
     with pytest.raises(UsageError) as none:
         make_source({}, {})
-    assert none.value.message == "give exactly one source: --openapi SRC or --db DSN"
+    assert (
+        none.value.message
+        == "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP or --django SETTINGS"
+    )
     with pytest.raises(UsageError, match="exactly one source"):
         make_source({"openapi": "a.yaml", "db": "b.db"}, {})
     with pytest.raises(UsageError) as foreign:
         make_source({"db": "a.db"}, {"base_url": "http://x", "max_nodes": 5})
-    assert foreign.value.message == "--base-url and --max-nodes apply to --openapi only"
-    assert foreign.value.suggestion == "Drop them, or sync an OpenAPI document instead."
+    assert foreign.value.message == (
+        "--base-url and --max-nodes apply to --openapi, --app or --django only"
+    )
+    with pytest.raises(UsageError) as foreign:
+        make_source({"db": "a.db"}, {"max_nodes": 5})
+    assert foreign.value.message == "--max-nodes applies to --openapi only"
+    assert foreign.value.suggestion == "Drop it, or sync an OpenAPI document instead."
+    with pytest.raises(UsageError) as foreign:
+        make_source({"openapi": "a.yaml"}, {"python": "/venv/bin/python"})
+    assert foreign.value.message == "--python applies to --app or --django only"
+    assert foreign.value.suggestion == (
+        "Drop it, or sync a Python web app or a Django project instead."
+    )
+    assert make_source({"web_app": "main:app"}, {"python": "py", "timeout": 5}) == App(
+        "main:app", python="py", timeout=5
+    )
+    assert make_source({"django": "site.settings"}, {"base_url": "http://x"}) == Django(
+        "site.settings", base_url="http://x"
+    )
 
 
 def test_the_cli_offers_every_source_and_option_of_the_table() -> None:

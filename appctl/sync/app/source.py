@@ -1,0 +1,106 @@
+"""``sync.sources.App`` and ``Django``'s build: a probe asks the app's own framework for its
+OpenAPI document, in the app's interpreter; the document then takes the OpenAPI path
+(``sync/openapi``, the one compiler), and the contract records what was imported.
+
+The contract's source is ``{"kind": "app", "location": "main:app", "framework": "fastapi"}``
+(the target as given: no interpreter or project path, which differ per machine), and its
+sha256 is that of the document as the framework generated it (canonical JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appctl.errors import Diagnostic, SourceError, UsageError
+from appctl.sync.app.run import DEFAULT_TIMEOUT, default_python, probe
+from appctl.sync.source import BuildContext, Built
+
+if TYPE_CHECKING:
+    from appctl.sync.sources import App, Django
+
+NO_SERVER = (
+    "the app's framework names no server URL: pass --base-url with where the app is served "
+    "(e.g. http://127.0.0.1:8000, the development servers' default)"
+)
+
+
+def build_app(source: App, context: BuildContext) -> Built:
+    module, _, attribute = source.target.partition(":")
+    if not module or not attribute:
+        raise UsageError(
+            f"--app {source.target!r}: expected module:attribute",
+            suggestion="e.g. appctl sync --app main:app (the module, then the app's variable).",
+        )
+    found = _probe(source, "openapi", [source.target], context)
+    return _compiled(found, location=source.target, base_url=source.base_url, context=context)
+
+
+def build_django(source: Django, context: BuildContext) -> Built:
+    found = _probe(source, "drf", [source.settings], context)
+    return _compiled(found, location=source.settings, base_url=source.base_url, context=context)
+
+
+def _probe(source: App | Django, name: str, args: list[str], context: BuildContext) -> Any:
+    environ: Mapping[str, str] = context.environ if context.environ is not None else {}
+    python = source.python or default_python(environ)
+    project = Path(source.project) if source.project else Path.cwd()
+    if not project.is_dir():
+        raise UsageError(f"--project {project}: no such directory")
+    timeout = float(source.timeout) if source.timeout else DEFAULT_TIMEOUT
+    return probe(python, name, args, cwd=project, timeout=timeout, environ=environ)
+
+
+def _compiled(
+    found: Mapping[str, Any], *, location: str, base_url: str | None, context: BuildContext
+) -> Built:
+    from appctl.sync.openapi.baseurl import carry_base_url
+    from appctl.sync.openapi.load import Budget, Loaded
+    from appctl.sync.openapi.parse import SyncOptions, build_contract
+    from appctl.sync.synced import Synced
+
+    framework = str(found.get("framework", ""))
+    document = found.get("document")
+    if document is None:
+        raise UsageError(
+            f"{location}: {found.get('reason') or 'the framework generates no OpenAPI document'}",
+            suggestion="Serve or export the app's OpenAPI document and sync it with --openapi.",
+        )
+    if not isinstance(document, dict):
+        raise SourceError(f"{framework}'s OpenAPI generator gave no document for {location}")
+    raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    loaded = Loaded(
+        document=document,
+        sha256=hashlib.sha256(raw.encode()).hexdigest(),
+        location=location,
+        base=str(Path.cwd() / "openapi.json"),  # only a $ref to a file would use it
+        is_url=False,
+    )
+    options = SyncOptions(
+        include=context.include,
+        exclude=context.exclude,
+        base_url=base_url,
+        budget=Budget(),
+        progress=context.progress,
+    )
+    result = build_contract(loaded, options)
+    schema = result.schema
+    origin = schema.source.model_copy(update={"kind": "app", "framework": framework})
+    schema = schema.model_copy(update={"source": origin})
+    carried = carry_base_url(schema, result.diagnostics, context.app_dir, base_url)
+    diagnostics = carried.diagnostics
+    if not carried.schema.base_url:
+        diagnostics = (*diagnostics, Diagnostic(NO_SERVER, "/servers"))
+    version = f" {found['version']}" if found.get("version") else ""
+    note = f"read {location}'s OpenAPI document from {framework}{version}"
+    return Built(
+        Synced(schema=carried.schema),
+        diagnostics,
+        result.operations,
+        result.filtered,
+        "operation",
+        notes=(note, *carried.notes),
+    )
