@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests import runner
 from tests.apps.conftest import APPS
@@ -108,7 +109,7 @@ def anonymous(path: str) -> str:
     return _PARAM.sub("{}", path)
 
 
-def call(cwd: Path, tool: str, *args: str, env: Mapping[str, str] | None = None) -> object:
+def call(cwd: Path, tool: str, *args: str, env: Mapping[str, str] | None = None) -> Any:
     """``appctl call TOOL ARGS --json`` in ``cwd``; the envelope's data (asserts ok)."""
     done = runner.appctl("call", tool, *args, "--json", cwd=cwd, env=env)
     envelope = json.loads(done.stdout)

@@ -161,7 +161,15 @@ def failure(report: Mapping[str, Any], *, python: str, target: str) -> AppctlErr
             suggestion="Fix the app so that its own OpenAPI document builds (its docs page "
             "fails the same way), or export the document and use --openapi.",
         )
-    if kind in ("unsupported", "no_generator", "usage"):
+    if kind == "no_generator":
+        return UsageError(
+            message,
+            suggestion="Give the app its OpenAPI generator (Starlette: a "
+            "starlette.schemas.SchemaGenerator in the app's module, each endpoint's docstring "
+            "its YAML; Litestar: an openapi_config), or serve or export its OpenAPI document "
+            "and use --openapi.",
+        )
+    if kind in ("unsupported", "usage"):
         return UsageError(
             message,
             suggestion="appctl reads FastAPI, Starlette (with a SchemaGenerator), Litestar, "
