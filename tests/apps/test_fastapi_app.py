@@ -5,6 +5,7 @@ served by uvicorn answers ``appctl call`` for a read and an approved write."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.apps.helpers import (
 
 ROUTES = """
 import json
+import shutil
 from fastapi.routing import APIRoute
 from main import app
 print(json.dumps([[m, r.path] for r in app.routes if isinstance(r, APIRoute) for m in r.methods]))
@@ -127,3 +129,21 @@ def test_doctor_checks_the_base_url_and_says_how_to_start_the_app(
     assert "the contract came from main:app (fastapi): start it (e.g. `uvicorn main:app`)" in (
         missed.stdout
     )
+
+
+def test_check_finds_the_contract_up_to_date_then_a_new_route(
+    apps_python: Path, project: Path, tmp_path: Path
+) -> None:
+    python = ("--python", str(apps_python))
+    same = runner.appctl(
+        "sync", "--check", "--app", "main:app", *python, cwd=project, env=app_env()
+    )
+    assert "is up to date" in same.stderr  # a re-sync of the unchanged app is byte-identical
+    changed = copied("fastapi", tmp_path)
+    shutil.copytree(project / ".appctl", changed / ".appctl")
+    with (changed / "main.py").open("a") as source:
+        source.write('\n\n@app.get("/health")\ndef health() -> dict[str, str]:\n    return {}\n')
+    drift = runner.appctl(
+        "sync", "--check", "--app", "main:app", *python, cwd=changed, env=app_env(), code=1
+    )
+    assert "added: health_health_get" in drift.stdout
