@@ -1,5 +1,6 @@
 """Sources → contract. ``run`` syncs any source of the table in ``sources.py`` (OpenAPI
-documents: ``openapi/``; databases: ``db/``) into an app directory and returns what it did::
+documents: ``openapi/``; databases: ``db/``; Python web apps: ``app/``) into an app
+directory and returns what it did::
 
     from appctl.sync import Database, OpenAPI, run
     outcome = run(OpenAPI("openapi.yaml"), app_dir=Path(".appctl"))
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
         SourceEntry,
         SourceOption,
     )
-    from appctl.sync.sources import SOURCES, Database, OpenAPI
+    from appctl.sync.sources import SOURCES, App, Database, Django, OpenAPI
     from appctl.sync.usecase import Drift, SyncOutcome, run
 
 _HOMES = {
@@ -31,14 +32,16 @@ _HOMES = {
         ("BuildContext", "Built", "Progress", "Source", "SourceEntry", "SourceOption"),
         "appctl.sync.source",
     ),
-    **dict.fromkeys(("SOURCES", "Database", "OpenAPI"), "appctl.sync.sources"),
+    **dict.fromkeys(("SOURCES", "App", "Database", "Django", "OpenAPI"), "appctl.sync.sources"),
     **dict.fromkeys(("Drift", "SyncOutcome", "run"), "appctl.sync.usecase"),
 }
 __all__ = [
     "SOURCES",
+    "App",
     "BuildContext",
     "Built",
     "Database",
+    "Django",
     "Drift",
     "OpenAPI",
     "Progress",

@@ -26,24 +26,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from appctl.errors import AppctlError, SourceError, UsageError, did_you_mean
+from appctl.errors import SourceError, UsageError
+from appctl.sync.app.failures import PYTHON_HINT, failure
 
 PROBES = Path(__file__).parent / "probes"
 MARKER_VAR = "APPCTL_PROBE_MARKER"
 DEFAULT_TIMEOUT = 60.0  # seconds to import the app and generate its document
-FRAMEWORKS = {  # top-level module → the distribution to install
-    "fastapi": "fastapi",
-    "starlette": "starlette",
-    "litestar": "litestar",
-    "ninja": "django-ninja",
-    "flask": "Flask",
-    "apiflask": "APIFlask",
-    "flask_smorest": "flask-smorest",
-    "django": "Django",
-    "rest_framework": "djangorestframework",
-    "drf_spectacular": "drf-spectacular",
-}
-_PYTHON_HINT = "Pass --python with the interpreter of the app's virtualenv (its bin/python)."
 
 
 def probe(
@@ -73,7 +61,7 @@ def probe(
         )
     except OSError as exc:
         raise UsageError(
-            f"cannot run {python}: {exc.strerror or exc}", suggestion=_PYTHON_HINT
+            f"cannot run {python}: {exc.strerror or exc}", suggestion=PYTHON_HINT
         ) from None
     out, err = _wait(process, timeout=timeout, what=" ".join(args), python=python)
     result = _result(out, marker)
@@ -124,61 +112,6 @@ def _result(out: bytes, marker: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def failure(report: Mapping[str, Any], *, python: str, target: str) -> AppctlError:
-    """The error a probe's report stands for."""
-    kind = str(report.get("kind", ""))
-    message = str(report.get("message", "")) or "no message"
-    where = f" ({report['where']})" if report.get("where") else ""
-    module = str(report.get("module", ""))
-    if kind == "missing_module" and module.split(".")[0] in FRAMEWORKS:
-        dist = FRAMEWORKS[module.split(".")[0]]
-        return SourceError(
-            f"{module.split('.')[0]} is not installed for {python} (importing {target}: "
-            f"{message}{where})",
-            suggestion=f"{_PYTHON_HINT} Or install {dist} into the one given.",
-        )
-    if kind == "missing_module":
-        return SourceError(f"importing {target} failed: {message}{where}", suggestion=_PYTHON_HINT)
-    if kind == "raised":
-        return SourceError(
-            f"importing {target} raised {message}{where}",
-            suggestion=f"Fix the error (run `{python} -c 'import {target.split(':')[0]}'` in "
-            "the project to see the whole traceback); nothing was written.",
-        )
-    if kind == "not_found":
-        return UsageError(
-            f"{python} finds no module {module!r} for {target} in the project directory",
-            suggestion="Run appctl from the project's directory (the one the module is "
-            "imported from), or pass --python with the app's interpreter.",
-        )
-    if kind == "no_attribute":
-        hint = did_you_mean(str(report.get("attribute", "")), report.get("names") or [])
-        return UsageError(f"{message}.{hint}", suggestion="Give --app as module:attribute.")
-    if kind == "generator":
-        framework = report.get("framework", "the framework")
-        return SourceError(
-            f"{framework}'s OpenAPI generator raised {message}{where}",
-            suggestion="Fix the app so that its own OpenAPI document builds (its docs page "
-            "fails the same way), or export the document and use --openapi.",
-        )
-    if kind == "no_generator":
-        return UsageError(
-            message,
-            suggestion="Give the app its OpenAPI generator (Starlette: a "
-            "starlette.schemas.SchemaGenerator in the app's module, each endpoint's docstring "
-            "its YAML; Litestar: an openapi_config), or serve or export its OpenAPI document "
-            "and use --openapi.",
-        )
-    if kind in ("unsupported", "usage"):
-        return UsageError(
-            message,
-            suggestion="appctl reads FastAPI, Starlette (with a SchemaGenerator), Litestar, "
-            "Django Ninja, APIFlask and flask-smorest apps; for another, serve or export its "
-            "OpenAPI document and use --openapi.",
-        )
-    return SourceError(f"reading {target} failed: {message}{where}")
-
-
 def default_python(environ: Mapping[str, str]) -> str:
     """The project's interpreter: ``$VIRTUAL_ENV/bin/python``, else the first ``python3`` on
     PATH that is not appctl's own virtualenv's."""
@@ -192,7 +125,7 @@ def default_python(environ: Mapping[str, str]) -> str:
             return found
     raise UsageError(
         "no python3 on PATH outside appctl's own virtualenv to import the app with",
-        suggestion=_PYTHON_HINT,
+        suggestion=PYTHON_HINT,
     )
 
 
@@ -202,7 +135,7 @@ def _located(python: str, environ: Mapping[str, str]) -> str:
         return str(Path(python).absolute())
     found = shutil.which(python, path=environ.get("PATH", ""))
     if found is None:
-        raise UsageError(f"no {python} on PATH", suggestion=_PYTHON_HINT)
+        raise UsageError(f"no {python} on PATH", suggestion=PYTHON_HINT)
     return found
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from appctl.sync.app.run import DEFAULT_TIMEOUT, default_python, probe
 from appctl.sync.source import BuildContext, Built
 
 if TYPE_CHECKING:
+    from appctl.sync.openapi.load import Loaded
     from appctl.sync.sources import App, Django
 
 NO_SERVER = (
@@ -46,10 +48,10 @@ def build_django(source: Django, context: BuildContext) -> Built:
 
 def _probe(source: App | Django, name: str, args: list[str], context: BuildContext) -> Any:
     environ: Mapping[str, str] = context.environ if context.environ is not None else {}
-    python = source.python or default_python(environ)
     project = Path(source.project) if source.project else Path.cwd()
     if not project.is_dir():
         raise UsageError(f"--project {project}: no such directory")
+    python = source.python or default_python(environ)
     timeout = float(source.timeout) if source.timeout else DEFAULT_TIMEOUT
     return probe(python, name, args, cwd=project, timeout=timeout, environ=environ)
 
@@ -57,13 +59,35 @@ def _probe(source: App | Django, name: str, args: list[str], context: BuildConte
 def _compiled(
     found: Mapping[str, Any], *, location: str, base_url: str | None, context: BuildContext
 ) -> Built:
-    from appctl.sync.openapi.baseurl import carry_base_url
-    from appctl.sync.openapi.load import Budget, Loaded
-    from appctl.sync.openapi.parse import SyncOptions, build_contract
+    """The framework's document through the OpenAPI path (``openapi/source.py``), then the
+    contract's source says it came from an app."""
+    from appctl.sync.openapi.load import Budget
+    from appctl.sync.openapi.source import compile_loaded
     from appctl.sync.synced import Synced
 
     framework = str(found.get("framework", ""))
+    built = compile_loaded(
+        _loaded(found, location=location), context, base_url=base_url, budget=Budget()
+    )
+    schema = built.synced.schema
+    origin = schema.source.model_copy(update={"kind": "app", "framework": framework})
+    schema = schema.model_copy(update={"source": origin})
+    diagnostics = built.diagnostics
+    if not schema.base_url:
+        diagnostics = (*diagnostics, Diagnostic(NO_SERVER, "/servers"))
+    version = f" {found['version']}" if found.get("version") else ""
+    note = f"read {location}'s OpenAPI document from {framework}{version}"
+    return replace(
+        built, synced=Synced(schema=schema), diagnostics=diagnostics, notes=(note, *built.notes)
+    )
+
+
+def _loaded(found: Mapping[str, Any], *, location: str) -> Loaded:
+    """The probe's document as if read from a file; its sha256 is that of its canonical JSON."""
+    from appctl.sync.openapi.load import Loaded
+
     document = found.get("document")
+    framework = found.get("framework") or "the framework"
     if document is None:
         raise UsageError(
             f"{location}: {found.get('reason') or 'the framework generates no OpenAPI document'}",
@@ -72,35 +96,10 @@ def _compiled(
     if not isinstance(document, dict):
         raise SourceError(f"{framework}'s OpenAPI generator gave no document for {location}")
     raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    loaded = Loaded(
+    return Loaded(
         document=document,
         sha256=hashlib.sha256(raw.encode()).hexdigest(),
         location=location,
         base=str(Path.cwd() / "openapi.json"),  # only a $ref to a file would use it
         is_url=False,
-    )
-    options = SyncOptions(
-        include=context.include,
-        exclude=context.exclude,
-        base_url=base_url,
-        budget=Budget(),
-        progress=context.progress,
-    )
-    result = build_contract(loaded, options)
-    schema = result.schema
-    origin = schema.source.model_copy(update={"kind": "app", "framework": framework})
-    schema = schema.model_copy(update={"source": origin})
-    carried = carry_base_url(schema, result.diagnostics, context.app_dir, base_url)
-    diagnostics = carried.diagnostics
-    if not carried.schema.base_url:
-        diagnostics = (*diagnostics, Diagnostic(NO_SERVER, "/servers"))
-    version = f" {found['version']}" if found.get("version") else ""
-    note = f"read {location}'s OpenAPI document from {framework}{version}"
-    return Built(
-        Synced(schema=carried.schema),
-        diagnostics,
-        result.operations,
-        result.filtered,
-        "operation",
-        notes=(note, *carried.notes),
     )
