@@ -4,7 +4,9 @@ OpenAPI path (filters apply)."""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,15 @@ def test_a_target_without_an_attribute_is_refused_before_anything_runs(tmp_path:
         run(App("main", python=str(tmp_path / "none")), app_dir=tmp_path, environ={})
     with pytest.raises(UsageError, match="no such directory"):
         run(App("main:app", project=str(tmp_path / "nowhere")), app_dir=tmp_path, environ={})
+
+
+def test_fastapis_root_path_is_the_server_path_kept_under_base_url(
+    apps_python: Path, tmp_path: Path
+) -> None:
+    source = App("mounted:app", python=str(apps_python), project=str(APPS / "fastapi"))
+    alone = run(source, app_dir=tmp_path / "alone", environ={})
+    assert alone.warnings[0].message.startswith("server URL '/api/v2' is relative")
+    given = replace(source, base_url="http://127.0.0.1:9")
+    run(given, app_dir=tmp_path / "given", environ={})
+    schema = json.loads((tmp_path / "given" / "schema.json").read_text())
+    assert schema["base_url"] == "http://127.0.0.1:9/api/v2"
