@@ -72,7 +72,11 @@ def _compiled(
     schema = built.synced.schema
     origin = schema.source.model_copy(update={"kind": "app", "framework": framework})
     schema = schema.model_copy(update={"source": origin})
-    diagnostics = built.diagnostics
+    said = found.get("warnings") or []
+    diagnostics = (
+        *(Diagnostic(f"{framework}: {w}") for w in said if isinstance(w, str)),
+        *built.diagnostics,
+    )
     if not schema.base_url:
         diagnostics = (*diagnostics, Diagnostic(NO_SERVER, "/servers"))
     version = f" {found['version']}" if found.get("version") else ""

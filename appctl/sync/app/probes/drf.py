@@ -65,6 +65,7 @@ def generate(settings, framework, schema_class, generator):
     from django.test.utils import override_settings
 
     given = dict(getattr(settings, "REST_FRAMEWORK", None) or {})
+    stats = spectacular_stats() if framework == "drf-spectacular" else None
     try:
         with override_settings(REST_FRAMEWORK={**given, "DEFAULT_SCHEMA_CLASS": schema_class}):
             document = generator().get_schema(request=None, public=True)
@@ -74,7 +75,25 @@ def generate(settings, framework, schema_class, generator):
         "framework": framework,
         "version": version_of(framework),
         "document": document,
+        "warnings": said(stats),
     }
+
+
+def spectacular_stats():
+    """drf-spectacular's record of the warnings and errors it finds while generating."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    return GENERATOR_STATS
+
+
+def said(stats):
+    """What the generator warned about, each once, with paths relative to the project."""
+    if stats is None:
+        return []
+    root = os.getcwd() + os.sep
+    found = [*stats._error_cache, *stats._warn_cache]
+    return [str(message).replace(root, "").strip() for message in found]
 
 
 if __name__ == "__main__":
