@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appctl.errors import UsageError
-from appctl.sync import App, run
+from appctl.sync import App, Django, run
 from tests.apps.conftest import APPS, APPS_VENV
 
 BROKEN = APPS / "broken"
@@ -39,6 +39,13 @@ def test_filters_apply_as_to_any_document(apps_python: Path, tmp_path: Path) -> 
 def test_a_target_without_an_attribute_is_refused_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="expected module:attribute"):
         run(App("main", python=str(tmp_path / "none")), app_dir=tmp_path, environ={})
+    with pytest.raises(UsageError, match="expected module:attribute"):
+        run(App("main:"), app_dir=tmp_path, environ={})
+    with pytest.raises(UsageError, match="not a module name") as path:
+        run(App("src/main.py:app"), app_dir=tmp_path, environ={})
+    assert "(e.g. src.main)" in path.value.suggestion
+    with pytest.raises(UsageError, match=r"--django 'mysite/settings\.py': not a module name"):
+        run(Django("mysite/settings.py"), app_dir=tmp_path, environ={})
     with pytest.raises(UsageError, match="no such directory"):
         run(App("main:app", project=str(tmp_path / "nowhere")), app_dir=tmp_path, environ={})
 

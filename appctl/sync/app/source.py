@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from appctl.sync.openapi.load import Loaded
     from appctl.sync.sources import App, Django
 
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 NO_SERVER = (
     "the app's framework names no server URL: pass --base-url with where the app is served "
     "(e.g. http://127.0.0.1:8000, the development servers' default)"
@@ -32,18 +34,33 @@ NO_SERVER = (
 
 def build_app(source: App, context: BuildContext) -> Built:
     module, _, attribute = source.target.partition(":")
-    if not module or not attribute:
+    if not attribute or not _DOTTED.fullmatch(attribute.removesuffix("()")):
         raise UsageError(
             f"--app {source.target!r}: expected module:attribute",
             suggestion="e.g. appctl sync --app main:app (the module, then the app's variable).",
         )
+    _check_module(module, "--app")
     found = _probe(source, "openapi", [source.target], context)
     return _compiled(found, location=source.target, base_url=source.base_url, context=context)
 
 
 def build_django(source: Django, context: BuildContext) -> Built:
+    _check_module(source.settings, "--django")
     found = _probe(source, "drf", [source.settings], context)
     return _compiled(found, location=source.settings, base_url=source.base_url, context=context)
+
+
+def _check_module(name: str, flag: str) -> None:
+    """A module name as ``import`` takes it; a file path is answered with its module name."""
+    if _DOTTED.fullmatch(name):
+        return
+    dotted = name.removesuffix(".py").replace("/", ".").replace("\\", ".").strip(".")
+    hint = f" (e.g. {dotted})" if _DOTTED.fullmatch(dotted) else ""
+    raise UsageError(
+        f"{flag} {name!r}: not a module name",
+        suggestion=f"Give the dotted module name as Python imports it{hint}, from the "
+        "project's directory.",
+    )
 
 
 def _probe(source: App | Django, name: str, args: list[str], context: BuildContext) -> Any:
