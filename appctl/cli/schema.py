@@ -27,7 +27,9 @@ def command(app: AppContext, json_schema: bool) -> int:
         click.echo(dump_json(contract_json_schema()).decode("utf-8"), nl=False)
         return output.EXIT_OK
     schema = load_schema(app.app_dir)
-    click.echo(f"source:    {schema.source.kind} {schema.source.location} ({schema.source.format})")
+    source = schema.source
+    made = f", by {source.framework}" if source.framework else ""  # an app's framework
+    click.echo(f"source:    {source.kind} {source.location} ({source.format}{made})")
     click.echo(f"title:     {schema.source.title} {schema.source.api_version}".rstrip())
     click.echo(f"base_url:  {schema.base_url or '(none: pass --base-url when calling)'}")
     schemes = ", ".join(f"{s.name} ({s.type})" for s in schema.auth.schemes)

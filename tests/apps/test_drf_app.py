@@ -98,6 +98,8 @@ def test_the_actions_are_the_routes_django_resolves(apps_python: Path, project: 
     }
     said = (project / "sync.log").read_text()  # drf-spectacular's own findings, relative paths
     assert "warning: drf-spectacular: shop/views.py: Error [StatsViewSet]: unable to guess" in said
+    shown = runner.appctl("schema", cwd=project).stdout
+    assert "source:    app shopsite.settings (openapi 3.0.3, by drf-spectacular)" in shown
     category = schema["definitions"]["CategoryEnum"]
     assert category["enum"] == ["book", "game", "toy"]  # the model's choices
 

@@ -84,7 +84,7 @@ def _compiled(
 
     framework = str(found.get("framework", ""))
     built = compile_loaded(
-        _loaded(found, location=location), context, base_url=base_url, budget=Budget()
+        _loaded(found, location=location), context=context, base_url=base_url, budget=Budget()
     )
     schema = built.synced.schema
     origin = schema.source.model_copy(update={"kind": "app", "framework": framework})
