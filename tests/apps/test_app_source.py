@@ -60,3 +60,13 @@ def test_fastapis_root_path_is_the_server_path_kept_under_base_url(
     run(given, app_dir=tmp_path / "given", environ={})
     schema = json.loads((tmp_path / "given" / "schema.json").read_text())
     assert schema["base_url"] == "http://127.0.0.1:9/api/v2"
+
+
+def test_a_flask_smorest_api_object_reads_as_its_app(apps_python: Path, tmp_path: Path) -> None:
+    project = str(APPS / "smorest")
+    by_app = run(App("library:app", python=str(apps_python), project=project), app_dir=tmp_path)
+    by_api = run(
+        App("library:api", python=str(apps_python), project=project), app_dir=tmp_path, force=True
+    )
+    assert by_api.actions == by_app.actions
+    assert len(by_app.actions) == 4
