@@ -15,6 +15,7 @@ from appctl.contract.kinds import Location as Location
 from appctl.contract.kinds import Provenance as Provenance
 from appctl.contract.kinds import Safety as Safety
 from appctl.contract.kinds import Verb as Verb
+from appctl.contract.paging import Pagination as Pagination
 
 SCHEMA_VERSION = 1
 
@@ -82,11 +83,6 @@ class SqlTransport(_Model):
 
 
 Transport = Annotated[HttpTransport | SqlTransport, PField(discriminator="kind")]
-
-
-class Pagination(_Model):
-    style: Literal["page", "offset", "cursor"]
-    params: list[str]
 
 
 # RFC 9110 section 9.2.2 (and the QUERY method's draft): a request of these methods may be

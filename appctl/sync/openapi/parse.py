@@ -21,7 +21,6 @@ from appctl.contract.models import (
     Contract,
     Field,
     HttpTransport,
-    Location,
     Pagination,
     Resource,
     Source,
@@ -31,7 +30,7 @@ from appctl.contract.models import (
 from appctl.contract.names import dedupe, snake_case, tool_name
 from appctl.errors import AppctlError, Diagnostic, SourceError, UsageError
 from appctl.sync.openapi import fields as F
-from appctl.sync.openapi import safety, servers, swagger2
+from appctl.sync.openapi import paging, safety, servers, swagger2
 from appctl.sync.openapi.accept import response_types
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
@@ -41,26 +40,6 @@ from appctl.sync.openapi.share import share_large_schemas
 SWAGGER_BODY = ("body", "formData")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 _VERSION_SEGMENT = re.compile(r"^(v\d+(\.\d+)*|api|rest|\d+(\.\d+)*)$", re.IGNORECASE)
-_PAGINATION = (
-    (
-        "cursor",
-        (
-            "cursor",
-            "after",
-            "before",
-            "page_token",
-            "pageToken",
-            "starting_after",
-            "ending_before",
-            "next_token",
-            "continuation_token",
-            "marker",
-        ),
-    ),
-    ("page", ("page", "page_number", "pageNumber")),
-    ("offset", ("offset", "skip", "$skip", "start")),
-)
-_PAGE_SIZE = ("per_page", "page_size", "pageSize", "limit", "size", "count", "$top", "max_results")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,16 +196,12 @@ def infer_safety(op: Operation, diagnostics: list[Diagnostic]) -> safety.Judgeme
     return found
 
 
-def detect_pagination(fields: list[Field]) -> Pagination | None:
-    query = {f.wire for f in fields if f.location == Location.QUERY}
-    for style, names in _PAGINATION:
-        hits = [n for n in names if n in query]
-        if hits:
-            size = [n for n in _PAGE_SIZE if n in query]
-            return Pagination(style=style, params=hits + size)
-    if "limit" in query:
-        return Pagination(style="offset", params=["limit"])
-    return None
+def detect_pagination(ctx: F.Context, op: Operation, fields: list[Field]) -> Pagination | None:
+    """How the operation pages (``paging.py``): its paging arguments and responses."""
+    found = paging.success_responses(
+        ctx.resolver, op.op, doc=op.doc, pointer=op.pointer, swagger=ctx.swagger
+    )
+    return paging.detect(fields, found, resolve=paging.resolver_of(ctx.resolver, op.doc))
 
 
 def _text(value: Any) -> str:
@@ -302,7 +277,7 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         else None,
         deprecated=op.op.get("deprecated") is True,
         idempotent=usual_idempotent(op.method),
-        pagination=detect_pagination(fields),
+        pagination=detect_pagination(ctx, op, fields),
         security=servers.requirements(op.op.get("security")),
         pointer=op.pointer,
     )
