@@ -126,6 +126,13 @@ def approve(action: Action, arguments: Mapping[str, Any] | None = None) -> bool:
 @click.option("--yes", is_flag=True, help="Approve a mutating call without asking.")
 @click.option("--strict", is_flag=True, help="Refuse actions not declared or verified.")
 @click.option("--full", is_flag=True, help="Print the whole result (no size budget).")
+@click.option(
+    "--pages",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Follow up to N pages of a list within the size budget, merging them.",
+)
 @click.pass_obj
 def command(
     app: AppContext,
@@ -139,6 +146,7 @@ def command(
     yes: bool,
     strict: bool,
     full: bool,
+    pages: int,
 ) -> int:
     """Run one tool with arguments (--args JSON, --args @file.json, or key=value pairs; a
     binary argument takes key=@path to send that file's bytes)."""
@@ -158,7 +166,7 @@ def command(
         result_budget=0 if full else DEFAULT_BUDGET,
     )
     given.update(pair_values(session.schema.action(tool), split))
-    return _report(session.call(tool, given), as_json)
+    return _report(session.call(tool, given, max_pages=pages), as_json)
 
 
 def _report(result: ToolResult, as_json: bool) -> int:
@@ -173,6 +181,8 @@ def _report(result: ToolResult, as_json: bool) -> int:
         click.echo(data if isinstance(data, str) else json.dumps(data, indent=2))
     for note in result.notes:
         output.info(f"note: {note}")
+    if result.next and not as_json:
+        output.info(f"next page: pass cursor={result.next.get('cursor')} (same arguments)")
     if result.error is not None:
         output.info(f"error ({result.error.category.value}): {result.error.message}")
         for hint in result.error.suggestions:

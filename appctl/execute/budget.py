@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Action
 
 DEFAULT_BUDGET = 24_000
 
@@ -26,6 +29,16 @@ def _page_hint(params: Sequence[str]) -> str:
     return "ask for fewer items (narrower filters)"
 
 
+def page_hint(action: Action) -> str:
+    """How to see what a cut left out, in the operation's own paging arguments (wherever they
+    go: query or request body) and its continuation when its responses give one."""
+    paging = action.pagination
+    params = paging.params if paging else []
+    if paging is not None and paging.next is not None and not params:
+        return "ask for fewer items, or pass next's cursor for the next page"
+    return _page_hint(params)
+
+
 def _longest_list(value: Any) -> tuple[list[Any], str] | None:
     """The largest list at the top, or one level inside an object (``{"data": [...]}``)."""
     if isinstance(value, list):
@@ -38,7 +51,12 @@ def _longest_list(value: Any) -> tuple[list[Any], str] | None:
     return None
 
 
-def fit(value: Any, budget: int, *, page_params: Sequence[str] = ()) -> tuple[Any, str | None]:
+def fit(
+    value: Any, budget: int, *, page_params: Sequence[str] = (), hint: str | None = None
+) -> tuple[Any, str | None]:
+    """``value`` cut to ``budget`` and a note saying what was left out and how to see it
+    (``hint``, else one naming ``page_params``), or ``value`` and None when it fits."""
+    hint = hint or _page_hint(page_params)
     if budget <= 0 or size(value) <= budget:
         return value, None
     found = _longest_list(value)
@@ -50,12 +68,10 @@ def fit(value: Any, budget: int, *, page_params: Sequence[str] = ()) -> tuple[An
         return cut, (
             f"showing {keep} of {len(items)} items{where} "
             f"({len(items) - keep} left out to fit {budget:,} characters); "
-            f"{_page_hint(page_params)}"
+            f"{hint}"
         )
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text[:budget], (
-        f"cut to {budget:,} of {len(text):,} characters; {_page_hint(page_params)}"
-    )
+    return text[:budget], (f"cut to {budget:,} of {len(text):,} characters; {hint}")
 
 
 def _with(value: Any, items: list[Any], key: str) -> Any:

@@ -28,8 +28,9 @@ from appctl.execute.args import check_arguments
 from appctl.execute.audit import record as audit
 from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
-from appctl.execute.budget import DEFAULT_BUDGET, fit
+from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
 from appctl.execute.continuation import Sealer, process_sealer
+from appctl.execute.http import resume
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
@@ -247,8 +248,10 @@ def _call(
     if type(given) is not dict and not isinstance(given, Mapping):
         message = f"the arguments must be a JSON object, got {type(given).__name__}"
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
-    else:
-        prepared = prepare(schema, tool, given, options, environ, hide)
+    else:  # a cursor argument is opened first (execute/http/resume.py)
+        prepared = resume.prepare_continued(
+            prepare, schema, tool, given, options.continuations(), options, environ, hide
+        )
     if isinstance(prepared, ToolResult):
         result = hide.result(prepared)
         if history is None:
@@ -258,7 +261,8 @@ def _call(
     action, request, resource = prepared
 
     def execute() -> ToolResult:
-        return hide.result(_execute(schema, action, request, resource, options, environ, transport))
+        result = _execute(schema, action, request, resource, options, environ, transport)
+        return hide.result(resume.sealed(result, tool, given, options.continuations()))
 
     if history is None:  # nothing to record: the plain path
         return execute()
@@ -377,11 +381,13 @@ def _run_http(
     from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
-        return send(
+        result = send(
             action.name, request, idempotent=action.idempotent, transport=transport, timeout=timeout
-        )
+        )  # fitted to the budget with its next page found together (a cut moves the next)
+        return resume.paged(action, request, result, options.result_budget)
 
-    return _run(action, options, resource, request.redacted, "dry run: nothing was sent", execute)
+    shown, dry_note = request.redacted, "dry run: nothing was sent"
+    return _run(action, options, resource, shown, dry_note, execute, fitted=True)
 
 
 def _run(
@@ -415,8 +421,7 @@ def _run(
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)
     if fitted:
         return result
-    pages = action.pagination.params if action.pagination else []
-    data, note = fit(result.data, options.result_budget, page_params=pages)
+    data, note = fit(result.data, options.result_budget, hint=page_hint(action))
     if note is None:
         return result
     return result.model_copy(update={"data": data, "notes": [*result.notes, note]})

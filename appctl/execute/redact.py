@@ -203,6 +203,10 @@ class Redactor:
             update["notes"] = [self.text(n) for n in result.notes]
         if result.request is not None:
             update["request"] = self.value(result.request)
+        if result.headers is not None:
+            update["headers"] = self.value(result.headers)
+        if result.next is not None:
+            update["next"] = self.value(result.next)
         return result.model_copy(update=update) if update else result
 
     def _userinfo(self, match: re.Match[str]) -> str:

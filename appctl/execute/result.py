@@ -82,6 +82,10 @@ class ToolResult(BaseModel):
     error: ToolError | None = None
     request: dict[str, Any] | None = None  # the exact request (secrets redacted) on dry runs
     notes: list[str] = Field(default_factory=list)  # what the caller should know besides
+    # the response headers a caller can act on (Link, ETag, Retry-After, rate limits, paging)
+    headers: dict[str, str] | None = None
+    # how to continue: {"cursor": <sealed continuation>, "hint": ...} (execute/http/resume.py)
+    next: dict[str, Any] | None = None
 
     @property
     def outcome(self) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import orjson
 
 from appctl.contract.kinds import Safety
+from appctl.generate.cursor import with_cursor
 from appctl.generate.text import (
     brief,
     cap,
@@ -337,7 +338,8 @@ def iter_tool_specs(
 
 
 def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:
-    return spec_of(action, resource, action.verb.value, action.safety, catalogue)
+    spec = spec_of(action, resource, action.verb.value, action.safety, catalogue)
+    return with_cursor(action, spec)
 
 
 def spec_of(

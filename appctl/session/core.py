@@ -109,9 +109,20 @@ class Session:
         *,
         approval: Approval | None = None,
         session: str | None = None,
+        max_pages: int = 1,
     ) -> ToolResult:
         """Run one call: ask the approver when needed (unless ``approval`` was already
-        given, as MCP elicitation does), then execute and record it. Never raises."""
+        given, as MCP elicitation does), then execute and record it. Never raises.
+        ``max_pages`` > 1 follows the result's ``next`` page after page within the size
+        budget, merging the lists (``execute/pages.py``; each page a call of its own)."""
+        if max_pages > 1:
+            from appctl.execute.pages import call_pages
+
+            def page(given: Mapping[str, Any]) -> ToolResult:
+                return self.call(tool, given, approval=approval, session=session)
+
+            budget = self.options.result_budget
+            return call_pages(page, arguments, max_pages=max_pages, budget=budget)
         options = self.options
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from appctl import __version__
 from appctl.execute.http.bodies import json_text
+from appctl.execute.http.paging import kept_headers
 from appctl.execute.http.request import Request
 from appctl.execute.http.transport import (
     Answer,
@@ -218,6 +219,12 @@ def _codec(charset: str) -> str:
 def to_result(tool: str, answer: Answer, origin: str | None = None) -> ToolResult:
     """The result of a final answer; ``origin`` is the URL the call was made to (to say why
     a redirect was not followed)."""
+    result = _answer_result(tool, answer, origin)
+    headers = kept_headers(answer.headers)
+    return result.model_copy(update={"headers": headers}) if headers else result
+
+
+def _answer_result(tool: str, answer: Answer, origin: str | None) -> ToolResult:
     status = answer.status
     data = _data(answer)
     if 200 <= status < 300:
