@@ -172,3 +172,15 @@ def test_the_new_paging_facts_are_left_out_of_the_file_when_empty() -> None:
     schema = sync_doc(spec({"/things": _op(["page"], _json(LIST))})).schema
     text = dump_schema(schema).decode()
     assert '"pagination": {"style":"page","params":["page"]}\n' in text
+
+
+def test_a_writes_body_limit_is_data_not_paging() -> None:
+    body = {
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"limit": {"type": "integer"}}}
+            }
+        }
+    }
+    item = {"post": {"operationId": "createQuota", "requestBody": body, "responses": {"201": {}}}}
+    assert _paging({"/quotas": item}) is None

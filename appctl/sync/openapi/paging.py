@@ -65,10 +65,13 @@ def detect(
     responses: list[tuple[dict[str, str], Any]],
     *,
     resolve: Any,
+    reads: bool = True,
 ) -> Pagination | None:
     """The operation's paging: ``responses`` are (declared header names by lower-case name,
-    body schema) of its success responses; ``resolve`` follows a schema's ``$ref``."""
-    found = paging_params(fields)
+    body schema) of its success responses; ``resolve`` follows a schema's ``$ref``; ``reads``:
+    the operation only reads (only then do body fields count as paging arguments: a write's
+    ``limit`` or ``page`` is data)."""
+    found = paging_params(fields, body=reads)
     names = {f.name for f in fields}
     headers = sorted({h for declared, _ in responses for h in declared.values() if _paging(h)})
     nxt = _header_signal(responses, found, names) or _body_signal(responses, found, names, resolve)
@@ -84,10 +87,11 @@ def detect(
     )
 
 
-def paging_params(fields: list[Field]) -> tuple[str, list[str], Any] | None:
+def paging_params(fields: list[Field], *, body: bool = True) -> tuple[str, list[str], Any] | None:
     """(style, the paging arguments' tool-facing names, "body" or None) by the usual names,
-    query parameters first."""
-    for location, where in ((Location.QUERY, None), (Location.BODY, "body")):
+    query parameters first, then (``body``) properties of the JSON body."""
+    places = [(Location.QUERY, None), (Location.BODY, "body")]
+    for location, where in places if body else places[:1]:
         names = {f.wire: f.name for f in fields if f.location == location}
         for style, candidates in _PAGINATION:
             hits = [n for n in candidates if n in names]

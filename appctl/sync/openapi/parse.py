@@ -23,6 +23,7 @@ from appctl.contract.models import (
     HttpTransport,
     Pagination,
     Resource,
+    Safety,
     Source,
     Verb,
     usual_idempotent,
@@ -196,12 +197,15 @@ def infer_safety(op: Operation, diagnostics: list[Diagnostic]) -> safety.Judgeme
     return found
 
 
-def detect_pagination(ctx: F.Context, op: Operation, fields: list[Field]) -> Pagination | None:
+def detect_pagination(
+    ctx: F.Context, op: Operation, fields: list[Field], *, reads: bool
+) -> Pagination | None:
     """How the operation pages (``paging.py``): its paging arguments and responses."""
     found = paging.success_responses(
         ctx.resolver, op.op, doc=op.doc, pointer=op.pointer, swagger=ctx.swagger
     )
-    return paging.detect(fields, found, resolve=paging.resolver_of(ctx.resolver, op.doc))
+    resolve = paging.resolver_of(ctx.resolver, op.doc)
+    return paging.detect(fields, found, resolve=resolve, reads=reads)
 
 
 def _text(value: Any) -> str:
@@ -277,7 +281,7 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
         else None,
         deprecated=op.op.get("deprecated") is True,
         idempotent=usual_idempotent(op.method),
-        pagination=detect_pagination(ctx, op, fields),
+        pagination=detect_pagination(ctx, op, fields, reads=judged.safety == Safety.READ_ONLY),
         security=servers.requirements(op.op.get("security")),
         pointer=op.pointer,
     )
