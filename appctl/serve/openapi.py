@@ -192,6 +192,11 @@ def openapi_document(schema: Contract) -> dict[str, Any]:
                 },
             },
             "notes": {"type": "array", "items": {"type": "string"}},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "next": {
+                "type": "object",
+                "properties": {"cursor": {"type": "string"}, "hint": {"type": "string"}},
+            },
         },
         "required": ["ok", "tool"],
     }

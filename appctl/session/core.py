@@ -23,6 +23,7 @@ from appctl.config import Config
 from appctl.contract.models import Action, Contract
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
+from appctl.execute.http.resume import prepare_continued
 from appctl.execute.redact import Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.session.approval import Approval, Approver, PolicyOnly
@@ -97,7 +98,15 @@ class Session:
             return False
         approved = replace(self.options, approved=True)
         try:
-            checked = prepare(self.schema, action.name, arguments, approved, self.environ)
+            checked = prepare_continued(  # a cursor opened as the call will open it
+                prepare,
+                self.schema,
+                action.name,
+                arguments,
+                approved.continuations(),
+                approved,
+                self.environ,
+            )
         except Exception:  # the executor answers it (an internal result, recorded)
             return False
         return not isinstance(checked, ToolResult)

@@ -180,3 +180,8 @@ DOC: dict[str, Any] = {
     },
 }
 DOC["paths"]["/link/items"]["get"]["security"] = [{"key": []}]
+# a write that pages (answers like GET /stripe/items): approval is asked with its cursor
+DOC["paths"]["/stripe/items"]["post"] = {
+    **DOC["paths"]["/stripe/items"]["get"],
+    "operationId": "archiveStripe",
+}

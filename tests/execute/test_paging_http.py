@@ -168,3 +168,22 @@ def test_only_paging_http_tools_take_a_cursor() -> None:
         {**DOC, "paths": {"/one": {"get": {"operationId": "one", "responses": {"200": {}}}}}}
     ).schema
     assert "cursor" not in build_tool_specs(plain)[0].input_schema["properties"]
+
+
+def test_a_write_that_pages_is_approved_with_its_cursor(api: Api) -> None:
+    from appctl.config import Config
+    from appctl.session.approval import Terminal
+    from appctl.session.core import Session
+
+    asked: list[dict[str, Any]] = []
+
+    def yes(action: Any, arguments: Any) -> bool:
+        asked.append(dict(arguments))
+        return True
+
+    session = Session(SCHEMA, Config(), _options(api), ENV, approver=Terminal(yes))
+    first = session.call("archive_stripe", {"limit": 4})
+    cursor = (first.next or {})["cursor"]
+    second = session.call("archive_stripe", {"limit": 4, "cursor": cursor})
+    assert second.ok and _ids(second.data) == [it["id"] for it in ITEMS[4:8]]
+    assert len(asked) == 2 and asked[1]["cursor"] == cursor
