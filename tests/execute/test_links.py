@@ -139,9 +139,12 @@ def test_next_of_each_kind() -> None:
     assert find_next(plain, url=BASE, headers=kinto, data={"data": []}).state == {
         "url": "https://api.example.com/v1/items?_token=xyz"
     }
-    lone = _action(None)
-    found = find_next(lone, url=BASE, headers={}, data={"items": [1], "nextPageToken": "t"})
+    tokened = {"items": [1], "nextPageToken": "t"}
+    paged = _action(Pagination(style="page", params=["page"]), "page")
+    found = find_next(paged, url=BASE, headers={}, data=tokened)
     assert found.state is None and "no argument" in found.problem
+    lone = find_next(_action(None), url=BASE, headers={}, data=tokened)
+    assert lone.state is None and not lone.problem  # a tool that does not page: no noise
 
 
 def test_kept_headers_leave_credentials_and_cookies_out() -> None:

@@ -187,3 +187,14 @@ def test_a_write_that_pages_is_approved_with_its_cursor(api: Api) -> None:
     second = session.call("archive_stripe", {"limit": 4, "cursor": cursor})
     assert second.ok and _ids(second.data) == [it["id"] for it in ITEMS[4:8]]
     assert len(asked) == 2 and asked[1]["cursor"] == cursor
+
+
+def test_a_token_goes_into_its_argument_after_an_override_renamed_it(api: Api) -> None:
+    from appctl.contract.overrides import Overrides, apply_overrides
+
+    edits = {"actions": {"list_tokened": {"parameters": {"pageToken": {"name": "page_token"}}}}}
+    renamed = apply_overrides(SCHEMA, Overrides.model_validate(edits))
+    first = call(renamed, "list_tokened", {}, _options(api), environ=ENV)
+    cursor = (first.next or {})["cursor"]
+    second = call(renamed, "list_tokened", {"cursor": cursor}, _options(api), environ=ENV)
+    assert _ids(second.data) == [it["id"] for it in ITEMS[7:14]]

@@ -157,6 +157,8 @@ def _value(
     if not isinstance(value, str | int) or isinstance(value, bool):
         return Next(problem=f"{where} holds {type(value).__name__}, not a link or a token")
     chosen = param or _param_for(action, field)
+    if chosen is None and action.pagination is None:
+        return NONE  # a token for a tool that takes none: nothing to tell
     if chosen is None:
         return Next(
             problem=f"{where} gives a next-page token, but {action.name} has no argument "

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from appctl.contract.models import Action, Contract, HttpTransport
+from appctl.contract.models import Action, Contract, Field, HttpTransport
 from appctl.execute.budget import fit, page_hint
 from appctl.execute.continuation import CURSOR_ARG, PREFIX, CursorError, Sealer
 from appctl.execute.http.paging import find_next
@@ -102,8 +102,9 @@ def prepare_continued(
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     arguments = {k: v for k, v in given.items() if k != CURSOR_ARG}
     param, url = state.get("param"), state.get("url")
-    if isinstance(param, str) and action.field(param) is not None:
-        arguments[param] = _typed(action, param, state.get("value"))
+    field = _field(action, param) if isinstance(param, str) else None
+    if field is not None:
+        arguments[field.name] = _typed(field, state.get("value"))
     elif not isinstance(url, str):
         message = f"{CURSOR_ARG} holds no continuation {tool} can use: call it again without it"
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
@@ -136,10 +137,15 @@ def _ours(action: Action | None, token: Any) -> bool:
     return not native or (isinstance(token, str) and token.startswith(PREFIX + "."))
 
 
-def _typed(action: Action, param: str, value: Any) -> Any:
+def _field(action: Action, param: str) -> Field | None:
+    """The argument a token goes into, by its name, else by its wire name (an override may
+    have renamed it since sync)."""
+    return action.field(param) or next((f for f in action.parameters if f.wire == param), None)
+
+
+def _typed(field: Field, value: Any) -> Any:
     """A token as its argument takes it: a page number from a header is text."""
-    field = action.field(param)
-    kind = field.schema_.get("type") if field is not None else None
+    kind = field.schema_.get("type")
     if kind == "integer" and isinstance(value, str) and value.strip().isdigit():
         return int(value)
     if kind == "string" and isinstance(value, int):
