@@ -381,13 +381,15 @@ def _run_http(
     from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
-        result = send(
+        return send(
             action.name, request, idempotent=action.idempotent, transport=transport, timeout=timeout
-        )  # fitted to the budget with its next page found together (a cut moves the next)
-        return resume.paged(action, request, result, options.result_budget)
+        )
 
-    shown, dry_note = request.redacted, "dry run: nothing was sent"
-    return _run(action, options, resource, shown, dry_note, execute, fitted=True)
+    def finish(raw: ToolResult, shown: ToolResult, cut: bool) -> ToolResult:
+        return resume.with_next(action, request, raw, shown, cut=cut)
+
+    dry = "dry run: nothing was sent"
+    return _run(action, options, resource, request.redacted, dry, execute, finish=finish)
 
 
 def _run(
@@ -399,11 +401,13 @@ def _run(
     execute: Callable[[float | None], ToolResult],
     *,
     fitted: bool = False,
+    finish: Callable[[ToolResult, ToolResult, bool], ToolResult] | None = None,
 ) -> ToolResult:
     """What every transport shares: dry run, per-tool limits, never raising, the size budget.
     ``shown`` gives the request a dry run shows; ``execute`` does the I/O, given the timeout
     to apply; ``fitted`` says it already fit its data to the budget (a cut here could drop
-    rows its paging has passed)."""
+    rows its paging has passed); ``finish`` is given the result as answered, as shown and
+    whether the budget cut it (HTTP: its next page)."""
     if options.dry_run:
         return ToolResult(ok=True, tool=action.name, request=shown(), data=dry_note)
     from appctl.execute.limits import OverLimit, admitted
@@ -421,7 +425,8 @@ def _run(
         return ToolResult.failure(action.name, ErrorCategory.INTERNAL, message)
     if fitted:
         return result
+    raw = result
     data, note = fit(result.data, options.result_budget, hint=page_hint(action))
-    if note is None:
-        return result
-    return result.model_copy(update={"data": data, "notes": [*result.notes, note]})
+    if note is not None:
+        result = result.model_copy(update={"data": data, "notes": [*result.notes, note]})
+    return finish(raw, result, note is not None) if finish is not None else result

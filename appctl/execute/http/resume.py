@@ -1,7 +1,8 @@
 """Continuing an HTTP list where its page ended: cursors sealed after a call, opened before one.
 
-After a call, ``paged`` fits the page to the budget and finds where the next page is
-(``paging.find_next``), and ``sealed`` turns that state into ``{"cursor": <sealed>, "hint"}``
+After a call, ``with_next`` finds where the next page is (``paging.find_next``: from the
+answer, or from the last item shown when the budget cut a list continued by its last item's
+id), and ``sealed`` turns that state into ``{"cursor": <sealed>, "hint"}``
 (``continuation.Sealer``, bound to the tool and the caller's other arguments). Before a call,
 ``prepare_continued`` opens a ``cursor`` argument — before any I/O: a tampered, cut, expired,
 foreign or other-arguments cursor is a ``validation`` result saying how to start over — and
@@ -19,7 +20,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from appctl.contract.models import Action, Contract, Field, HttpTransport
-from appctl.execute.budget import fit, page_hint
 from appctl.execute.continuation import CURSOR_ARG, PREFIX, CursorError, Sealer
 from appctl.execute.http.paging import find_next
 from appctl.execute.http.request import Request
@@ -32,22 +32,26 @@ CUT = (
 )
 
 
-def paged(action: Action, request: Request, result: ToolResult, budget: int) -> ToolResult:
-    """The result fitted to ``budget`` with its continuation found (still to be sealed)."""
-    paging = action.pagination
-    data, note = fit(result.data, budget, hint=page_hint(action))
-    update: dict[str, Any] = {}
-    if note is not None:
-        update = {"data": data, "notes": [*result.notes, note]}
-    if result.ok and (paging is not None or result.headers):
-        found = find_next(action, url=request.full_url(), headers=result.headers or {}, data=data)
-        if found.state is not None:
-            state = _without_credentials(found.state, request)
-            cut = note is not None and not found.after_shown
-            update["next"] = {"state": state, "hint": CUT if cut else ""}
-        elif found.problem:
-            update["notes"] = [*update.get("notes", result.notes), found.problem]
-    return result.model_copy(update=update) if update else result
+def with_next(
+    action: Action, request: Request, raw: ToolResult, shown: ToolResult, *, cut: bool
+) -> ToolResult:
+    """``shown`` (the result as fitted to the budget) with the continuation ``raw`` (the result
+    as answered) gives, still to be sealed. A continuation made from the last item (Stripe's
+    ``has_more``) is made from the last item shown when the budget cut the list; any other goes
+    on after the server's whole page, and says so when the page was cut."""
+    if not raw.ok or (action.pagination is None and not raw.headers):
+        return shown
+    url, headers = request.full_url(), raw.headers or {}
+    found = find_next(action, url=url, headers=headers, data=raw.data)
+    if found.after_shown and cut:
+        found = find_next(action, url=url, headers=headers, data=shown.data)
+    if found.state is not None:
+        state = _without_credentials(found.state, request)
+        hint = CUT if cut and not found.after_shown else ""
+        return shown.model_copy(update={"next": {"state": state, "hint": hint}})
+    if found.problem:
+        return shown.model_copy(update={"notes": [*shown.notes, found.problem]})
+    return shown
 
 
 def _without_credentials(state: dict[str, Any], request: Request) -> dict[str, Any]:
