@@ -10,12 +10,19 @@ read is skipped, and the value and the number of links read are bounded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urljoin
 
 MAX_VALUE = 64 * 1024  # characters of a Link value read; past that the rest is ignored
 MAX_LINKS = 256
-_TOKEN_EXTRA = set("!#$%&'*+-.^_`|~")
+# "; name" then optionally "= value": a quoted string (escapes kept for _ESCAPE; one left
+# open runs to the end) or a token up to the next "," or ";"
+_PARAM = re.compile(
+    r"[ \t]*;[ \t]*([A-Za-z0-9!#$%&'*+\-.^_`|~]*)[ \t]*"
+    r'(?:=[ \t]*(?:("(?:[^"\\]|\\.)*(?:"|\\?$))|([^,;]*)))?'
+)
+_ESCAPE = re.compile(r"\\(.)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +36,23 @@ class Link:
 
 
 def parse_links(value: str, *, base: str = "") -> list[Link]:
-    """Every link in ``value`` that can be read, in order."""
+    """Every link in ``value`` that can be read, in order, targets resolved against ``base``."""
+    resolved = (_resolved(link, base) for link in _parse(value))
+    return [link for link in resolved if link is not None]
+
+
+def _resolved(link: Link, base: str) -> Link | None:
+    if not base:
+        return link
+    try:
+        return replace(link, target=urljoin(base, link.target))
+    except ValueError:  # e.g. an invalid IPv6 literal
+        return None
+
+
+def _parse(value: str) -> list[Link]:
+    """The links as written (targets not resolved: only the one wanted is, which is most of
+    the cost of a header of many links)."""
     text = value[:MAX_VALUE]
     links: list[Link] = []
     at = 0
@@ -45,7 +68,7 @@ def parse_links(value: str, *, base: str = "") -> list[Link]:
             break
         target = text[at + 1 : end].strip()
         params, at = _params(text, end + 1)
-        link = _link(target, params, base)
+        link = _link(target, params)
         if link is not None:
             links.append(link)
     return links
@@ -53,16 +76,21 @@ def parse_links(value: str, *, base: str = "") -> list[Link]:
 
 def next_link(value: str, *, base: str = "") -> str | None:
     """The target of the first ``rel=next`` link about the response itself, or None."""
-    for link in parse_links(value, base=base):
+    for link in _parse(value):
+        if "next" not in link.rels:
+            continue
         anchor = link.param("anchor")
-        if anchor not in (None, "") and urljoin(base, anchor) != base:
-            continue  # a link about another resource than this response
-        if "next" in link.rels:
-            return link.target
+        try:
+            if anchor not in (None, "") and urljoin(base, anchor) != base:
+                continue  # a link about another resource than this response
+        except ValueError:
+            continue
+        found = _resolved(link, base)
+        return found.target if found is not None else None
     return None
 
 
-def _link(target: str, params: list[tuple[str, str]], base: str) -> Link | None:
+def _link(target: str, params: list[tuple[str, str]]) -> Link | None:
     if any(c in target for c in "\r\n\x00") or " " in target:
         return None
     seen: dict[str, str] = {}
@@ -70,47 +98,22 @@ def _link(target: str, params: list[tuple[str, str]], base: str) -> Link | None:
         seen.setdefault(name, val)
     rel = seen.get("rel*") or seen.get("rel") or ""
     rels = tuple(r.lower() for r in rel.split())
-    try:
-        resolved = urljoin(base, target) if base else target
-    except ValueError:  # e.g. an invalid IPv6 literal
-        return None
-    return Link(resolved, rels, tuple(seen.items()))
+    return Link(target, rels, tuple(seen.items()))
 
 
 def _params(text: str, at: int) -> tuple[list[tuple[str, str]], int]:
     """The ``; name[=value]`` parameters from ``at`` to the end of this link."""
     params: list[tuple[str, str]] = []
-    while True:
-        at = _skip(text, at, " \t")
-        if at >= len(text) or text[at] != ";":
-            return params, _past_item(text, at)
-        at = _skip(text, at + 1, " \t")
-        start = at
-        while at < len(text) and _token_char(text[at]):
-            at += 1
-        name = text[start:at].lower()
-        at = _skip(text, at, " \t")
-        value = ""
-        if at < len(text) and text[at] == "=":
-            value, at = _value(text, _skip(text, at + 1, " \t"))
+    while (found := _PARAM.match(text, at)) is not None:
+        name, quoted, plain = found.group(1).lower(), found.group(2), found.group(3)
+        if quoted is not None:
+            value = _ESCAPE.sub(r"\1", quoted[1:-1] if quoted.endswith('"') else quoted[1:])
+        else:
+            value = (plain or "").strip(" \t")
         if name:
             params.append((name, _extended(value) if name.endswith("*") else value))
-
-
-def _value(text: str, at: int) -> tuple[str, int]:
-    if at < len(text) and text[at] == '"':
-        out: list[str] = []
-        at += 1
-        while at < len(text) and text[at] != '"':
-            if text[at] == "\\" and at + 1 < len(text):
-                at += 1
-            out.append(text[at])
-            at += 1
-        return "".join(out), at + 1
-    start = at
-    while at < len(text) and text[at] not in ",;":
-        at += 1
-    return text[start:at].strip(" \t"), at
+        at = found.end()
+    return params, _past_item(text, _skip(text, at, " \t"))
 
 
 def _extended(value: str) -> str:
@@ -146,7 +149,3 @@ def _skip(text: str, at: int, chars: str) -> int:
     while at < len(text) and text[at] in chars:
         at += 1
     return at
-
-
-def _token_char(char: str) -> bool:
-    return char.isascii() and (char.isalnum() or char in _TOKEN_EXTRA)

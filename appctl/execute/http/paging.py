@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -54,12 +55,14 @@ MAX_TOKEN = 4096  # characters of a next-page token or URL carried in a continua
 
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str] | None:
     """The headers worth passing on (lower-case names), or None when there are none."""
-    kept = {
-        name: value[:MAX_HEADER]
-        for name, value in headers.items()
-        if _worth(name.lower()) and not any(w in name.lower() for w in NEVER_WORDS)
-    }
+    kept = {name: value[:MAX_HEADER] for name, value in headers.items() if _kept(name)}
     return dict(sorted(kept.items())) or None
+
+
+@lru_cache(maxsize=1024)  # header names repeat from answer to answer
+def _kept(name: str) -> bool:
+    low = name.lower()
+    return _worth(low) and not any(w in low for w in NEVER_WORDS)
 
 
 def _worth(name: str) -> bool:
