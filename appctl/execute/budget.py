@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 DEFAULT_BUDGET = 24_000
 
 
+# how fit's notes begin (a note of a cut list, of a cut text): what a caller checks for a cut
+CUT_NOTES = ("showing ", "cut to ")
 _COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)  # made once, not per call
 
 

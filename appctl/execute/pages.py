@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from appctl.execute.budget import size
+from appctl.execute.budget import CUT_NOTES, size
 from appctl.execute.continuation import CURSOR_ARG
 from appctl.execute.result import ToolResult
 
@@ -54,7 +54,7 @@ def call_pages(call: Call, given: Mapping[str, Any], *, max_pages: int, budget: 
 
 
 def _cut(result: ToolResult) -> bool:
-    return any(n.startswith(("showing ", "cut to ")) for n in result.notes)
+    return any(n.startswith(CUT_NOTES) for n in result.notes)
 
 
 def merge(data: Any, more: Any) -> Any:

@@ -198,3 +198,12 @@ def test_a_token_goes_into_its_argument_after_an_override_renamed_it(api: Api) -
     cursor = (first.next or {})["cursor"]
     second = call(renamed, "list_tokened", {"cursor": cursor}, _options(api), environ=ENV)
     assert _ids(second.data) == [it["id"] for it in ITEMS[7:14]]
+
+
+def test_pages_stop_at_a_page_cut_to_the_budget(api: Api) -> None:
+    def page(given: Any) -> ToolResult:
+        return _call(api, "list_linked", dict(given), result_budget=600)
+
+    merged = call_pages(page, {"per_page": 10}, max_pages=5, budget=600)
+    assert len(api.seen) == 1  # the cursor of a cut page would skip what was left out
+    assert any("page 1 was cut to the budget" in n for n in merged.notes)
