@@ -133,9 +133,9 @@ def _body_signal(
             if _at(props, path, resolve) is not None:
                 last = path.rsplit(".", 1)[-1]
                 return NextPage(kind="body", path=path, param=_param(last, found))
-        items = _list_field(props, resolve)
         more = next((k for k in ("has_more", "hasMore") if k in props), None)
-        if more and items and "starting_after" in names:
+        items = _list_field(props, resolve) if more and "starting_after" in names else None
+        if more and items:
             return NextPage(kind="has_more", path=more, items=items, param="starting_after")
     return None
 
