@@ -40,6 +40,7 @@ NEXT_FIELDS = (
     "nextCursor",
     "next_token",
     "nextToken",
+    "next_page",
     "continuation_token",
     "continuationToken",
     "next",
@@ -62,6 +63,7 @@ TOKEN_PARAMS = {
     "cursor": ("cursor", "after"),
     "after": ("after", "cursor"),
     "nexttoken": ("next_token", "nextToken", "token"),
+    "nextpage": ("page", "page_token", "pageToken"),  # Stripe's search: next_page → page
     "continuationtoken": ("continuation_token", "continuationToken"),
     "next": ("cursor", "page", "after"),
 }

@@ -101,6 +101,18 @@ CASES: list[tuple[str, dict[str, Any], Pagination | None]] = [
         ),
     ),
     (
+        "Stripe's search: next_page in the body goes into page",
+        _op(
+            ["page", "limit"],
+            _json({"properties": {"data": LIST, "next_page": {"type": "string"}}}),
+        ),
+        Pagination(
+            style="page",
+            params=["page", "limit"],
+            next=NextPage(kind="body", path="next_page", param="page"),
+        ),
+    ),
+    (
         "a lone cursor field without a list is not a next page",
         _op(["q"], _json({"properties": {"cursor": {"type": "string"}}})),
         None,
