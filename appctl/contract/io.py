@@ -31,7 +31,7 @@ OVERRIDES_FILE = "overrides.yaml"
 # Optional keys left out of the file when they hold their "nothing here" value.
 _DROP_WHEN_FALSY = {
     "field": ("required", "description", "deprecated", "hidden", "allow_reserved", "headers"),
-    "action": ("description", "tags", "deprecated"),
+    "action": ("description", "tags", "deprecated", "responses"),
     "auth_scheme": ("credentials", "description", "scopes"),
 }
 
@@ -82,6 +82,10 @@ def _prune_resource(resource: dict[str, Any]) -> dict[str, Any]:
             _drop_falsy(body, ("description",))
         for field in action.get("parameters", []):
             _drop_falsy(field, _DROP_WHEN_FALSY["field"])
+        for response in action.get("responses", []):
+            _drop_falsy(response, ("content", "headers"))
+            for header in response.get("headers", {}).values():
+                _drop_falsy(header, ("description", "schema"))
     return resource
 
 

@@ -16,6 +16,7 @@ from appctl.contract.kinds import Provenance as Provenance
 from appctl.contract.kinds import Safety as Safety
 from appctl.contract.kinds import Verb as Verb
 from appctl.contract.paging import Pagination as Pagination
+from appctl.contract.responses import Response as Response
 
 SCHEMA_VERSION = 1
 
@@ -114,6 +115,7 @@ class Action(_Model):
     idempotent: bool = False  # left out of the file when ``usual_idempotent`` of its HTTP
     # method says the same, and filled in again on load
     pagination: Pagination | None = None
+    responses: list[Response] = PField(default_factory=list)  # documented success answers
     security: list[dict[str, list[str]]] | None = None
     pointer: str = ""  # JSON pointer of the operation; left out of the file when it is
     # ``operation_pointer`` of the transport (the usual case) and filled in again on load

@@ -36,7 +36,8 @@ from appctl.sync.openapi.accept import response_types
 from appctl.sync.openapi.jsonschema import DEF_PREFIX, Converter
 from appctl.sync.openapi.load import Budget, Loaded
 from appctl.sync.openapi.refs import RefProblem, Resolver, join_pointer
-from appctl.sync.openapi.share import share_large_schemas
+from appctl.sync.openapi.responses import success_responses
+from appctl.sync.openapi.share import share_large_schemas, share_response_schemas
 
 SWAGGER_BODY = ("body", "formData")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -320,6 +321,8 @@ def reachable_definitions(converter: Converter, actions: list[Action]) -> dict[s
     converter.finish()
     seen: dict[str, Any] = {}
     stack: list[Any] = [f.schema_ for a in actions for f in a.parameters]
+    stack += [s for a in actions for r in a.responses for s in r.content.values()]
+    stack += [h.schema_ for a in actions for r in a.responses for h in r.headers.values()]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -333,6 +336,18 @@ def reachable_definitions(converter: Converter, actions: list[Action]) -> dict[s
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
     return dict(sorted(seen.items()))
+
+
+def add_responses(ctx: F.Context, ops: list[Operation], actions: list[Action]) -> None:
+    """Each action's documented success responses, read after every action's arguments so
+    that the definitions arguments refer to keep the names they had before responses were
+    recorded (names are taken in the order definitions are met)."""
+    for op, action in zip(ops, actions, strict=True):
+        try:
+            action.responses = success_responses(ctx, op.op, doc=op.doc, pointer=op.pointer)
+        except (RefProblem, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            where = join_pointer(op.pointer, "responses")
+            ctx.warn(f"responses skipped: {type(exc).__name__}: {exc}", where)
 
 
 def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
@@ -359,6 +374,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     ops = list(iter_operations(resolver, diagnostics))
     names = name_operations(ops)
     actions: list[Action] = []
+    built: list[Operation] = []
     filtered = 0
     for index, (op, name) in enumerate(zip(ops, names, strict=True)):
         if options.progress is not None and index % PROGRESS_EVERY == 0:
@@ -368,6 +384,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
             continue
         try:
             actions.append(build_action(ctx, op, name, diagnostics))
+            built.append(op)
         except (
             AppctlError,
             RefProblem,
@@ -382,8 +399,10 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
             )
     if options.progress is not None:
         options.progress(len(ops), len(ops))
+    add_responses(ctx, built, actions)
     converter.finish()
     share_large_schemas(actions, converter.definitions)
+    share_response_schemas(actions, converter.definitions)
     info: dict[str, Any] = doc.get("info") or {}
     if not isinstance(info, dict):
         info = {}

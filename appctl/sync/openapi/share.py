@@ -72,8 +72,39 @@ def share_large_schemas(actions: Iterable[Action], definitions: dict[str, Any]) 
     return added
 
 
-def _name(key: bytes, fields: list[Field], definitions: dict[str, Any]) -> str:
-    counts = Counter(f.name for f in fields)
+def share_response_schemas(actions: Iterable[Action], definitions: dict[str, Any]) -> int:
+    """The same for response body schemas (documents that inline their entities repeat them
+    in every operation that answers with one: GitHub's installations, tasks...). A shared
+    body schema is replaced by its reference alone, named after its ``title`` (else
+    ``response``); returns how many definitions were added."""
+    users: dict[bytes, list[tuple[dict[str, Any], str]]] = {}
+    for action in actions:
+        for response in action.responses:
+            for media, schema in response.content.items():
+                if "$ref" in schema:
+                    continue
+                key = orjson.dumps(schema)
+                if len(key) >= SHARE_MIN:
+                    users.setdefault(key, []).append((response.content, media))
+    added = 0
+    for key in sorted(users):
+        places = users[key]
+        if len(places) < 2:
+            continue
+        title = places[0][0][places[0][1]].get("title")
+        label = title if isinstance(title, str) and title.strip() else "response"
+        name = _name(key, [label.strip().replace(" ", "_")], definitions)
+        if name not in definitions:
+            definitions[name] = orjson.loads(key)
+            added += 1
+        shared = {"$ref": DEF_PREFIX + name}
+        for content, media in places:
+            content[media] = shared  # one dict for all: schemas are never changed in place
+    return added
+
+
+def _name(key: bytes, fields: list[Field] | list[str], definitions: dict[str, Any]) -> str:
+    counts = Counter(f if isinstance(f, str) else f.name for f in fields)
     label = min(counts, key=lambda n: (-counts[n], n))
     label = _NAME_CHARS.sub("_", label).strip("_") or "schema"
     digest = hashlib.sha256(key).hexdigest()
