@@ -284,7 +284,7 @@ def _execute(
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
-    result = _run_http(action, request, options, transport, resource)
+    result = _run_http(action, request, options, transport, resource, schema.definitions)
     if result.status == 404 and result.error is not None:
         return _route_not_found(schema, action, result, options, environ)
     return result
@@ -377,13 +377,16 @@ def _run_http(
     options: CallOptions,
     transport: Transport | None,
     resource: str,
+    definitions: dict[str, Any],
 ) -> ToolResult:
+    from appctl.execute.conform import conform
     from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
-        return send(
+        result = send(
             action.name, request, idempotent=action.idempotent, transport=transport, timeout=timeout
         )
+        return conform(result, action, definitions)  # before any cut: the whole answer
 
     def finish(raw: ToolResult, shown: ToolResult, cut: bool) -> ToolResult:
         return resume.with_next(action, request, raw, shown, cut=cut)
@@ -426,7 +429,15 @@ def _run(
     if fitted:
         return result
     raw = result
-    data, note = fit(result.data, options.result_budget, hint=page_hint(action))
-    if note is not None:
-        result = result.model_copy(update={"data": data, "notes": [*result.notes, note]})
-    return finish(raw, result, note is not None) if finish is not None else result
+    result, cut = _fit(action, result, options.result_budget)
+    return finish(raw, result, cut) if finish is not None else result
+
+
+def _fit(action: Action, result: ToolResult, budget: int) -> tuple[ToolResult, bool]:
+    """The result's data (or its unchecked data) fit to the size budget, saying so; and
+    whether it was cut."""
+    key = "unchecked" if result.data is None and result.unchecked is not None else "data"
+    data, note = fit(getattr(result, key), budget, hint=page_hint(action))
+    if note is None:
+        return result, False
+    return result.model_copy(update={key: data, "notes": [*result.notes, note]}), True

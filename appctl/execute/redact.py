@@ -191,6 +191,8 @@ class Redactor:
         update: dict[str, Any] = {}
         if result.data is not None:
             update["data"] = self.value(result.data)
+        if result.unchecked is not None:
+            update["unchecked"] = self.value(result.unchecked)
         if result.error is not None:
             error = result.error
             update["error"] = error.model_copy(

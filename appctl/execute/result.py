@@ -86,6 +86,9 @@ class ToolResult(BaseModel):
     headers: dict[str, str] | None = None
     # how to continue: {"cursor": <sealed continuation>, "hint": ...} (execute/http/resume.py)
     next: dict[str, Any] | None = None
+    # a success whose data did not match its documented response schema: the data, whole
+    # (``data`` is then empty; a note names the first mismatch; ``execute.conform``)
+    unchecked: Any = None
 
     @property
     def outcome(self) -> str:

@@ -7,8 +7,9 @@ and serves stdio or Streamable HTTP.
 - ``tools/list``: name, title, description, inputSchema, and annotations from the action's
   safety (readOnlyHint, destructiveHint, idempotentHint; openWorldHint true for HTTP
   contracts, false for database ones). outputSchema where the contract knows the shape of
-  ``data``: database tools (their table's columns); none for HTTP tools, whose response shapes
-  the contract does not record yet (a schema that guessed would make clients reject results).
+  ``data``: database tools (their table's columns), HTTP tools whose documented success
+  responses are JSON with a schema (``generate.formats.mcp.output_schema``); results that do
+  not match their documented schema carry their data under ``unchecked`` (``execute.conform``).
 - ``tools/call``: ``Session.call`` with every gate (policy, read-only, strict, approval),
   run in a worker thread (a bounded pool with a share per tool: ``serve.workers``; a call
   over it is a ``rate_limited`` result at once) so the event loop keeps serving; every call
@@ -48,6 +49,7 @@ from appctl.execute.audit.history import UNDELIVERED, Entry, arguments_text, now
 from appctl.execute.audit.record import printable
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
+from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
 from appctl.serve.workers import Workers
@@ -78,6 +80,7 @@ class ToolServer:
             schema, read_only=session.options.read_only, include=include, exclude=exclude
         )
         self.specs = {s.name: s for s in specs}
+        self.shapes = OutputShapes(schema.definitions)  # loosened once, shared by the tools
         self.tools = [self.tool(s) for s in specs]
         self.outbox = Outbox()  # results owed to clients over Streamable HTTP
         self.workers = Workers()  # bounded threads, a share per tool (serve/workers.py)
@@ -87,7 +90,8 @@ class ToolServer:
         sql = action is not None and isinstance(action.transport, SqlTransport)
         annotations = {**hints(spec), "openWorldHint": not sql}
         found = self.schema.resource_of(spec.name)
-        shape = output_schema(action, found.table if found else None) if action else None
+        table = found.table if found else None
+        shape = output_schema(action, table, shapes=self.shapes) if action else None
         return types.Tool(
             name=spec.name,
             title=spec.title,

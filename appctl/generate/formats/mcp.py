@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.kinds import Safety
+from appctl.contract.models import HttpTransport, SqlTransport
+from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec
 
 if TYPE_CHECKING:
@@ -50,15 +52,55 @@ def render(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[st
     return {"tools": tools}, tools, []
 
 
-def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
-    """The result envelope's JSON Schema where the contract knows the shape of ``data``: the
-    rows of a database table (the SQL executor returns exactly its columns). ``data`` may also
-    be text (a dry run, or a result cut to the size budget), so that stays allowed. None for
-    HTTP actions: the contract does not record response shapes."""
-    from appctl.contract.models import SqlTransport
+ENVELOPE: dict[str, Any] = {
+    "ok": {"type": "boolean"},
+    "tool": {"type": "string"},
+    "status": {"type": ["integer", "null"]},
+    "error": {"type": "object"},
+    "request": {"type": "object"},
+    "notes": {"type": "array", "items": {"type": "string"}},
+}
 
+
+def output_schema(
+    action: Action, table: Table | None, *, shapes: OutputShapes | None = None
+) -> dict[str, Any] | None:
+    """The result envelope's JSON Schema where the contract knows the shape of ``data``.
+    ``data`` may also be text (a dry run, a result cut to the size budget, a server that
+    answered text), so that stays allowed.
+
+    - SQL tools: the rows of their table (the SQL executor returns exactly its columns).
+    - HTTP tools (given ``shapes``, the contract's definitions): the documented JSON success
+      bodies, loosened as ``generate.outputs`` says (``required`` dropped, so a projected
+      result still fits), several shapes as ``anyOf``, with the ``$defs`` they reach.
+      ``unchecked`` may hold anything: a response that did not match its documented schema
+      (``execute.conform`` moves it there, with a note). None — no outputSchema — when the
+      operation documents no JSON body, or one without a schema: nothing could be promised,
+      and a schema that guessed would make clients reject real results."""
+    if isinstance(action.transport, HttpTransport):
+        data = shapes.data_schema(action.responses) if shapes is not None else None
+        if data is None:
+            return None
+        defs = data.get("$defs")
+        data = {k: v for k, v in data.items() if k != "$defs"}
+        properties = {**ENVELOPE, "data": {"anyOf": [data, {"type": "string"}]}, "unchecked": {}}
+        out = {"type": "object", "properties": properties, "required": ["ok", "tool"]}
+        return {**out, "$defs": defs} if defs else out
     if not isinstance(action.transport, SqlTransport) or table is None:
         return None
+    return {
+        "type": "object",
+        "properties": {
+            **ENVELOPE,
+            "data": {"anyOf": [_sql_data(action, table), {"type": "string"}]},
+        },
+        "required": ["ok", "tool"],
+    }
+
+
+def _sql_data(action: Action, table: Table) -> dict[str, Any]:
+    """The rows of a database table as the SQL executor returns them."""
+    assert isinstance(action.transport, SqlTransport)
     from appctl.contract.valueschemas import returned_schema
 
     dialect = action.transport.dialect
@@ -69,7 +111,7 @@ def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
     row: dict[str, Any] = {"type": "object", "properties": properties}
     operation = action.transport.operation
     if operation == "list":
-        data: dict[str, Any] = {
+        return {
             "type": "object",
             "properties": {
                 "rows": {"type": "array", "items": row},
@@ -79,20 +121,6 @@ def output_schema(action: Action, table: Table | None) -> dict[str, Any] | None:
             },
             "required": ["rows", "has_more"],
         }
-    elif operation == "delete":
-        data = {"type": "object", "properties": {"deleted": row}, "required": ["deleted"]}
-    else:  # get, create, update: the row as it now is
-        data = row
-    return {
-        "type": "object",
-        "properties": {
-            "ok": {"type": "boolean"},
-            "tool": {"type": "string"},
-            "status": {"type": ["integer", "null"]},
-            "data": {"anyOf": [data, {"type": "string"}]},
-            "error": {"type": "object"},
-            "request": {"type": "object"},
-            "notes": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["ok", "tool"],
-    }
+    if operation == "delete":
+        return {"type": "object", "properties": {"deleted": row}, "required": ["deleted"]}
+    return row  # get, create, update: the row as it now is
