@@ -23,7 +23,7 @@ from appctl.contract.models import (
     Verb,
 )
 from appctl.generate.text import condense
-from appctl.generate.toolspec import select_actions
+from appctl.generate.toolspec import returns_of, select_actions
 
 if TYPE_CHECKING:
     import jinja2
@@ -71,6 +71,17 @@ def label(action: Action) -> str:
     """The safety label; ``(inferred)`` when appctl guessed it from the path or operationId."""
     mark = " (inferred)" if action.provenance == Provenance.INFERRED else ""
     return LABELS[action.safety] + mark
+
+
+def returned(action: Action, definitions: dict[str, Any]) -> str:
+    """`` → {id, name, …}`` (an object) or `` → [{id, name, …}]`` (a list): the main fields
+    a success returns, when the source documents them; else nothing."""
+    found = returns_of(action, definitions)
+    if found is None:
+        return ""
+    kind, names = found
+    fields = "{" + ", ".join(names) + "}"
+    return f" → [{fields}]" if kind == "list" else f" → {fields}"
 
 
 def call_signature(action: Action) -> str:
@@ -170,6 +181,7 @@ def view(
                 "call": call_signature(a),
                 "label": label(a),
                 "summary": condense(a.summary or a.description, 90),
+                "returns": returned(a, schema.definitions),
             }
             for a in actions
         ]

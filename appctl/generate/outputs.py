@@ -235,5 +235,12 @@ def _names(node: JsonSchema, definitions: dict[str, JsonSchema], depth: int = 0)
         names += [n for n in _names(_follow(part, definitions), definitions, depth + 1)]
     props = node.get("properties")
     if isinstance(props, dict):
-        names += [str(n) for n in props]
+        names += [str(n) for n, p in props.items() if not _write_only(p, definitions)]
     return list(dict.fromkeys(names))
+
+
+def _write_only(node: Any, definitions: dict[str, JsonSchema]) -> bool:
+    """A property a server never sends back (a password on a user object)."""
+    return bool(_follow(node, definitions).get("writeOnly")) or (
+        isinstance(node, dict) and node.get("writeOnly") is True
+    )

@@ -103,6 +103,9 @@ class ToolSpec:
     safety: Safety
     idempotent: bool
     deprecated: bool
+    # what a success answers, briefly: ("object" | "list", a few top-level property names
+    # of the object or of the list's items), from the documented response (None: unknown)
+    returns: tuple[str, tuple[str, ...]] | None = None
 
 
 def select_actions(
@@ -367,7 +370,25 @@ def spec_of(
         safety=safety,
         idempotent=action.idempotent,
         deprecated=action.deprecated,
+        returns=returns_of(action, catalogue.definitions),
     )
+
+
+RETURNED_NAMES = 6  # property names said of what a tool returns (a few: the first declared)
+
+
+def returns_of(action: ActionLike, definitions: dict[str, JsonSchema]) -> Any:
+    """``ToolSpec.returns`` of an action with documented responses (HTTP), else None."""
+    responses = getattr(action, "responses", None)
+    if not responses:
+        return None
+    from appctl.generate.outputs import returned_fields
+
+    found = returned_fields(responses, definitions)
+    if found is None:
+        return None
+    kind, names = found
+    return kind, tuple(names[:RETURNED_NAMES]) + (("…",) if len(names) > RETURNED_NAMES else ())
 
 
 def describe(summary: str, description: str, mode: Descriptions) -> str:

@@ -23,7 +23,18 @@ def tool(spec: ToolSpec) -> dict[str, Any]:
         "idempotent": spec.idempotent,
         "deprecated": spec.deprecated,
         "inputSchema": {"$schema": DIALECT, **spec.input_schema},
+        **returns(spec),
     }
+
+
+def returns(spec: ToolSpec) -> dict[str, Any]:
+    """``{"returns": {"type": "object" | "array", "fields": [...]}}``: the main top-level
+    fields of a success (of each item, for a list); nothing when the source does not say.
+    A trailing "…" means there are more (the outputSchema, over MCP, has them all)."""
+    if spec.returns is None:
+        return {}
+    kind, names = spec.returns
+    return {"returns": {"type": "array" if kind == "list" else "object", "fields": list(names)}}
 
 
 def render(specs: list[ToolSpec], strict: bool) -> tuple[Any, list[Any], list[str]]:
