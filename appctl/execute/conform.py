@@ -82,7 +82,8 @@ def mismatch(
             return None
         from jsonschema.exceptions import best_match
 
-        error = best_match(validator.iter_errors(data))
+        first = next(iter(validator.iter_errors(data)), None)  # in document order; stops there
+        error = None if first is None else best_match([first])  # into anyOf for the reason
     except Exception as exc:  # a value or schema the validator cannot take: not checked
         return Mismatch("", f"the check itself failed ({type(exc).__name__}: {exc})")
     if error is None:
