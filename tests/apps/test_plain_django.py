@@ -30,7 +30,7 @@ import django
 django.setup()
 from django.test import Client
 from django.urls import get_resolver
-SAMPLE = {"pk": "1", "tag": "a-b", "ref": "12345678-1234-1234-1234-123456789abc",
+SAMPLE = {"pk": "1", "word": "hi", "tag": "a-b", "ref": "12345678-1234-1234-1234-123456789abc",
           "name": "x/y", "year": "2024", "slug": "s"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 def text(pattern):
@@ -81,7 +81,7 @@ def test_the_actions_are_the_urls_django_routes(
     own = python_json(apps_python, ROUTES, cwd=DJANGO, env=env)
     assert actions_of(synced["outcome"].schema_path) == {(m, p) for m, p in own}
     assert ("POST", "/api/notes/{pk}/pin") in actions_of(synced["outcome"].schema_path)
-    assert len(own) == 10
+    assert len(own) == 11
 
 
 def test_converters_and_regex_groups_type_the_parameters(synced: dict[str, Any]) -> None:
@@ -98,6 +98,8 @@ def test_converters_and_regex_groups_type_the_parameters(synced: dict[str, Any])
         "slug": {"type": "string", "pattern": "^(?:[-\\w]+)$"},
     }
     assert schemas("notes_file_info") == {"name": {"type": "string", "minLength": 1}}
+    assert schemas("notes_shout") == {"word": {"type": "string", "minLength": 1}}
+    assert synced["actions"]["notes_shout"]["summary"] == "Say a word back."
 
 
 def test_inferred_safety_docstrings_csrf_and_warnings(synced: dict[str, Any]) -> None:

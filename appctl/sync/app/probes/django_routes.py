@@ -11,6 +11,7 @@ Django REST framework views are left to DRF's schema (reported as skipped, ``drf
 admin site is for people and is skipped too.
 """
 
+import functools
 import importlib
 import inspect
 import os
@@ -61,6 +62,9 @@ def declared_methods(view):
     """A function view's ``require_http_methods`` list, found through its decorators."""
     seen = 0
     while view is not None and seen < 32:
+        if isinstance(view, functools.partial):
+            view = view.func
+            continue
         code = getattr(view, "__code__", None)
         if code is not None and "request_method_list" in code.co_freevars:
             cell = view.__closure__[code.co_freevars.index("request_method_list")]
@@ -84,9 +88,9 @@ def methods_of(callback):
     return ["GET"], False
 
 
-def docs_of(callback, methods):
+def docs_of(callback, target, methods):
     view_class = getattr(callback, "view_class", None)
-    shared = inspect.getdoc(view_class or callback) or ""
+    shared = inspect.getdoc(view_class or target) or ""
     if view_class is not None and shared == inspect.getdoc(view_class.__mro__[-2]):
         shared = ""  # Django's own base class docstring, not the project's
     out = {}
@@ -148,8 +152,13 @@ def route(entry, full, converters, skipped, found, namespace):
     methods, declared = methods_of(callback)
     regexes = group_regexes(full)
     view_class = getattr(callback, "view_class", None)
-    target = view_class or inspect.unwrap(callback)
-    name = entry.name or getattr(target, "__name__", "view")
+    target = view_class or callback
+    while isinstance(target, functools.partial):  # as Django's ResolverMatch does
+        target = target.func
+    target = inspect.unwrap(target)
+    module = getattr(target, "__module__", None) or type(target).__module__
+    qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
+    name = entry.name or getattr(target, "__name__", None) or qualname
     for template, params in possibilities:
         path = "/" + template % {p: "{" + p + "}" for p in params}
         found.append(
@@ -157,10 +166,10 @@ def route(entry, full, converters, skipped, found, namespace):
                 "path": path,
                 "rule": str(entry.pattern),
                 "name": f"{namespace}:{name}" if namespace else name,
-                "view": f"{target.__module__}.{target.__qualname__}",
+                "view": f"{module}.{qualname}",
                 "methods": methods,
                 "methods_declared": declared,
-                "docs": docs_of(callback, methods),
+                "docs": docs_of(callback, target, methods),
                 "csrf_exempt": bool(getattr(callback, "csrf_exempt", False)),
                 "params": [parameter(p, converters.get(p), regexes.get(p, "")) for p in params],
             }
