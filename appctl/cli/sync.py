@@ -65,6 +65,8 @@ def _progress_shown(fn: Callable[..., R]) -> Callable[..., R]:
 
 
 def _option(option: SourceOption) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    if option.kind == "flag":  # None when not given, so that other sources may refuse it
+        return click.option(option.flag, option.field, is_flag=True, default=None, help=option.help)
     kind = click.IntRange(min=1) if option.kind == "count" else None
     return click.option(
         option.flag,

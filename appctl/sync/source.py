@@ -71,7 +71,7 @@ class Source(Protocol):
     def build(self, context: BuildContext) -> Built: ...
 
 
-OptionKind = Literal["text", "count"]  # count: a whole number of at least 1
+OptionKind = Literal["text", "count", "flag"]  # count: a whole number of at least 1
 
 
 @dataclass(frozen=True, slots=True)

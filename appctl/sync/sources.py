@@ -79,7 +79,9 @@ class App:
 @dataclass(frozen=True, slots=True)
 class Django:
     """A Django project by its settings module (Django REST framework: drf-spectacular when
-    installed, else DRF's own schema generator); ``python``/``project`` as for ``App``."""
+    installed, else DRF's own schema generator; plain views from the URL patterns, inferred);
+    ``python``/``project`` as for ``App``. ``models``: its models as database tables instead,
+    run against the database the settings name (``password_env`` as for ``Database``)."""
 
     settings: str
     _: KW_ONLY
@@ -87,6 +89,8 @@ class Django:
     python: str | None = None
     project: str | None = None
     timeout: int | None = None
+    models: bool = False
+    password_env: str | None = None
 
     def build(self, context: BuildContext) -> Built:
         from appctl.sync.app.source import build_django
@@ -116,6 +120,20 @@ _APP_OPTIONS = (
         metavar="SECONDS",
         kind="count",
     ),
+)
+_PASSWORD_ENV = SourceOption(
+    "--password-env",
+    "password_env",
+    "--db, --django --models: the variable the password is read from, now and at call time "
+    "(else PGPASSWORD / MYSQL_PWD, then ~/.pgpass / ~/.my.cnf [client]); never written down.",
+    metavar="NAME",
+)
+_MODELS = SourceOption(
+    "--models",
+    "models",
+    "--django: sync the project's models as database tables (run against the database its "
+    "settings name) instead of its views.",
+    kind="flag",
 )
 _BASE_URL = SourceOption(
     "--base-url", "base_url", "Use this base URL instead of the document's servers."
@@ -157,14 +175,7 @@ SOURCES: tuple[SourceEntry, ...] = (
                 metavar="NAME",
                 multiple=True,
             ),
-            SourceOption(
-                "--password-env",
-                "password_env",
-                "--db: the variable the password is read from, now and at call time (else "
-                "PGPASSWORD / MYSQL_PWD, then ~/.pgpass / ~/.my.cnf [client]); never written "
-                "down.",
-                metavar="NAME",
-            ),
+            _PASSWORD_ENV,
         ),
     ),
     SourceEntry(
@@ -188,7 +199,7 @@ SOURCES: tuple[SourceEntry, ...] = (
         what="a Django project",
         example="appctl sync --django mysite.settings",
         make=Django,
-        options=(_BASE_URL, *_APP_OPTIONS),
+        options=(_BASE_URL, *_APP_OPTIONS, _MODELS, _PASSWORD_ENV),
     ),
 )
 

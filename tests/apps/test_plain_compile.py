@@ -15,8 +15,21 @@ from appctl.contract.kinds import Provenance, Safety
 from appctl.errors import SourceError, UsageError
 from appctl.sync.app import models as M
 from appctl.sync.app import routes as R
-from appctl.sync.app.plain import build_models, build_routes
-from appctl.sync.source import BuildContext
+from appctl.sync.app.plain import build_models, inferred, routes_made
+from appctl.sync.app.source import _compiled
+from appctl.sync.source import BuildContext, Built
+
+
+def build_routes(
+    found: dict[str, Any],
+    *,
+    context: BuildContext,
+    declared: dict[str, Any] | None = None,
+) -> Built:
+    """What ``source._plain_views`` does with a probe's result."""
+    made = routes_made(found, what="app", declared=declared)
+    built = _compiled(made.found, location="app", base_url=None, context=context, what=made.what)
+    return inferred(built, made)
 
 
 def route(path: str, methods: list[str], **more: Any) -> dict[str, Any]:
@@ -72,9 +85,7 @@ def test_safety_comes_from_the_method_and_every_action_is_inferred(tmp_path: Pat
             params=[{"name": "id", "kind": "int"}],
         ),
     )
-    built = build_routes(
-        found, what="app:app", location="flask:app:app", context=_context(tmp_path)
-    )
+    built = build_routes(found, context=_context(tmp_path))
     actions = {a.name: a for a in built.synced.schema.actions()}
     assert {n: a.safety for n, a in actions.items()} == {
         "search": Safety.MUTATING,
@@ -91,9 +102,7 @@ def test_one_warning_per_tool_whose_body_is_unknown(tmp_path: Path) -> None:
         route("/a", ["GET", "POST"], name="a"),
         route("/b/{k}", ["PUT", "DELETE"], name="b", params=[{"name": "k", "kind": "string"}]),
     )
-    built = build_routes(
-        found, what="app:app", location="flask:app:app", context=_context(tmp_path)
-    )
+    built = build_routes(found, context=_context(tmp_path))
     warned = sorted(d.pointer for d in built.diagnostics if "request body is unknown" in d.message)
     assert warned == ["/paths/~1a/post", "/paths/~1b~1{k}/put"]
     post = built.synced.schema.action("post_a")
@@ -105,20 +114,16 @@ def test_docstrings_become_summary_and_description(tmp_path: Path) -> None:
     found = flask(
         route("/n", ["GET"], name="n", docs={"GET": "Read n.\n\nAll of it."}, view="app.n")
     )
-    action = build_routes(
-        found, what="a", location="l", context=_context(tmp_path)
-    ).synced.schema.action("n")
+    action = build_routes(found, context=_context(tmp_path)).synced.schema.action("n")
     assert action is not None and action.summary == "Read n."
     assert action.description.startswith("All of it.\n\nInferred from the Flask URL map: app.n")
 
 
 def test_include_keeps_only_its_warnings(tmp_path: Path) -> None:
     found = flask(route("/a", ["POST"], name="a"), route("/b", ["POST"], name="b"))
-    built = build_routes(
-        found, what="a", location="l", context=_context(tmp_path, include=("name:a",))
-    )
+    built = build_routes(found, context=_context(tmp_path, include=("name:a",)))
     assert [a.name for a in built.synced.schema.actions()] == ["a"]
-    assert [d.pointer for d in built.diagnostics] == ["/paths/~1a/post"]
+    assert [d.pointer for d in built.diagnostics] == ["/paths/~1a/post", "/servers"]
 
 
 def test_django_csrf_and_undeclared_methods_are_said() -> None:
@@ -147,7 +152,7 @@ def test_django_csrf_and_undeclared_methods_are_said() -> None:
 
 
 def test_drf_document_wins_and_only_plain_views_are_inferred(tmp_path: Path) -> None:
-    declared = {
+    document = {
         "openapi": "3.0.3",
         "info": {"title": "drf", "version": "1"},
         "paths": {
@@ -161,7 +166,9 @@ def test_drf_document_wins_and_only_plain_views_are_inferred(tmp_path: Path) -> 
         "routes": [route("/api/n/", ["GET", "POST"], name="n"), route("/h", ["GET"], name="h")],
     }
     built = build_routes(
-        probe, what="s", location="l", context=_context(tmp_path), declared=declared
+        probe,
+        context=_context(tmp_path),
+        declared={"framework": "drf-spectacular", "document": document},
     )
     actions = {a.name: a.provenance for a in built.synced.schema.actions()}
     assert actions == {

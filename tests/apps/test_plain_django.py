@@ -1,24 +1,22 @@
-"""A plain Django project (fixtures/apps/django_plain: function and class views, an include,
-path converters and a regex route) synced from its URL patterns in the frameworks venv: the
-actions are the URLs Django routes with the methods its views answer, typed and inferred; the
-project, started with ``runserver`` on 127.0.0.1, answers ``appctl call`` for a read and an
-approved write, checked in its notes file."""
+"""``appctl sync --django`` on a plain Django project (fixtures/apps/django_plain: function
+and class views, an include, path converters and a regex route; no DRF) read from its URL
+patterns in the frameworks venv: the actions are the URLs Django routes with the methods its
+views answer, typed and inferred; the project under ``runserver`` on 127.0.0.1 answers
+``appctl call`` for a read and an approved write, checked in its notes file."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appctl.sync import run
-from appctl.sync.app.plain import django_views
 from tests import runner
-from tests.apps.conftest import APPS
-from tests.apps.plain import Plain, actions_of, free_port, python_json, serving
+from tests.apps.helpers import app_env, call, contract_routes, copied, free_port, serving
+from tests.apps.helpers import framework_routes as listed_by
 
-DJANGO = APPS / "django_plain"
 SETTINGS = "plainsite.settings"
 # Django's own answer, found another way than the probe's: each pattern's text joined along
 # the includes, a class view's handlers, and for a function view the methods its URL does not
@@ -58,30 +56,46 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def synced(apps_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = tmp_path_factory.mktemp("django-plain")
+def synced(apps_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    project = copied("django_plain", tmp_path_factory.mktemp("apps"))
+    notes = project / "notes.json"
+    notes.write_text(json.dumps([{"id": 7, "text": "first", "pinned": False}]))
     port = free_port()
-    source = Plain(
-        django_views,
+    env = app_env(DJANGO_SETTINGS_MODULE=SETTINGS, NOTES_FILE=str(notes))
+    done = runner.appctl(
+        "sync",
+        "--django",
         SETTINGS,
-        apps_python,
-        DJANGO,
-        options={"location": f"django:{SETTINGS}", "base_url": f"http://127.0.0.1:{port}"},
+        "--python",
+        str(apps_python),
+        "--base-url",
+        f"http://127.0.0.1:{port}",
+        cwd=project,
+        env=env,
     )
-    outcome = run(source, app_dir=project / ".appctl")
-    schema = json.loads(outcome.schema_path.read_text())
+    schema = json.loads((project / ".appctl" / "schema.json").read_text())
     actions = {a["name"]: a for r in schema["resources"] for a in r["actions"]}
-    return {"project": project, "port": port, "outcome": outcome, "actions": actions}
+    argv = [str(apps_python), "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    with serving(argv, cwd=project, port=port, env=env) as url:
+        yield {
+            "project": project,
+            "url": url,
+            "actions": actions,
+            "stderr": done.stderr,
+            "env": env,
+            "notes": notes,
+        }
 
 
 def test_the_actions_are_the_urls_django_routes(
     apps_python: Path, synced: dict[str, Any], tmp_path: Path
 ) -> None:
-    env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "NOTES_FILE": str(tmp_path / "n.json")}
-    own = python_json(apps_python, ROUTES, cwd=DJANGO, env=env)
-    assert actions_of(synced["outcome"].schema_path) == {(m, p) for m, p in own}
-    assert ("POST", "/api/notes/{pk}/pin") in actions_of(synced["outcome"].schema_path)
-    assert len(own) == 11
+    env = {**synced["env"], "NOTES_FILE": str(tmp_path / "n.json")}  # the client writes it
+    listed = listed_by(apps_python, ROUTES, cwd=synced["project"], env=env)
+    assert contract_routes(synced["project"] / ".appctl") == listed
+    assert ("POST", "/api/notes/{}/pin") in listed
+    assert len(listed) == 11
+    assert "read plainsite.settings's URL map from django 5." in synced["stderr"]
 
 
 def test_converters_and_regex_groups_type_the_parameters(synced: dict[str, Any]) -> None:
@@ -111,36 +125,24 @@ def test_inferred_safety_docstrings_csrf_and_warnings(synced: dict[str, Any]) ->
     assert actions["get_notes_note_detail"]["summary"] == "One note by its id."
     assert "CSRF token" in actions["post_notes_note_pin"]["description"]
     assert "CSRF" not in actions["post_notes_note_list"]["description"]  # csrf_exempt
-    messages = [w.message for w in synced["outcome"].warnings]
+    messages = synced["stderr"].splitlines()
     assert sum("request body is unknown" in m for m in messages) == 2
     assert any(
         "3 Django function view(s) accept any method" in m and "notes.views.health" in m
         for m in messages
     )
-    assert "left out (the admin site): admin/" in synced["outcome"].notes
+    assert "left out (the admin site): admin/" in messages
 
 
 def test_the_running_project_answers_a_read_and_an_approved_write(
-    apps_python: Path, synced: dict[str, Any], tmp_path: Path
+    synced: dict[str, Any],
 ) -> None:
-    notes = tmp_path / "notes.json"
-    notes.write_text(json.dumps([{"id": 7, "text": "first", "pinned": False}]))
-    project, port = synced["project"], synced["port"]
-    argv = [str(apps_python), "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "NOTES_FILE": str(notes), "PYTHONPATH": str(DJANGO)}
-    with serving(argv, cwd=DJANGO, env=env, port=port, ready="/health"):
-        read = runner.appctl("call", "get_notes_note_detail", "pk=7", "--json", cwd=project)
-        assert json.loads(read.stdout)["data"] == {"id": 7, "text": "first", "pinned": False}
-        runner.appctl(
-            "call", "post_notes_note_list", "--args", '{"body": {"text": "x"}}', cwd=project, code=3
-        )
-        runner.appctl(
-            "call",
-            "post_notes_note_list",
-            "--yes",
-            "--args",
-            '{"body": {"text": "second"}}',
-            cwd=project,
-        )
-        runner.appctl("call", "delete_notes_note_detail", "pk=7", "--yes", cwd=project)
-    assert json.loads(notes.read_text()) == [{"id": 8, "pinned": False, "text": "second"}]
+    project = synced["project"]
+    read = call(project, "get_notes_note_detail", "pk=7")
+    assert read == {"id": 7, "text": "first", "pinned": False}
+    runner.appctl(
+        "call", "post_notes_note_list", "--args", '{"body": {"text": "x"}}', cwd=project, code=3
+    )
+    call(project, "post_notes_note_list", "--yes", "--args", '{"body": {"text": "second"}}')
+    runner.appctl("call", "delete_notes_note_detail", "pk=7", "--yes", cwd=project)
+    assert json.loads(synced["notes"].read_text()) == [{"id": 8, "pinned": False, "text": "second"}]

@@ -1,60 +1,86 @@
-"""A plain Flask app (fixtures/apps/flask_plain) synced from its URL map in the frameworks
-venv: the actions are Flask's own rules, typed by their converters and inferred; the app,
-started with ``flask run`` on 127.0.0.1, answers ``appctl call`` for a read and an approved
-write, checked in its SQLite file."""
+"""``appctl sync --app`` on a plain Flask app (fixtures/apps/flask_plain: no flask-smorest,
+no APIFlask): its URL map read in the frameworks venv; the actions are Flask's own rules,
+typed by their converters and inferred; the app under ``flask run`` on 127.0.0.1 answers
+``appctl call`` for a read and an approved write, checked in its SQLite file."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from appctl.sync import run
-from appctl.sync.app.plain import flask_app
 from tests import runner
-from tests.apps.conftest import APPS
-from tests.apps.plain import Plain, actions_of, free_port, python_json, serving
+from tests.apps.helpers import (
+    app_env,
+    call,
+    contract_routes,
+    copied,
+    framework_routes,
+    free_port,
+    serving,
+)
 
-FLASK = APPS / "flask_plain"
 ROUTES = """
-import json, re
+import json
 from notesapp import app
-out = []
-for rule in app.url_map.iter_rules():
-    if rule.endpoint == "static":
-        continue
-    path = rule.rule
-    for name in rule.arguments:
-        path = re.sub(r"<(?:[^<>]*:)?" + name + ">", "{" + name + "}", path)
-    out += [[m, path] for m in rule.methods - {"HEAD", "OPTIONS"}]
-print(json.dumps(out))
+print(json.dumps([
+    [m, rule.rule]
+    for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+    for m in rule.methods - {"HEAD", "OPTIONS"}
+]))
 """
 
 
 @pytest.fixture(scope="module")
-def synced(apps_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = tmp_path_factory.mktemp("flask-plain")
+def synced(apps_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    project = copied("flask_plain", tmp_path_factory.mktemp("apps"))
     port = free_port()
-    source = Plain(
-        flask_app,
+    env = app_env(NOTES_DB=str(project / "notes.db"))
+    done = runner.appctl(
+        "sync",
+        "--app",
         "notesapp:app",
-        apps_python,
-        FLASK,
-        options={"location": "flask:notesapp:app", "base_url": f"http://127.0.0.1:{port}"},
+        "--python",
+        str(apps_python),
+        "--base-url",
+        f"http://127.0.0.1:{port}",
+        cwd=project,
+        env=env,
     )
-    outcome = run(source, app_dir=project / ".appctl")
-    schema = json.loads(outcome.schema_path.read_text())
+    schema = json.loads((project / ".appctl" / "schema.json").read_text())
     actions = {a["name"]: a for r in schema["resources"] for a in r["actions"]}
-    return {"project": project, "port": port, "outcome": outcome, "actions": actions}
+    argv = [str(apps_python), "-m", "flask", "--app", "notesapp:app", "run"]
+    with serving(
+        [*argv, "--host", "127.0.0.1", "--port", str(port)], cwd=project, port=port, env=env
+    ) as url:
+        yield {
+            "project": project,
+            "url": url,
+            "schema": schema,
+            "actions": actions,
+            "stderr": done.stderr,
+            "env": env,
+        }
 
 
 def test_the_actions_are_flasks_own_rules(apps_python: Path, synced: dict[str, Any]) -> None:
-    own = python_json(apps_python, ROUTES, cwd=FLASK, env={"NOTES_DB": ":memory:"})
-    assert actions_of(synced["outcome"].schema_path) == {(m, p) for m, p in own}
-    assert len(own) == 8
+    listed = framework_routes(apps_python, ROUTES, cwd=synced["project"], env=synced["env"])
+    assert contract_routes(synced["project"] / ".appctl") == listed
+    assert len(listed) == 8
+    assert synced["schema"]["source"] | {"sha256": ""} == {
+        "kind": "app",
+        "location": "notesapp:app",
+        "sha256": "",
+        "format": "openapi 3.1.0",
+        "framework": "flask",
+        "title": "notesapp",
+        "api_version": "",
+    }
+    assert "read notesapp:app's URL map from flask 3." in synced["stderr"]
 
 
 def test_converters_type_the_path_parameters(synced: dict[str, Any]) -> None:
@@ -92,37 +118,22 @@ def test_inferred_with_the_methods_safety_and_docstrings(synced: dict[str, Any])
     assert actions["get_note"]["summary"] == "Read one note by its id."
     assert actions["add_note"]["summary"] == "Add a note."
     assert actions["add_note"]["description"].startswith("The body is a JSON object")
-    warned = [w for w in synced["outcome"].warnings if "request body is unknown" in w.message]
-    assert sorted(w.message.split(":")[0] for w in warned) == [
+    warned = [line for line in synced["stderr"].splitlines() if "request body is unknown" in line]
+    assert sorted(line.split(": ")[2] for line in warned) == [
         "POST /admin/export/{job}/{name}",
         "POST /notes",
         "PUT /notes/{note_id}/colour/{colour}",
     ]
 
 
-def test_the_running_app_answers_a_read_and_an_approved_write(
-    apps_python: Path, synced: dict[str, Any], tmp_path: Path
-) -> None:
-    notes = tmp_path / "notes.db"
-    project, port = synced["project"], synced["port"]
-    argv = [str(apps_python), "-m", "flask", "--app", "notesapp:app", "run"]
-    argv += ["--host", "127.0.0.1", "--port", str(port)]
-    with serving(argv, cwd=FLASK, env={"NOTES_DB": str(notes)}, port=port, ready="/notes"):
-        runner.appctl("call", "add_note", "--args", '{"body": {"text": "no"}}', cwd=project, code=3)
-        added = runner.appctl(
-            "call",
-            "add_note",
-            "--yes",
-            "--json",
-            "--args",
-            '{"body": {"text": "hello"}}',
-            cwd=project,
-        )
-        assert json.loads(added.stdout)["data"] == {"id": 1, "text": "hello"}
-        read = runner.appctl("call", "get_note", "note_id=1", "--json", cwd=project)
-        assert json.loads(read.stdout)["data"] == {"id": 1, "text": "hello", "colour": "plain"}
-        runner.appctl("call", "paint", "note_id=1", "colour=red", "--yes", cwd=project)
-    with sqlite3.connect(notes) as conn:
+def test_the_running_app_answers_a_read_and_an_approved_write(synced: dict[str, Any]) -> None:
+    project = synced["project"]
+    runner.appctl("call", "add_note", "--args", '{"body": {"text": "no"}}', cwd=project, code=3)
+    added = call(project, "add_note", "--yes", "--args", '{"body": {"text": "hello"}}')
+    assert added == {"id": 1, "text": "hello"}
+    assert call(project, "get_note", "note_id=1") == {"id": 1, "text": "hello", "colour": "plain"}
+    call(project, "paint", "note_id=1", "colour=red", "--yes")
+    with sqlite3.connect(project / "notes.db") as conn:
         assert conn.execute("SELECT id, text, colour FROM notes").fetchall() == [
             (1, "hello", "red")
         ]

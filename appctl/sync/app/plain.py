@@ -1,11 +1,10 @@
-"""What the plain-app probes found → a built contract (``Built``), for ``source.py``.
+"""What the plain-app probes found → what ``source.py`` compiles, for plain Flask and
+Django views and for Django models.
 
-``flask_app``, ``django_views`` and ``django_models`` run their probe (``run.probe``) in the
-app's interpreter and build from what it found. ``build_routes``: a plain Flask or Django URL
-map (``routes.py``) through the one OpenAPI compiler, its operations marked ``inferred``;
-given DRF's document (``declared``) the plain views are added to it. ``build_models``: a
-Django project's models through ``sync/db`` (``models.py``), against the database its
-settings name.
+``routes_made``: a plain Flask or Django URL map (``routes.py``) as an OpenAPI document for
+the one OpenAPI compiler (``source._compiled``), added to DRF's document when the project has
+one; ``inferred`` then marks the URL map's actions ``inferred``. ``build_models``: a Django
+project's models through ``sync/db`` (``models.py``), against the database its settings name.
 """
 
 from __future__ import annotations
@@ -25,108 +24,62 @@ NOT_FOUND = "no SQLite database at "
 
 
 @dataclass(frozen=True, slots=True)
-class Interpreter:
-    """Where and how a probe runs: the app's python, its project folder, the time limit and
-    the environment it is given."""
+class Made:
+    """A URL map made into what ``source._compiled`` compiles: ``found`` as a probe that
+    generated a document would give it, ``what`` was read, and the ``routes`` document (its
+    inferred operations, warnings and notes) for ``inferred``."""
 
-    python: str
-    cwd: Path
-    timeout: float
-    environ: Mapping[str, str]
-
-    def probe(self, name: str, target: str) -> dict[str, Any]:
-        from appctl.sync.app.run import probe
-
-        return probe(
-            self.python, name, [target], cwd=self.cwd, timeout=self.timeout, environ=self.environ
-        )
+    found: dict[str, Any]
+    what: str
+    routes: R.RoutesDocument
 
 
-def flask_app(
-    target: str,
-    *,
-    interpreter: Interpreter,
-    context: BuildContext,
-    location: str,
-    base_url: str | None = None,
-) -> Built:
-    """A plain Flask app (``module:attribute``) from its URL map."""
-    found = interpreter.probe("flask_routes", target)
-    return build_routes(found, what=target, location=location, context=context, base_url=base_url)
-
-
-def django_views(
-    settings: str,
-    *,
-    interpreter: Interpreter,
-    context: BuildContext,
-    location: str,
-    base_url: str | None = None,
-    declared: Mapping[str, Any] | None = None,
-) -> Built:
-    """A Django project's plain views from its URL patterns, added to DRF's document
-    (``declared``) when it has one."""
-    found = interpreter.probe("django_routes", settings)
-    return build_routes(
-        found,
-        what=settings,
-        location=location,
-        context=context,
-        base_url=base_url,
-        declared=declared,
-    )
-
-
-def django_models(
-    settings: str,
-    *,
-    interpreter: Interpreter,
-    context: BuildContext,
-    password_env: str | None = None,
-) -> Built:
-    """A Django project's models, against the database its settings name."""
-    found = interpreter.probe("django_models", settings)
-    return build_models(found, project=interpreter.cwd, context=context, password_env=password_env)
-
-
-def build_routes(
-    found: Mapping[str, Any],
-    *,
-    what: str,
-    location: str,
-    context: BuildContext,
-    base_url: str | None = None,
-    declared: Mapping[str, Any] | None = None,
-) -> Built:
-    """``found``: the routes probe's result; ``what`` names the app in messages;
-    ``location``: the contract's source location."""
-    from appctl.sync.openapi.load import Loaded
-    from appctl.sync.openapi.parse import SyncOptions, build_contract
-    from appctl.sync.synced import Synced
-
+def routes_made(
+    found: Mapping[str, Any], *, what: str, declared: Mapping[str, Any] | None = None
+) -> Made:
+    """The routes probe's result (``found``) as an OpenAPI document; ``declared``: the DRF
+    probe's result, whose document (when it has one) the plain views are added to. ``what``
+    names the app in messages."""
     probe = R.read_probe(found, what=what)
     made = R.routes_document(probe)
-    if declared is not None:
-        made = R.merge_paths(declared, made)
+    document = declared.get("document") if declared is not None else None
+    if declared is not None and isinstance(document, dict):
+        made = R.merge_paths(document, made)
+        framework, version = str(declared.get("framework", "")), declared.get("version", "")
+        return Made(
+            {"framework": framework, "version": version, "document": made.document},
+            "OpenAPI document and URL map",
+            made,
+        )
+    if not made.document["paths"]:
+        reason = declared.get("reason") if declared is not None else None
+        raise UsageError(
+            f"{what}: the URL map has no views to sync" + (f" ({reason})" if reason else ""),
+            suggestion="Check the URLconf (ROOT_URLCONF) or the app's routes, or sync its "
+            "OpenAPI document with --openapi.",
+        )
     document = _with_server(made.document, found)
-    loaded = Loaded(document, R.document_digest(document), location, base="", is_url=False)
-    options = SyncOptions(
-        include=context.include,
-        exclude=context.exclude,
-        base_url=base_url,
-        progress=context.progress,
+    made = dataclasses.replace(made, document=document)
+    return Made(
+        {"framework": probe.framework, "version": probe.version, "document": document},
+        "URL map",
+        made,
     )
-    result = build_contract(loaded, options)
-    schema = R.mark_inferred(result.schema, made.inferred)
+
+
+def inferred(built: Built, made: Made) -> Built:
+    """``built`` (the compiled document) with the URL map's actions marked ``inferred``, its
+    warnings (of the actions kept) first and its notes added."""
+    from appctl.sync.synced import Synced
+
+    schema = R.mark_inferred(built.synced.schema, made.routes.inferred)
     kept = {a.pointer for a in schema.actions()}
-    own = tuple(d for d in made.diagnostics if not d.pointer or d.pointer in kept)
-    return Built(
-        Synced(schema=schema),
-        (*own, *result.diagnostics),
-        result.operations,
-        result.filtered,
-        "operation",
-        notes=made.notes,
+    own = tuple(d for d in made.routes.diagnostics if not d.pointer or d.pointer in kept)
+    return dataclasses.replace(
+        built,
+        synced=Synced(schema=schema),
+        diagnostics=(*own, *built.diagnostics),
+        notes=(*built.notes, *made.routes.notes),
     )
 
 

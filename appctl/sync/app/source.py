@@ -41,13 +41,51 @@ def build_app(source: App, context: BuildContext) -> Built:
         )
     _check_module(module, "--app")
     found = _probe(source, "openapi", [source.target], context)
+    if found.get("document") is None and found.get("framework") == "flask":
+        return _plain_views(source, "flask_routes", source.target, context)
     return _compiled(found, location=source.target, base_url=source.base_url, context=context)
 
 
 def build_django(source: Django, context: BuildContext) -> Built:
     _check_module(source.settings, "--django")
+    if source.models:
+        return _models(source, context)
     found = _probe(source, "drf", [source.settings], context)
-    return _compiled(found, location=source.settings, base_url=source.base_url, context=context)
+    return _plain_views(source, "django_routes", source.settings, context, declared=found)
+
+
+def _plain_views(
+    source: App | Django,
+    name: str,
+    target: str,
+    context: BuildContext,
+    *,
+    declared: Mapping[str, Any] | None = None,
+) -> Built:
+    """Plain Flask or Django views from the URL map (``plain.py``): inferred actions, added to
+    DRF's document when ``declared`` holds one."""
+    from appctl.sync.app import plain
+
+    made = plain.routes_made(
+        _probe(source, name, [target], context), what=target, declared=declared
+    )
+    built = _compiled(
+        made.found,
+        location=target,
+        base_url=source.base_url,
+        context=context,
+        what=made.what,
+    )
+    return plain.inferred(built, made)
+
+
+def _models(source: Django, context: BuildContext) -> Built:
+    """A Django project's models as tables of the database its settings name."""
+    from appctl.sync.app.plain import build_models
+
+    found = _probe(source, "django_models", [source.settings], context)
+    project = Path(source.project) if source.project else Path.cwd()
+    return build_models(found, project=project, context=context, password_env=source.password_env)
 
 
 def _check_module(name: str, flag: str) -> None:
@@ -74,7 +112,12 @@ def _probe(source: App | Django, name: str, args: list[str], context: BuildConte
 
 
 def _compiled(
-    found: Mapping[str, Any], *, location: str, base_url: str | None, context: BuildContext
+    found: Mapping[str, Any],
+    *,
+    location: str,
+    base_url: str | None,
+    context: BuildContext,
+    what: str = "OpenAPI document",
 ) -> Built:
     """The framework's document through the OpenAPI path (``openapi/source.py``), then the
     contract's source says it came from an app."""
@@ -97,7 +140,7 @@ def _compiled(
     if not schema.base_url:
         diagnostics = (*diagnostics, Diagnostic(NO_SERVER, "/servers"))
     version = f" {found['version']}" if found.get("version") else ""
-    note = f"read {location}'s OpenAPI document from {framework}{version}"
+    note = f"read {location}'s {what} from {framework}{version}"
     return replace(
         built, synced=Synced(schema=schema), diagnostics=diagnostics, notes=(note, *built.notes)
     )
