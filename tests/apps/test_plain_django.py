@@ -146,3 +146,32 @@ def test_the_running_project_answers_a_read_and_an_approved_write(
     call(project, "post_notes_note_list", "--yes", "--args", '{"body": {"text": "second"}}')
     runner.appctl("call", "delete_notes_note_detail", "pk=7", "--yes", cwd=project)
     assert json.loads(synced["notes"].read_text()) == [{"id": 8, "pinned": False, "text": "second"}]
+
+
+def test_drf_views_come_from_drfs_schema_and_the_plain_ones_are_added(
+    apps_python: Path, synced: dict[str, Any], tmp_path: Path
+) -> None:
+    app_dir = tmp_path / ".appctl"
+    done = runner.appctl(
+        "--app-dir",
+        str(app_dir),
+        "sync",
+        "--django",
+        "plainsite.settings_drf",
+        "--python",
+        str(apps_python),
+        cwd=synced["project"],
+        env=synced["env"],
+    )
+    schema = json.loads((app_dir / "schema.json").read_text())
+    provenance = {
+        (a["transport"]["method"], a["transport"]["path"]): a["provenance"]
+        for r in schema["resources"]
+        for a in r["actions"]
+    }
+    drf = {("GET", "/api/stats/"), ("GET", "/api/echo"), ("POST", "/api/echo")}
+    assert {k for k, v in provenance.items() if v == "declared"} == drf
+    plain = contract_routes(synced["project"] / ".appctl")  # the project without DRF
+    assert contract_routes(app_dir) == plain | drf
+    assert schema["source"]["framework"] == "drf-spectacular"
+    assert "2 Django REST framework route(s) are described by DRF's schema" in done.stderr
