@@ -159,3 +159,17 @@ def test_the_tools_list_get_and_create_rows_the_orm_reads(
     assert [r["sku"] for r in listed["data"]["rows"]] == ["T-1"]
     products = python_json(apps_python, PRODUCTS, cwd=project, env=shop["env"])
     assert products == [["T-1", "Hammer", "live", "On sale", "12.50", "Tools"]]
+
+
+def test_an_unmigrated_project_is_a_usage_error_and_nothing_is_written(
+    apps_python: Path, tmp_path: Path
+) -> None:
+    project = copied("django_models", tmp_path)
+    env = app_env(SHOP_DB=str(project / "shop.sqlite3"))
+    argv = ["sync", "--django", SETTINGS, "--models", "--python", str(apps_python)]
+    done = runner.appctl(*argv, cwd=project, env=env, code=2)
+    assert f"no SQLite database at {project / 'shop.sqlite3'}" in done.stderr
+    assert "manage.py migrate" in done.stderr
+    assert not (project / ".appctl" / "schema.json").exists()
+    missing = runner.appctl(*argv[:2], "nosuch.settings", *argv[3:], cwd=project, env=env, code=2)
+    assert "finds no module 'nosuch'" in missing.stderr

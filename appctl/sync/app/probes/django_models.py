@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _appctl_probe import Failure, main, raised, version_of
-from django_routes import setup
+from drf import setup
 
 
 def field_facts(field):

@@ -19,6 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _appctl_probe import Failure, main, raised, version_of
+from drf import setup  # Django set up as manage.py would, failures reported alike
 
 KINDS = {
     "IntConverter": "int",
@@ -174,25 +175,6 @@ def route(entry, full, converters, skipped, found, namespace):
                 "params": [parameter(p, converters.get(p), regexes.get(p, "")) for p in params],
             }
         )
-
-
-def setup(settings_module):
-    """Django set up with ``settings_module``, as manage.py would."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
-    try:
-        import django
-    except ModuleNotFoundError as exc:
-        raise Failure(**raised("missing_module", exc)) from None
-    try:
-        django.setup()
-        from django.conf import settings
-
-        settings.INSTALLED_APPS  # noqa: B018 (reading it imports the settings module)
-    except ModuleNotFoundError as exc:
-        raise Failure(**raised("missing_module", exc, settings=settings_module)) from None
-    except BaseException as exc:
-        raise Failure(**raised("raised", exc, settings=settings_module)) from None
-    return settings
 
 
 def probe(args):
