@@ -184,7 +184,7 @@ SOURCES: tuple[SourceEntry, ...] = (
         metavar="MODULE:APP",
         help="A Python web app (FastAPI, Starlette, Litestar, Django Ninja, APIFlask, "
         "flask-smorest): its framework's own OpenAPI document, imported in the project's "
-        "interpreter.",
+        "interpreter; a plain Flask app: its URL map (inferred).",
         what="a Python web app",
         example="appctl sync --app main:app",
         make=App,
@@ -194,8 +194,9 @@ SOURCES: tuple[SourceEntry, ...] = (
         name="django",
         flag="--django",
         metavar="SETTINGS",
-        help="A Django REST framework project by its settings module (drf-spectacular when "
-        "installed, else DRF's schema generator).",
+        help="A Django project by its settings module: DRF views from drf-spectacular when "
+        "installed, else DRF's schema generator; plain views from its URL patterns "
+        "(inferred); with --models, its models as tables.",
         what="a Django project",
         example="appctl sync --django mysite.settings",
         make=Django,
