@@ -13,12 +13,15 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appctl.errors import UsageError
 from appctl.sync.app import models as M
 from appctl.sync.app import routes as R
 from appctl.sync.source import BuildContext, Built
+
+if TYPE_CHECKING:
+    from appctl.sync.db.url import Dsn
 
 NOT_FOUND = "no SQLite database at "
 
@@ -104,7 +107,6 @@ def build_models(
     relative SQLite NAME is relative to it)."""
     from appctl.sync.db.build import build_contract
     from appctl.sync.db.reflect import reflect
-    from appctl.sync.db.url import parse_dsn
     from appctl.sync.synced import Synced
 
     probe = M.read_probe(found)
@@ -115,15 +117,7 @@ def build_models(
             suggestion="Check INSTALLED_APPS, and --include/--exclude (Django's own apps' "
             "tables are synced only when --include names them).",
         )
-    dsn = M.database_dsn(probe.database, project=project)
-    try:
-        parsed = parse_dsn(
-            dsn, root=context.app_dir.parent, password_env=password_env, environ=context.environ
-        )
-    except UsageError as exc:
-        if exc.message.startswith(NOT_FOUND):
-            exc.suggestion = "Run `manage.py migrate` to create it, or check DATABASES."
-        raise
+    parsed = _dsn(M.database_dsn(probe.database, project=project), context, password_env)
     reflected = reflect(parsed.connect, include=M.table_patterns(list(chosen.models)))
     tables = [M.overlay(t, chosen.models[t.name]) for t in reflected.tables]
     db = build_contract(
@@ -142,6 +136,20 @@ def build_models(
         "model",
         notes=notes,
     )
+
+
+def _dsn(dsn: str, context: BuildContext, password_env: str | None) -> Dsn:
+    """The settings' database as ``sync/db`` connects to it and writes it down."""
+    from appctl.sync.db.url import parse_dsn
+
+    try:
+        return parse_dsn(
+            dsn, root=context.app_dir.parent, password_env=password_env, environ=context.environ
+        )
+    except UsageError as exc:
+        if exc.message.startswith(NOT_FOUND):
+            exc.suggestion = "Run `manage.py migrate` to create it, or check DATABASES."
+        raise
 
 
 def _password_note(
