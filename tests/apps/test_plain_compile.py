@@ -269,18 +269,29 @@ def test_include_names_a_contrib_table(tmp_path: Path) -> None:
     assert built.filtered == 3  # shop.Category, shop.Product, shop.Old
 
 
-def test_a_server_database_keeps_its_password_out_of_the_contract(tmp_path: Path) -> None:
-    database = M.DatabaseSettings(
-        engine="django.db.backends.postgresql",
-        name="shop",
-        host="db.example",
-        port="5433",
-        user="app",
-        password="s3cret!",
-    )
-    dsn = M.database_dsn(database, project=tmp_path)
+@pytest.mark.parametrize(
+    ("engine", "stored", "variable"),
+    [
+        (
+            "django.db.backends.postgresql",
+            "postgresql+psycopg://app@db.example:5433/shop",
+            "PGPASSWORD",
+        ),
+        ("django.db.backends.mysql", "mysql+pymysql://app@db.example:5433/shop", "MYSQL_PWD"),
+    ],
+)
+def test_a_server_database_keeps_its_password_out_of_the_contract(
+    tmp_path: Path, engine: str, stored: str, variable: str
+) -> None:
     import sqlalchemy as sa
 
+    from appctl.sync.db.url import parse_dsn
+
+    database = M.DatabaseSettings(
+        engine=engine, name="shop", host="db.example", port="5433", user="app", password="s3cret!"
+    )
+    assert "s3cret" not in repr(database)
+    dsn = M.database_dsn(database, project=tmp_path)
     url = sa.engine.make_url(dsn)
     assert (url.username, url.password, url.host, url.port, url.database) == (
         "app",
@@ -289,11 +300,9 @@ def test_a_server_database_keeps_its_password_out_of_the_contract(tmp_path: Path
         5433,
         "shop",
     )
-    assert "s3cret" not in repr(database)
-    from appctl.sync.db.url import parse_dsn
-
     parsed = parse_dsn(dsn, root=tmp_path)
-    assert "s3cret" not in parsed.stored and parsed.password_env == "PGPASSWORD"
+    assert (parsed.stored, parsed.password_env) == (stored, variable)
+    assert "s3cret" in parsed.connect
 
 
 @pytest.mark.parametrize(
