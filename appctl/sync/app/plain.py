@@ -47,13 +47,8 @@ def routes_made(
     made = R.routes_document(probe)
     document = declared.get("document") if declared is not None else None
     if declared is not None and isinstance(document, dict):
-        made = R.merge_paths(document, made)
-        framework, version = str(declared.get("framework", "")), declared.get("version", "")
-        return Made(
-            {"framework": framework, "version": version, "document": made.document},
-            "OpenAPI document and URL map",
-            made,
-        )
+        made = R.merge_paths(document, made)  # the DRF probe's facts (its warnings) kept
+        return Made({**declared, "document": made.document}, "OpenAPI document and URL map", made)
     if not made.document["paths"]:
         reason = declared.get("reason") if declared is not None else None
         raise UsageError(
