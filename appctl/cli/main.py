@@ -18,6 +18,7 @@ COMMANDS = {
     "init": ("appctl.cli.init", "Add an LLM provider profile to .appctl/config.yaml."),
     "run": ("appctl.cli.run", "Answer one prompt with an LLM over the tools."),
     "sync": ("appctl.cli.sync", "Compile an OpenAPI document into the contract."),
+    "sources": ("appctl.cli.sources", "List the sources sync reads: built-in and plugins."),
     "tools": ("appctl.cli.tools", "Print tool definitions for an LLM API."),
     "history": ("appctl.cli.history", "List the audit trail of calls, or show one."),
     "doctor": ("appctl.cli.doctor", "Check the API answers, the credentials and each route."),

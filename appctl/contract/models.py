@@ -211,7 +211,7 @@ class Resource(_Model):
 
 
 class Source(_Model):
-    kind: Literal["openapi", "db", "app"]  # app: a web app's own framework was asked
+    kind: Literal["openapi", "db", "app", "supabase", "plugin"]  # app: a web app's framework
     location: str
     sha256: str
     format: str = ""

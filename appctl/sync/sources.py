@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
 
 from appctl.errors import UsageError
+from appctl.sync.plugins import Plugin
 from appctl.sync.source import BuildContext, Built, Source, SourceEntry, SourceOption
 
 
@@ -201,6 +202,25 @@ SOURCES: tuple[SourceEntry, ...] = (
         example="appctl sync --django mysite.settings",
         make=Django,
         options=(_BASE_URL, *_APP_OPTIONS, _MODELS, _PASSWORD_ENV),
+    ),
+    SourceEntry(
+        name="source",
+        flag="--source",
+        metavar="NAME",
+        help="An installed source plugin (`appctl sources` lists them), with its options "
+        "given as --option KEY=VALUE.",
+        what="a source plugin",
+        example="appctl sync --source csv --option file=endpoints.csv",
+        make=Plugin,
+        options=(
+            SourceOption(
+                "--option",
+                "options",
+                "--source: one of the plugin's options, KEY=VALUE. Repeatable.",
+                metavar="KEY=VALUE",
+                multiple=True,
+            ),
+        ),
     ),
 )
 
