@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -27,6 +28,7 @@ R = TypeVar("R")
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.cli.progress import SyncProgress
+    from appctl.sync.source import Source
     from appctl.sync.usecase import Drift, SyncOutcome
 
 
@@ -119,6 +121,21 @@ def _source_options(fn: Callable[..., R]) -> Callable[..., R]:
     help="Also write .appctl/tools.json (the neutral tool list). Once it exists, every "
     "sync keeps it fresh; `appctl tools -o FILE` writes any format on demand.",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep running: sync again whenever the source changes (its file, the app's "
+    "*.py, the database schema), printing the changes each time; a failed sync writes "
+    "nothing and watching goes on. Ctrl-C ends it.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05, max=3600),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="--watch: how often the source is looked at.",
+)
 @click.pass_obj
 @_collector_paused
 @_progress_shown
@@ -131,13 +148,15 @@ def command(
     check: bool,
     strict: bool,
     write_tools: bool,
+    watch: bool,
+    interval: float,
     progress: SyncProgress,
     **given: Any,
 ) -> int:
     """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
     import os
 
-    from appctl.errors import StrictError
+    from appctl.errors import StrictError, UsageError
     from appctl.sync.sources import make_source
     from appctl.sync.usecase import run
 
@@ -146,18 +165,22 @@ def command(
         {k: v for k, v in given.items() if k in names and v is not None},
         {k: v for k, v in given.items() if k not in names and v not in (None, ())},
     )
+    options: dict[str, Any] = dict(
+        include=include, exclude=exclude, strict=strict, force=force, tools=write_tools
+    )
+    if watch:
+        progress.close()
+        if check:
+            raise UsageError("--watch and --check do not go together", suggestion="Drop one.")
+        return _watch(source, app, interval=interval, **options)
     try:
         outcome = run(
             source,
             app_dir=app.app_dir,
-            include=include,
-            exclude=exclude,
             check=check,
-            strict=strict,
-            force=force,
-            tools=write_tools,
             progress=progress,
             environ=os.environ,
+            **options,
         )
     except StrictError as exc:
         progress.close()
@@ -165,6 +188,44 @@ def command(
         raise
     progress.close()
     return _show(outcome, verbose=app.verbose)
+
+
+def _watch(source: Source, app: AppContext, *, interval: float, **options: Any) -> int:
+    """``--watch``: sync now and on every change until Ctrl-C (sync/watch.py)."""
+    import os
+
+    from appctl.sync.source import BuildContext
+    from appctl.sync.usecase import run
+    from appctl.sync.watch import Round, watch
+
+    app_dir = app.app_dir
+    context = BuildContext(
+        app_dir=app_dir,
+        include=tuple(options["include"]),
+        exclude=tuple(options["exclude"]),
+        strict=options["strict"],
+        environ=os.environ,
+    )
+
+    def report(done: Round) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if done.error is not None:
+            output.error(done.error)
+            output.info(f"[{stamp}] sync {done.number} failed; the contract is unchanged")
+        elif done.outcome is not None:
+            output.info(f"[{stamp}] sync {done.number}")
+            _show(done.outcome, verbose=app.verbose)
+        gc.collect()  # the collector is paused for the command (_collector_paused)
+        output.info(f"watching for changes every {interval:g}s (Ctrl-C to stop)")
+
+    def sync() -> SyncOutcome:
+        return run(source, app_dir=app_dir, environ=os.environ, **options)
+
+    try:
+        watch(source, sync=sync, context=context, report=report, interval=interval)
+    except KeyboardInterrupt:
+        output.info("stopped watching")
+    return output.EXIT_OK
 
 
 def _show(outcome: SyncOutcome, *, verbose: bool) -> int:

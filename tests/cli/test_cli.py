@@ -93,7 +93,8 @@ def test_overrides_survive_resync_and_bad_ones_write_nothing(app: Path) -> None:
         (
             ("sync",),
             2,
-            "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP or --django",
+            "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP, --django "
+            "SETTINGS or --source NAME",
         ),
         (("tools", "--format", "nope"), 2, "Invalid value for '--format'"),
         (("bogus",), 2, "No such command"),
