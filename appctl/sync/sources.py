@@ -140,6 +140,23 @@ _BASE_URL = SourceOption(
     "--base-url", "base_url", "Use this base URL instead of the document's servers."
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Supabase:
+    """A Supabase project (or a PostgREST server): its URL; the keys come from ``env:``."""
+
+    url: str
+    _: KW_ONLY
+    key_env: str = "SUPABASE_ANON_KEY"
+    jwt_env: str | None = None
+    allow_service_key: bool = False
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.supabase import build
+
+        return build(self, context)
+
+
 SOURCES: tuple[SourceEntry, ...] = (
     SourceEntry(
         name="openapi",
@@ -202,6 +219,39 @@ SOURCES: tuple[SourceEntry, ...] = (
         example="appctl sync --django mysite.settings",
         make=Django,
         options=(_BASE_URL, *_APP_OPTIONS, _MODELS, _PASSWORD_ENV),
+    ),
+    SourceEntry(
+        name="supabase",
+        flag="--supabase",
+        metavar="URL",
+        help="A Supabase project (https://REF.supabase.co) or PostgREST server: its tables, "
+        "views and functions, with PostgREST's filters as typed arguments.",
+        what="a Supabase project",
+        example="appctl sync --supabase https://abcd.supabase.co",
+        make=Supabase,
+        options=(
+            SourceOption(
+                "--key-env",
+                "key_env",
+                "--supabase: the variable holding the project's anon key (default "
+                "SUPABASE_ANON_KEY); read now and at call time, never written down.",
+                metavar="NAME",
+            ),
+            SourceOption(
+                "--jwt-env",
+                "jwt_env",
+                "--supabase: the variable holding a user's JWT, sent as the bearer so that "
+                "row-level security applies to that user (default: the anon key).",
+                metavar="NAME",
+            ),
+            SourceOption(
+                "--allow-service-key",
+                "allow_service_key",
+                "--supabase: accept a service-role key in --key-env (it bypasses row-level "
+                "security for every call).",
+                kind="flag",
+            ),
+        ),
     ),
     SourceEntry(
         name="source",

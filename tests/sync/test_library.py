@@ -178,9 +178,9 @@ def test_the_table_makes_each_source_and_refuses_options_of_another() -> None:
     assert make_source({"db": "a.db"}, {"schemas": ("s",)}) == Database("a.db", schemas=("s",))
     with pytest.raises(UsageError) as none:
         make_source({}, {})
-    assert (
-        none.value.message
-        == "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP or --django SETTINGS"
+    assert none.value.message == (
+        "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP, --django SETTINGS, "
+        "--supabase URL or --source NAME"
     )
     with pytest.raises(UsageError, match="exactly one source"):
         make_source({"openapi": "a.yaml", "db": "b.db"}, {})

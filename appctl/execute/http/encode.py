@@ -40,6 +40,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from appctl.execute.http import postgrest
+
 # The decoded size of one binary argument (a file part or an octet-stream body), README: call.
 MAX_BINARY_BYTES = 16 * 1024 * 1024
 RESERVED_KEPT = ":/?@!$'()*,;[]"  # allowReserved: what may stay unencoded in a query value
@@ -144,6 +146,8 @@ def query_pieces(
     key = _esc(name)
     if media_type is not None:
         return [f"{key}={esc(by_media_type(value, media_type))}"]
+    if style in postgrest.STYLES:
+        return _postgrest(key, value, style, esc)
     style = style or "form"
     explode = style in ("form", "deepObject") if explode is None else explode
     if isinstance(value, list):
@@ -161,6 +165,13 @@ def query_pieces(
             return [f"{quote(str(k), safe='')}={esc(text(v))}" for k, v in value.items()]
         return [f"{key}=" + _delimiter(style, plus).join(_flat(value, esc))]
     return [f"{key}={esc(text(value))}"]
+
+
+def _postgrest(key: str, value: Any, style: str, esc: Any) -> list[str]:
+    """A ``--supabase`` contract's ``where`` or ``order_by`` in PostgREST's syntax."""
+    if style == postgrest.ORDER_STYLE:
+        return [f"{key}={esc(postgrest.order(value))}"]
+    return [f"{_esc(column)}={esc(text)}" for column, text in postgrest.filters(value)]
 
 
 def _delimiter(style: str, plus: bool) -> str:

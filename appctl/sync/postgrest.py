@@ -1,0 +1,425 @@
+"""A PostgREST OpenAPI (Swagger 2.0) document → the contract, with PostgREST's filter syntax
+as typed arguments (``--supabase``; sync/supabase.py fetches the document).
+
+PostgREST describes each table or view as ``/<table>`` with GET, POST, PATCH and DELETE (as
+the role reading the document may use them), every column as a string query parameter
+``rowFilter.<table>.<column>`` whose ``format`` is the PostgreSQL type, and each row under
+``definitions``. Those string parameters take any filter text; here each table gets tools
+shaped like the SQL tools' (``sync/db/build.py``) instead:
+
+- ``list_<table>``: ``where`` ``{column: {op: value}}`` with ops eq, neq, gt, gte, lt, lte,
+  in (a list), like, ilike (text) and is (null, not_null; true, false for booleans), each
+  value typed by its column; ``select`` (columns), ``order_by`` (columns, ``-`` for
+  descending), ``limit`` and ``offset``;
+- ``create_<table>``: one argument per column of the row (the document's ``required``, bar
+  an integer primary key);
+- ``update_<table>``: the columns to set and a ``where`` that must name a column;
+- ``delete_<table>``: a ``where`` that must name a column;
+- ``<function>`` for each ``/rpc/<function>``: its arguments as the body.
+
+``where`` and ``order_by`` are query parameters of the styles ``postgrest-filter`` and
+``postgrest-order``, which the HTTP executor writes as PostgREST's ``column=op.value`` and
+``order=column.asc`` (execute/http/postgrest.py). Writes send ``Prefer: return=representation``
+(a hidden argument) so the rows changed come back. Columns whose names are not valid
+argument names are left out, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appctl.contract.auth import applies
+from appctl.contract.models import (
+    Action,
+    Auth,
+    AuthScheme,
+    Contract,
+    Field,
+    HttpBody,
+    HttpTransport,
+    Location,
+    Resource,
+    Safety,
+    Source,
+    Verb,
+)
+from appctl.contract.names import ARG_NAME_RE, MAX_IN, MAX_LIMIT, tool_name
+from appctl.errors import Diagnostic
+
+FILTER_STYLE = "postgrest-filter"  # execute/http/postgrest.py writes these two
+ORDER_STYLE = "postgrest-order"
+JSON = "application/json"
+_TAG = re.compile(r"<(pk|fk)\b[^>]*/>")
+# PostgreSQL type (PostgREST's ``format``) → JSON Schema format
+_FORMATS = {
+    "timestamp with time zone": "date-time",
+    "date": "date",
+    "uuid": "uuid",
+    "time without time zone": "time",
+}
+TEXT_FORMATS = ("text", "character varying", "character", "citext", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Where the calls' keys are read: the project key, and a user's JWT for the bearer."""
+
+    key_env: str
+    jwt_env: str | None = None
+
+    def auth(self) -> Auth:
+        apikey = AuthScheme(
+            name="apikey",
+            type="api_key",
+            location="header",
+            param_name="apikey",
+            credentials={"value": f"env:{self.key_env}"},
+            description="The project's anon (publishable) key.",
+        )
+        bearer = AuthScheme(
+            name="bearer",
+            type="bearer",
+            location="header",
+            param_name="Authorization",
+            credentials={"token": f"env:{self.jwt_env or self.key_env}"},
+            description="The user's JWT: row-level security applies to that user."
+            if self.jwt_env
+            else "The project key as the bearer: row-level security applies to anon.",
+            http_scheme="bearer",
+        )
+        return Auth(schemes=[apikey, bearer], default=[{"apikey": [], "bearer": []}])
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    schema: Contract
+    diagnostics: tuple[Diagnostic, ...]
+    counted: int  # tables, views and functions in the document
+    filtered: int
+
+
+def to_contract(
+    document: Mapping[str, Any],
+    *,
+    base_url: str,
+    location: str,
+    sha256: str,
+    credentials: Credentials,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Made:
+    """The contract of a PostgREST document (module docstring)."""
+    warnings: list[Diagnostic] = []
+    resources: list[Resource] = []
+    paths = document.get("paths") or {}
+    counted = filtered = 0
+    for path, item in sorted(paths.items()):
+        if path == "/" or not isinstance(item, dict):
+            continue
+        counted += 1
+        resource = _resource(document, path, item, warnings)
+        kept = [
+            a
+            for a in resource.actions
+            if (not include or applies(list(include), a, resource.name))
+            and not applies(list(exclude), a, resource.name)
+        ]
+        if not kept:
+            filtered += 1
+            continue
+        resources.append(resource.model_copy(update={"actions": kept}))
+    info = document.get("info") or {}
+    schema = Contract(
+        source=Source(
+            kind="supabase",
+            location=location,
+            sha256=sha256,
+            format=f"postgrest {info.get('version', '')}".strip(),
+            title=str(info.get("title", "")),
+        ),
+        base_url=base_url,
+        auth=credentials.auth(),
+        resources=resources,
+    )
+    return Made(schema, tuple(warnings), counted, filtered)
+
+
+def _resource(
+    document: Mapping[str, Any], path: str, item: Mapping[str, Any], warnings: list[Diagnostic]
+) -> Resource:
+    name = path.strip("/")
+    if name.startswith("rpc/"):
+        return Resource(name=name.replace("/", "_"), actions=[_rpc(document, path, item)])
+    definition = (document.get("definitions") or {}).get(name) or {}
+    columns = _columns(definition, path, warnings)
+    required = set(definition.get("required") or ())
+    description = _clean(str(definition.get("description", "")))
+    actions = []
+    if "get" in item:
+        actions.append(_list(name, path, columns, item["get"]))
+    if "post" in item:
+        body = _body_fields(columns, required=required - _generated(columns))
+        actions.append(_write(name, path, "POST", Verb.CREATE, Safety.MUTATING, body, item["post"]))
+    if "patch" in item:
+        fields = [_where(columns, required=True), *_body_fields(columns, required=set())]
+        actions.append(
+            _write(name, path, "PATCH", Verb.UPDATE, Safety.MUTATING, fields, item["patch"])
+        )
+    if "delete" in item:
+        fields = [_where(columns, required=True)]
+        actions.append(
+            _write(name, path, "DELETE", Verb.DELETE, Safety.DESTRUCTIVE, fields, item["delete"])
+        )
+    return Resource(name=name, description=description, actions=actions)
+
+
+def _columns(
+    definition: Mapping[str, Any], path: str, warnings: list[Diagnostic]
+) -> dict[str, dict[str, Any]]:
+    """Column name → its definition property, for the columns a model can name."""
+    out = {}
+    for column, prop in (definition.get("properties") or {}).items():
+        if not ARG_NAME_RE.match(column):
+            warnings.append(
+                Diagnostic(
+                    f"column {column!r} is not a valid argument name; its tools leave it out",
+                    pointer="/paths/" + path.replace("/", "~1"),
+                )
+            )
+            continue
+        out[column] = prop if isinstance(prop, dict) else {}
+    return out
+
+
+def _generated(columns: Mapping[str, dict[str, Any]]) -> set[str]:
+    """Integer primary keys: PostgREST lists a NOT NULL column as required unless it has a
+    default, and an identity column may have none in its catalogue; an integer key is
+    almost always generated, so create does not ask for it (it may still be given)."""
+    return {
+        c
+        for c, p in columns.items()
+        if p.get("type") == "integer" and "<pk/>" in str(p.get("description", ""))
+    }
+
+
+def _clean(text: str) -> str:
+    return _TAG.sub("", text).replace("Note:\n", "").strip()
+
+
+def value_schema(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """A column's value as JSON Schema, from PostgREST's property (its ``format`` is the
+    PostgreSQL type; json/jsonb columns have no ``type``: any value)."""
+    out: dict[str, Any] = {}
+    kind = prop.get("type")
+    if isinstance(kind, str):
+        out["type"] = kind
+    pg = str(prop.get("format", ""))
+    if pg in _FORMATS and kind == "string":
+        out["format"] = _FORMATS[pg]
+    for key in ("enum", "maxLength"):
+        if key in prop:
+            out[key] = prop[key]
+    if isinstance(prop.get("items"), dict):
+        out["items"] = value_schema(prop["items"])
+    return out
+
+
+def _field(name: str, prop: Mapping[str, Any], *, required: bool) -> Field:
+    pg = str(prop.get("format", ""))
+    described = _clean(str(prop.get("description", "")))
+    parts = [p for p in (described, f"PostgreSQL {pg}" if pg else "") if p]
+    if "default" in prop:
+        parts.append(f"default {prop['default']}")
+    return Field(
+        name=name,
+        location=Location.BODY,
+        required=required,
+        description="; ".join(parts),
+        schema_=value_schema(prop),
+    )
+
+
+def _body_fields(columns: Mapping[str, dict[str, Any]], *, required: set[str]) -> list[Field]:
+    return [_field(c, p, required=c in required) for c, p in columns.items()]
+
+
+def _ops(prop: Mapping[str, Any]) -> dict[str, Any]:
+    value = {k: v for k, v in value_schema(prop).items() if k in ("type", "format", "enum")}
+    kind, pg = value.get("type"), str(prop.get("format", ""))
+    ops: dict[str, Any] = {}
+    if kind in ("integer", "number", "string", "boolean"):
+        ops["eq"] = ops["neq"] = value
+    if kind in ("integer", "number", "string"):
+        for op in ("gt", "gte", "lt", "lte"):
+            ops[op] = value
+        ops["in"] = {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN}
+    if kind == "string" and (pg in TEXT_FORMATS or not pg):
+        like = "SQL LIKE pattern: % or * any characters, _ one"
+        ops["like"] = {"type": "string", "description": like}
+        ops["ilike"] = {"type": "string", "description": "like, ignoring case"}
+    states = ["null", "not_null", *(("true", "false") if kind == "boolean" else ())]
+    ops["is"] = {"type": "string", "enum": states}
+    return ops
+
+
+WHERE = (
+    "Filters, all of which must hold: {column: {op: value}}; ops eq, neq, gt, gte, lt, lte, "
+    "in (a list), like and ilike (text), is (null, not_null; true, false)."
+)
+
+
+REQUIRED_WHERE = " Name at least one column: the rows it matches change."
+
+
+def _where(columns: Mapping[str, dict[str, Any]], *, required: bool) -> Field:
+    properties = {
+        c: {
+            "type": "object",
+            "properties": _ops(p),
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        for c, p in columns.items()
+    }
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["minProperties"] = 1
+    return Field(
+        name="where",
+        location=Location.QUERY,
+        required=required,
+        description=WHERE
+        + (" Name at least one column: the rows it matches change." if required else ""),
+        schema_=schema,
+        style=FILTER_STYLE,
+    )
+
+
+def _list(
+    name: str, path: str, columns: Mapping[str, dict[str, Any]], op: Mapping[str, Any]
+) -> Action:
+    names = list(columns)
+    fields = [
+        _where(columns, required=False),
+        Field(
+            name="select",
+            location=Location.QUERY,
+            description="Columns to return (default: all).",
+            schema_={
+                "type": "array",
+                "items": {"type": "string", "enum": names},
+                "uniqueItems": True,
+            },
+            style="form",
+            explode=False,
+        ),
+        Field(
+            name="order_by",
+            wire_name="order",
+            location=Location.QUERY,
+            description="Columns to sort by, in order; prefix '-' for descending.",
+            schema_={
+                "type": "array",
+                "items": {"type": "string", "enum": [*names, *(f"-{n}" for n in names)]},
+                "maxItems": 8,
+            },
+            style=ORDER_STYLE,
+        ),
+        Field(
+            name="limit",
+            location=Location.QUERY,
+            description=f"Most rows to return (at most {MAX_LIMIT}; without it, all rows up to "
+            "the server's max-rows).",
+            schema_={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        ),
+        Field(
+            name="offset",
+            location=Location.QUERY,
+            description="Rows to skip.",
+            schema_={"type": "integer", "minimum": 0},
+        ),
+    ]
+    return Action(
+        name=tool_name(f"list_{name}"),
+        summary=str(op.get("summary", "")) or f"Rows of {name}, filtered with where.",
+        description=_clean(str(op.get("description", ""))),
+        verb=Verb.LIST,
+        safety=Safety.READ_ONLY,
+        transport=HttpTransport(method="GET", path=path, accept=[JSON]),
+        parameters=fields,
+        tags=[name],
+    )
+
+
+PREFER = Field(
+    name="prefer",
+    wire_name="Prefer",
+    location=Location.HEADER,
+    hidden=True,
+    schema_={"type": "string", "const": "return=representation"},
+)
+
+
+def _write(
+    name: str,
+    path: str,
+    method: str,
+    verb: Verb,
+    safety: Safety,
+    fields: list[Field],
+    op: Mapping[str, Any],
+) -> Action:
+    has_body = any(f.location == Location.BODY for f in fields)
+    return Action(
+        name=tool_name(f"{verb.value}_{name}"),
+        summary=str(op.get("summary", "")) or f"{verb.value.capitalize()} rows of {name}.",
+        description=_clean(str(op.get("description", ""))),
+        verb=verb,
+        safety=safety,
+        transport=HttpTransport(
+            method=method,
+            path=path,
+            body=HttpBody(content_type=JSON) if has_body else None,
+            accept=[JSON],
+        ),
+        parameters=[*fields, PREFER],
+        tags=[name],
+    )
+
+
+def _rpc(document: Mapping[str, Any], path: str, item: Mapping[str, Any]) -> Action:
+    """A database function: POST /rpc/<name> with its arguments as the JSON body."""
+    op = item.get("post") or {}
+    params = document.get("parameters") or {}
+    schema: Mapping[str, Any] = {}
+    for param in op.get("parameters") or ():
+        ref = str(param.get("$ref", "")) if isinstance(param, dict) else ""
+        found = params.get(ref.rsplit("/", 1)[-1], param) if ref else param
+        if isinstance(found, dict) and found.get("in") == "body":
+            schema = found.get("schema") or {}
+    required = set(schema.get("required") or ())
+    fields = [
+        _field(arg, prop, required=arg in required)
+        for arg, prop in (schema.get("properties") or {}).items()
+        if ARG_NAME_RE.match(arg) and isinstance(prop, dict)
+    ]
+    function = path.rsplit("/", 1)[-1]
+    return Action(
+        name=tool_name(function),
+        summary=str(op.get("summary", "")) or f"Call the database function {function}.",
+        description=_clean(str(op.get("description", ""))),
+        verb=Verb.CUSTOM,
+        safety=Safety.MUTATING,  # the document does not say whether a function writes
+        transport=HttpTransport(
+            method="POST", path=path, body=HttpBody(content_type=JSON), accept=[JSON]
+        ),
+        parameters=fields,
+        tags=["rpc"],
+    )
