@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -32,8 +33,11 @@ delete_note,DELETE,/notes/{id},Remove a note,id:path:integer
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/appctl-source-csv installed by pip, as a user would, into its own folder."""
+    """examples/appctl-source-csv installed by pip, as a user would, into its own folder (a
+    copy of the example: pip may build in the source tree)."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("example") / EXAMPLE.name
+    shutil.copytree(EXAMPLE, source)
     subprocess.run(
         [
             sys.executable,
@@ -42,9 +46,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "-q",
             "--no-deps",
+            "--no-build-isolation",  # hatchling from the dev extra: nothing fetched
+            "--no-cache-dir",  # nothing written outside the test's folders
             "--target",
             str(target),
-            str(EXAMPLE),
+            str(source),
         ],
         check=True,
         capture_output=True,
