@@ -244,3 +244,19 @@ def test_sources_lists_a_plugin_that_fails_to_load_and_exits_1(tmp_path: Path) -
     line = next(row for row in proc.stdout.splitlines() if row.startswith("broken "))
     assert "broken-source" in line and "error: source plugin 'broken'" in line
     assert "openapi" in proc.stdout  # the rest is still listed
+
+
+def test_help_and_other_sources_never_import_a_plugin(tmp_path: Path) -> None:
+    """Plugins are imported only when chosen or listed: a plugin whose import leaves a mark
+    is not imported by --help, sync --help or a sync from a document."""
+    mark = tmp_path / "imported"
+    site = _broken_plugin(tmp_path / "site", f"open({str(mark)!r}, 'w').close()\n")
+    for args in (["--help"], ["sync", "--help"]):
+        runner.appctl(*args, cwd=tmp_path, env=_env(site))
+    (tmp_path / "api.json").write_text(
+        json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}})
+    )
+    runner.appctl("sync", "--openapi", "api.json", cwd=tmp_path, env=_env(site))
+    assert not mark.exists()
+    runner.appctl("sources", cwd=tmp_path, env=_env(site), code=1)  # listed: imported
+    assert mark.exists()
