@@ -194,6 +194,7 @@ def _watch(source: Source, app: AppContext, *, interval: float, **options: Any) 
     """``--watch``: sync now and on every change until Ctrl-C (sync/watch.py)."""
     import os
 
+    from appctl.errors import StrictError
     from appctl.sync.source import BuildContext
     from appctl.sync.usecase import run
     from appctl.sync.watch import Round, watch
@@ -210,6 +211,8 @@ def _watch(source: Source, app: AppContext, *, interval: float, **options: Any) 
     def report(done: Round) -> None:
         stamp = time.strftime("%H:%M:%S")
         if done.error is not None:
+            if isinstance(done.error, StrictError):
+                output.warnings(done.error.problems, verbose=app.verbose)
             output.error(done.error)
             output.info(f"[{stamp}] sync {done.number} failed; the contract is unchanged")
         elif done.outcome is not None:

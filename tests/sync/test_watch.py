@@ -268,3 +268,32 @@ def test_a_document_s_fingerprint_covers_the_files_its_refs_may_name(tmp_path: P
     before = fingerprint(source, context)
     (tmp_path / "pet.yaml").write_text("type: string\n")  # a relative $ref's target
     assert fingerprint(source, context) != before
+
+
+def test_a_strict_watch_prints_the_problems_of_a_refused_sync(tmp_path: Path) -> None:
+    doc = json.loads(_doc("/pets"))
+    doc["paths"]["/pets"]["get"]["parameters"] = [
+        {"name": "limit", "in": "query", "schema": {"type": "int"}}
+    ]
+    (tmp_path / "api.json").write_text(json.dumps(doc))
+    proc = runner.popen(
+        ["sync", "--watch", "--strict", "--interval", "0.1", "--openapi", "api.json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(proc.stderr, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        _until(lines, "sync 1 failed; the contract is unchanged", seen)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=WAIT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert any(line.startswith("error: /paths/~1pets/get") for line in seen), seen
+    assert not (tmp_path / ".appctl" / "schema.json").exists()
