@@ -147,9 +147,10 @@ def toolset(
 def system_prompt(
     schema: Contract, tools: Toolset, *, read_only: bool, dry_run: bool, guide: str
 ) -> str:
+    from appctl.contract.kinds import source_noun
     from appctl.generate.guides import environment
 
-    source = "database schema" if schema.source.kind == "db" else "OpenAPI document"
+    source = source_noun(schema.source.kind)
     title = schema.source.title or schema.source.location or "the application"
     text = (
         environment()

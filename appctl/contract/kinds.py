@@ -36,3 +36,18 @@ class Location(StrEnum):
     BODY = "body"
     COLUMN = "column"  # SQL: a value for the column named by wire_name
     OPTION = "option"  # SQL: how to read (where, order_by, limit, offset, cursor)
+
+
+SOURCE_NOUNS = {
+    "openapi": "OpenAPI document",
+    "db": "database schema",
+    "app": "web app's own OpenAPI document",
+    "supabase": "Supabase (PostgREST) API description",
+    "plugin": "source plugin",
+}
+
+
+def source_noun(kind: str) -> str:
+    """What a contract was compiled from, in words (a model's prompt, an MCP server's
+    instructions)."""
+    return SOURCE_NOUNS.get(kind, "source")

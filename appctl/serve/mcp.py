@@ -340,10 +340,12 @@ def printable_data(value: Any) -> Any:
 
 
 def build_server(tools: ToolServer) -> Server[Any]:
+    from appctl.contract.kinds import source_noun
+
     title = tools.schema.source.title or "the application"
     instructions = (
         f"Tools for {title}, compiled by appctl from its "
-        f"{'database schema' if tools.schema.source.kind == 'db' else 'OpenAPI document'}. "
+        f"{source_noun(tools.schema.source.kind)}. "
         "Results are JSON envelopes: ok, status, data, or error {category, message, suggestions}."
     )
     return Server(
