@@ -26,7 +26,6 @@ argument names are left out, with a warning.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,21 +45,18 @@ from appctl.contract.models import (
     Source,
     Verb,
 )
-from appctl.contract.names import ARG_NAME_RE, MAX_IN, MAX_LIMIT, tool_name
+from appctl.contract.names import ARG_NAME_RE, tool_name
 from appctl.errors import Diagnostic
+from appctl.sync.postgrest_args import (
+    PREFER,
+    body_fields,
+    clean,
+    field,
+    list_options,
+    where,
+)
 
-FILTER_STYLE = "postgrest-filter"  # execute/http/postgrest.py writes these two
-ORDER_STYLE = "postgrest-order"
 JSON = "application/json"
-_TAG = re.compile(r"<(pk|fk)\b[^>]*/>")
-# PostgreSQL type (PostgREST's ``format``) → JSON Schema format
-_FORMATS = {
-    "timestamp with time zone": "date-time",
-    "date": "date",
-    "uuid": "uuid",
-    "time without time zone": "time",
-}
-TEXT_FORMATS = ("text", "character varying", "character", "citext", "name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +116,11 @@ def to_contract(
         if path == "/" or not isinstance(item, dict):
             continue
         counted += 1
-        resource = _resource(document, path, item, warnings)
-        kept = [
-            a
-            for a in resource.actions
-            if (not include or applies(list(include), a, resource.name))
-            and not applies(list(exclude), a, resource.name)
-        ]
-        if not kept:
+        resource = _kept(_resource(document, path, item, warnings), include, exclude)
+        if resource.actions:
+            resources.append(resource)
+        else:
             filtered += 1
-            continue
-        resources.append(resource.model_copy(update={"actions": kept}))
     info = document.get("info") or {}
     schema = Contract(
         source=Source(
@@ -147,6 +137,17 @@ def to_contract(
     return Made(schema, tuple(warnings), counted, filtered)
 
 
+def _kept(resource: Resource, include: Sequence[str], exclude: Sequence[str]) -> Resource:
+    """The resource with only the actions --include names and --exclude does not."""
+    kept = [
+        a
+        for a in resource.actions
+        if (not include or applies(list(include), a, resource.name))
+        and not applies(list(exclude), a, resource.name)
+    ]
+    return resource.model_copy(update={"actions": kept})
+
+
 def _resource(
     document: Mapping[str, Any], path: str, item: Mapping[str, Any], warnings: list[Diagnostic]
 ) -> Resource:
@@ -156,20 +157,20 @@ def _resource(
     definition = (document.get("definitions") or {}).get(name) or {}
     columns = _columns(definition, path, warnings)
     required = set(definition.get("required") or ())
-    description = _clean(str(definition.get("description", "")))
+    description = clean(str(definition.get("description", "")))
     actions = []
     if "get" in item:
         actions.append(_list(name, path, columns, item["get"]))
     if "post" in item:
-        body = _body_fields(columns, required=required - _generated(columns))
+        body = body_fields(columns, required=required - _generated(columns))
         actions.append(_write(name, path, "POST", Verb.CREATE, Safety.MUTATING, body, item["post"]))
     if "patch" in item:
-        fields = [_where(columns, required=True), *_body_fields(columns, required=set())]
+        fields = [where(columns, required=True), *body_fields(columns, required=set())]
         actions.append(
             _write(name, path, "PATCH", Verb.UPDATE, Safety.MUTATING, fields, item["patch"])
         )
     if "delete" in item:
-        fields = [_where(columns, required=True)]
+        fields = [where(columns, required=True)]
         actions.append(
             _write(name, path, "DELETE", Verb.DELETE, Safety.DESTRUCTIVE, fields, item["delete"])
         )
@@ -205,166 +206,19 @@ def _generated(columns: Mapping[str, dict[str, Any]]) -> set[str]:
     }
 
 
-def _clean(text: str) -> str:
-    return _TAG.sub("", text).replace("Note:\n", "").strip()
-
-
-def value_schema(prop: Mapping[str, Any]) -> dict[str, Any]:
-    """A column's value as JSON Schema, from PostgREST's property (its ``format`` is the
-    PostgreSQL type; json/jsonb columns have no ``type``: any value)."""
-    out: dict[str, Any] = {}
-    kind = prop.get("type")
-    if isinstance(kind, str):
-        out["type"] = kind
-    pg = str(prop.get("format", ""))
-    if pg in _FORMATS and kind == "string":
-        out["format"] = _FORMATS[pg]
-    for key in ("enum", "maxLength"):
-        if key in prop:
-            out[key] = prop[key]
-    if isinstance(prop.get("items"), dict):
-        out["items"] = value_schema(prop["items"])
-    return out
-
-
-def _field(name: str, prop: Mapping[str, Any], *, required: bool) -> Field:
-    pg = str(prop.get("format", ""))
-    described = _clean(str(prop.get("description", "")))
-    parts = [p for p in (described, f"PostgreSQL {pg}" if pg else "") if p]
-    if "default" in prop:
-        parts.append(f"default {prop['default']}")
-    return Field(
-        name=name,
-        location=Location.BODY,
-        required=required,
-        description="; ".join(parts),
-        schema_=value_schema(prop),
-    )
-
-
-def _body_fields(columns: Mapping[str, dict[str, Any]], *, required: set[str]) -> list[Field]:
-    return [_field(c, p, required=c in required) for c, p in columns.items()]
-
-
-def _ops(prop: Mapping[str, Any]) -> dict[str, Any]:
-    value = {k: v for k, v in value_schema(prop).items() if k in ("type", "format", "enum")}
-    kind, pg = value.get("type"), str(prop.get("format", ""))
-    ops: dict[str, Any] = {}
-    if kind in ("integer", "number", "string", "boolean"):
-        ops["eq"] = ops["neq"] = value
-    if kind in ("integer", "number", "string"):
-        for op in ("gt", "gte", "lt", "lte"):
-            ops[op] = value
-        ops["in"] = {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN}
-    if kind == "string" and (pg in TEXT_FORMATS or not pg):
-        like = "SQL LIKE pattern: % or * any characters, _ one"
-        ops["like"] = {"type": "string", "description": like}
-        ops["ilike"] = {"type": "string", "description": "like, ignoring case"}
-    states = ["null", "not_null", *(("true", "false") if kind == "boolean" else ())]
-    ops["is"] = {"type": "string", "enum": states}
-    return ops
-
-
-WHERE = (
-    "Filters, all of which must hold: {column: {op: value}}; ops eq, neq, gt, gte, lt, lte, "
-    "in (a list), like and ilike (text), is (null, not_null; true, false)."
-)
-
-
-REQUIRED_WHERE = " Name at least one column: the rows it matches change."
-
-
-def _where(columns: Mapping[str, dict[str, Any]], *, required: bool) -> Field:
-    properties = {
-        c: {
-            "type": "object",
-            "properties": _ops(p),
-            "additionalProperties": False,
-            "minProperties": 1,
-        }
-        for c, p in columns.items()
-    }
-    schema: dict[str, Any] = {
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": False,
-    }
-    if required:
-        schema["minProperties"] = 1
-    return Field(
-        name="where",
-        location=Location.QUERY,
-        required=required,
-        description=WHERE
-        + (" Name at least one column: the rows it matches change." if required else ""),
-        schema_=schema,
-        style=FILTER_STYLE,
-    )
-
-
 def _list(
     name: str, path: str, columns: Mapping[str, dict[str, Any]], op: Mapping[str, Any]
 ) -> Action:
-    names = list(columns)
-    fields = [
-        _where(columns, required=False),
-        Field(
-            name="select",
-            location=Location.QUERY,
-            description="Columns to return (default: all).",
-            schema_={
-                "type": "array",
-                "items": {"type": "string", "enum": names},
-                "uniqueItems": True,
-            },
-            style="form",
-            explode=False,
-        ),
-        Field(
-            name="order_by",
-            wire_name="order",
-            location=Location.QUERY,
-            description="Columns to sort by, in order; prefix '-' for descending.",
-            schema_={
-                "type": "array",
-                "items": {"type": "string", "enum": [*names, *(f"-{n}" for n in names)]},
-                "maxItems": 8,
-            },
-            style=ORDER_STYLE,
-        ),
-        Field(
-            name="limit",
-            location=Location.QUERY,
-            description=f"Most rows to return (at most {MAX_LIMIT}; without it, all rows up to "
-            "the server's max-rows).",
-            schema_={"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-        ),
-        Field(
-            name="offset",
-            location=Location.QUERY,
-            description="Rows to skip.",
-            schema_={"type": "integer", "minimum": 0},
-        ),
-    ]
     return Action(
         name=tool_name(f"list_{name}"),
         summary=str(op.get("summary", "")) or f"Rows of {name}, filtered with where.",
-        description=_clean(str(op.get("description", ""))),
+        description=clean(str(op.get("description", ""))),
         verb=Verb.LIST,
         safety=Safety.READ_ONLY,
         transport=HttpTransport(method="GET", path=path, accept=[JSON]),
-        parameters=fields,
+        parameters=[where(columns, required=False), *list_options(list(columns))],
         tags=[name],
     )
-
-
-PREFER = Field(
-    name="prefer",
-    wire_name="Prefer",
-    location=Location.HEADER,
-    hidden=True,
-    schema_={"type": "string", "const": "return=representation"},
-)
 
 
 def _write(
@@ -380,7 +234,7 @@ def _write(
     return Action(
         name=tool_name(f"{verb.value}_{name}"),
         summary=str(op.get("summary", "")) or f"{verb.value.capitalize()} rows of {name}.",
-        description=_clean(str(op.get("description", ""))),
+        description=clean(str(op.get("description", ""))),
         verb=verb,
         safety=safety,
         transport=HttpTransport(
@@ -406,7 +260,7 @@ def _rpc(document: Mapping[str, Any], path: str, item: Mapping[str, Any]) -> Act
             schema = found.get("schema") or {}
     required = set(schema.get("required") or ())
     fields = [
-        _field(arg, prop, required=arg in required)
+        field(arg, prop, required=arg in required)
         for arg, prop in (schema.get("properties") or {}).items()
         if ARG_NAME_RE.match(arg) and isinstance(prop, dict)
     ]
@@ -414,7 +268,7 @@ def _rpc(document: Mapping[str, Any], path: str, item: Mapping[str, Any]) -> Act
     return Action(
         name=tool_name(function),
         summary=str(op.get("summary", "")) or f"Call the database function {function}.",
-        description=_clean(str(op.get("description", ""))),
+        description=clean(str(op.get("description", ""))),
         verb=Verb.CUSTOM,
         safety=Safety.MUTATING,  # the document does not say whether a function writes
         transport=HttpTransport(
