@@ -206,13 +206,28 @@ def _generated(columns: Mapping[str, dict[str, Any]]) -> set[str]:
     }
 
 
+# PostgREST gives every operation of a table the table's comment as its summary: the tools
+# get a summary of what each does, and the comment as their description
+SUMMARIES = {
+    Verb.LIST: "List rows of {name} (filter with where, sort with order_by).",
+    Verb.CREATE: "Add a row to {name}.",
+    Verb.UPDATE: "Change the rows of {name} that where matches.",
+    Verb.DELETE: "Delete the rows of {name} that where matches.",
+}
+
+
+def _comment(op: Mapping[str, Any]) -> str:
+    parts = (str(op.get("summary", "")), str(op.get("description", "")))
+    return clean("\n\n".join(p for p in parts if p))
+
+
 def _list(
     name: str, path: str, columns: Mapping[str, dict[str, Any]], op: Mapping[str, Any]
 ) -> Action:
     return Action(
         name=tool_name(f"list_{name}"),
-        summary=str(op.get("summary", "")) or f"Rows of {name}, filtered with where.",
-        description=clean(str(op.get("description", ""))),
+        summary=SUMMARIES[Verb.LIST].format(name=name),
+        description=_comment(op),
         verb=Verb.LIST,
         safety=Safety.READ_ONLY,
         transport=HttpTransport(method="GET", path=path, accept=[JSON]),
@@ -233,8 +248,8 @@ def _write(
     has_body = any(f.location == Location.BODY for f in fields)
     return Action(
         name=tool_name(f"{verb.value}_{name}"),
-        summary=str(op.get("summary", "")) or f"{verb.value.capitalize()} rows of {name}.",
-        description=clean(str(op.get("description", ""))),
+        summary=SUMMARIES[verb].format(name=name),
+        description=_comment(op),
         verb=verb,
         safety=safety,
         transport=HttpTransport(

@@ -146,5 +146,5 @@ def build(source: Supabase, context: BuildContext) -> Built:
         made.diagnostics,
         made.counted,
         made.filtered,
-        "table",
+        "endpoint",  # tables, views and functions
     )

@@ -109,8 +109,10 @@ def _tools(cwd: Path) -> dict[str, dict[str, Any]]:
 def test_sync_makes_typed_tools_and_writes_no_key(tmp_path: Path, project: tuple[str, str]) -> None:
     url, _ = project
     proc = runner.appctl("sync", "--supabase", url, cwd=tmp_path, env=_env())
-    assert "5 actions" in proc.stderr, proc.stderr
+    assert "5 actions, 2 endpoints in the source, 0 warnings" in proc.stderr, proc.stderr
     tools = _tools(tmp_path)
+    assert tools["delete_notes"]["summary"] == "Delete the rows of notes that where matches."
+    assert tools["list_notes"]["description"].startswith("Notes that people keep")
     assert sorted(tools) == [
         "count_notes",
         "create_notes",
