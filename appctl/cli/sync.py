@@ -153,7 +153,8 @@ def command(
     progress: SyncProgress,
     **given: Any,
 ) -> int:
-    """Compile an OpenAPI document or a database into the contract (.appctl/schema.json)."""
+    """Compile a source (an OpenAPI document, a database, a Supabase project, a plugin) into
+    the contract (.appctl/schema.json); --watch keeps it in step."""
     import os
 
     from appctl.errors import StrictError, UsageError
