@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
+from pathlib import Path
 
 from appctl.errors import UsageError
 from appctl.sync.plugins import Plugin
@@ -76,6 +77,12 @@ class App:
 
         return build_app(self, context)
 
+    def watched_paths(self, context: BuildContext) -> list[Path] | None:
+        """``sync --watch``: the project's ``*.py`` (the app's routes live there)."""
+        from appctl.sync.watch import python_files
+
+        return python_files(Path(self.project) if self.project else Path.cwd())
+
 
 @dataclass(frozen=True, slots=True)
 class Django:
@@ -97,6 +104,15 @@ class Django:
         from appctl.sync.app.source import build_django
 
         return build_django(self, context)
+
+    def watched_paths(self, context: BuildContext) -> list[Path] | None:
+        """``sync --watch``: the project's ``*.py`` for its views; None for ``--models``,
+        whose tables change with migrations applied to the database (compared by build)."""
+        if self.models:
+            return None
+        from appctl.sync.watch import python_files
+
+        return python_files(Path(self.project) if self.project else Path.cwd())
 
 
 _APP_OPTIONS = (

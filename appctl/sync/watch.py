@@ -42,7 +42,7 @@ DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
 class Watched(Protocol):
     """A source that names the files it reads (``--app``: the project's ``*.py``)."""
 
-    def watched_paths(self, context: BuildContext) -> Iterable[Path]: ...
+    def watched_paths(self, context: BuildContext) -> Iterable[Path] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,9 @@ def watch(
 def fingerprint(source: Source, context: BuildContext) -> str:
     """What the source reads, reduced to a hash (module docstring)."""
     if isinstance(source, Watched):
-        return _files(source.watched_paths(context))
+        paths = source.watched_paths(context)
+        if paths is not None:  # None: this source's files do not tell (a database does)
+            return _files(paths)
     from appctl.sync.sources import OpenAPI
 
     if isinstance(source, OpenAPI):

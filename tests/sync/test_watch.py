@@ -297,3 +297,26 @@ def test_a_strict_watch_prints_the_problems_of_a_refused_sync(tmp_path: Path) ->
             proc.wait()
     assert any(line.startswith("error: /paths/~1pets/get") for line in seen), seen
     assert not (tmp_path / ".appctl" / "schema.json").exists()
+
+
+def test_web_app_sources_watch_their_project_and_models_their_database(tmp_path: Path) -> None:
+    from appctl.sync.sources import App, Django
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "main.py").write_text("app = 1\n")
+    (tmp_path / "pkg" / "views.py").write_text("def f(): ...\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "site.py").write_text("x = 1\n")
+    context = BuildContext(app_dir=tmp_path / ".appctl")
+    app = App("main:app", project=str(tmp_path))
+    views = Django("mysite.settings", project=str(tmp_path))
+    first = fingerprint(app, context)
+    assert fingerprint(views, context) == first
+    (tmp_path / ".venv" / "site.py").write_text("x = 2\n")  # a virtualenv is not the app
+    assert fingerprint(app, context) == first
+    (tmp_path / "pkg" / "views.py").write_text("def f(): return 1\n")
+    assert fingerprint(app, context) != first
+    assert fingerprint(views, context) == fingerprint(app, context)
+    # the models' tables change when migrations are applied to the database, which no file
+    # tells: that source is fingerprinted by what a build makes
+    assert Django("s", project=str(tmp_path), models=True).watched_paths(context) is None
