@@ -86,6 +86,8 @@ def _prune_resource(resource: dict[str, Any]) -> dict[str, Any]:
             _drop_falsy(response, ("content", "headers"))
             for header in response.get("headers", {}).values():
                 _drop_falsy(header, ("description", "schema"))
+        if isinstance(action.get("long_running"), dict):  # contract/longrunning.py
+            _drop_falsy(action["long_running"], ("status_headers", "done_values", "failed_values"))
     return resource
 
 

@@ -17,6 +17,7 @@ from appctl.contract.kinds import Safety as Safety
 from appctl.contract.kinds import Verb as Verb
 from appctl.contract.paging import Pagination as Pagination
 from appctl.contract.responses import Response as Response
+from appctl.contract.longrunning import LongRunning as LongRunning
 
 SCHEMA_VERSION = 1
 
@@ -119,6 +120,7 @@ class Action(_Model):
     security: list[dict[str, list[str]]] | None = None
     pointer: str = ""  # JSON pointer of the operation; left out of the file when it is
     # ``operation_pointer`` of the transport (the usual case) and filled in again on load
+    long_running: LongRunning | None = None  # contract/longrunning.py
 
     @model_validator(mode="before")
     @classmethod

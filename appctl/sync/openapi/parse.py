@@ -288,6 +288,22 @@ def build_action(ctx: F.Context, op: Operation, name: str, diagnostics: list[Dia
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GetRoutes:
+    resolver: Resolver
+    paths: list[str]
+
+
+def _with_long_running(action: Action, op: Operation, gets: GetRoutes) -> Action:
+    """The action with the long-running facts its operation declares (``longrunning.py``)."""
+    from appctl.sync.openapi.longrunning import detect
+
+    found = detect(
+        gets.resolver, op.op, doc=op.doc, path=op.path, method=op.method, gets=gets.paths
+    )
+    return action if found is None else action.model_copy(update={"long_running": found})
+
+
 def resource_name(action: Action) -> str:
     for tag in action.tags:
         name = snake_case(tag)
@@ -373,6 +389,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
     )
     ops = list(iter_operations(resolver, diagnostics))
     names = name_operations(ops)
+    gets = GetRoutes(resolver, [o.path for o in ops if o.method == "get"])
     actions: list[Action] = []
     built: list[Operation] = []
     filtered = 0
@@ -383,7 +400,7 @@ def build_contract(loaded: Loaded, options: SyncOptions) -> SyncResult:
             filtered += 1
             continue
         try:
-            actions.append(build_action(ctx, op, name, diagnostics))
+            actions.append(_with_long_running(build_action(ctx, op, name, diagnostics), op, gets))
             built.append(op)
         except (
             AppctlError,
