@@ -7,6 +7,7 @@
       - {match: {resource: pets, verb: create}, action: allow}
       - {match: {safety: mutating}, action: ask}
       - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
+      - {match: {name: "create_export"}, wait: 300}  # long-running: poll up to 5 minutes
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
     toolsets:                                      # appctl mcp --toolset pets
       pets: {include: ["*_pet*"], read_only: true}
@@ -17,7 +18,7 @@
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
-max_concurrency, rate_limit) are each taken from the first matching rule that sets them.
+max_concurrency, rate_limit, wait) are each taken from the first matching rule that sets them.
 Every key of a match must hold; names and resources are globs.
 """
 
@@ -95,6 +96,9 @@ class Rule(_Strict):
     rate_limit: str | None = Field(
         default=None, pattern=r"^\d+/(s|sec|second|m|min|minute|h|hour)$"
     )
+    # seconds a long-running operation's status is polled in total before the call answers
+    # with a handle to keep waiting (appctl_poll); 0: answer with the handle at once
+    wait: float | None = Field(default=None, ge=0)
 
     def per_second(self) -> float | None:
         """The rate limit as calls per second."""
@@ -119,6 +123,7 @@ class Limits:
     timeout: float | None = None
     max_concurrency: int | None = None
     per_second: float | None = None
+    wait: float | None = None  # Rule.wait: seconds a long-running operation is polled
 
 
 NO_LIMITS = Limits()
@@ -180,6 +185,7 @@ class Config(_Strict):
                 (r.max_concurrency for r in rules if r.max_concurrency is not None), None
             ),
             per_second=next((r.per_second() for r in rules if r.rate_limit is not None), None),
+            wait=next((r.wait for r in rules if r.wait is not None), None),
         )
 
 

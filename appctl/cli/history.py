@@ -38,7 +38,7 @@ def command(
     from appctl.cli.audit import open_history
     from appctl.config import load_config
     from appctl.errors import UsageError
-    from appctl.execute.audit.history import CANCELLED, STARTED
+    from appctl.execute.audit.history import CANCELLED, POLLING, STARTED
 
     app_dir = app.app_dir
     configured = load_config(app_dir).history.url
@@ -59,7 +59,7 @@ def command(
     for e in entries:
         status = e.status if e.status is not None else "-"
         detail = e.request or e.message or ""
-        if e.outcome in (STARTED, CANCELLED) and e.message:  # say what the outcome means
+        if e.outcome in (STARTED, POLLING, CANCELLED) and e.message:  # say what it means
             detail = f"{detail}  [{e.message}]"
         click.echo(
             f"{e.id:>5}  {e.at}  {e.session}  {e.tool:<28} {e.outcome:<8} {status:>4}  "

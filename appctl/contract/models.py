@@ -15,9 +15,9 @@ from appctl.contract.kinds import Location as Location
 from appctl.contract.kinds import Provenance as Provenance
 from appctl.contract.kinds import Safety as Safety
 from appctl.contract.kinds import Verb as Verb
+from appctl.contract.longrunning import LongRunning as LongRunning
 from appctl.contract.paging import Pagination as Pagination
 from appctl.contract.responses import Response as Response
-from appctl.contract.longrunning import LongRunning as LongRunning
 
 SCHEMA_VERSION = 1
 

@@ -37,6 +37,7 @@ from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.execute.sql.plan import SqlPlan
 
 if TYPE_CHECKING:
+    from appctl.execute.http.poll import Polling
     from appctl.execute.http.transport import Transport
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
@@ -59,6 +60,8 @@ class CallOptions:
     # signs and checks continuations (next-page cursors, operation handles); None: a key of
     # this process only (``continuation.process_sealer``)
     sealer: Sealer | None = None
+    # told what a long-running operation is doing while it is polled (execute/http/poll.py)
+    progress: Callable[[str], None] | None = None
 
     def continuations(self) -> Sealer:
         return self.sealer or process_sealer()
@@ -248,10 +251,12 @@ def _call(
     if type(given) is not dict and not isinstance(given, Mapping):
         message = f"the arguments must be a JSON object, got {type(given).__name__}"
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
-    else:  # a cursor argument is opened first (execute/http/resume.py)
-        prepared = resume.prepare_continued(
-            prepare, schema, tool, given, options.continuations(), options, environ, hide
-        )
+    else:  # appctl_poll, or a cursor argument opened first (execute/http/resume.py)
+        prepared = _poll_tool(schema, tool, given, options, environ, transport, hide)
+        if prepared is None:
+            prepared = resume.prepare_continued(
+                prepare, schema, tool, given, options.continuations(), options, environ, hide
+            )
     if isinstance(prepared, ToolResult):
         result = hide.result(prepared)
         if history is None:
@@ -259,6 +264,9 @@ def _call(
         info = audit.Call(tool, given, session=session, redactor=hide, started=started)
         return audit.record(history, info, result)
     action, request, resource = prepared
+    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+    if history is not None and action.long_running is not None:  # its row says "polling"
+        options = replace(options, progress=audit.polling(history, info, options.progress))
 
     def execute() -> ToolResult:
         result = _execute(schema, action, request, resource, options, environ, transport)
@@ -266,7 +274,6 @@ def _call(
 
     if history is None:  # nothing to record: the plain path
         return execute()
-    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
     info.request = request.line()
     if options.dry_run or action.safety == Safety.READ_ONLY:
         return audit.record(history, info, execute())
@@ -284,10 +291,45 @@ def _execute(
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
-    result = _run_http(action, request, options, transport, resource, schema.definitions)
+    polling = None
+    if action.long_running is not None and not options.dry_run:
+        from appctl.execute.longcall import polling as polling_for
+
+        try:
+            polling = polling_for(
+                schema,
+                action,
+                resource,
+                options,
+                environ=environ,
+                transport=transport,
+                redactor=request.redactor,
+            )
+        except AuthRefused as exc:
+            return ToolResult.failure(action.name, ErrorCategory.AUTH, str(exc))
+    result = _run_http(action, request, options, transport, resource, schema.definitions, polling)
     if result.status == 404 and result.error is not None:
         return _route_not_found(schema, action, result, options, environ)
     return result
+
+
+def _poll_tool(
+    schema: Contract,
+    tool: str,
+    given: Mapping[str, Any],
+    options: CallOptions,
+    environ: Mapping[str, str],
+    transport: Transport | None,
+    hide: Redactor,
+) -> ToolResult | None:
+    """``appctl_poll``'s whole call (contract/polltool.py), or None for any other tool."""
+    from appctl.contract.polltool import POLL_TOOL, offers_poll
+
+    if tool != POLL_TOOL or not offers_poll(schema):
+        return None
+    from appctl.execute.longcall import call_poll
+
+    return call_poll(schema, given, options, environ=environ, transport=transport, redactor=hide)
 
 
 def _route_not_found(
@@ -378,14 +420,27 @@ def _run_http(
     transport: Transport | None,
     resource: str,
     definitions: dict[str, Any],
+    polling: Polling | None = None,
 ) -> ToolResult:
     from appctl.execute.conform import conform
     from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
-        result = send(
-            action.name, request, idempotent=action.idempotent, transport=transport, timeout=timeout
-        )
+        if polling is not None:  # sent once, then its operation followed to its end
+            from appctl.execute.http.poll import send_and_follow
+
+            idempotent = action.idempotent
+            result = send_and_follow(
+                request, idempotent=idempotent, timeout=timeout, polling=polling
+            )
+        else:
+            result = send(
+                action.name,
+                request,
+                idempotent=action.idempotent,
+                transport=transport,
+                timeout=timeout,
+            )
         return conform(result, action, definitions)  # before any cut: the whole answer
 
     def finish(raw: ToolResult, shown: ToolResult, cut: bool) -> ToolResult:

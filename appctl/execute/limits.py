@@ -1,5 +1,8 @@
 """Per-tool concurrency and rate limits, process-wide, without blocking: over a limit, a
-call is answered ``rate_limited`` at once (a server has no terminal to wait on)."""
+call is answered ``rate_limited`` at once (a server has no terminal to wait on).
+
+``DEFAULT_WAIT``: seconds a long-running operation is polled in all when no rule of
+config.yaml sets its ``wait`` (``Limits.wait``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from appctl.config import Limits
+
+DEFAULT_WAIT = 60.0
 
 _lock = threading.Lock()
 _running: dict[str, int] = {}

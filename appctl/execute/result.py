@@ -89,6 +89,9 @@ class ToolResult(BaseModel):
     # a success whose data did not match its documented response schema: the data, whole
     # (``data`` is then empty; a note names the first mismatch; ``execute.conform``)
     unchecked: Any = None
+    # a long-running operation (execute/http/poll.py): its state, and while it runs the
+    # handle appctl_poll takes to keep waiting
+    operation: dict[str, Any] | None = None
 
     @property
     def outcome(self) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import orjson
 
 from appctl.contract.kinds import Safety
+from appctl.contract.polltool import POLL_RESOURCE, POLL_TOOL
 from appctl.generate.cursor import with_cursor
 from appctl.generate.text import (
     brief,
@@ -334,10 +335,27 @@ def iter_tool_specs(
     catalogue = Catalogue(
         schema.definitions, Prose.learn(schema.actions()), descriptions=descriptions
     )
-    for resource, action in select_actions(
-        schema, read_only=read_only, include=include, exclude=exclude
-    ):
+    chosen = select_actions(schema, read_only=read_only, include=include, exclude=exclude)
+    for resource, action in chosen:
         yield tool_spec(action, resource=resource, catalogue=catalogue)
+    poll = _poll_tool(schema, chosen, exclude)
+    if poll is not None:
+        yield tool_spec(poll, resource=POLL_RESOURCE, catalogue=catalogue)
+
+
+def _poll_tool(
+    schema: Contract, chosen: list[tuple[str, Action]], exclude: Iterable[str]
+) -> Action | None:
+    """``appctl_poll`` (contract/polltool.py) when a chosen tool is long-running and
+    ``exclude`` does not name it."""
+    if not any(a.long_running is not None for _, a in chosen):
+        return None
+    from appctl.contract.polltool import offers_poll, poll_action
+
+    keys = (POLL_TOOL, POLL_RESOURCE)
+    if any(fnmatch.fnmatchcase(k, p) for p in exclude for k in keys) or not offers_poll(schema):
+        return None
+    return poll_action()
 
 
 def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:

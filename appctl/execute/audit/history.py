@@ -61,6 +61,7 @@ _CHECK_EVERY = 64  # records a writer appends between looks at the log's size
 UNDELIVERED = "undelivered"
 STARTED = "started"  # a record begun before its request was sent, not completed (yet)
 CANCELLED = "cancelled"  # completed by ``abandon``: the process stopped before the call ended
+POLLING = "polling"  # a begun record whose long-running operation is being followed (``mark``)
 STARTED_NOTE = (
     "no outcome recorded: the call was still running when this was read, or its process "
     "ended first (killed or crashed); the request may have reached the server"
@@ -76,7 +77,8 @@ class Entry:
     request: str
     status: int | None
     duration_ms: float
-    outcome: str  # ok | failed | refused | invalid | dry_run | started | cancelled | undelivered
+    outcome: str  # ok | failed | refused | invalid | dry_run | started | polling | cancelled
+    # | undelivered
     category: str | None = None
     message: str | None = None
     id: int | None = None
@@ -158,6 +160,16 @@ class History:
             if self._open.pop(uid, None) is None:
                 return False
         self._write(uid, entry, update=True)
+        return True
+
+    def mark(self, uid: str, outcome: str, message: str) -> bool:
+        """Say how a begun call is getting on (``polling``) in its row, which stays open for
+        ``complete``; False, writing nothing, when it was completed already."""
+        with self._lock:
+            found = self._open.get(uid)
+        if found is None:
+            return False
+        self._write(uid, replace(found[0], outcome=outcome, message=message), update=True)
         return True
 
     def abandon(self, *, message: str, outcome: str = CANCELLED) -> int:

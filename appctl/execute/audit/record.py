@@ -18,7 +18,14 @@ from typing import Any
 
 from appctl.errors import first_line
 from appctl.execute.args import MAX_DEPTH
-from appctl.execute.audit.history import CANCELLED, Entry, History, arguments_text, now
+from appctl.execute.audit.history import (
+    CANCELLED,
+    POLLING,
+    Entry,
+    History,
+    arguments_text,
+    now,
+)
 from appctl.execute.redact import Redactor
 from appctl.execute.result import ErrorCategory, ToolResult
 
@@ -26,7 +33,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 class Call:
     """What every record of one call shares (the tool, its arguments, session and start)."""
 
-    __slots__ = ("given", "redactor", "request", "session", "started", "tool")
+    __slots__ = ("given", "redactor", "request", "session", "started", "tool", "uid")
 
     def __init__(
         self,
@@ -40,6 +47,7 @@ class Call:
     ) -> None:
         self.tool, self.given, self.session = tool, given, session  # tool: printable already
         self.redactor, self.started, self.request = redactor, started, request
+        self.uid: str | None = None  # a begun record's (``write``)
 
 
 def entry(call: Call, result: ToolResult, *, at: str | None = None) -> Entry:
@@ -74,7 +82,7 @@ def write(history: History, call: Call, run: Callable[[], ToolResult]) -> ToolRe
     """Begin the record, send (``run``), complete the record: for calls that change things."""
     begun = entry(call, ToolResult(ok=True, tool=call.tool))
     try:
-        uid = history.begin(begun)
+        uid = call.uid = history.begin(begun)
     except Exception as exc:  # no audit trail, no write
         return ToolResult.failure(
             call.tool,
@@ -102,6 +110,25 @@ def write(history: History, call: Call, run: Callable[[], ToolResult]) -> ToolRe
     except Exception as exc:
         return unrecorded(result, exc)
     return result
+
+
+def polling(
+    history: History, call: Call, then: Callable[[str], None] | None
+) -> Callable[[str], None]:
+    """A progress callback that first marks the call's begun record ``polling`` (once: a
+    long-running operation is being followed), then tells ``then``. Never raises: the row
+    stays ``started`` if it cannot be marked."""
+    marked: list[bool] = []
+
+    def told(message: str) -> None:
+        if not marked and call.uid is not None:
+            marked.append(True)
+            with contextlib.suppress(Exception):
+                history.mark(call.uid, POLLING, printable(call.redactor.text(message)))
+        if then is not None:
+            then(message)
+
+    return told
 
 
 def internal(tool: str, exc: BaseException) -> ToolResult:
