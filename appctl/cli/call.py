@@ -166,7 +166,11 @@ def command(
         result_budget=0 if full else DEFAULT_BUDGET,
     )
     given.update(pair_values(session.schema.action(tool), split))
-    return _report(session.call(tool, given, max_pages=pages), as_json)
+    from appctl.cli.progress import StatusLine
+
+    with StatusLine() as line:  # a long-running operation's polls, on a terminal
+        result = session.call(tool, given, max_pages=pages, progress=line)
+    return _report(result, as_json)
 
 
 def _report(result: ToolResult, as_json: bool) -> int:

@@ -88,3 +88,37 @@ class SyncProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StatusLine:
+    """One line on stderr saying how a call is getting on (``CallOptions.progress``: a
+    long-running operation being polled), rewritten in place; only on a terminal; erased by
+    ``close`` (or the context manager), so the result prints as it would without it."""
+
+    def __init__(self, *, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._enabled = self._stream.isatty()
+        self._shown = False
+
+    def __call__(self, message: str) -> None:
+        if not self._enabled:
+            return
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns
+        text = "".join(c if c.isprintable() else " " for c in message)[: max(width - 1, 10)]
+        self._stream.write("\r\x1b[2K" + text)
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\r\x1b[2K")
+            self._stream.flush()
+            self._shown = False
+
+    def __enter__(self) -> StatusLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

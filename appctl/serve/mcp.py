@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -112,7 +113,7 @@ class ToolServer:
         self, ctx: Context, params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         name, arguments = params.name, dict(params.arguments or {})
-        action = self.schema.action(name)
+        action = self.schema.action(name) or generated(name, self.specs)
         if action is None or (name not in self.specs and not self._read_only_hides(action)):
             return envelope(self._not_offered(name, action))
         ticket = self.outbox.open()  # owed to the client from here until delivered
@@ -144,8 +145,12 @@ class ToolServer:
             )
         session = self.session_of(ctx)
 
+        progress = reporter(ctx)
+
         def run() -> ToolResult:
-            result = self.session.call(action.name, arguments, approval=approval, session=session)
+            result = self.session.call(
+                action.name, arguments, approval=approval, session=session, progress=progress
+            )
             done.append(result)
             return result
 
@@ -217,6 +222,29 @@ class ToolServer:
         headers = getattr(ctx.request, "headers", None)
         found = headers.get(SESSION_HEADER) if headers is not None else None
         return str(found) if found else self.session.id
+
+
+def generated(name: str, offered: Mapping[str, ToolSpec]) -> Action | None:
+    """A tool appctl adds to the contract's (``appctl_poll``), when it is offered."""
+    from appctl.contract.polltool import POLL_TOOL, poll_action
+
+    return poll_action() if name == POLL_TOOL and name in offered else None
+
+
+def reporter(ctx: Context) -> Callable[[str], None]:
+    """Progress of a call (a long-running operation being polled), told from its worker
+    thread as MCP progress notifications: the SDK sends them only when the client's request
+    carried a progressToken. A notification that cannot be sent is dropped."""
+    told = [0]
+
+    def report(message: str) -> None:
+        told[0] += 1
+        try:
+            anyio.from_thread.run(ctx.session.report_progress, float(told[0]), None, message)
+        except Exception:  # the client went away, or no event loop to send from
+            return
+
+    return report
 
 
 def undelivered_entry(

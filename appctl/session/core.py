@@ -14,7 +14,7 @@ record). What a result means to each front end is one table (``appctl.session.ou
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,20 +119,22 @@ class Session:
         approval: Approval | None = None,
         session: str | None = None,
         max_pages: int = 1,
+        progress: Callable[[str], None] | None = None,
     ) -> ToolResult:
         """Run one call: ask the approver when needed (unless ``approval`` was already
         given, as MCP elicitation does), then execute and record it. Never raises.
         ``max_pages`` > 1 follows the result's ``next`` page after page within the size
-        budget, merging the lists (``execute/pages.py``; each page a call of its own)."""
+        budget, merging the lists (``execute/pages.py``; each page a call of its own).
+        ``progress`` is told how a long-running operation is getting on."""
         if max_pages > 1:
             from appctl.execute.pages import call_pages
 
             def page(given: Mapping[str, Any]) -> ToolResult:
-                return self.call(tool, given, approval=approval, session=session)
+                return self.call(tool, given, approval=approval, session=session, progress=progress)
 
             budget = self.options.result_budget
             return call_pages(page, arguments, max_pages=max_pages, budget=budget)
-        options = self.options
+        options = self.options if progress is None else replace(self.options, progress=progress)
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)
             if action is not None and self.approval_needed(action, arguments):
