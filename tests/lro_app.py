@@ -76,6 +76,8 @@ def _start(app: LroApp, body: dict[str, Any]) -> str:
 def _write(app: LroApp, method: str, path: str, body: dict[str, Any]) -> Answer:
     app.writes.append(f"{method} {path}")
     job = _start(app, body)
+    if path == "/jobs" and body.get("at_once"):  # done at once: the resource made
+        return 201, {"id": job, "made": True}, {"Location": f"/things/{job}"}
     if path == "/jobs":
         host = f"http://localhost:{app.port}" if body.get("elsewhere") else ""
         after = app.jobs[job].retry_after
@@ -171,6 +173,7 @@ _STARTS = {
         "polls": {"type": "integer"},
         "retry_after": {"type": "string"},
         "elsewhere": {"type": "boolean"},
+        "at_once": {"type": "boolean"},
         "fail": {"type": "object"},
     },
 }

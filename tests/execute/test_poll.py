@@ -63,6 +63,12 @@ def test_a_202_location_job_is_polled_to_its_final_resource(
     assert any("start_job: accepted (poll 1" in m for m in told), told
 
 
+def test_work_done_at_once_is_not_polled(contract: Contract, app: LroApp) -> None:
+    result = run(contract, "start_job", {"at_once": True}, options(app))
+    assert result.ok and result.status == 201 and result.data == {"id": "1", "made": True}
+    assert result.operation is None and not app.reads  # its Location is the resource made
+
+
 def test_a_job_that_never_ends_times_out_with_a_handle_that_resumes(
     contract: Contract, app: LroApp
 ) -> None:

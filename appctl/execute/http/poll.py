@@ -37,6 +37,7 @@ MAX_RETRY_AFTER = 60.0  # a longer Retry-After is cut to this (and to the wait l
 MIN_POLL_TIMEOUT = 0.2  # no poll is started with less of the wait left
 # a poll answered so (or not at all: network, timeout) is tried again while the wait lasts
 TRANSIENT = frozenset((429, 502, 503, 504))
+MONITOR_HEADERS = ("operation-location", "azure-asyncoperation")  # a status monitor to read
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +110,11 @@ def follow(first: ToolResult, answer: Answer, request: Request, polling: Polling
     if verdict is not None and verdict[0] != "running":
         operation = Operation(polling.tool, request.url, _final_url(spec, answer, request))
         return _finish(verdict, first, operation, polling, polls=0, waited=0.0)
+    monitored = any(h in answer.headers for h in MONITOR_HEADERS)
+    if verdict is None and answer.status != 202 and not monitored:
+        return first  # done at once (a 201 with a Location is the resource made, not a job)
     url = status_url(spec, answer, first.data, polling.credentials.url)
     if url is None:
-        if answer.status != 202:
-            return first  # answered at once: nothing runs on
         note = "the operation was accepted, but the answer says nowhere to follow its status"
         return _with(first, {"state": "accepted"}, note)
     if not same_origin(url, polling.credentials.url):
