@@ -2,9 +2,10 @@
 
 ``call`` never raises to its caller: every failure is a result with an error category, and
 anything unforeseen an ``internal`` one (recorded like the rest). A call that may change
-something is recorded as started before its request is sent (``execute.audit``).
-The environment (credentials) and the HTTP transport are passed in, so the core stays pure and
-tests inject a real server's URL rather than patching.
+something is recorded as started before its request is sent (``execute.audit``). A
+long-running action's operation is followed after its answer (``execute.longcall``, with
+``appctl_poll`` to resume one). The environment (credentials) and the HTTP transport are
+passed in, so the core stays pure and tests inject a real server's URL rather than patching.
 """
 
 from __future__ import annotations

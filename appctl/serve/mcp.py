@@ -17,6 +17,10 @@ and serves stdio or Streamable HTTP.
   Whatever happens is a result — failures have ``isError: true`` — never a protocol error:
   the text content is the envelope's JSON and ``structuredContent`` the envelope itself
   (always an object).
+- Progress: a long-running operation's polls (``execute/http/poll.py``) are sent as
+  ``notifications/progress`` when the call's request carried a progressToken (the SDK's
+  ``report_progress``, from the call's worker thread). ``appctl_poll`` is served like a
+  contract tool when it is listed (beside long-running tools).
 - Approval of a tool that changes data: a policy ``allow``, ``--yes``, or MCP elicitation
   when the client declared it (a server-to-client ``elicitation/create`` request on handshake
   versions; an ``InputRequiredResult`` the client answers and retries with on 2026-07-28).

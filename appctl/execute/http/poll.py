@@ -122,7 +122,8 @@ def follow(first: ToolResult, answer: Answer, request: Request, polling: Polling
             f"the operation's status URL {url} is on another origin than the API and was not "
             "followed (credentials go only to the API's own origin); check it there"
         )
-        return _with(first, {"state": "not_followed", "status_url": url}, note)
+        shown = polling.credentials.redactor.text(url)
+        return _with(first, {"state": "not_followed", "status_url": shown}, note)
     operation = Operation(polling.tool, url, _final_url(spec, answer, request), request.method)
     return run(operation, polling, first_delay=retry_after(answer), last=first)
 
