@@ -48,6 +48,7 @@ class LroApp:
     port: int = 0
     writes: list[str] = field(default_factory=list)  # "METHOD path" of every write
     reads: list[tuple[float, str]] = field(default_factory=list)  # (time, path) of each GET
+    credentials: list[str | None] = field(default_factory=list)  # Authorization of each GET
     jobs: dict[str, Job] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -139,6 +140,7 @@ def _handler(app: LroApp) -> type[http.server.BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             if self.command == "GET":
                 app.reads.append((time.monotonic(), path))
+                app.credentials.append(self.headers.get("Authorization"))
                 status, payload, extra = _read(app, path)
             else:
                 status, payload, extra = _write(app, self.command, path, json.loads(raw or b"{}"))

@@ -258,3 +258,15 @@ def test_appctl_poll_is_offered_only_beside_long_running_tools(contract: Contrac
     result = call(plain, POLL_TOOL, {"operation": "x"}, CallOptions(), environ={})
     assert result.error is not None and result.error.reason is not None  # unknown tool there
     assert result.error.reason.value == "unknown_tool"
+
+
+def test_polls_carry_the_actions_credentials(app: LroApp) -> None:
+    doc = spec()
+    doc["components"]["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}
+    doc["security"] = [{"token": []}]
+    secured = sync_doc(doc).schema
+    [scheme] = secured.auth.schemes
+    environ = {scheme.credentials["token"][4:]: "s3cret-token"}
+    result = call(secured, "start_job", {"polls": 2}, options(app), environ=environ)
+    assert result.ok, result
+    assert app.credentials == ["Bearer s3cret-token"] * 3  # two polls and the 303's target
