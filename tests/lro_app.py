@@ -11,6 +11,8 @@ counts, its status read with GET:
   monitor says ``InProgress`` then ``Succeeded`` or ``Failed`` with ``error {code, message}``.
 - ``PUT /vaults/{name}`` (``x-ms-long-running-operation``, final-state-via ``location``) →
   201 + ``Operation-Location: /ops/{id}`` + ``Location: /vaults/{name}/result``.
+- ``POST /reports/{name}`` → 202 ``{status: pending}``, read again with ``GET`` of the same
+  path until ``success`` (GitHub's code scanning autofix works so).
 - ``POST /v1/things`` → 200 operation ``{name: operations/{id}, done: false}``; read at
   ``GET /v1/operations/{id}`` until ``done`` with ``response`` or ``error``.
 """
@@ -96,6 +98,9 @@ def _write(app: LroApp, method: str, path: str, body: dict[str, Any]) -> Answer:
         return 201, {"name": name, "provisioning": "started"}, extra
     if path == "/v1/things":
         return 200, {"name": f"operations/{job}", "done": False}, {}
+    if path.startswith("/reports/"):  # read again with GET at this same path
+        app.jobs[path.rsplit("/", 1)[1]] = app.jobs.pop(job)
+        return 202, {"status": "pending"}, {}
     return 404, {"error": "no such route"}, {}
 
 
@@ -105,6 +110,10 @@ def _read(app: LroApp, path: str) -> Answer:
         return 200, {"id": parts[1], "made": True}, {}
     if parts[0] == "vaults":
         return 200, {"vault": parts[1], "ready": True}, {}
+    if parts[0] == "reports":
+        report = app.jobs[parts[1]]
+        report.seen += 1
+        return 200, {"status": "success" if report.done() else "pending", "report": parts[1]}, {}
     kind, job = (parts[1], parts[2]) if parts[0] == "v1" else (parts[0], parts[1])
     state = app.jobs.get(job)
     if state is None:
@@ -190,6 +199,11 @@ _OPERATION = {
     },
 }
 
+_REPORT = {
+    "type": "object",
+    "properties": {"status": {"type": "string", "enum": ["pending", "success", "error"]}},
+}
+
 
 def _json(schema: dict[str, Any], **headers: str) -> dict[str, Any]:
     out: dict[str, Any] = {
@@ -244,6 +258,19 @@ def spec() -> dict[str, Any]:
                     "requestBody": _BODY,
                     "responses": {"201": _json({})},
                 }
+            },
+            "/reports/{name}": {
+                "post": {
+                    "operationId": "make_report",
+                    "parameters": [_id("name")],
+                    "requestBody": _BODY,
+                    "responses": {"202": _json(_REPORT)},
+                },
+                "get": {
+                    "operationId": "read_report",
+                    "parameters": [_id("name")],
+                    "responses": {"200": _json(_REPORT)},
+                },
             },
             "/v1/things": {
                 "post": {

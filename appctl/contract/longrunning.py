@@ -43,7 +43,8 @@ class LongRunning(BaseModel):
     # response headers that may hold the status URL, lower-case, the first present wins
     status_headers: list[str] = PField(default_factory=list)
     # a GET route that reads the operation again, its one placeholder filled from the
-    # answer's ``id_field`` (Google: ``name``; a job: ``id``)
+    # answer's ``id_field`` (Google: ``name``; a job: ``id``); without an ``id_field``, the
+    # operation's own path: the job is read again at the URL that started it
     operation_path: str | None = None
     id_field: str | None = None
     # the status monitor's body: a status field with terminal values, or a done flag

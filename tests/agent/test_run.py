@@ -268,7 +268,8 @@ def test_a_large_api_gets_meta_tools(tmp_path: Path) -> None:
             tmp_path, llm, "openai", "show the hello-world repo of octocat", "--dry-run", "--json"
         )
     out = json.loads(proc.stdout)
-    assert out["tools"] == {"offered": "meta", "count": 1223}
+    # 1,223 operations and appctl_poll: code_scanning_create_autofix is long-running
+    assert out["tools"] == {"offered": "meta", "count": 1224}
     assert _tool_names(llm.requests[0]) == [
         "appctl_find_tools",
         "appctl_describe_tool",

@@ -270,3 +270,11 @@ def test_polls_carry_the_actions_credentials(app: LroApp) -> None:
     result = call(secured, "start_job", {"polls": 2}, options(app), environ=environ)
     assert result.ok, result
     assert app.credentials == ["Bearer s3cret-token"] * 3  # two polls and the 303's target
+
+
+def test_a_job_read_again_at_the_path_that_started_it(contract: Contract, app: LroApp) -> None:
+    result = run(contract, "make_report", {"name": "q3", "polls": 2}, options(app))
+    assert result.ok, result
+    assert result.data == {"status": "success", "report": "q3"}
+    assert [p for _, p in app.reads] == ["/reports/q3", "/reports/q3"]
+    assert app.writes == ["POST /reports/q3"]

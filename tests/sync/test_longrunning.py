@@ -49,6 +49,8 @@ def test_each_pattern_of_the_fixture_api() -> None:
         "error_field": "error",
         "result_field": "response",
     }
+    assert facts["make_report"]["operation_path"] == "/reports/{name}"  # read where started
+    assert "id_field" not in facts["make_report"]
     # reads of an operation or a status start nothing
     assert facts["get_operation"] is None and facts["read_job"] is None
 

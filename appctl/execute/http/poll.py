@@ -113,7 +113,7 @@ def follow(first: ToolResult, answer: Answer, request: Request, polling: Polling
     monitored = any(h in answer.headers for h in MONITOR_HEADERS)
     if verdict is None and answer.status != 202 and not monitored:
         return first  # done at once (a 201 with a Location is the resource made, not a job)
-    url = status_url(spec, answer, first.data, polling.credentials.url)
+    url = status_url(spec, answer, first.data, polling.credentials.url, started=request.url)
     if url is None:
         note = "the operation was accepted, but the answer says nowhere to follow its status"
         return _with(first, {"state": "accepted"}, note)
@@ -260,13 +260,18 @@ def _final_url(spec: LongRunning, answer: Answer, request: Request) -> str | Non
     return None
 
 
-def status_url(spec: LongRunning, answer: Answer, body: Any, base: str) -> str | None:
+def status_url(
+    spec: LongRunning, answer: Answer, body: Any, base: str, *, started: str
+) -> str | None:
     """The status URL: the first documented header the answer has, else the operation
-    route filled from the body's ``id_field`` under the base URL."""
+    route filled from the body's ``id_field`` under the base URL, else (a route without an
+    id) the URL the operation was ``started`` at."""
     for name in spec.status_headers:
         value = answer.headers.get(name)
         if value:
             return urljoin(answer.url, value.strip())
+    if spec.operation_path and spec.id_field is None:
+        return started
     if spec.operation_path and spec.id_field and isinstance(body, dict):
         found = body.get(spec.id_field)
         if isinstance(found, str | int) and str(found):

@@ -9,7 +9,7 @@ starts is followed (``contract/longrunning.py``). In the order tried:
 2. A success response whose JSON schema is an operation resource (``name`` and ``done``, with
    ``response`` or ``error``): ``google``, read again at the ``…/operations/{name}`` route.
 3. A ``202`` whose body schema has a ``status``/``state`` enum with terminal values: ``job``,
-   followed at its ``Location`` or at a ``GET <path>/{id}`` route.
+   followed at its ``Location``, at a ``GET <path>/{id}`` route, or at ``GET <path>`` itself.
 4. A ``202`` documenting a ``Location`` header: ``location``.
 
 Pure: reads only the document (references followed through the resolver).
@@ -75,10 +75,11 @@ def detect(
     if status is not None:
         field, done, failed = status
         route = None if located else _child_route(path, gets)
+        same = not located and route is None and path in gets  # GET of the path it started at
         return LongRunning(
             pattern="job",
             status_headers=["location", "content-location"],
-            operation_path=route,
+            operation_path=path if same else route,
             id_field="id" if route else None,
             status_field=field,
             done_values=done,
