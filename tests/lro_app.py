@@ -11,6 +11,8 @@ counts, its status read with GET:
   monitor says ``InProgress`` then ``Succeeded`` or ``Failed`` with ``error {code, message}``.
 - ``PUT /vaults/{name}`` (``x-ms-long-running-operation``, final-state-via ``location``) →
   201 + ``Operation-Location: /ops/{id}`` + ``Location: /vaults/{name}/result``.
+- ``PUT /disks/{name}`` (``x-ms-long-running-operation``, no final-state-via) → 201 +
+  ``Azure-AsyncOperation``; the result is read at the PUT's own URL once it succeeded.
 - ``POST /reports/{name}`` → 202 ``{status: pending}``, read again with ``GET`` of the same
   path until ``success`` (GitHub's code scanning autofix works so).
 - ``POST /v1/things`` → 200 operation ``{name: operations/{id}, done: false}``; read at
@@ -92,6 +94,8 @@ def _write(app: LroApp, method: str, path: str, body: dict[str, Any]) -> Answer:
     if path == "/azure":
         extra = {"Azure-AsyncOperation": f"/monitors/{job}", "Retry-After": "0"}
         return 202, None, extra
+    if path.startswith("/disks/"):  # Azure's default: the result is at the PUT's own URL
+        return 201, {"provisioning": "Creating"}, {"Azure-AsyncOperation": f"/monitors/{job}"}
     if path.startswith("/vaults/"):
         name = path.rsplit("/", 1)[1]
         extra = {"Operation-Location": f"/ops/{job}", "Location": f"/vaults/{name}/result"}
@@ -108,6 +112,8 @@ def _read(app: LroApp, path: str) -> Answer:
     parts = path.strip("/").split("/")
     if parts[0] == "things":
         return 200, {"id": parts[1], "made": True}, {}
+    if parts[0] == "disks":
+        return 200, {"disk": parts[1], "ready": True}, {}
     if parts[0] == "vaults":
         return 200, {"vault": parts[1], "ready": True}, {}
     if parts[0] == "reports":
@@ -270,6 +276,15 @@ def spec() -> dict[str, Any]:
                     "operationId": "read_report",
                     "parameters": [_id("name")],
                     "responses": {"200": _json(_REPORT)},
+                },
+            },
+            "/disks/{name}": {
+                "put": {
+                    "operationId": "make_disk",
+                    "x-ms-long-running-operation": True,
+                    "parameters": [_id("name")],
+                    "requestBody": _BODY,
+                    "responses": {"201": _json({})},
                 },
             },
             "/v1/things": {

@@ -148,6 +148,16 @@ def test_azure_operation_location_with_final_state_via_location(
     assert app.writes == ["PUT /vaults/v1"]
 
 
+def test_azure_put_without_final_state_via_reads_its_own_url(
+    contract: Contract, app: LroApp
+) -> None:
+    result = run(contract, "make_disk", {"name": "d1", "polls": 1}, options(app))
+    assert result.ok, result
+    assert result.data == {"disk": "d1", "ready": True}
+    assert [p for _, p in app.reads] == ["/monitors/1", "/disks/d1"]
+    assert app.writes == ["PUT /disks/d1"]
+
+
 def test_a_google_operation_resource(contract: Contract, app: LroApp) -> None:
     result = run(contract, "make_thing", {"polls": 2}, options(app))
     assert result.ok, result

@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from appctl.contract.longrunning import LongRunning
+from appctl.contract.longrunning import FinalVia, LongRunning
 from appctl.execute.http.lroerrors import failed
 from appctl.execute.http.request import Request
 from appctl.execute.http.send import send
@@ -37,6 +37,12 @@ MAX_RETRY_AFTER = 60.0  # a longer Retry-After is cut to this (and to the wait l
 MIN_POLL_TIMEOUT = 0.2  # no poll is started with less of the wait left
 # a poll answered so (or not at all: network, timeout) is tried again while the wait lasts
 TRANSIENT = frozenset((429, 502, 503, 504))
+# where Azure's result is when final-state-via is not said (none after a DELETE)
+AZURE_FINAL: dict[str, FinalVia] = {
+    "PUT": "original-uri",
+    "PATCH": "original-uri",
+    "POST": "location",
+}
 MONITOR_HEADERS = ("operation-location", "azure-asyncoperation")  # a status monitor to read
 
 
@@ -249,10 +255,11 @@ def _final(polling: Polling, operation: Operation, result: ToolResult, body: Any
 
 def _final_url(spec: LongRunning, answer: Answer, request: Request) -> str | None:
     """Where the result is read once the operation is done (final-state-via; for Azure's
-    default, the original URL of a PUT or PATCH and the Location of a POST)."""
+    default, the original URL of a PUT or PATCH, the Location of a POST, nothing after a
+    DELETE)."""
     via = spec.final_state_via
     if via is None and spec.pattern == "azure":
-        via = "original-uri" if request.method in ("PUT", "PATCH") else "location"
+        via = AZURE_FINAL.get(request.method)
     if via == "original-uri":
         return request.url
     if via == "location" and answer.headers.get("location"):
