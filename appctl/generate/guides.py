@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 COMPACT_OVER = 150
 LABELS = {Safety.READ_ONLY: "read", Safety.MUTATING: "write", Safety.DESTRUCTIVE: "DESTRUCTIVE"}
 MAX_CONSUMERS = 6
+MAX_NAMED = 12  # long-running tools named in the guide (a large API has hundreds)
 
 
 def templates_dir() -> Path:
@@ -186,6 +187,7 @@ def view(
             for a in actions
         ]
         resources.append(rv)
+    lasting = [a.name for _, a in chosen if a.long_running is not None]
     return {
         "title": schema.source.title or ("Database" if schema.database else "API"),
         "relations": relations,
@@ -195,6 +197,9 @@ def view(
         "compact": compact,
         "chains": chains([a for _, a in chosen]),
         "inferred": any(a.provenance == Provenance.INFERRED for _, a in chosen),
+        # tools whose work may end after the call (contract/longrunning.py): appctl_poll
+        "long_running": lasting[:MAX_NAMED],
+        "long_running_more": max(0, len(lasting) - MAX_NAMED),
     }
 
 

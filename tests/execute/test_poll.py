@@ -288,3 +288,14 @@ def test_a_job_read_again_at_the_path_that_started_it(contract: Contract, app: L
     assert result.data == {"status": "success", "report": "q3"}
     assert [p for _, p in app.reads] == ["/reports/q3", "/reports/q3"]
     assert app.writes == ["POST /reports/q3"]
+
+
+def test_the_guide_names_the_long_running_tools_and_appctl_poll(contract: Contract) -> None:
+    from appctl.generate.guides import render_guide
+
+    guide = render_guide(contract)
+    [line] = [x for x in guide.splitlines() if x.startswith("Long-running:")]
+    assert "start_job" in line and "make_thing" in line and "appctl_poll" in line
+    assert "read_job" not in line
+    plain = render_guide(contract, include=("read_job",))
+    assert "appctl_poll" not in plain
