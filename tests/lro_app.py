@@ -6,7 +6,8 @@ counts, its status read with GET:
 - ``POST /jobs`` → 202 + ``Location: /jobs/{id}/status``; the status answers 202 until the
   job has been polled ``polls`` times (``-1``: until ``finish``), then 303 to
   ``/things/{id}``. ``retry_after`` sets the status answers' ``Retry-After``; ``elsewhere``
-  puts the status on another origin (``localhost`` instead of ``127.0.0.1``).
+  puts the status on another origin (``localhost`` instead of ``127.0.0.1``); ``hang``
+  holds every status read unanswered until the app stops.
 - ``POST /azure`` → 202 + ``Azure-AsyncOperation: /monitors/{id}`` (+ ``Location``); the
   monitor says ``InProgress`` then ``Succeeded`` or ``Failed`` with ``error {code, message}``.
 - ``PUT /vaults/{name}`` (``x-ms-long-running-operation``, final-state-via ``location``) →
@@ -39,6 +40,7 @@ class Job:
     polls: int  # polls until done; -1: until finished by the test
     retry_after: str | None = "0"
     fail: dict[str, Any] | None = None  # the error a failed operation reports
+    hang: bool = False  # the status is never answered (held until the app stops)
     seen: int = 0  # status reads so far
     finished: bool = False
 
@@ -54,6 +56,7 @@ class LroApp:
     reads: list[tuple[float, str]] = field(default_factory=list)  # (time, path) of each GET
     credentials: list[str | None] = field(default_factory=list)  # Authorization of each GET
     jobs: dict[str, Job] = field(default_factory=dict)
+    release: threading.Event = field(default_factory=threading.Event)  # ends held answers
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -74,6 +77,7 @@ def _start(app: LroApp, body: dict[str, Any]) -> str:
         polls=int(body.get("polls", 2)),
         retry_after=body.get("retry_after", "0"),
         fail=body.get("fail"),
+        hang=bool(body.get("hang")),
     )
     return job
 
@@ -125,6 +129,8 @@ def _read(app: LroApp, path: str) -> Answer:
     if state is None:
         return 404, {"error": "no such job"}, {}
     state.seen += 1
+    if state.hang:
+        app.release.wait(30)
     done = state.done()
     if kind == "jobs":
         after = {"Retry-After": state.retry_after} if state.retry_after else {}
@@ -181,7 +187,10 @@ def lro_app() -> Iterator[LroApp]:
     app = LroApp()
     with serving(_handler(app)) as url:
         app.url, app.port = url, int(url.rsplit(":", 1)[1])
-        yield app
+        try:
+            yield app
+        finally:
+            app.release.set()  # before the server's shutdown, which waits for its handlers
 
 
 _STARTS = {
@@ -191,6 +200,7 @@ _STARTS = {
         "retry_after": {"type": "string"},
         "elsewhere": {"type": "boolean"},
         "at_once": {"type": "boolean"},
+        "hang": {"type": "boolean"},
         "fail": {"type": "object"},
     },
 }

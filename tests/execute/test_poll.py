@@ -94,6 +94,16 @@ def test_a_job_that_never_ends_times_out_with_a_handle_that_resumes(
     assert len(app.reads_of("/jobs/1/status")) == polled + 1
 
 
+def test_a_status_that_never_answers_ends_within_the_wait(contract: Contract, app: LroApp) -> None:
+    started = time.monotonic()
+    result = run(contract, "start_job", {"hang": True}, options(app, wait=2))
+    assert time.monotonic() - started < 2 + 3  # each poll within the wait left
+    assert result.error is not None and result.error.category == ErrorCategory.TIMEOUT
+    assert result.operation is not None and result.operation["handle"]
+    assert "could not be read" in result.operation["status"]
+    assert app.writes == ["POST /jobs"]
+
+
 def test_a_still_running_resume_hands_out_a_new_handle(contract: Contract, app: LroApp) -> None:
     opts = options(app, wait=0)
     first = run(contract, "start_job", {"polls": -1}, opts)
