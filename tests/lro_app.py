@@ -156,11 +156,13 @@ def _handler(app: LroApp) -> type[http.server.BaseHTTPRequestHandler]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def _answer(self) -> None:
-            path = urlsplit(self.path).path
+            parts = urlsplit(self.path)
+            path = parts.path
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if self.command == "GET":
-                app.reads.append((time.monotonic(), path))
+                shown = path + (f"?{parts.query}" if parts.query else "")
+                app.reads.append((time.monotonic(), shown))
                 app.credentials.append(self.headers.get("Authorization"))
                 status, payload, extra = _read(app, path)
             else:
@@ -292,7 +294,10 @@ def spec() -> dict[str, Any]:
                 "put": {
                     "operationId": "make_disk",
                     "x-ms-long-running-operation": True,
-                    "parameters": [_id("name")],
+                    "parameters": [
+                        _id("name"),
+                        {"name": "api-version", "in": "query", "schema": {"type": "string"}},
+                    ],
                     "requestBody": _BODY,
                     "responses": {"201": _json({})},
                 },

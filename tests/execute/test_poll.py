@@ -161,10 +161,12 @@ def test_azure_operation_location_with_final_state_via_location(
 def test_azure_put_without_final_state_via_reads_its_own_url(
     contract: Contract, app: LroApp
 ) -> None:
-    result = run(contract, "make_disk", {"name": "d1", "polls": 1}, options(app))
+    args = {"name": "d1", "polls": 1, "api-version": "2024-01-01"}
+    result = run(contract, "make_disk", args, options(app))
     assert result.ok, result
     assert result.data == {"disk": "d1", "ready": True}
-    assert [p for _, p in app.reads] == ["/monitors/1", "/disks/d1"]
+    # the original URI with its query (Azure's api-version), not the bare path
+    assert [p for _, p in app.reads] == ["/monitors/1", "/disks/d1?api-version=2024-01-01"]
     assert app.writes == ["PUT /disks/d1"]
 
 

@@ -119,7 +119,7 @@ def follow(first: ToolResult, answer: Answer, request: Request, polling: Polling
     monitored = any(h in answer.headers for h in MONITOR_HEADERS)
     if verdict is None and answer.status != 202 and not monitored:
         return first  # done at once (a 201 with a Location is the resource made, not a job)
-    url = status_url(spec, answer, first.data, polling.credentials.url, started=request.url)
+    url = status_url(spec, answer, first.data, polling.credentials.url, started=_own_url(request))
     if url is None:
         note = "the operation was accepted, but the answer says nowhere to follow its status"
         return _with(first, {"state": "accepted"}, note)
@@ -261,10 +261,16 @@ def _final_url(spec: LongRunning, answer: Answer, request: Request) -> str | Non
     if via is None and spec.pattern == "azure":
         via = AZURE_FINAL.get(request.method)
     if via == "original-uri":
-        return request.url
+        return _own_url(request)
     if via == "location" and answer.headers.get("location"):
         return urljoin(answer.url, answer.headers["location"])
     return None
+
+
+def _own_url(request: Request) -> str:
+    """The URL a request was sent to with its arguments' query (Azure's ``api-version``),
+    without credentials (polls add their own)."""
+    return f"{request.url}?{'&'.join(request.query)}" if request.query else request.url
 
 
 def status_url(
