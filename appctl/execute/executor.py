@@ -265,9 +265,6 @@ def _call(
         info = audit.Call(tool, given, session=session, redactor=hide, started=started)
         return audit.record(history, info, result)
     action, request, resource = prepared
-    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
-    if history is not None and action.long_running is not None:  # its row says "polling"
-        options = replace(options, progress=audit.polling(history, info, options.progress))
 
     def execute() -> ToolResult:
         result = _execute(schema, action, request, resource, options, environ, transport)
@@ -275,7 +272,11 @@ def _call(
 
     if history is None:  # nothing to record: the plain path
         return execute()
+    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
     info.request = request.line()
+    if action.long_running is not None:  # its begun row says "polling" while polled (the
+        # options are read by execute() when it runs)
+        options = replace(options, progress=audit.polling(history, info, options.progress))
     if options.dry_run or action.safety == Safety.READ_ONLY:
         return audit.record(history, info, execute())
     return audit.write(history, info, execute)
