@@ -311,3 +311,17 @@ def test_the_guide_names_the_long_running_tools_and_appctl_poll(contract: Contra
     assert "read_job" not in line
     plain = render_guide(contract, include=("read_job",))
     assert "appctl_poll" not in plain
+
+
+def test_the_wait_comes_from_the_first_rule_that_sets_it(contract: Contract) -> None:
+    import yaml
+
+    text = "policy:\n  - {match: {name: 'start_*'}, wait: 5}\n  - {wait: 1.5}\n  - {wait: 9}\n"
+    config = Config.model_validate(yaml.safe_load(text))
+    start, read = contract.find("start_job"), contract.find("read_job")
+    assert start is not None and read is not None
+    assert config.limits(start[1], start[0].name).wait == 5
+    assert config.limits(read[1], read[0].name).wait == 1.5
+    assert Config().limits(start[1], start[0].name).wait is None  # DEFAULT_WAIT then
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        Config.model_validate({"policy": [{"wait": -1}]})
