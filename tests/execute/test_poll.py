@@ -325,3 +325,40 @@ def test_the_wait_comes_from_the_first_rule_that_sets_it(contract: Contract) -> 
     assert Config().limits(start[1], start[0].name).wait is None  # DEFAULT_WAIT then
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         Config.model_validate({"policy": [{"wait": -1}]})
+
+
+def test_retry_after_reads_seconds_and_dates() -> None:
+    from email.utils import formatdate
+
+    from appctl.execute.http.poll import MAX_RETRY_AFTER, retry_after
+    from appctl.execute.http.transport import Answer
+
+    def after(value: str) -> float | None:
+        return retry_after(Answer("http://x/", 202, {"retry-after": value}, b""))
+
+    assert after("3") == 3.0 and after("0") == 0.0
+    assert after("99999") == MAX_RETRY_AFTER
+    dated = after(formatdate(time.time() + 30, usegmt=True))
+    assert dated is not None and 25 <= dated <= 31
+    assert after(formatdate(time.time() - 30, usegmt=True)) == 0.0  # passed: at once
+    assert after("soon") is None and after("") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        (5, ErrorCategory.NOT_FOUND),  # google.rpc.Code NOT_FOUND
+        (7, ErrorCategory.PERMISSION),
+        (409, ErrorCategory.CONFLICT),
+        ("ResourceNotFound", ErrorCategory.NOT_FOUND),
+        ("AuthorizationFailed", ErrorCategory.PERMISSION),
+        ("QuotaExceeded", ErrorCategory.RATE_LIMITED),
+        ("InvalidParameter", ErrorCategory.VALIDATION),
+        ("InternalServerError", None),
+        (True, None),
+    ],
+)
+def test_an_operation_error_code_names_its_category(code: Any, category: Any) -> None:
+    from appctl.execute.http.lroerrors import category_of
+
+    assert category_of(code) == category
