@@ -1,7 +1,7 @@
 """Per-call overhead of appctl's SQL executor (``get_<table>``) over bare SQLAlchemy Core.
 
     .venv/bin/python benchmarks/db_call_overhead.py [--calls N] [--warmup N] [--profile]
-                                                    [--postgres-url URL | --no-postgres]
+                                                    [--postgres-url URL | --no-postgres] [--list]
 
 On a SQLite file and, if reachable, a scratch PostgreSQL database ``appctl_bench_calls``
 (made through APPCTL_TEST_POSTGRES_URL or --postgres-url, dropped at the end), a table
@@ -16,6 +16,12 @@ order rotating each round) so that drift cancels out:
   environ={}, history=History(...))`` committing a record of each call to a temp SQLite audit
   history before it returns (what ``appctl call`` does) — the series the target is judged on;
 - ``appctl-nohist``: the same call without a history, to show what recording costs.
+
+With ``--list`` each series reads a page of ``PAGE`` rows instead, resuming after a key: bare
+``select(items).where(items.c.id > k).order_by(items.c.id).limit(PAGE + 1)``; appctl
+``list_items`` with ``{"limit": PAGE, "cursor": C}``, C cycling over the ``next_cursor`` of
+every page of the table (collected once, by paging through it with appctl first), so what is
+timed includes opening the cursor and making the next one.
 
 Prints median and p90 per call in microseconds, the overhead (appctl - bare) and the ratio,
 and whether the target (under 150 µs of overhead per call) is met, per database.
@@ -55,6 +61,8 @@ SCRATCH_DB = "appctl_bench_calls"
 ROWS = 1000
 TABLE = "items"
 TOOL = f"get_{TABLE}"
+PAGE = 10  # rows per page with --list
+LIST_TOOL = f"list_{TABLE}"
 
 DDL = {
     "sqlite": f"""CREATE TABLE {TABLE} (
@@ -160,10 +168,18 @@ def fill(url: str, dialect: str) -> None:
 
 
 def make_calls(
-    schema: Contract, url: str, conn: sa.Connection, table: sa.Table, history: History
+    schema: Contract,
+    url: str,
+    conn: sa.Connection,
+    table: sa.Table,
+    history: History,
+    *,
+    pages: bool = False,
 ) -> dict[str, Callable[[], Any]]:
     """Each series cycles over the keys 1..ROWS on its own."""
     options = CallOptions(database_url=url)
+    if pages:
+        return list_calls(schema, options, conn, table, history)
     keys = {name: itertools.cycle(range(1, ROWS + 1)) for name in ("bare", "appctl", "nohist")}
 
     def bare() -> Any:
@@ -183,15 +199,64 @@ def make_calls(
     return {"bare": bare, "appctl": appctl, "appctl-nohist": appctl_nohist}
 
 
+def cursors(schema: Contract, options: CallOptions) -> list[tuple[int, str]]:
+    """(last key of the page, its next_cursor) for every page of the table but the last."""
+    found: list[tuple[int, str]] = []
+    args: dict[str, Any] = {"limit": PAGE}
+    for _ in range(ROWS // PAGE + 2):
+        page = call(schema, LIST_TOOL, args, options, environ={})
+        if not page.ok or not isinstance(page.data, dict):
+            raise SystemExit(f"{LIST_TOOL} failed: {page!r}")
+        if not page.data["has_more"]:
+            return found
+        found.append((page.data["rows"][-1]["id"], page.data["next_cursor"]))
+        args = {"limit": PAGE, "cursor": page.data["next_cursor"]}
+    raise SystemExit(f"{LIST_TOOL} still has_more after {ROWS // PAGE + 2} pages")
+
+
+def list_calls(
+    schema: Contract,
+    options: CallOptions,
+    conn: sa.Connection,
+    table: sa.Table,
+    history: History,
+) -> dict[str, Callable[[], Any]]:
+    """Pages of PAGE rows after each page's last key, cycling over the table's pages."""
+    after = cursors(schema, options)
+    places = {name: itertools.cycle(after) for name in ("bare", "appctl", "nohist")}
+    query = sa.select(table).where(table.c.id > sa.bindparam("k")).order_by(table.c.id)
+    query = query.limit(PAGE + 1)
+
+    def bare() -> Any:
+        k, _ = next(places["bare"])
+        rows = conn.execute(query, {"k": k}).all()
+        conn.rollback()
+        return rows
+
+    def appctl() -> Any:
+        _, cursor = next(places["appctl"])
+        args = {"limit": PAGE, "cursor": cursor}
+        return call(schema, LIST_TOOL, args, options, environ={}, history=history)
+
+    def appctl_nohist() -> Any:
+        _, cursor = next(places["nohist"])
+        return call(schema, LIST_TOOL, {"limit": PAGE, "cursor": cursor}, options, environ={})
+
+    return {"bare": bare, "appctl": appctl, "appctl-nohist": appctl_nohist}
+
+
 def check(calls: dict[str, Callable[[], Any]]) -> None:
-    """Every series gets the same, successful row (key 1) before anything is timed."""
-    row = calls["bare"]()
+    """Every series gets the same, successful row or page before anything is timed."""
+    bare = calls["bare"]()
+    want = [r.id for r in bare] if isinstance(bare, list) else [bare.id]
     for name in ("appctl", "appctl-nohist"):
         result = calls[name]()
-        if not result.ok or not isinstance(result.data, dict):
-            raise SystemExit(f"{name} did not get a row: {result!r}")
-        if (result.data.get("id"), result.data.get("code")) != (row.id, row.code):
-            raise SystemExit(f"{name} got another row: {result.data!r} vs {row!r}")
+        data = result.data
+        if not result.ok or not isinstance(data, dict):
+            raise SystemExit(f"{name} failed: {result!r}")
+        got = [r["id"] for r in data["rows"]] if "rows" in data else [data.get("id")]
+        if got != want[: len(got)] or not got:
+            raise SystemExit(f"{name} got other rows: {got!r} vs {want!r}")
 
 
 def report(label: str, samples: dict[str, list[int]]) -> None:
@@ -211,12 +276,13 @@ def bench(label: str, url: str, dialect: str, args: argparse.Namespace, deadline
         table = sa.Table(TABLE, sa.MetaData(), autoload_with=engine)
         try:
             with engine.connect() as conn:
-                calls = make_calls(schema, url, conn, table, history)
+                calls = make_calls(schema, url, conn, table, history, pages=args.list)
                 check(calls)
+                what = f"{LIST_TOOL} pages of {PAGE} by cursor" if args.list else TOOL
                 print(
-                    f"\n== {label}: table {TABLE} ({ROWS:,} rows), {args.calls} timed calls per "
-                    f"series after {args.warmup} warm-up, blocks of {BLOCK}; audit history: one "
-                    "SQLite file in a temp dir"
+                    f"\n== {label}: {what}, table {TABLE} ({ROWS:,} rows), {args.calls} timed "
+                    f"calls per series after {args.warmup} warm-up, blocks of {BLOCK}; audit "
+                    "history: one SQLite file in a temp dir"
                 )
                 samples = measure(calls, args.calls, args.warmup, deadline)
                 report(label, samples)
@@ -241,6 +307,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25, help="rows of the profile")
     parser.add_argument("--postgres-url", help=f"admin URL (default: ${POSTGRES_VAR})")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--list", action="store_true", help=f"time {LIST_TOOL} cursor pages")
     parser.add_argument("--max-seconds", type=float, default=300.0, help="timed part bound, s")
     args = parser.parse_args()
     if not 10 <= args.calls <= 1_000_000 or not 0 <= args.warmup <= 100_000:
