@@ -30,7 +30,7 @@ from appctl.execute.audit import record as audit
 from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
-from appctl.execute.continuation import Sealer, process_sealer
+from appctl.execute.continuation import CursorError, Sealer, process_sealer
 from appctl.execute.http import resume
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
 from appctl.execute.redact import NO_REDACTION, Redactor
@@ -181,10 +181,12 @@ def prepare(
             message = f"{tool} has no table in the contract: run appctl sync --db again"
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, message)
         from appctl.execute.sql.plan import plan
+        from appctl.execute.sql.resume import opened
 
-        try:
-            return action, plan(action, found.table, checked.arguments), resource
-        except RequestError as exc:
+        try:  # a cursor is verified here, before any I/O
+            after = opened(action, checked.arguments, options.continuations())
+            return action, plan(action, found.table, checked.arguments, after=after), resource
+        except (RequestError, CursorError) as exc:
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     base_url = base_url_for(schema, options.base_url, options.config, environ)
     try:
@@ -379,11 +381,14 @@ def _run_sql(
     environ: Mapping[str, str],
     resource: str,
 ) -> ToolResult:
+    from appctl.execute.sql.resume import sealing
     from appctl.execute.sql.run import run
+
+    seal = sealing(action, plan.arguments, options.continuations())
 
     def execute(timeout: float | None) -> ToolResult:
         url = database_url_for(schema, options, environ)
-        return run(plan, url, timeout=timeout, budget=options.result_budget)
+        return run(plan, url, timeout=timeout, budget=options.result_budget, seal=seal)
 
     # a list fits its page to the budget itself (rows, cursor and has_more decided together),
     # a get its row (values cut, the row kept whole in shape)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -43,6 +42,7 @@ class SqlPlan:
     offset: int = 0
     after: list[Any] | None = None  # keyset: the order values of the last row already seen
     args: dict[str, str] = field(default_factory=dict)  # column → argument name
+    arguments: dict[str, Any] = field(default_factory=dict)  # a list's, its cursor bound to them
 
     def line(self) -> str:
         """One line for the history: operation, table, and which columns (never values)."""
@@ -137,27 +137,37 @@ def _duration(value: Any) -> dt.timedelta:
     return -delta if match.group("sign") else delta
 
 
-def encode_cursor(order: list[tuple[str, bool]], values: list[Any]) -> str:
-    raw = json.dumps(
-        {"o": [[c, d] for c, d in order], "v": [to_json(v) for v in values]}, separators=(",", ":")
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def keyset_state(order: list[tuple[str, bool]], values: list[Any]) -> dict[str, Any]:
+    """What a cursor holds (``resume.py`` seals it): the order and the last row's values."""
+    return {"o": [[c, d] for c, d in order], "v": [to_json(v) for v in values]}
 
 
-def decode_cursor(text: str) -> tuple[list[tuple[str, bool]], list[Any]]:
+def resume_after(
+    state: Mapping[str, Any], order: list[tuple[str, bool]], action: Action, table: Table
+) -> list[Any]:
+    """An opened cursor's state → the order values the page starts after. The state was
+    signed by this program, so a mismatch means the contract changed since (a re-sync)."""
+    restart = f"call {action.name} again without cursor to start from the first page"
+    dialect = action.transport.dialect if isinstance(action.transport, SqlTransport) else ""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = json.loads(raw)
-        order = [(str(c), bool(d)) for c, d in data["o"]]
-        values = list(data["v"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        cursor_order = [(str(c), bool(d)) for c, d in state["o"]]
+        values = list(state["v"])
+    except (KeyError, TypeError, ValueError):
+        raise RequestError(f"cursor holds no position this tool can use: {restart}") from None
+    if cursor_order != order or len(values) != len(order):
         raise RequestError(
-            "cursor is not one this tool returned: pass next_cursor from the previous page "
-            "unchanged"
+            f"cursor was made for another order of {table.qualified} (the contract changed "
+            f"since): {restart}"
+        )
+    columns = {c.name: c for c in table.columns}
+    try:
+        return [
+            _cursor_value(columns[c], v, dialect) for (c, _), v in zip(order, values, strict=True)
+        ]
+    except RequestError as exc:  # a column's type changed since
+        raise RequestError(
+            f"cursor holds no position this tool can use ({exc}): {restart}"
         ) from None
-    if len(order) != len(values):
-        raise RequestError("cursor is damaged: pass next_cursor unchanged")
-    return order, values
 
 
 _args_cache: IdentityMemo[dict[str, str]] = IdentityMemo()
@@ -239,12 +249,20 @@ def _cursor_value(column: Column, value: Any, dialect: str) -> Any:
     stored (any form; ORDER BY sorts that text), others as their column takes them."""
     if dialect == "sqlite" and column.kind in ("datetime", "time"):
         if not isinstance(value, str | int | float | None):
-            raise RequestError("cursor is damaged: pass next_cursor unchanged")
+            raise RequestError(f"{value!r} is not a stored {column.kind}")
         return value
     return from_json(column, value, dialect=dialect)
 
 
-def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
+def plan(
+    action: Action,
+    table: Table,
+    args: Mapping[str, Any],
+    *,
+    after: Mapping[str, Any] | None = None,
+) -> SqlPlan:
+    """The plan of one call; ``after`` is the state of its ``cursor``, already opened and
+    verified (``resume.py``): a list resumes after it."""
     transport = action.transport
     if not isinstance(transport, SqlTransport):
         raise RequestError(f"{action.name} is not a SQL action")
@@ -297,19 +315,11 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
         if column not in [c for c, _ in order]:
             order.append((column, False))
     limit = min(int(args.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
-    after = None
-    if args.get("cursor"):
+    resume = None
+    if after is not None:
         if args.get("offset"):
             raise RequestError("give either cursor or offset, not both")
-        cursor_order, raw = decode_cursor(str(args["cursor"]))
-        if cursor_order != order:
-            raise RequestError(
-                "cursor belongs to another order_by: repeat the order_by of the first page"
-            )
-        after = [
-            _cursor_value(columns[c], v, transport.dialect)
-            for (c, _), v in zip(order, raw, strict=True)
-        ]
+        resume = resume_after(after, order, action, table)
     return SqlPlan(
         action,
         table,
@@ -318,8 +328,9 @@ def plan(action: Action, table: Table, args: Mapping[str, Any]) -> SqlPlan:
         order=order,
         limit=limit,
         offset=int(args.get("offset") or 0),
-        after=after,
+        after=resume,
         args=names,
+        arguments=dict(args),
     )
 
 

@@ -29,7 +29,8 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sql import keyset, ops
 from appctl.execute.sql.errors import database_failure, drift_failure
 from appctl.execute.sql.page import PageShape, fetch_hint, fit_page, fit_row
-from appctl.execute.sql.plan import SqlPlan, encode_cursor, keyset_ready
+from appctl.execute.sql.plan import SqlPlan, keyset_ready, keyset_state
+from appctl.execute.sql.resume import Seal, sealing
 from appctl.execute.sql.types import item_type_text, special_sa_type
 from appctl.execute.sql.values import Reading, decode_text, json_loads, to_json, unstorable
 from appctl.sync.db.bounds import (
@@ -285,8 +286,12 @@ def _key_filter(t: Any, key: dict[str, Any]) -> list[Any]:
     return [t.c[c] == v for c, v in key.items()]
 
 
-def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolResult:
-    """Run the plan; never raises (database errors become results with a category)."""
+def run(
+    plan: SqlPlan, url: str, *, timeout: float | None, budget: int, seal: Seal | None = None
+) -> ToolResult:
+    """Run the plan; never raises (database errors become results with a category).
+    ``seal`` makes a list's ``next_cursor`` (default: bound to the plan's arguments under
+    this process's key)."""
     import sqlalchemy as sa
 
     tool = plan.action.name
@@ -301,7 +306,7 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
         with _transaction(
             engine, read_only=plan.operation in ("list", "get"), timeout=seconds
         ) as conn:
-            return _operate(plan, conn, t, engine, budget)
+            return _operate(plan, conn, t, engine, budget, seal)
     except _NotOne as exc:
         return ToolResult.failure(tool, exc.category, str(exc))
     except sa.exc.TimeoutError:  # the pool's, not the database's
@@ -323,7 +328,9 @@ def run(plan: SqlPlan, url: str, *, timeout: float | None, budget: int) -> ToolR
         return drift
 
 
-def _operate(plan: SqlPlan, conn: Any, t: Any, engine: Any, budget: int) -> ToolResult:
+def _operate(
+    plan: SqlPlan, conn: Any, t: Any, engine: Any, budget: int, seal: Seal | None
+) -> ToolResult:
     import sqlalchemy as sa
 
     from appctl.execute.sql.bind import bindable
@@ -331,7 +338,7 @@ def _operate(plan: SqlPlan, conn: Any, t: Any, engine: Any, budget: int) -> Tool
     tool, dialect = plan.action.name, engine.dialect.name
     reading = _reading(plan, dialect)
     if plan.operation == "list":
-        return _list(plan, conn, t, budget)
+        return _list(plan, conn, t, budget, seal or sealing(plan.action, plan.arguments))
     if plan.operation == "get":
         row = conn.execute(_by_key(t, plan, dialect), _key_params(plan)).first()
         if row is None:
@@ -419,7 +426,7 @@ def _create(plan: SqlPlan, conn: Any, t: Any, engine: Any) -> ToolResult:
     return ToolResult(ok=True, tool=plan.action.name, data=data, notes=reading.notes())
 
 
-def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
+def _list(plan: SqlPlan, conn: Any, t: Any, budget: int, seal: Seal) -> ToolResult:
     import sqlalchemy as sa
 
     dialect = conn.dialect.name
@@ -451,7 +458,7 @@ def _list(plan: SqlPlan, conn: Any, t: Any, budget: int) -> ToolResult:
 
     def cursor_after(i: int) -> str:
         found = fetched[i]._mapping
-        return encode_cursor(plan.order, [found[raw.get(c, c)] for c, _ in plan.order])
+        return seal(keyset_state(plan.order, [found[raw.get(c, c)] for c, _ in plan.order]))
 
     shape = PageShape(
         more=len(fetched) > plan.limit,
