@@ -28,6 +28,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.execute.sql.plan import to_json
 from appctl.execute.sql.run import engine_for
 from appctl.sync.db.api import sync_db
+from tests import runner
 
 KEY = b"k" * 32
 COMMON = (
@@ -309,3 +310,33 @@ def test_a_dry_run_checks_the_cursor_too(db: Db) -> None:
     shown = call(db.schema, "list_t", good, options, environ={})
     assert shown.ok and shown.request is not None
     assert shown.request["after"] == [to_json(2)]
+
+
+def test_appctl_call_signs_with_the_app_dir_key_and_refuses_a_forged_cursor(
+    tmp_path: Path,
+) -> None:
+    """Through the CLI (Session.open loads the key): the cursor is signed with
+    .appctl/cursor.key, made 0600 on first use; the next ``appctl call`` goes on with it, and
+    one edited by hand is a usage error (exit 2) that says how to restart."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE pets (id INTEGER PRIMARY KEY, name VARCHAR(30))")
+        conn.exec_driver_sql("INSERT INTO pets VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    engine.dispose()
+    runner.invoke("sync", "--db", url, cwd=tmp_path)
+    first = json.loads(runner.invoke("call", "list_pets", "limit=2", "--json", cwd=tmp_path).stdout)
+    cursor = first["data"]["next_cursor"]
+    key_file = tmp_path / ".appctl" / "cursor.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = bytes.fromhex(key_file.read_text().strip())
+    state = Sealer(key).open("list_pets", {"limit": 2}, cursor)
+    assert state == {"o": [["id", False]], "v": [2]}
+    rest = runner.invoke("call", "list_pets", "limit=2", f"cursor={cursor}", "--json", cwd=tmp_path)
+    assert [r["id"] for r in json.loads(rest.stdout)["data"]["rows"]] == [3]
+    forged = Sealer(b"f" * 32).seal("list_pets", {"limit": 2}, {"o": [["id", False]], "v": [0]})
+    refused = runner.invoke(
+        "call", "list_pets", "limit=2", f"cursor={forged}", "--json", cwd=tmp_path, code=2
+    )
+    error = json.loads(refused.stdout)["error"]
+    assert error["category"] == "validation" and "without cursor" in error["message"]

@@ -445,7 +445,7 @@ def _list_options(
             shared.option(
                 "cursor",
                 "Continue after the previous page: its next_cursor (keyset paging, "
-                "stable under inserts). Give the same where and order_by.",
+                "stable under inserts). Give the same where, order_by and limit.",
                 {"type": "string", "maxLength": 4096},
             )
         )
