@@ -340,3 +340,32 @@ def test_appctl_call_signs_with_the_app_dir_key_and_refuses_a_forged_cursor(
     )
     error = json.loads(refused.stdout)["error"]
     assert error["category"] == "validation" and "without cursor" in error["message"]
+
+
+def test_a_cursor_from_before_a_resync_that_changed_the_key_is_refused(tmp_path: Path) -> None:
+    """The state is signed, so only a contract changed since can disagree with it: the key
+    of the table grew a column after the cursor was issued."""
+    sealer = Sealer(KEY)
+    schemas = []
+    for n, key in enumerate(("id", "id, name")):
+        url = f"sqlite:///{tmp_path / f'v{n}.db'}"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE p (id INTEGER, name TEXT, PRIMARY KEY ({key}))")
+            conn.exec_driver_sql("INSERT INTO p VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        engine.dispose()
+        schemas.append((url, sync_db(url, root=tmp_path).schema))
+    (old_url, old), (new_url, new) = schemas
+    first = call(
+        old, "list_p", {"limit": 1}, CallOptions(database_url=old_url, sealer=sealer), environ={}
+    )
+    args = {"limit": 1, "cursor": first.data["next_cursor"]}
+    options = CallOptions(database_url=new_url, sealer=sealer)
+    refused = call(new, "list_p", args, options, environ={})
+    assert refused.error is not None and refused.error.category == ErrorCategory.VALIDATION
+    assert "contract changed" in refused.error.message
+    assert "call list_p again without cursor" in refused.error.message
+    went_on = call(
+        old, "list_p", args, CallOptions(database_url=old_url, sealer=sealer), environ={}
+    )
+    assert [r["id"] for r in went_on.data["rows"]] == [2]
