@@ -63,6 +63,7 @@ POOLS: dict[str, list[Any]] = {
     "mood": ["c", None, "a", "b"],
     "at": [dt.datetime(2024, 3, 1, 9, 0, 0, 123456, tzinfo=ZONE), None, dt.datetime(2023, 1, 1)],
 }
+SPANS = [dt.timedelta(days=1, hours=2), None, dt.timedelta(seconds=-30), dt.timedelta(0)]
 ROWS = 31
 ORDERS = [
     [],
@@ -111,10 +112,12 @@ def db(fresh_db: str, tmp_path: Path) -> Iterator[Db]:
         if kind == "postgresql":
             conn.exec_driver_sql("CREATE TYPE mood AS ENUM ('b', 'a', 'c')")
         for name in ("t", "u"):
-            conn.exec_driver_sql(f"CREATE TABLE {name} ({COMMON.format(**TYPES[kind])})")
+            extra = ", span INTERVAL" if kind == "postgresql" else ""  # the others have none
+            conn.exec_driver_sql(f"CREATE TABLE {name} ({COMMON.format(**TYPES[kind])}{extra})")
     table = sa.Table("t", sa.MetaData(), autoload_with=engine)
+    pools = POOLS | ({"span": SPANS} if kind == "postgresql" else {})
     rows = [
-        {"id": n} | {c: _value(kind, c, pool[n % len(pool)]) for c, pool in POOLS.items()}
+        {"id": n} | {c: _value(kind, c, pool[n % len(pool)]) for c, pool in pools.items()}
         for n in range(1, ROWS + 1)
     ]
     with engine.begin() as conn:
@@ -140,7 +143,7 @@ def page(db: Db, args: dict[str, Any], *, sealer: Any = None, url: str = "") -> 
 @pytest.mark.parametrize("limit", [1, 4, 7])
 def test_a_cursor_resumes_exactly_where_its_page_ended(db: Db, limit: int) -> None:
     sealer = Sealer(KEY)
-    for order in ORDERS:
+    for order in ORDERS + ([["-span", "flag"], ["span"]] if db.kind == "postgresql" else []):
         seen: list[int] = []
         args: dict[str, Any] = {"order_by": order, "limit": limit}
         for _ in range(ROWS + 2):
