@@ -3,9 +3,11 @@
 Takes a function running one call (each page is a whole call: validated, gated, recorded) and
 the caller's arguments; returns one result whose list holds the items of every page read, a
 note saying how many pages were read and why it stopped, and the ``next`` of the last page
-read (so the caller can go on from there). A page that would take the merged list past the
-budget is not merged: ``next`` still leads to it. A page that failed, or was itself cut to the
-budget, ends the run (what a cut page left out is not skipped silently).
+read (so the caller can go on from there). A database list goes on by its ``next_cursor``
+(without the ``offset`` the first page may have been asked for: a cursor replaces it). A
+page that would take the merged list past the budget is not merged: ``next`` still leads to
+it. A page that failed, or was itself cut to the budget, ends the run (what a cut page left
+out is not skipped silently).
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ def call_pages(call: Call, given: Mapping[str, Any], *, max_pages: int, budget: 
     first = call(given)
     last, data, read, why = first, first.data, 1, ""
     while read < max_pages:
-        cursor = (last.next or {}).get(CURSOR_ARG)
+        cursor, carry = _continuation(last, given)
         if not (last.ok and isinstance(cursor, str)):
             why = "" if last.ok else "it failed"
             break
         if _cut(last):
             why = f"page {read} was cut to the budget"
             break
-        page = call({**given, CURSOR_ARG: cursor})
+        page = call({**carry, CURSOR_ARG: cursor})
         if not page.ok:
             message = page.error.message if page.error else "failed"
             why = f"page {read + 1} failed ({message}); next still leads to it"
@@ -51,6 +53,17 @@ def call_pages(call: Call, given: Mapping[str, Any], *, max_pages: int, budget: 
         note += "; next leads to the page after"
     notes = [*last.notes, note] if last is not first else [*first.notes, note]
     return last.model_copy(update={"data": data, "notes": notes})
+
+
+def _continuation(result: ToolResult, given: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The cursor that leads on from ``result`` and the arguments it goes with: the
+    envelope's ``next`` (HTTP), or a database list's ``next_cursor``."""
+    if result.next is not None:
+        return result.next.get(CURSOR_ARG), dict(given)
+    data = result.data
+    if isinstance(data, dict) and isinstance(data.get("rows"), list) and "next_cursor" in data:
+        return data["next_cursor"], {k: v for k, v in given.items() if k != "offset"}
+    return None, dict(given)
 
 
 def _cut(result: ToolResult) -> bool:

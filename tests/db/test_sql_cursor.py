@@ -372,3 +372,26 @@ def test_a_cursor_from_before_a_resync_that_changed_the_key_is_refused(tmp_path:
         old, "list_p", args, CallOptions(database_url=old_url, sealer=sealer), environ={}
     )
     assert [r["id"] for r in went_on.data["rows"]] == [2]
+
+
+def test_appctl_call_pages_follows_a_database_lists_cursor(tmp_path: Path) -> None:
+    """``--pages`` follows a database list as it follows an HTTP one: by the page's
+    ``next_cursor`` (an ``offset`` of the first page is replaced by the cursor)."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE pets (id INTEGER PRIMARY KEY, name VARCHAR(30))")
+        for n in range(1, 12):
+            conn.exec_driver_sql(f"INSERT INTO pets VALUES ({n}, 'p{n}')")
+    engine.dispose()
+    runner.invoke("sync", "--db", url, cwd=tmp_path)
+    out = runner.invoke(
+        "call", "list_pets", "limit=3", "offset=1", "--pages", "3", "--json", cwd=tmp_path
+    )
+    envelope = json.loads(out.stdout)
+    assert [r["id"] for r in envelope["data"]["rows"]] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert envelope["data"]["has_more"] is True
+    assert "read 3 pages" in " ".join(envelope["notes"])
+    cursor = envelope["data"]["next_cursor"]
+    rest = runner.invoke("call", "list_pets", "limit=3", f"cursor={cursor}", "--json", cwd=tmp_path)
+    assert [r["id"] for r in json.loads(rest.stdout)["data"]["rows"]] == [11]
