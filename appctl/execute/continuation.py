@@ -36,7 +36,14 @@ _DOMAIN = b"appctl-continuation-v1\x00"
 
 
 class CursorError(Exception):
-    """A continuation that cannot be used; the message says why and how to start over."""
+    """A continuation that cannot be used; the message says why and how to start over, and
+    ``reason`` says it for code: ``forged`` (not signed by this key: changed, cut short, made
+    up, another installation's), ``tool`` (another tool's), ``arguments`` (issued for other
+    arguments), ``expired``, ``damaged`` (signed, but holding no state)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _b64(data: bytes) -> str:
@@ -114,28 +121,33 @@ class Sealer:
         if body.get("t") != tool:
             raise CursorError(
                 f"{CURSOR_ARG} belongs to the tool {body.get('t')!r}, not {tool}: pass a "
-                f"{CURSOR_ARG} only to the tool that returned it, or {restart}"
+                f"{CURSOR_ARG} only to the tool that returned it, or {restart}",
+                reason="tool",
             )
         if body.get("a") != binding(arguments):
             raise CursorError(
                 f"{CURSOR_ARG} was issued for other arguments: repeat the arguments of the "
-                f"call that returned it unchanged (only {CURSOR_ARG} changes), or {restart}"
+                f"call that returned it unchanged (only {CURSOR_ARG} changes), or {restart}",
+                reason="arguments",
             )
         expires = body.get("e")
         moment = time.time() if now is None else now
         if not isinstance(expires, int) or moment > expires:
             ago = f" {int(moment - expires)} s ago" if isinstance(expires, int) else ""
-            raise CursorError(f"{CURSOR_ARG} expired{ago} (they last {self.ttl:g} s): {restart}")
+            raise CursorError(
+                f"{CURSOR_ARG} expired{ago} (they last {self.ttl:g} s): {restart}", reason="expired"
+            )
         state = body.get("s")
         if not isinstance(state, dict):
-            raise CursorError(f"{CURSOR_ARG} is damaged: {restart}")
+            raise CursorError(f"{CURSOR_ARG} is damaged: {restart}", reason="damaged")
         return state
 
     def _verified(self, token: Any, restart: str) -> dict[str, Any]:
         forged = CursorError(
             f"{CURSOR_ARG} is not one appctl issued (it was changed, cut short or made up, "
             f"or it comes from another installation): pass it back exactly as it was "
-            f"returned, or {restart}"
+            f"returned, or {restart}",
+            reason="forged",
         )
         if not isinstance(token, str) or not token.isascii():
             raise forged

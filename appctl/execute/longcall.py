@@ -126,7 +126,7 @@ def _opened(
     try:
         state = options.continuations().open(POLL_TOOL, POLL_ARGUMENTS, handle, now=time.time())
     except CursorError as exc:
-        return _bad_handle(_why(str(exc)))
+        return _bad_handle(_why(exc.reason))
     operation = Operation.of(state)
     found = schema.find(operation.tool) if operation is not None else None
     if operation is None or found is None or found[1].long_running is None:
@@ -134,11 +134,11 @@ def _opened(
     return operation, found[1], found[0].name
 
 
-def _why(message: str) -> str:
-    """What a ``CursorError`` says, in a handle's words."""
-    if "expired" in message:
+def _why(reason: str) -> str:
+    """What a ``CursorError``'s reason means for a handle."""
+    if reason == "expired":
         return "it expired"
-    if "belongs to the tool" in message:
+    if reason == "tool":
         return "it was issued by another tool (a page cursor is not an operation handle)"
     return "it is not one appctl issued (changed, cut short, made up, or from elsewhere)"
 

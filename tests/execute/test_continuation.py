@@ -35,21 +35,22 @@ def test_round_trip_binds_tool_and_arguments_not_the_cursor() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tool", "arguments", "now", "expected"),
+    ("tool", "arguments", "now", "expected", "reason"),
     [
-        ("get_pet", ARGS, 1001.0, "belongs to the tool 'list_pets'"),
-        ("list_pets", {**ARGS, "limit": 11}, 1001.0, "issued for other arguments"),
-        ("list_pets", {"order_by": "id"}, 1001.0, "issued for other arguments"),
-        ("list_pets", ARGS, 1061.0, "expired 1 s ago"),
+        ("get_pet", ARGS, 1001.0, "belongs to the tool 'list_pets'", "tool"),
+        ("list_pets", {**ARGS, "limit": 11}, 1001.0, "issued for other arguments", "arguments"),
+        ("list_pets", {"order_by": "id"}, 1001.0, "issued for other arguments", "arguments"),
+        ("list_pets", ARGS, 1061.0, "expired 1 s ago", "expired"),
     ],
 )
 def test_misuse_is_refused_with_a_way_to_restart(
-    tool: str, arguments: dict[str, object], now: float, expected: str
+    tool: str, arguments: dict[str, object], now: float, expected: str, reason: str
 ) -> None:
     token = _sealer().seal("list_pets", ARGS, {"after": [3]}, now=1000.0)
     with pytest.raises(CursorError) as caught:
         _sealer().open(tool, arguments, token, now=now)
     assert expected in str(caught.value)
+    assert caught.value.reason == reason
     assert "again without cursor" in str(caught.value)
 
 
@@ -81,8 +82,9 @@ def test_tampered_truncated_and_foreign_tokens_are_not_believed() -> None:
         "c1.ü.ü",
         "c1.\ud800.x",
     ):
-        with pytest.raises(CursorError, match="not one appctl issued"):
+        with pytest.raises(CursorError, match="not one appctl issued") as caught:
             _sealer().open("list_pets", ARGS, bad, now=1001.0)
+        assert caught.value.reason == "forged"
 
 
 def test_fuzzed_tokens_never_raise_anything_but_cursor_error() -> None:
