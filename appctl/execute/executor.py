@@ -33,6 +33,8 @@ from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
 from appctl.execute.continuation import CursorError, Sealer, process_sealer
 from appctl.execute.http import resume
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
+from appctl.execute.project import FieldPath, shaped
+from appctl.execute.project import split as shaping
 from appctl.execute.redact import NO_REDACTION, Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.execute.sql.plan import SqlPlan
@@ -169,9 +171,11 @@ def prepare(
             tool, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
         )
     found, action = hit
-    checked = check_arguments(action, schema.definitions, dict(given))
-    if checked.problems:
-        return ToolResult.failure(tool, ErrorCategory.VALIDATION, "; ".join(checked.problems))
+    shaped = shaping(action, given)  # ``fields`` is appctl's, not the operation's
+    checked = check_arguments(action, schema.definitions, shaped.arguments)
+    if shaped.problems or checked.problems:
+        problems = "; ".join((*checked.problems, *shaped.problems))
+        return ToolResult.failure(tool, ErrorCategory.VALIDATION, problems)
     resource = found.name
     refused = refusal(action, options, resource)
     if refused:
@@ -267,9 +271,10 @@ def _call(
         info = audit.Call(tool, given, session=session, redactor=hide, started=started)
         return audit.record(history, info, result)
     action, request, resource = prepared
+    paths = shaping(action, given).paths
 
     def execute() -> ToolResult:
-        result = _execute(schema, action, request, resource, options, environ, transport)
+        result = _execute(schema, action, request, resource, options, environ, transport, paths)
         return hide.result(resume.sealed(result, tool, given, options.continuations()))
 
     if history is None:  # nothing to record: the plain path
@@ -292,6 +297,7 @@ def _execute(
     options: CallOptions,
     environ: Mapping[str, str],
     transport: Transport | None,
+    paths: tuple[FieldPath, ...] = (),
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
@@ -311,7 +317,9 @@ def _execute(
             )
         except AuthRefused as exc:
             return ToolResult.failure(action.name, ErrorCategory.AUTH, str(exc))
-    result = _run_http(action, request, options, transport, resource, schema.definitions, polling)
+    result = _run_http(
+        action, request, options, transport, resource, schema.definitions, polling, paths
+    )
     if result.status == 404 and result.error is not None:
         return _route_not_found(schema, action, result, options, environ)
     return result
@@ -428,6 +436,7 @@ def _run_http(
     resource: str,
     definitions: dict[str, Any],
     polling: Polling | None = None,
+    paths: tuple[FieldPath, ...] = (),
 ) -> ToolResult:
     from appctl.execute.conform import conform
     from appctl.execute.http.send import send
@@ -454,7 +463,9 @@ def _run_http(
         return resume.with_next(action, request, raw, shown, cut=cut)
 
     dry = "dry run: nothing was sent"
-    return _run(action, options, resource, request.redacted, dry, execute, finish=finish)
+    return _run(
+        action, options, resource, request.redacted, dry, execute, finish=finish, paths=paths
+    )
 
 
 def _run(
@@ -467,6 +478,7 @@ def _run(
     *,
     fitted: bool = False,
     finish: Callable[[ToolResult, ToolResult, bool], ToolResult] | None = None,
+    paths: tuple[FieldPath, ...] = (),
 ) -> ToolResult:
     """What every transport shares: dry run, per-tool limits, never raising, the size budget.
     ``shown`` gives the request a dry run shows; ``execute`` does the I/O, given the timeout
@@ -491,6 +503,8 @@ def _run(
     if fitted:
         return result
     raw = result
+    if paths:  # before the budget: what is left out to fit is counted after projecting
+        result = shaped(result, paths)
     result, cut = _fit(action, result, options.result_budget)
     return finish(raw, result, cut) if finish is not None else result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class ErrorCategory(StrEnum):
@@ -92,6 +92,18 @@ class ToolResult(BaseModel):
     # a long-running operation (execute/http/poll.py): its state, and while it runs the
     # handle appctl_poll takes to keep waiting
     operation: dict[str, Any] | None = None
+    # the bytes of a binary answer, beside ``data``'s summary of them: a side channel for a
+    # front end that saves them (``appctl call``), never dumped nor sent to a model
+    _payload: bytes | None = PrivateAttr(default=None)
+
+    @property
+    def payload(self) -> bytes | None:
+        return self._payload
+
+    def with_payload(self, payload: bytes | None) -> ToolResult:
+        """This result carrying ``payload`` in its side channel (copies keep it)."""
+        self._payload = payload
+        return self
 
     @property
     def outcome(self) -> str:

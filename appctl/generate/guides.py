@@ -22,6 +22,7 @@ from appctl.contract.models import (
     Safety,
     Verb,
 )
+from appctl.generate.shaping import offers_fields
 from appctl.generate.text import condense
 from appctl.generate.toolspec import returns_of, select_actions
 
@@ -200,6 +201,7 @@ def view(
         # tools whose work may end after the call (contract/longrunning.py): appctl_poll
         "long_running": lasting[:MAX_NAMED],
         "long_running_more": max(0, len(lasting) - MAX_NAMED),
+        "fields": any(offers_fields(a) for _, a in chosen),
     }
 
 

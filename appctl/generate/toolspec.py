@@ -359,7 +359,12 @@ def _poll_tool(
 
 
 def tool_spec(action: Action, *, resource: str, catalogue: Catalogue) -> ToolSpec:
-    spec = spec_of(action, resource, action.verb.value, action.safety, catalogue)
+    from appctl.generate.shaping import offers_fields, with_fields
+
+    schema = input_schema(action.parameters, catalogue)
+    if offers_fields(action):
+        schema = with_fields(schema)
+    spec = spec_of(action, resource, action.verb.value, action.safety, catalogue, schema)
     return with_cursor(action, spec)
 
 

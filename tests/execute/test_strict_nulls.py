@@ -100,8 +100,15 @@ def _call(app: Any, tool: str, args: dict[str, Any]) -> Any:
 def test_a_strict_read_sends_only_what_was_given(app: Any, converter: str) -> None:
     tools = strict_tools(SCHEMA, converter)
     arguments = strict_call(tools["list_pets"], {})
-    # cursor: the continuation argument of a tool that pages (generate/cursor.py)
-    assert arguments == {"limit": None, "q": None, "X-Trace": None, "cursor": None}
+    # cursor: the continuation argument of a tool that pages (generate/cursor.py); fields:
+    # appctl's projection; a strict model sends both as null
+    assert arguments == {
+        "limit": None,
+        "q": None,
+        "X-Trace": None,
+        "cursor": None,
+        "fields": None,
+    }
     assert _call(app, "list_pets", arguments).ok
     assert _call(app, "list_pets", strict_call(tools["list_pets"], {"q": "rex"})).ok
     first, second = app.seen
