@@ -170,7 +170,24 @@ def command(
 
     with StatusLine() as line:  # a long-running operation's polls, on a terminal
         result = session.call(tool, given, max_pages=pages, progress=line)
-    return _report(result, as_json)
+    return _report(_saved(app.app_dir, result), as_json)
+
+
+def _saved(app_dir: Path, result: ToolResult) -> ToolResult:
+    """A binary answer written to a file under the app dir; the result says where."""
+    payload, data = result.payload, result.data
+    if payload is None or not isinstance(data, dict):
+        return result
+    from appctl.cli.downloads import save
+
+    try:
+        path = save(app_dir, result.tool, str(data.get("content_type", "")), payload)
+    except OSError as exc:
+        note = f"the binary answer was not saved under {app_dir}: {exc}"
+        return result.model_copy(update={"notes": [*result.notes, note]})
+    note = f"saved {len(payload):,} bytes to {path}"
+    update = {"data": {**data, "file": str(path)}, "notes": [*result.notes, note]}
+    return result.model_copy(update=update)
 
 
 def _report(result: ToolResult, as_json: bool) -> int:

@@ -206,7 +206,31 @@ def _data(answer: Answer) -> Any:
         text = body.decode(_codec(answer.charset), "replace")
         note = f" [cut at {MAX_RESPONSE_BYTES:,} bytes]" if truncated else ""
         return text + note
-    return {"content_type": kind, "bytes": len(body), "note": "binary content not shown"}
+    return binary_summary(answer)
+
+
+def is_binary(answer: Answer) -> bool:
+    """Whether an answer's body is bytes rather than text or JSON (``_data``'s last case)."""
+    kind = answer.content_type
+    textual = not kind or kind.startswith("text/") or "json" in kind or "xml" in kind
+    return bool(answer.body) and not textual
+
+
+def binary_summary(answer: Answer) -> dict[str, Any]:
+    """What a model is told of a binary body: its type, size and digest, never its bytes
+    (they travel beside the result, ``ToolResult.payload``, for a front end to save)."""
+    import hashlib
+
+    body = answer.body
+    summary: dict[str, Any] = {
+        "content_type": answer.content_type,
+        "bytes": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "note": "binary content not shown",
+    }
+    if answer.truncated:
+        summary["note"] += f"; only its first {MAX_RESPONSE_BYTES:,} bytes were read"
+    return summary
 
 
 def _codec(charset: str) -> str:
@@ -228,7 +252,8 @@ def _answer_result(tool: str, answer: Answer, origin: str | None) -> ToolResult:
     status = answer.status
     data = _data(answer)
     if 200 <= status < 300:
-        return ToolResult(ok=True, tool=tool, status=status, data=data)
+        result = ToolResult(ok=True, tool=tool, status=status, data=data)
+        return result.with_payload(answer.body) if is_binary(answer) else result
     if status == 304:
         note = (
             "304 Not Modified: the resource has not changed since the version the request's "
