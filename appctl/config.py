@@ -157,6 +157,13 @@ class CursorSettings(_Strict):
         return value
 
 
+class ResultSettings(_Strict):
+    """How results reach a model: ``frame`` marks them as untrusted data with a per-call
+    nonce (``execute.framing``); off for clients that render results themselves."""
+
+    frame: bool = True
+
+
 class Config(_Strict):
     base_url: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # added schemes, allowed origins
@@ -166,6 +173,7 @@ class Config(_Strict):
     default_provider: str | None = None
     toolsets: dict[str, Toolset] = Field(default_factory=dict)  # appctl mcp --toolset
     cursors: CursorSettings = Field(default_factory=CursorSettings)
+    results: ResultSettings = Field(default_factory=ResultSettings)  # framing for models
 
     def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
         """The first matching rule's decision and its index; else the default by safety."""

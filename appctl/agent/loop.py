@@ -33,6 +33,7 @@ from appctl.contract.models import Contract, Safety
 from appctl.errors import ProviderError, UsageError
 from appctl.execute.audit.history import History
 from appctl.execute.executor import CallOptions
+from appctl.execute.framing import frame
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
 from appctl.session.core import Session, not_offered
@@ -344,6 +345,8 @@ class Agent:
     ) -> tuple[ToolOutput, CallRecord]:
         envelope = result.model_dump(mode="json", exclude_none=True)
         content = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
+        if self._framed(tool_call):
+            content = frame(content)
         error = result.error
         record = CallRecord(
             id=tool_call.id,
@@ -358,6 +361,14 @@ class Agent:
             via=via,
         )
         return ToolOutput(tool_call, content, not result.ok), record
+
+    def _framed(self, tool_call: ToolCall) -> bool:
+        """Whether this output is marked as data: an application's answer (a contract
+        tool's, called directly or through appctl_call_tool), unless config.yaml's
+        ``results: {frame: false}`` says not to. appctl's own catalog answers are not."""
+        if tool_call.name in (meta.FIND, meta.DESCRIBE):
+            return False
+        return self.session.config.results.frame
 
     def _run(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """A contract tool, through the session (every gate, the approver, the history)."""

@@ -54,6 +54,11 @@ CLIENTS = ("claude", "cursor", "vscode")
     help="HTTP: on SIGTERM, how long calls in flight may take to finish and be delivered.",
 )
 @click.option(
+    "--no-frame",
+    is_flag=True,
+    help="Give results as plain JSON text, not framed as untrusted data.",
+)
+@click.option(
     "--print-config",
     "print_config",
     type=click.Choice(CLIENTS),
@@ -101,6 +106,7 @@ class Flags:
     base_url: str | None
     grace: float
     print_config: str | None
+    no_frame: bool = False
 
     def forwarded(self) -> list[str]:
         """The serving flags given with --print-config, for the client to pass back."""
@@ -109,6 +115,7 @@ class Flags:
             ("--dry-run", self.dry_run),
             ("--yes", self.yes),
             ("--strict", self.strict),
+            ("--no-frame", self.no_frame),
         )
         args = [flag for flag, on in switches if on]
         args += [f"--include={glob}" for glob in self.include]
@@ -142,6 +149,8 @@ def _serve(app: AppContext, flags: Flags) -> int:
             session.config, flags.toolset, include, exclude, read_only
         )
         session.options = dataclasses.replace(session.options, read_only=read_only)
+    if flags.no_frame:
+        session.config = unframed(session.config)
     tools = ToolServer(session, include=include, exclude=exclude)
     _check_offer(schema, tools.specs, include, exclude)
     server = build_server(tools)
@@ -261,3 +270,10 @@ def _credentials_note(app_dir: Path) -> None:
             f"{'it' if len(names) == 1 else 'them'} in the client's env settings for this "
             "server (not in a file you share)"
         )
+
+
+def unframed(config: Config) -> Config:
+    """config.yaml's settings with results given unframed (``--no-frame``)."""
+    from appctl.config import ResultSettings
+
+    return config.model_copy(update={"results": ResultSettings(frame=False)})

@@ -54,6 +54,11 @@ if TYPE_CHECKING:
     type=click.IntRange(min=0),
     help="Seconds calls in flight may take to finish on SIGTERM or Ctrl-C.",
 )
+@click.option(
+    "--no-frame",
+    is_flag=True,
+    help="/run: give tool results to the model unframed (not marked as untrusted data).",
+)
 @click.pass_obj
 def command(
     app: AppContext,
@@ -66,6 +71,7 @@ def command(
     base_url: str | None,
     max_body: int,
     grace: int,
+    no_frame: bool,
 ) -> int:
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
@@ -98,6 +104,10 @@ def command(
         read_only=read_only,
         strict=strict,
     )
+    if no_frame:
+        from appctl.cli.mcp import unframed
+
+        session.config = unframed(session.config)
     history = session.history
     assert history is not None  # Session.open always opens one
     state = ServeState(session=session, token=token, max_body=max_body, run_turn=_turns(session))

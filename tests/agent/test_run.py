@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from appctl.execute.framing import unframe
 from tests import runner
 from tests.agent.fakellm import FakeLLM, Seen, Step, ToolCallStep
 from tests.conftest import REPO, TOKEN
@@ -72,6 +73,13 @@ def _tool_results(seen: Seen) -> list[str]:
                 if response:
                     out.append(json.dumps(response["response"]))
     return out
+
+
+def _inner(text: str) -> str:
+    """A tool result's JSON, inside the frame that marks it as data (the default)."""
+    inner = unframe(text)
+    assert inner is not None, text
+    return inner
 
 
 def _tool_names(seen: Seen) -> list[str]:
@@ -349,7 +357,7 @@ def test_the_agent_works_over_a_database_contract(tmp_path: Path) -> None:
         proc = _run(tmp_path, llm, "openai", "Which id has Led Zeppelin?", "--json")
         out = json.loads(proc.stdout)
         assert out["tool_calls"][0]["ok"] and out["answer"] == "Led Zeppelin is artist 22."
-        rows = json.loads(_tool_results(llm.requests[1])[0])["data"]["rows"]
+        rows = json.loads(_inner(_tool_results(llm.requests[1])[0]))["data"]["rows"]
         assert rows == [
             {"ArtistId": 22, "Name": "Led Zeppelin"},
             {"ArtistId": 157, "Name": "Dread Zeppelin"},
@@ -410,7 +418,7 @@ def test_chat_switches_model_and_provider_and_dry_run(project: Path, pets: Any) 
     assert "Hello from the other model." in proc.stdout
     assert "no provider profile named 'nosuch'" in proc.stderr  # the session goes on
     assert "unknown command /bogus" in proc.stderr and "takes on or off" in proc.stderr
-    dry = json.loads(_tool_results(llm.requests[1])[0])
+    dry = json.loads(_inner(_tool_results(llm.requests[1])[0]))
     assert dry["request"]["method"] == "POST" and dry["request"]["url"].endswith("/api/pets")
 
 

@@ -19,6 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from appctl.execute.audit.history import History
+from appctl.execute.framing import unframe
 from tests import runner
 from tests.conftest import NPM, REPO, TOKEN
 from tests.runner import APPCTL
@@ -65,11 +66,14 @@ def _history(project: Path) -> list[dict[str, Any]]:
 
 
 def _envelope(result: types.CallToolResult) -> dict[str, Any]:
-    """structuredContent is always an object, and the text content is the same JSON."""
+    """structuredContent is always an object, and the text content is the same JSON,
+    framed as untrusted data (the default)."""
     assert isinstance(result.structured_content, dict)
     [text] = result.content
     assert isinstance(text, types.TextContent)
-    assert json.loads(text.text) == result.structured_content
+    inner = unframe(text.text)
+    assert inner is not None, text.text
+    assert json.loads(inner) == result.structured_content
     return result.structured_content
 
 
