@@ -15,6 +15,7 @@
     providers:
       claude: {kind: anthropic, model: claude-sonnet-4-5, api_key: env:ANTHROPIC_API_KEY}
     cursors: {key: env:APPCTL_CURSOR_KEY, ttl: 3600}  # default: .appctl/cursor.key, 1 hour
+    results: {frame: false}                        # tool results to models not framed as data
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,

@@ -1,6 +1,7 @@
 // Count o200k_base tokens of a tool list, the same way for every tool.
 //
 //   node benchmarks/count_tokens.mjs TOOLS.json [NODE_MODULES_DIR]
+//   node benchmarks/count_tokens.mjs --text FILE... (one count per file, of its text as is)
 //
 // TOOLS.json is either {"tools": [...]} or a bare array. The count is taken over
 // JSON.stringify(tools) (compact, no whitespace); special-token text such as
@@ -30,7 +31,18 @@ function readTools(path) {
   return tools;
 }
 
+function countTexts(paths) {
+  const { countTokens } = loadTokenizer(join(here, '..', '.cache', 'npm', 'node_modules'));
+  for (const path of paths) {
+    console.log(countTokens(readFileSync(path, 'utf8'), { disallowedSpecial: new Set() }));
+  }
+  return 0;
+}
+
 function main(argv) {
+  if (argv[0] === '--text') {
+    return countTexts(argv.slice(1));
+  }
   if (argv.length < 1 || argv.length > 2) {
     console.error('usage: node count_tokens.mjs TOOLS.json [NODE_MODULES_DIR]');
     return 2;
