@@ -16,9 +16,10 @@ envelope's JSON, framed as data as ``appctl mcp`` sends it by default), with o20
 (``benchmarks/count_tokens.mjs --text``). Prints both counts and their ratio.
 
 Then what offering ``fields`` costs: o200k_base tokens of the whole MCP tool list
-(``tools/list``: name, description, inputSchema, annotations) and of the guide for GitHub's
-document, with the ``fields`` property and the guide's line about it, and without them (the
-same tool list with that property removed, the guide without that line), and the ratios.
+(``tools/list``: name, description, inputSchema, annotations) and of the guide for each of
+``--cost-specs`` (default GitHub and Stripe, located as ``openapi_sync.py`` does), with the
+``fields`` property and the guide's line about it, and without them (the same tool list with
+that property removed, the guide without that line), and the ratios.
 """
 
 from __future__ import annotations
@@ -115,59 +116,76 @@ def without_fields(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def offer_cost(schema: Any, folder: Path) -> tuple[int, int, list[int]]:
+    """(tools taking fields, tools, token counts of tools/list with and without the
+    property, and of the guide with and without its line)."""
+    specs = build_tool_specs(schema)
+    offered = [mcp_tool(s) for s in specs]
+    guide = render_guide(schema)
+    plain_guide = "".join(
+        line for line in guide.splitlines(keepends=True) if f"`{FIELDS_ARG}`" not in line
+    )
+    texts = [
+        json.dumps(offered, separators=(",", ":")),
+        json.dumps(without_fields(offered), separators=(",", ":")),
+        guide,
+        plain_guide,
+    ]
+    taking = sum(FIELDS_ARG in s.input_schema["properties"] for s in specs)
+    return taking, len(specs), tokens(texts, folder)
+
+
+def result_tokens(schema: Any, url: str, fields: list[str], folder: Path) -> list[str]:
+    """The framed MCP text of repos/get without and with ``fields``, and their tokens."""
+    tool = next(a.name for a in schema.actions() if a.operation_id == "repos/get")
+    given = {"owner": "octocat", "repo": "Hello-World"}
+    options = CallOptions(base_url=url)
+    whole = call(schema, tool, given, options, environ={})
+    cut = call(schema, tool, {**given, FIELDS_ARG: fields}, options, environ={})
+    assert whole.ok and cut.ok, (whole.error, cut.error)
+    return [text_content(envelope(r, framed=True)) for r in (whole, cut)]
+
+
+def synced(path: Path, folder: Path) -> Any:
+    from appctl.contract.io import load_schema
+    from appctl.sync import OpenAPI, run
+
+    run(OpenAPI(str(path)), app_dir=folder / ".appctl")
+    return load_schema(folder / ".appctl")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fields", default="full_name,description,stargazers_count")
+    parser.add_argument("--cost-specs", default="github,stripe", help="of github,stripe,graph")
     args = parser.parse_args()
     if not SPEC.exists():
         print(f"error: {SPEC} is missing: run scripts/setup", file=sys.stderr)
         return 1
-    from appctl.contract.io import load_schema
-    from appctl.sync import OpenAPI, run
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from openapi_sync import SPECS
 
-    spec = json.loads(SPEC.read_text(encoding="utf-8"))
-    repository = repository_example(spec)
+    repository = repository_example(json.loads(SPEC.read_text(encoding="utf-8")))
     fields = [f.strip() for f in args.fields.split(",") if f.strip()]
     with tempfile.TemporaryDirectory() as tmp, serving(json.dumps(repository).encode()) as url:
         folder = Path(tmp)
-        run(OpenAPI(str(SPEC)), app_dir=folder / ".appctl")
-        schema = load_schema(folder / ".appctl")
-        tool = next(a.name for a in schema.actions() if a.operation_id == "repos/get")
-        given = {"owner": "octocat", "repo": "Hello-World"}
-        options = CallOptions(base_url=url)
-        whole = call(schema, tool, given, options, environ={})
-        cut = call(schema, tool, {**given, FIELDS_ARG: fields}, options, environ={})
-        assert whole.ok and cut.ok, (whole.error, cut.error)
-        texts = [text_content(envelope(r, framed=True)) for r in (whole, cut)]
-        specs = build_tool_specs(schema)
-        offered = [mcp_tool(s) for s in specs]
-        guide = render_guide(schema)
-        plain_guide = "".join(
-            line for line in guide.splitlines(keepends=True) if f"`{FIELDS_ARG}`" not in line
-        )
-        counts = tokens(
-            [
-                *texts,
-                json.dumps(offered, separators=(",", ":")),
-                json.dumps(without_fields(offered), separators=(",", ":")),
-                guide,
-                plain_guide,
-            ],
-            folder,
-        )
-    full, shaped, tools_with, tools_without, guide_with, guide_without = counts
-    taking = sum(FIELDS_ARG in s.input_schema["properties"] for s in specs)
-    print(f"source: {SPEC.relative_to(ROOT)} components/examples/{EXAMPLE}")
-    print(f"repos/get result (MCP text content, framed), fields={','.join(fields)}")
-    print(f"  without fields: {full:>8,} tokens ({len(texts[0]):,} characters)")
-    print(f"  with fields:    {shaped:>8,} tokens ({len(texts[1]):,} characters)")
-    print(f"  ratio with/without: {shaped / full:.3f} ({full / shaped:.1f}x fewer)")
-    print(f"cost of offering fields on {taking:,} of {len(specs):,} GitHub tools")
-    for label, before, after in (
-        ("tools/list", tools_without, tools_with),
-        ("guide", guide_without, guide_with),
-    ):
-        print(f"  {label:<11} {before:,} -> {after:,} tokens ({after / before:.3f}x)")
+        texts = result_tokens(synced(SPEC, folder / "github"), url, fields, folder)
+        full, shaped = tokens(texts, folder)
+        print(f"source: {SPEC.relative_to(ROOT)} components/examples/{EXAMPLE}")
+        print(f"repos/get result (MCP text content, framed), fields={','.join(fields)}")
+        print(f"  without fields: {full:>8,} tokens ({len(texts[0]):,} characters)")
+        print(f"  with fields:    {shaped:>8,} tokens ({len(texts[1]):,} characters)")
+        print(f"  ratio with/without: {shaped / full:.3f} ({full / shaped:.1f}x fewer)")
+        for key in [k.strip() for k in args.cost_specs.split(",") if k.strip()]:
+            spec = SPECS[key]
+            schema = synced(spec.locate(), folder / key)
+            taking, count, (t_with, t_without, g_with, g_without) = offer_cost(schema, folder)
+            print(f"{spec.label}: fields offered on {taking:,} of {count:,} tools")
+            for label, before, after in (
+                ("tools/list", t_without, t_with),
+                ("guide", g_without, g_with),
+            ):
+                print(f"  {label:<11} {before:,} -> {after:,} tokens ({after / before:.3f}x)")
     return 0
 
 

@@ -171,10 +171,10 @@ def prepare(
             tool, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
         )
     found, action = hit
-    shaped = shaping(action, given)  # ``fields`` is appctl's, not the operation's
-    checked = check_arguments(action, schema.definitions, shaped.arguments)
-    if shaped.problems or checked.problems:
-        problems = "; ".join((*checked.problems, *shaped.problems))
+    split = shaping(action, given)  # ``fields`` is appctl's, not the operation's
+    checked = check_arguments(action, schema.definitions, split.arguments)
+    if split.problems or checked.problems:
+        problems = "; ".join((*checked.problems, *split.problems))
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, problems)
     resource = found.name
     refused = refusal(action, options, resource)

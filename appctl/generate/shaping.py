@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from appctl.contract.models import Action
 
 FIELDS_ARG = "fields"
+NO_BODY_METHODS = frozenset(("HEAD", "OPTIONS"))  # answers with nothing to project
 FIELDS_SCHEMA: dict[str, Any] = {
     # 27 o200k tokens with the schema; the guide gives the rest of the syntax (a name at an
     # array applies to each item, so owner.login's form covers lists too)
@@ -38,6 +39,7 @@ def offers_fields(action: Action) -> bool:
     return (
         isinstance(transport, HttpTransport)
         and action.safety == Safety.READ_ONLY
+        and transport.method.upper() not in NO_BODY_METHODS
         and answers_json(transport.accept)
         and all(f.name != FIELDS_ARG for f in action.parameters)
     )

@@ -70,6 +70,7 @@ DOC = spec(
         "/things": {
             "post": {"operationId": "make_thing", "responses": {"201": {"description": ""}}}
         },
+        "/ping": {"head": {"operationId": "ping", "responses": {"200": {"description": ""}}}},
     }
 )
 SCHEMA = sync_doc(DOC).schema
@@ -205,9 +206,9 @@ def test_which_tools_take_fields(server: tuple[str, list[str]]) -> None:
     specs = {s.name: s.input_schema["properties"] for s in build_tool_specs(SCHEMA)}
     offered = {n for n, props in specs.items() if "fields" in props}
     assert offered == {"repos_get", "search", "list_things", "big", "own", "text"}
-    # not offered: a declared non-JSON answer, a tool that writes (an answer that declares
+    # not offered: a declared non-JSON answer, a tool that writes, a HEAD (an answer that declares
     # nothing, like ``text``'s, may be JSON: offered)
-    assert not {"plain", "image", "make_thing"} & offered
+    assert not {"plain", "image", "make_thing", "ping"} & offered
     # the operation's own `fields` is its own: sent to the application, nothing projected
     assert specs["own"]["fields"]["type"] == "string"
     own = _call(url, "own", {"fields": "a,b"})
