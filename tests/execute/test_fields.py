@@ -233,3 +233,24 @@ def test_projection_rules() -> None:
     out, missing = project([{"i": 1}, {"j": 2}, 7], parse(["i"])[0])
     assert out == [{"i": 1}, {}] and missing == []
     assert project({"a": 1}, parse(["a.b"])[0]) == ({}, ["a.b"])
+
+
+def test_appctl_call_takes_fields_against_httpbin(httpbin_url: str, tmp_path: Any) -> None:
+    """The command line end to end: a comma-separated key=value, on real httpbin's /json."""
+    from tests import runner
+
+    runner.invoke("sync", "--openapi", f"{httpbin_url}/spec.json", cwd=tmp_path)
+    args = ("--base-url", httpbin_url, "--json")
+    whole = json.loads(runner.invoke("call", "get_json", *args, cwd=tmp_path).stdout)
+    picked = "fields=slideshow.title,slideshow.slides.title"
+    cut = json.loads(runner.invoke("call", "get_json", picked, *args, cwd=tmp_path).stdout)
+    show = whole["data"]["slideshow"]
+    assert cut["data"] == {
+        "slideshow": {
+            "slides": [{"title": s["title"]} for s in show["slides"]],
+            "title": show["title"],
+        }
+    }
+    assert len(show) > 2 and cut.get("notes", []) == []  # the rest was left out, quietly
+    history = runner.invoke("history", "--json", cwd=tmp_path).stdout
+    assert "slideshow.slides.title" in history  # recorded as given
