@@ -60,3 +60,14 @@ def test_off_spec_data_is_unchecked_cut_to_the_budget_and_redacted(
     hide = Redactor([Secret(SECRET, "header", "Authorization", "Bearer")])
     shown = hide.result(odd)
     assert shown.unchecked[0]["note"] == REDACTED and SECRET not in shown.model_dump_json()
+
+
+def test_fields_project_off_spec_data_too(http_server: tuple[str, Routes]) -> None:
+    """``fields`` asked for a few parts of the answer: an answer off its documented schema
+    (moved to ``unchecked``) is projected the same, not handed over whole."""
+    url, routes = http_server
+    _serve(routes, "/odd", [{"id": str(i), "note": "x" * 50, "more": [1, 2]} for i in range(5)])
+    schema = sync_doc(DOC, base_url=url).schema
+    odd = call(schema, "odd", {"fields": ["id"]}, CallOptions(base_url=url), environ={})
+    assert odd.ok and odd.data is None
+    assert odd.unchecked == [{"id": str(i)} for i in range(5)]
