@@ -439,6 +439,7 @@ def _run_http(
     paths: tuple[FieldPath, ...] = (),
 ) -> ToolResult:
     from appctl.execute.conform import conform
+    from appctl.execute.http.paging import documented_headers
     from appctl.execute.http.send import send
 
     def execute(timeout: float | None) -> ToolResult:
@@ -456,6 +457,7 @@ def _run_http(
                 idempotent=action.idempotent,
                 transport=transport,
                 timeout=timeout,
+                documented=documented_headers(action),
             )
         return conform(result, action, definitions)  # before any cut: the whole answer
 

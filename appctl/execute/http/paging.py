@@ -53,16 +53,33 @@ MAX_HEADER = 4096  # characters of a kept header value
 MAX_TOKEN = 4096  # characters of a next-page token or URL carried in a continuation
 
 
-def kept_headers(headers: Mapping[str, str]) -> dict[str, str] | None:
-    """The headers worth passing on (lower-case names), or None when there are none."""
-    kept = {name: value[:MAX_HEADER] for name, value in headers.items() if _kept(name)}
+def kept_headers(
+    headers: Mapping[str, str], documented: frozenset[str] = frozenset()
+) -> dict[str, str] | None:
+    """The headers worth passing on (lower-case names), or None when there are none:
+    the usual ones, and those the operation documents (``documented``, lower-case), never
+    cookies or credentials."""
+    kept = {
+        name: value[:MAX_HEADER]
+        for name, value in headers.items()
+        if _kept(name) or (name.lower() in documented and _safe(name.lower()))
+    }
     return dict(sorted(kept.items())) or None
+
+
+def documented_headers(action: Action) -> frozenset[str]:
+    """The response headers the operation's success responses document, lower-case."""
+    return frozenset(name.lower() for r in action.responses for name in r.headers)
+
+
+def _safe(low: str) -> bool:
+    return not any(w in low for w in NEVER_WORDS)
 
 
 @lru_cache(maxsize=1024)  # header names repeat from answer to answer
 def _kept(name: str) -> bool:
     low = name.lower()
-    return _worth(low) and not any(w in low for w in NEVER_WORDS)
+    return _worth(low) and _safe(low)
 
 
 def _worth(name: str) -> bool:

@@ -148,8 +148,10 @@ def send(
     idempotent: bool,
     transport: Transport | None = None,
     timeout: float | None = None,
+    documented: frozenset[str] = frozenset(),
 ) -> ToolResult:
-    """Send with retries, all within ``timeout`` seconds (default ``DEFAULT_TIMEOUT``)."""
+    """Send with retries, all within ``timeout`` seconds (default ``DEFAULT_TIMEOUT``);
+    ``documented``: response headers the operation documents, passed on besides the usual."""
     transport = transport or shared_transport()
     total = timeout or DEFAULT_TIMEOUT
     deadline = time.monotonic() + total
@@ -160,7 +162,7 @@ def send(
         timeouts = Timeouts(connect=min(CONNECT_TIMEOUT, left), read=left)
         try:
             answer = _once(transport, request, timeouts, deadline)
-            result = to_result(tool, answer, request.url)
+            result = to_result(tool, answer, request.url, documented)
             retryable = answer.status in RETRY_STATUSES
         except TransportTimeout as exc:
             result = _timed_out(tool, exc, total, deadline)
@@ -240,11 +242,13 @@ def _codec(charset: str) -> str:
         return "utf-8"
 
 
-def to_result(tool: str, answer: Answer, origin: str | None = None) -> ToolResult:
+def to_result(
+    tool: str, answer: Answer, origin: str | None = None, documented: frozenset[str] = frozenset()
+) -> ToolResult:
     """The result of a final answer; ``origin`` is the URL the call was made to (to say why
     a redirect was not followed)."""
     result = _answer_result(tool, answer, origin)
-    headers = kept_headers(answer.headers)
+    headers = kept_headers(answer.headers, documented)
     return result.model_copy(update={"headers": headers}) if headers else result
 
 
