@@ -6,6 +6,7 @@
       - {match: {name: "delete_*"}, action: deny}
       - {match: {resource: pets, verb: create}, action: allow}
       - {match: {safety: mutating}, action: ask}
+      - {match: {source: db, verb: delete}, action: deny}  # a named source (sync --name)
       - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
       - {match: {name: "create_export"}, wait: 300}  # long-running: poll up to 5 minutes
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
@@ -79,10 +80,12 @@ class Match(_Strict):
     resource: str | None = None
     verb: Verb | None = None
     safety: Safety | None = None
+    source: str | None = None  # a named source of the app dir (contract/sources.py), a glob
 
     def holds(self, action: Action, resource: str) -> bool:
         return (
             (self.name is None or fnmatch.fnmatchcase(action.name, self.name))
+            and (self.source is None or fnmatch.fnmatchcase(action.source_name, self.source))
             and (self.resource is None or fnmatch.fnmatchcase(resource, self.resource))
             and (self.verb is None or action.verb == self.verb)
             and (self.safety is None or action.safety == self.safety)

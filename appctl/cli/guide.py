@@ -33,11 +33,12 @@ def command(
     out: Path | None,
 ) -> int:
     """Print the compact markdown tool guide (from .appctl/schema.json)."""
-    from appctl.contract.io import load_schema, write_atomic
+    from appctl.contract.io import write_atomic
+    from appctl.contract.sources import load_contract
     from appctl.generate.guides import render_guide
 
     text = render_guide(
-        load_schema(app.app_dir), read_only=read_only, include=include, exclude=exclude
+        load_contract(app.app_dir), read_only=read_only, include=include, exclude=exclude
     )
     if out is not None:
         write_atomic(out, text.encode("utf-8"))

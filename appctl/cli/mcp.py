@@ -253,16 +253,18 @@ def server_name(app_dir: Path) -> str:
 
 def _credentials_note(app_dir: Path) -> None:
     """Name the variables the server reads secrets from: the client must pass them on."""
-    from appctl.contract.io import load_schema
+    from appctl.contract.sources import load_contract
     from appctl.errors import AppctlError
 
     try:
-        schema = load_schema(app_dir)
+        merged = load_contract(app_dir)
     except AppctlError:
         return
-    refs = [ref for s in schema.auth.schemes for ref in s.credentials.values()]
-    if schema.database is not None and schema.database.password:
-        refs.append(schema.database.password)
+    refs = []
+    for schema in (merged.parts or {"": merged}).values():
+        refs += [ref for s in schema.auth.schemes for ref in s.credentials.values()]
+        if schema.database is not None and schema.database.password:
+            refs.append(schema.database.password)
     names = sorted({ref[4:] for ref in refs if ref.startswith("env:")})
     if names:
         output.info(

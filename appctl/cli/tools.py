@@ -64,11 +64,12 @@ def command(
     names: bool,
 ) -> int:
     """Print tool definitions for an LLM API (from .appctl/schema.json)."""
-    from appctl.contract.io import dump_json, load_schema, write_atomic
+    from appctl.contract.io import dump_json, write_atomic
+    from appctl.contract.sources import load_contract
     from appctl.generate.formats import render
     from appctl.generate.toolspec import build_tool_specs
 
-    schema = load_schema(app.app_dir)
+    schema = load_contract(app.app_dir)
     specs = build_tool_specs(
         schema,
         read_only=read_only,

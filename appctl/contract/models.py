@@ -121,6 +121,13 @@ class Action(_Model):
     pointer: str = ""  # JSON pointer of the operation; left out of the file when it is
     # ``operation_pointer`` of the transport (the usual case) and filled in again on load
     long_running: LongRunning | None = None  # contract/longrunning.py
+    # the named source it was loaded from ("" unnamed or single): set by contract/sources.py
+    # on load, never written (policy's ``match: {source: ...}`` reads it)
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source_name(self) -> str:
+        return self._source
 
     @model_validator(mode="before")
     @classmethod
@@ -272,6 +279,10 @@ class Contract(_Model):
     _index: tuple[list[Resource], dict[str, tuple[Resource, Action]]] | None = PrivateAttr(
         default=None
     )
+    # several sources in one app dir (contract/sources.py): the source name ("" the unnamed
+    # one) → its own contract, and each tool's source; empty for a single-source contract
+    _parts: dict[str, Contract] = PrivateAttr(default_factory=dict)
+    _part_of: dict[str, str] = PrivateAttr(default_factory=dict)
     version: int = SCHEMA_VERSION
     source: Source
     base_url: str | None = None
@@ -299,6 +310,17 @@ class Contract(_Model):
     def find(self, name: str) -> tuple[Resource, Action] | None:
         """The action called ``name`` and the resource holding it, in one lookup."""
         return self._lookup().get(name)
+
+    @property
+    def parts(self) -> dict[str, Contract]:
+        """Source name → its contract, when this one merges several (else empty)."""
+        return self._parts
+
+    def part_for(self, tool: str) -> Contract:
+        """The contract of ``tool``'s own source (its base URL, auth, database,
+        definitions): this one unless it merges several sources."""
+        name = self._part_of.get(tool)
+        return self if name is None else self._parts[name]
 
     def _lookup(self) -> dict[str, tuple[Resource, Action]]:
         """Action name → (resource, action), built once per resources list: a call on a

@@ -149,8 +149,16 @@ def database_url_for(schema: Contract, options: CallOptions, environ: Mapping[st
 
 
 def redactor_of(schema: Contract, options: CallOptions, environ: Mapping[str, str]) -> Redactor:
-    """What hides every credential this contract's calls may use, in every form."""
-    return redactor(schema, (options.config or DEFAULT_CONFIG).auth, environ)
+    """What hides every credential this contract's calls may use, in every form (of every
+    source, when it merges several: contract/sources.py)."""
+    settings = (options.config or DEFAULT_CONFIG).auth
+    if schema.parts:
+        from appctl.execute.auth import secrets
+        from appctl.execute.redact import redactor_for
+
+        found = [secrets(part, settings, environ) for part in schema.parts.values()]
+        return redactor_for(frozenset().union(*found))
+    return redactor(schema, settings, environ)
 
 
 def prepare(
@@ -163,6 +171,7 @@ def prepare(
 ) -> tuple[Action, Request | SqlPlan, str] | ToolResult:
     """Everything before I/O: the action, its exact request (with the credentials its
     security asks for) and its resource, or why there is none."""
+    schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
     hit = schema.find(tool)
     if hit is None:
         names = [a.name for a in schema.actions()]
@@ -231,6 +240,7 @@ def call(
     """Run one call; with a history, record it (whatever the outcome) before returning."""
     started = time.perf_counter()
     tool = audit.printable(tool)  # a name that is not text cannot be echoed or recorded as is
+    schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
     try:
         return _call(schema, tool, given, options, environ, transport, history, session, started)
     except Exception as exc:  # the last resort: the executor never raises

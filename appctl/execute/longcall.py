@@ -96,6 +96,7 @@ def call_poll(
     if isinstance(opened, ToolResult):
         return opened
     operation, target, resource = opened
+    schema = schema.part_for(target.name)  # several sources: its own (contract/sources.py)
     try:
         plan = polling(
             schema,

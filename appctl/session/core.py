@@ -64,12 +64,12 @@ class Session:
         session id (``session_id``, else ``APPCTL_SESSION``, else a fresh one). ``gates``
         are ``CallOptions`` fields (base_url, dry_run, read_only, strict, approved...)."""
         from appctl.config import load_config
-        from appctl.contract.io import load_schema
+        from appctl.contract.sources import load_contract
 
         env = os.environ if environ is None else environ
         from appctl.session.keys import load_sealer
 
-        schema = load_schema(app_dir)
+        schema = load_contract(app_dir)
         config = load_config(app_dir)
         gates.setdefault("sealer", load_sealer(app_dir, config.cursors, env))
         options = CallOptions(config=config, root=str(app_dir.parent), **gates)

@@ -1,0 +1,176 @@
+"""Several sources in one app dir: where each is kept, how its tools are named, and how they
+are loaded into the one ``Contract`` a session runs.
+
+Design (issue 20, item 2)
+-------------------------
+- Layout. The unnamed source stays where it always was: ``.appctl/schema.json`` (+
+  ``overrides.yaml``, ``tools.json``). A named one (``appctl sync --name db --db ...``) lives
+  in ``.appctl/sources/<name>/`` with its own ``schema.json``, ``overrides.yaml`` and
+  ``tools.json``. ``config.yaml`` (policy, toolsets, history, providers) stays one file for
+  the app. A sync writes only its own source's folder, so re-syncing one source leaves every
+  other source's files byte-identical. An app dir with no ``sources/`` loads exactly as before.
+- Names. A named source's tools are ``<source>_<tool>`` (``fit`` to the 64 characters every
+  target format accepts, a hash keeping a cut name unique), given at sync before overrides
+  are applied: the committed file holds the names models see, and overrides.yaml, policy and
+  toolsets all speak of those names. overrides.yaml may rename a tool (a mapping); two
+  sources ending with the same tool name is a load error naming both.
+- Loading. ``load_contract`` reads every source and merges them: the merged contract's
+  resources are all sources' resources, each action knowing its source (``Action.source_name``,
+  which policy's ``match: {source: ...}`` reads), and ``Contract.parts`` maps a source name
+  to its own contract. Base URL, servers, auth, database and definitions stay per source: the
+  executor runs a call on ``Contract.part_for(tool)`` (one line at its entry), so a tool
+  finds its own. For tool listings the merged contract's definitions are the union, a named
+  source's renamed ``<source>_<Name>`` (its ``$ref``s with them) so two sources' ``Error``
+  never meet.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appctl.contract import io
+from appctl.contract.names import MAX_NAME, fit
+from appctl.errors import ContractError, UsageError
+
+if TYPE_CHECKING:
+    from appctl.contract.models import Contract
+
+SOURCES_DIR = "sources"
+SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+_DEFINITION_REF = "#/definitions/"
+
+
+def check_source_name(name: str) -> str:
+    """``name`` when it can name a source (a folder and a tool-name prefix), else a
+    ``UsageError`` saying what can."""
+    if SOURCE_NAME_RE.match(name):
+        return name
+    raise UsageError(
+        f"{name!r} cannot name a source",
+        suggestion="Use 1-20 lowercase letters and digits, starting with a letter "
+        "(e.g. --name github, --name db).",
+    )
+
+
+def source_dir(app_dir: Path, name: str | None) -> Path:
+    """Where a source's schema.json, overrides.yaml and tools.json live."""
+    return app_dir if not name else app_dir / SOURCES_DIR / check_source_name(name)
+
+
+def named_sources(app_dir: Path) -> list[str]:
+    """The named sources synced into ``app_dir``, sorted."""
+    folder = app_dir / SOURCES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if SOURCE_NAME_RE.match(p.name) and (p / io.SCHEMA_FILE).is_file()
+    )
+
+
+def prefixed(name: str, tool: str) -> str:
+    """A named source's tool name: ``<source>_<tool>``, cut to fit every format."""
+    return fit(f"{name}_{tool}", limit=MAX_NAME, key=f"{name}:{tool}")
+
+
+def namespaced(schema: Contract, name: str) -> Contract:
+    """``schema`` with each tool named ``<name>_<tool>`` (sync, before overrides)."""
+    resources = [
+        r.model_copy(
+            update={
+                "actions": [
+                    a.model_copy(update={"name": prefixed(name, a.name)}) for a in r.actions
+                ]
+            }
+        )
+        for r in schema.resources
+    ]
+    return schema.model_copy(update={"resources": resources})
+
+
+def load_contract(app_dir: Path) -> Contract:
+    """The contract a session runs: ``io.load_schema`` when the app dir has one source (as
+    before), else every source merged (see the module docstring)."""
+    names = named_sources(app_dir)
+    if not names:
+        return io.load_schema(app_dir)
+    parts: dict[str, Contract] = {}
+    if (app_dir / io.SCHEMA_FILE).is_file():
+        parts[""] = io.load_schema(app_dir)
+    for name in names:
+        parts[name] = _renamed_definitions(io.load_schema(source_dir(app_dir, name)), name)
+    return merge(parts)
+
+
+def merge(parts: dict[str, Contract]) -> Contract:
+    """One contract over ``parts`` (source name → contract; "" the unnamed source)."""
+    from appctl.contract.models import Auth, Source
+
+    owner: dict[str, str] = {}
+    for name, part in parts.items():
+        for action in part.actions():
+            action._source = name
+            if action.name in owner:
+                raise _clash(action.name, owner[action.name], name)
+            owner[action.name] = name
+    first = next(iter(parts.values()))
+    definitions: dict[str, Any] = {}
+    for part in parts.values():
+        definitions.update(part.definitions)
+    source = Source(
+        kind=first.source.kind,
+        location=", ".join(n or "(unnamed)" for n in parts),
+        sha256="",
+        title=", ".join(p.source.title or n for n, p in parts.items() if p.source.title or n),
+    )
+    merged = first.model_copy(
+        update={
+            "source": source,
+            "base_url": None,
+            "servers": [],
+            "database": None,
+            "auth": Auth(),
+            "definitions": definitions,
+            "resources": [r for p in parts.values() for r in p.resources],
+        }
+    )
+    merged._parts = dict(parts)
+    merged._part_of = owner
+    return merged
+
+
+def _clash(tool: str, first: str, second: str) -> ContractError:
+    def said(name: str) -> str:
+        return f"source {name!r}" if name else "the unnamed source"
+
+    return ContractError(
+        f"tool {tool!r} comes from both {said(first)} and {said(second)}",
+        suggestion="Rename one of them in that source's overrides.yaml (actions: "
+        "{NAME: {name: NEW}}).",
+    )
+
+
+def _renamed_definitions(schema: Contract, name: str) -> Contract:
+    """A named source's definitions as ``<name>_<Name>``, every ``$ref`` to them with them."""
+    if not schema.definitions:
+        return schema
+    from appctl.contract.models import Contract
+
+    data = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["definitions"] = {f"{name}_{k}": v for k, v in data["definitions"].items()}
+    return Contract.model_validate(_rewrite_refs(data, f"{_DEFINITION_REF}{name}_"))
+
+
+def _rewrite_refs(node: Any, target: str) -> Any:
+    if isinstance(node, dict):
+        out = {k: _rewrite_refs(v, target) for k, v in node.items()}
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFINITION_REF):
+            out["$ref"] = target + ref[len(_DEFINITION_REF) :]
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, target) for v in node]
+    return node
