@@ -101,6 +101,13 @@ def _source_options(fn: Callable[..., R]) -> Callable[..., R]:
 @click.option(
     "--exclude", multiple=True, metavar="PATTERN", help="Drop matching operations (or tables)."
 )
+@click.option(
+    "--name",
+    metavar="NAME",
+    help="Name this source, to keep several side by side in one app dir: it is kept in "
+    ".appctl/sources/NAME/ and its tools are named NAME_<tool>; other sources' files are "
+    "left as they are. Without it: the app's one unnamed source (.appctl/schema.json).",
+)
 @click.option("--force", is_flag=True, help="Replace a contract that came from another source.")
 @click.option(
     "--check",
@@ -144,6 +151,7 @@ def command(
     *,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
+    name: str | None,
     force: bool,
     check: bool,
     strict: bool,
@@ -166,8 +174,12 @@ def command(
         {k: v for k, v in given.items() if k in names and v is not None},
         {k: v for k, v in given.items() if k not in names and v not in (None, ())},
     )
+    if name is not None:
+        from appctl.contract.sources import check_source_name
+
+        check_source_name(name)
     options: dict[str, Any] = dict(
-        include=include, exclude=exclude, strict=strict, force=force, tools=write_tools
+        include=include, exclude=exclude, strict=strict, force=force, tools=write_tools, name=name
     )
     if watch:
         progress.close()

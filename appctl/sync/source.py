@@ -51,6 +51,13 @@ class BuildContext:
     strict: bool = False  # check what only --strict checks (an OpenAPI document's structure)
     progress: Progress = SILENT
     environ: Mapping[str, str] | None = None  # where credentials are looked up
+    contract_dir: Path | None = None  # where this source's schema.json is, when not app_dir
+    # (a named source: contract/sources.py)
+
+    @property
+    def own_dir(self) -> Path:
+        """The folder of this source's schema.json and overrides.yaml."""
+        return self.contract_dir or self.app_dir
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ def run(
     tools: bool = False,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    name: str | None = None,
 ) -> SyncOutcome:
     """Sync ``source`` into ``app_dir`` (the .appctl directory).
 
@@ -91,10 +92,14 @@ def run(
     contract (``SyncOutcome.drift``). ``strict``: refuse a source that needed repairs or
     breaks the OpenAPI structure (``StrictError``). ``force``: replace a contract that came
     from another source. ``tools``: write tools.json even if it is not there yet.
-    ``environ``: where credentials are read (default: ``os.environ``)."""
+    ``environ``: where credentials are read (default: ``os.environ``). ``name``: a named
+    source, kept in ``app_dir/sources/NAME/`` beside the others, its tools ``NAME_<tool>``
+    (contract/sources.py); the unnamed source's files and every other's are left as they are."""
     from appctl.contract import io
+    from appctl.contract.sources import source_dir
 
     shown = progress or SILENT
+    own = source_dir(app_dir, name)
     context = BuildContext(
         app_dir=app_dir,
         include=tuple(include),
@@ -102,18 +107,19 @@ def run(
         strict=strict,
         progress=shown,
         environ=os.environ if environ is None else environ,
+        contract_dir=own if name else None,
     )
     built = source.build(context)
-    synced, overrides = _overridden(built.synced, app_dir)
+    synced, overrides = _overridden(_namespaced(built.synced, name), own)
     if strict:
         _refuse_problems(built.diagnostics)
-    path = app_dir / io.SCHEMA_FILE
+    path = own / io.SCHEMA_FILE
     old = _committed(path, check=check)
     previous = None if check else _previous(old, path)  # check reads it only on drift
     if not check and old is not None and not force and not _same_source(previous, synced):
         _refuse_replace(path, previous)
     shown.phase("checking the tools")
-    tools_path = app_dir / io.TOOLS_FILE
+    tools_path = own / io.TOOLS_FILE
     writes_tools = tools or tools_path.exists()
     warnings = (*built.diagnostics, *_consumer_check(synced, keep=writes_tools))
     shown.phase(f"writing {io.SCHEMA_FILE}")
@@ -133,6 +139,16 @@ def run(
         override_notes=_override_notes(overrides, synced.schema) if overrides else (),
         inferred=synced.inferred(),
     )
+
+
+def _namespaced(synced: Synced, name: str | None) -> Synced:
+    """A named source's tools as ``<name>_<tool>`` (contract/sources.py)."""
+    if not name:
+        return synced
+    from appctl.contract.sources import namespaced
+    from appctl.sync.synced import Synced
+
+    return Synced(schema=namespaced(synced.schema, name))
 
 
 def _overridden(synced: Synced, app_dir: Path) -> tuple[Synced, Overrides | None]:

@@ -44,7 +44,7 @@ def compile_loaded(
     result = build_contract(loaded, options)
     repaired = {d.pointer for d in result.diagnostics if d.kind == REPAIR}
     problems = tuple(p for p in problems if p.pointer not in repaired)  # said better there
-    carried = carry_base_url(result.schema, result.diagnostics, context.app_dir, base_url)
+    carried = carry_base_url(result.schema, result.diagnostics, context.own_dir, base_url)
     return Built(
         Synced(schema=carried.schema),
         (*problems, *carried.diagnostics),

@@ -1,0 +1,212 @@
+"""Several sources in one app dir (contract/sources.py), end to end through the CLI: the
+fixture pet store on 127.0.0.1 (twice, as two sources on two servers) and Chinook in SQLite,
+each synced with ``--name``; re-syncing one leaves the others' files byte-identical; tools,
+guide, call, policy and ``appctl mcp`` (the SDK client) span them; and an app dir from before
+(a committed golden contract) reads as it always did."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import runner
+from tests.conftest import REPO, TOKEN, App, run_appctl, serve
+
+SPEC = REPO / "fixtures" / "app" / "openapi.yaml"
+CHINOOK = REPO / "examples" / "chinook.db"
+GOLDEN = REPO / "fixtures" / "golden" / "petstore-openapi30"
+PET_TOOLS = {"list_pets", "get_pet", "create_pet", "delete_pet", "ghost_route"}
+
+
+@pytest.fixture
+def other() -> Iterator[Any]:
+    """A second pet store on its own port."""
+    app = App(token=TOKEN)
+    server, thread = serve(app)
+    try:
+        yield app
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def multi(tmp_path: Path, pets: Any) -> Path:
+    """A project with two named sources: ``pets`` (the pet store) and ``db`` (Chinook)."""
+    shutil.copy(CHINOOK, tmp_path / "chinook.db")
+    run_appctl(
+        tmp_path, "sync", "--name", "pets", "--openapi", str(SPEC), "--base-url", pets.url, code=0
+    )
+    run_appctl(tmp_path, "sync", "--name", "db", "--db", "sqlite:///chinook.db", "--tools", code=0)
+    return tmp_path
+
+
+def _files(app_dir: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(app_dir)): p.read_bytes()
+        for p in sorted(app_dir.rglob("*"))
+        if p.is_file() and p.suffix in (".json", ".yaml")
+    }
+
+
+def _names(project: Path) -> list[str]:
+    return run_appctl(project, "tools", "--names", code=0).stdout.split()
+
+
+def test_each_source_in_its_own_folder_with_its_own_names(multi: Path) -> None:
+    app_dir = multi / ".appctl"
+    assert set(_files(app_dir)) == {
+        "sources/pets/schema.json",
+        "sources/db/schema.json",
+        "sources/db/tools.json",
+    }
+    pets = json.loads((app_dir / "sources/pets/schema.json").read_bytes())
+    assert {a["name"] for r in pets["resources"] for a in r["actions"]} == {
+        f"pets_{n}" for n in PET_TOOLS
+    }
+    names = _names(multi)
+    assert {n for n in names if n.startswith("pets_")} == {f"pets_{n}" for n in PET_TOOLS}
+    assert "db_list_artist" in names and "db_create_invoice_line" in names
+    assert len(names) == len(PET_TOOLS) + 55  # Chinook: 11 tables, 5 tools each
+
+
+def test_resyncing_one_source_leaves_the_others_byte_identical(multi: Path) -> None:
+    app_dir = multi / ".appctl"
+    before = _files(app_dir)
+    with sqlite3.connect(multi / "chinook.db") as conn:
+        conn.execute("CREATE TABLE Label (LabelId INTEGER PRIMARY KEY, Name TEXT)")
+    done = run_appctl(multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
+    assert "changes since the last sync: +5 added, -0 removed, ~0 changed" in done.stderr
+    after = _files(app_dir)
+    assert after["sources/pets/schema.json"] == before["sources/pets/schema.json"]
+    assert after["sources/db/schema.json"] != before["sources/db/schema.json"]
+    assert b"db_list_label" in after["sources/db/tools.json"]  # kept fresh, in its folder
+    assert "db_list_label" in _names(multi)
+    run_appctl(multi, "sync", "--name", "pets", "--openapi", str(SPEC), code=0)
+    again = _files(app_dir)
+    assert again == after  # the pet store unchanged: nothing else moves
+    checked = run_appctl(
+        multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", "--check", code=0
+    )
+    assert "sources/db/schema.json is up to date" in checked.stderr
+
+
+def test_call_each_source_and_follow_a_database_cursor(multi: Path, pets: Any) -> None:
+    listed = run_appctl(multi, "call", "pets_list_pets", "limit=5", "--json", code=0)
+    assert json.loads(listed.stdout)["data"] == {"data": [{"id": 1, "name": "Rex"}]}
+    assert pets.seen == [("GET", "/api/pets", [("limit", "5")])]
+    rows = run_appctl(multi, "call", "db_list_artist", "limit=2", "--json", code=0)
+    page = json.loads(rows.stdout)["data"]
+    assert [r["Name"] for r in page["rows"]] == ["AC/DC", "Accept"]
+    more = run_appctl(
+        multi,
+        "call",
+        "db_list_artist",
+        "limit=2",
+        f"cursor={page['next_cursor']}",
+        "--json",
+        code=0,
+    )
+    assert [r["ArtistId"] for r in json.loads(more.stdout)["data"]["rows"]] == [3, 4]
+    refused = run_appctl(multi, "call", "pets_create_pet", "name=Tom", "--json", code=None)
+    assert json.loads(refused.stdout)["error"]["category"] == "refused"
+    assert len(pets.seen) == 1  # the refused POST never left
+
+
+def test_each_source_calls_its_own_server(tmp_path: Path, pets: Any, other: Any) -> None:
+    for name, app in (("a", pets), ("b", other)):
+        args = ("sync", "--name", name, "--openapi", str(SPEC), "--base-url", app.url)
+        run_appctl(tmp_path, *args, code=0)
+    run_appctl(tmp_path, "call", "b_get_pet", "petId=1", code=0)
+    run_appctl(tmp_path, "call", "a_list_pets", code=0)
+    assert pets.seen == [("GET", "/api/pets", [])]
+    assert other.seen == [("GET", "/api/pets/1", [])]
+
+
+def test_policy_matches_by_source(multi: Path, pets: Any) -> None:
+    (multi / ".appctl" / "config.yaml").write_text(
+        "policy:\n"
+        "  - {match: {source: db}, action: deny}\n"
+        "  - {match: {source: 'pe*', verb: create}, action: allow}\n"
+    )
+    denied = run_appctl(multi, "call", "db_list_artist", "limit=1", "--json", code=None)
+    error = json.loads(denied.stdout)["error"]
+    assert error["category"] == "refused" and "denied by rule 1" in error["message"]
+    run_appctl(multi, "call", "pets_list_pets", code=0)
+    created = run_appctl(multi, "call", "pets_create_pet", "name=Tom", "--json", code=0)
+    assert json.loads(created.stdout)["ok"] is True
+    assert [s[0] for s in pets.seen] == ["GET", "POST"]
+
+
+def test_guide_and_tools_cover_every_source(multi: Path) -> None:
+    guide = run_appctl(multi, "guide", code=0).stdout
+    assert "pets_list_pets" in guide and "db_list_artist" in guide
+    openai = json.loads(run_appctl(multi, "tools", "--format", "openai", "--strict", code=0).stdout)
+    names = [t["function"]["name"] for t in openai]
+    assert len(names) == len(set(names)) == len(PET_TOOLS) + 55
+    toolset = run_appctl(multi, "tools", "--names", "--include", "pets_*", code=0).stdout.split()
+    assert set(toolset) == {f"pets_{n}" for n in PET_TOOLS}
+
+
+def test_two_sources_with_one_tool_name_is_an_error_naming_both(multi: Path) -> None:
+    (multi / ".appctl" / "sources" / "db" / "overrides.yaml").write_text(
+        "actions:\n  db_list_artist: {name: pets_list_pets}\n"
+    )
+    run_appctl(multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
+    failed = run_appctl(multi, "tools", "--names", code=None)
+    assert failed.returncode != 0
+    assert "'pets_list_pets' comes from both source 'db' and source 'pets'" in failed.stderr
+
+
+def test_a_bad_source_name_is_refused(tmp_path: Path) -> None:
+    done = run_appctl(tmp_path, "sync", "--name", "Git-Hub", "--openapi", str(SPEC), code=2)
+    assert "cannot name a source" in done.stderr
+    assert not (tmp_path / ".appctl").exists()
+
+
+def test_an_old_single_source_app_dir_reads_as_before(tmp_path: Path) -> None:
+    """A contract committed before named sources (the golden petstore) gives the same tools
+    and guide, and adding a named source beside it changes neither its file nor its tools."""
+    app_dir = tmp_path / ".appctl"
+    app_dir.mkdir()
+    shutil.copy(GOLDEN / "schema.json", app_dir / "schema.json")
+    old = (app_dir / "schema.json").read_bytes()
+    for out, args in (("openai.json", ("--format", "openai")), ("mcp.json", ("--format", "mcp"))):
+        assert (
+            run_appctl(tmp_path, "tools", *args, code=0).stdout_bytes == (GOLDEN / out).read_bytes()
+        )
+    assert run_appctl(tmp_path, "guide", code=0).stdout_bytes == (GOLDEN / "guide.md").read_bytes()
+    shutil.copy(CHINOOK, tmp_path / "chinook.db")
+    run_appctl(tmp_path, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
+    assert (app_dir / "schema.json").read_bytes() == old
+    golden = {t["function"]["name"]: t for t in json.loads((GOLDEN / "openai.json").read_bytes())}
+    merged = json.loads(run_appctl(tmp_path, "tools", "--format", "openai", code=0).stdout)
+    unnamed = {
+        t["function"]["name"]: t for t in merged if not t["function"]["name"].startswith("db_")
+    }
+    assert unnamed == golden
+    assert len(merged) == len(golden) + 55
+
+
+def test_mcp_lists_and_calls_every_source(multi: Path, pets: Any) -> None:
+    from tests.serve.test_mcp import _envelope, _run, _stdio
+
+    async def session() -> None:
+        async with _stdio(multi) as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            assert {f"pets_{n}" for n in PET_TOOLS} <= names and "db_get_album" in names
+            listed = await client.call_tool("pets_list_pets", {"limit": 5})
+            assert _envelope(listed)["data"] == {"data": [{"id": 1, "name": "Rex"}]}
+            album = await client.call_tool("db_get_album", {"AlbumId": 1})
+            assert _envelope(album)["data"]["Title"].startswith("For Those About To Rock")
+
+    _run(session)
+    assert pets.seen == [("GET", "/api/pets", [("limit", "5")])]
+    assert runner.APPCTL  # the server ran as the installed command
