@@ -210,3 +210,57 @@ def test_mcp_lists_and_calls_every_source(multi: Path, pets: Any) -> None:
     _run(session)
     assert pets.seen == [("GET", "/api/pets", [("limit", "5")])]
     assert runner.APPCTL  # the server ran as the installed command
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_run_calls_tools_of_both_sources(multi: Path, pets: Any, kind: str) -> None:
+    from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
+    from tests.agent.test_run import _run, _tool_names, _tool_results
+
+    script = [
+        Step(
+            tool_calls=[
+                ToolCallStep("pets_list_pets", {"limit": 5}),
+                ToolCallStep("db_get_artist", {"ArtistId": 1}),
+            ]
+        ),
+        Step(text="Rex likes AC/DC."),
+    ]
+    with FakeLLM(script) as llm:
+        proc = _run(multi, llm, kind, "Which band does my pet like?")
+    assert "Rex likes AC/DC." in proc.stdout
+    first, second = llm.requests
+    offered = _tool_names(first)
+    assert "pets_create_pet" in offered and "db_list_invoice" in offered
+    results = " ".join(_tool_results(second))
+    assert "Rex" in results and "AC/DC" in results
+    assert pets.seen == [("GET", "/api/pets", [("limit", "5")])]
+    rows = (
+        sqlite3.connect(multi / ".appctl" / "history.db")
+        .execute("SELECT tool, outcome FROM appctl_calls ORDER BY tool")
+        .fetchall()
+    )
+    assert rows == [("db_get_artist", "ok"), ("pets_list_pets", "ok")]
+
+
+def test_serve_offers_and_calls_both_sources(multi: Path, pets: Any) -> None:
+    import httpx
+
+    from tests.serve.test_rest import Served
+
+    served = Served(multi)
+    try:
+        tools = httpx.get(f"{served.url}/tools?format=openai").json()
+        names = {t["function"]["name"] for t in tools}
+        assert {"pets_list_pets", "db_list_artist"} <= names
+        pets_call = httpx.post(
+            f"{served.url}/tools/pets_get_pet/call", json={"arguments": {"petId": 1}}
+        )
+        assert pets_call.status_code == 200 and pets_call.json()["data"]["name"] == "Rex"
+        db_call = httpx.post(
+            f"{served.url}/tools/db_get_genre/call", json={"arguments": {"GenreId": 1}}
+        )
+        assert db_call.status_code == 200 and db_call.json()["data"]["Name"] == "Rock"
+    finally:
+        served.stop()
+    assert pets.seen == [("GET", "/api/pets/1", [])]
