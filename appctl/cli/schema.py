@@ -10,6 +10,7 @@ from appctl.cli import output
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
+    from appctl.contract.models import Contract
 
 
 @click.command("schema")
@@ -21,12 +22,22 @@ if TYPE_CHECKING:
 @click.pass_obj
 def command(app: AppContext, json_schema: bool) -> int:
     """Show the contract, or print its JSON Schema with --json-schema."""
-    from appctl.contract.io import contract_json_schema, dump_json, load_schema
+    from appctl.contract.io import contract_json_schema, dump_json
 
     if json_schema:
         click.echo(dump_json(contract_json_schema()).decode("utf-8"), nl=False)
         return output.EXIT_OK
-    schema = load_schema(app.app_dir)
+    from appctl.contract.sources import load_contract
+
+    merged = load_contract(app.app_dir)
+    for number, (name, schema) in enumerate((merged.parts or {"": merged}).items()):
+        if merged.parts:  # several sources: one block each
+            click.echo(("\n" if number else "") + f"[{name or 'unnamed'}]")
+        _summary(schema)
+    return output.EXIT_OK
+
+
+def _summary(schema: Contract) -> None:
     source = schema.source
     made = f", by {source.framework}" if source.framework else ""  # an app's framework
     click.echo(f"source:    {source.kind} {source.location} ({source.format}{made})")
@@ -41,4 +52,3 @@ def command(app: AppContext, json_schema: bool) -> int:
             counts[action.safety.value] = counts.get(action.safety.value, 0) + 1
         detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
         click.echo(f"  {resource.name}: {len(resource.actions)} actions ({detail})")
-    return output.EXIT_OK

@@ -145,7 +145,11 @@ def test_policy_matches_by_source(multi: Path, pets: Any) -> None:
     assert [s[0] for s in pets.seen] == ["GET", "POST"]
 
 
-def test_guide_and_tools_cover_every_source(multi: Path) -> None:
+def test_guide_tools_and_schema_cover_every_source(multi: Path, pets: Any) -> None:
+    summary = run_appctl(multi, "schema", code=0).stdout
+    assert summary.startswith("[db]\nsource:    db sqlite:///chinook.db")
+    assert f"\n[pets]\nsource:    openapi {SPEC}" in summary
+    assert f"base_url:  {pets.url}\n" in summary
     guide = run_appctl(multi, "guide", code=0).stdout
     assert "pets_list_pets" in guide and "db_list_artist" in guide
     openai = json.loads(run_appctl(multi, "tools", "--format", "openai", "--strict", code=0).stdout)
