@@ -240,7 +240,6 @@ def call(
     """Run one call; with a history, record it (whatever the outcome) before returning."""
     started = time.perf_counter()
     tool = audit.printable(tool)  # a name that is not text cannot be echoed or recorded as is
-    schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
     try:
         return _call(schema, tool, given, options, environ, transport, history, session, started)
     except Exception as exc:  # the last resort: the executor never raises
@@ -264,7 +263,8 @@ def _call(
     session: str,
     started: float,
 ) -> ToolResult:
-    hide = redactor_of(schema, options, environ)
+    hide = redactor_of(schema, options, environ)  # every source's secrets
+    schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
     if type(given) is not dict and not isinstance(given, Mapping):
         message = f"the arguments must be a JSON object, got {type(given).__name__}"
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)

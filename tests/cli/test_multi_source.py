@@ -268,3 +268,27 @@ def test_serve_offers_and_calls_both_sources(multi: Path, pets: Any) -> None:
     finally:
         served.stop()
     assert pets.seen == [("GET", "/api/pets/1", [])]
+
+
+def test_one_sources_secret_is_hidden_in_anothers_answer(
+    tmp_path: Path, pets: Any, http_server: tuple[str, dict[str, tuple[int, str, bytes]]]
+) -> None:
+    """The pet store's bearer token (source ``pets``) echoed by an unrelated API (source
+    ``echo``, no credentials of its own) is redacted in that call's result and history."""
+    url, routes = http_server
+    routes["/echo"] = (200, "application/json", json.dumps({"seen": TOKEN}).encode())
+    echo = {
+        "openapi": "3.0.3",
+        "info": {"title": "Echo", "version": "1"},
+        "servers": [{"url": url}],
+        "paths": {"/echo": {"get": {"operationId": "echo"}}},
+    }
+    (tmp_path / "echo.json").write_text(json.dumps(echo))
+    run_appctl(
+        tmp_path, "sync", "--name", "pets", "--openapi", str(SPEC), "--base-url", pets.url, code=0
+    )
+    run_appctl(tmp_path, "sync", "--name", "echo", "--openapi", "echo.json", code=0)
+    done = run_appctl(tmp_path, "call", "echo_echo", "--json", code=0)
+    assert TOKEN not in done.stdout and "seen" in json.loads(done.stdout)["data"]
+    history = run_appctl(tmp_path, "history", "--json", code=0).stdout
+    assert "echo_echo" in history and TOKEN not in history
