@@ -117,14 +117,11 @@ def merge(parts: dict[str, Contract]) -> Contract:
                 raise _clash(action.name, owner[action.name], name)
             owner[action.name] = name
     first = next(iter(parts.values()))
-    definitions: dict[str, Any] = {}
-    for part in parts.values():
-        definitions.update(part.definitions)
     source = Source(
         kind=first.source.kind,
         location=", ".join(n or "(unnamed)" for n in parts),
         sha256="",
-        title=", ".join(p.source.title or n for n, p in parts.items() if p.source.title or n),
+        title=", ".join(_titled(n, p) for n, p in parts.items()),
     )
     merged = first.model_copy(
         update={
@@ -133,7 +130,7 @@ def merge(parts: dict[str, Contract]) -> Contract:
             "servers": [],
             "database": None,
             "auth": Auth(),
-            "definitions": definitions,
+            "definitions": _definitions(parts),
             "resources": [r for p in parts.values() for r in p.resources],
         }
     )
@@ -142,12 +139,33 @@ def merge(parts: dict[str, Contract]) -> Contract:
     return merged
 
 
-def _clash(tool: str, first: str, second: str) -> ContractError:
-    def said(name: str) -> str:
-        return f"source {name!r}" if name else "the unnamed source"
+def _definitions(parts: dict[str, Contract]) -> dict[str, Any]:
+    """Every source's definitions in one mapping (a named source's already renamed)."""
+    definitions: dict[str, Any] = {}
+    for name, part in parts.items():
+        taken = definitions.keys() & part.definitions.keys()
+        if taken:  # the unnamed source's own "db_Pet" beside source db's "Pet"
+            raise ContractError(
+                f"definition {min(taken)!r} of {_said(name)} is also another source's",
+                suggestion="Rename it in that source's document, or name the unnamed source.",
+            )
+        definitions.update(part.definitions)
+    return definitions
 
+
+def _titled(name: str, part: Contract) -> str:
+    """``Fixture Pets (pets)``: a source's title and name, whichever it has."""
+    title = part.source.title
+    return f"{title} ({name})" if title and name else title or name or part.source.location
+
+
+def _said(name: str) -> str:
+    return f"source {name!r}" if name else "the unnamed source"
+
+
+def _clash(tool: str, first: str, second: str) -> ContractError:
     return ContractError(
-        f"tool {tool!r} comes from both {said(first)} and {said(second)}",
+        f"tool {tool!r} comes from both {_said(first)} and {_said(second)}",
         suggestion="Rename one of them in that source's overrides.yaml (actions: "
         "{NAME: {name: NEW}}).",
     )

@@ -292,3 +292,33 @@ def test_one_sources_secret_is_hidden_in_anothers_answer(
     assert TOKEN not in done.stdout and "seen" in json.loads(done.stdout)["data"]
     history = run_appctl(tmp_path, "history", "--json", code=0).stdout
     assert "echo_echo" in history and TOKEN not in history
+
+
+def test_a_toolset_and_policy_span_sources_in_mcp(multi: Path, pets: Any) -> None:
+    """One toolset takes the pet store's reads and the database's artists; a policy rule on
+    source db denies what the toolset offers from it."""
+    from tests.serve.test_mcp import _envelope, _run, _stdio
+
+    (multi / ".appctl" / "config.yaml").write_text(
+        "toolsets:\n"
+        "  mixed: {include: ['pets_*', 'db_*_artist'], read_only: true}\n"
+        "policy:\n"
+        "  - {match: {source: db, name: db_get_*}, action: deny}\n"
+    )
+
+    async def session() -> None:
+        async with _stdio(multi, "--toolset", "mixed") as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            assert names == {
+                "pets_list_pets",
+                "pets_get_pet",
+                "pets_ghost_route",
+                "db_list_artist",
+                "db_get_artist",
+            }
+            listed = await client.call_tool("db_list_artist", {"limit": 1})
+            assert _envelope(listed)["data"]["rows"] == [{"ArtistId": 1, "Name": "AC/DC"}]
+            denied = await client.call_tool("db_get_artist", {"ArtistId": 1})
+            assert denied.is_error and "denied by rule 1" in _envelope(denied)["error"]["message"]
+
+    _run(session)

@@ -129,3 +129,18 @@ def test_one_tool_name_from_two_sources_is_an_error(tmp_path: Path) -> None:
         ContractError, match="'a_add_pet' comes from both source 'a' and source 'b'"
     ):
         load_contract(tmp_path)
+
+
+def test_an_unnamed_definition_named_like_a_renamed_one_is_an_error(tmp_path: Path) -> None:
+    plain = _pets(["name"], "https://plain.example")
+    plain = plain.model_copy(update={"definitions": {**plain.definitions, "a_Pet": {}}})
+    _write(tmp_path, None, plain)
+    _write(tmp_path, "a", _pets(["name"], "https://a.example"))
+    with pytest.raises(ContractError, match="definition 'a_Pet' of source 'a' is also another"):
+        load_contract(tmp_path)
+
+
+def test_the_merged_title_names_each_source(tmp_path: Path) -> None:
+    _write(tmp_path, None, _pets(["name"], "https://plain.example"))
+    _write(tmp_path, "a", _pets(["name"], "https://a.example"))
+    assert load_contract(tmp_path).source.title == "T, T (a)"
