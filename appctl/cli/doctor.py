@@ -9,6 +9,8 @@ import click
 from appctl.cli import output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from appctl.cli.main import AppContext
     from appctl.contract.models import Contract
     from appctl.doctor.checks import Check, Route
@@ -26,8 +28,15 @@ if TYPE_CHECKING:
     type=click.FloatRange(min=0.1),
     help="Seconds per probe.",
 )
+@click.option(
+    "--source",
+    metavar="NAME",
+    help="Check this named source of the app dir (appctl sync --name NAME).",
+)
 @click.pass_obj
-def command(app: AppContext, base_url: str | None, write: bool, timeout: float) -> int:
+def command(
+    app: AppContext, base_url: str | None, write: bool, timeout: float, source: str | None
+) -> int:
     """Check that the API answers, accepts the credentials, and has each action's route."""
     import os
 
@@ -40,7 +49,8 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
     from appctl.execute.executor import base_url_for
 
     app_dir = app.app_dir
-    schema = load_schema(app_dir)
+    own = _source_dir(app_dir, source)
+    schema = load_schema(own)
     if schema.database is not None:
         return _database(app, schema)
     config = load_config(app_dir)
@@ -78,11 +88,32 @@ def command(app: AppContext, base_url: str | None, write: bool, timeout: float) 
             for r in schema.resources
         ]
         write_atomic(
-            app_dir / SCHEMA_FILE, dump_schema(schema.model_copy(update={"resources": resources}))
+            own / SCHEMA_FILE, dump_schema(schema.model_copy(update={"resources": resources}))
         )
-        output.info(f"marked {len(verified)} action(s) verified in {app_dir / SCHEMA_FILE}")
+        output.info(f"marked {len(verified)} action(s) verified in {own / SCHEMA_FILE}")
     failed = any(c.ok is False for c in checks) or counts.get("missing", 0) > 0
     return output.EXIT_FAILED if failed else output.EXIT_OK
+
+
+def _source_dir(app_dir: Path, source: str | None) -> Path:
+    """The folder of the contract to check: ``--source``'s, else the unnamed one, which an
+    app dir of named sources only does not have (contract/sources.py)."""
+    from appctl.contract.io import SCHEMA_FILE
+    from appctl.contract.sources import named_sources, source_dir
+    from appctl.errors import UsageError
+
+    named = named_sources(app_dir)
+    if source is not None and source not in named:
+        raise UsageError(
+            f"no source named {source!r} in {app_dir}",
+            suggestion=f"Pass one of: {', '.join(named)}." if named else "Drop --source.",
+        )
+    if source is None and named and not (app_dir / SCHEMA_FILE).exists():
+        raise UsageError(
+            "this app dir holds several named sources: say which to check",
+            suggestion=f"Pass --source with one of: {', '.join(named)}.",
+        )
+    return source_dir(app_dir, source)
 
 
 def _database(app: AppContext, schema: Contract) -> int:

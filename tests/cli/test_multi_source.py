@@ -322,3 +322,20 @@ def test_a_toolset_and_policy_span_sources_in_mcp(multi: Path, pets: Any) -> Non
             assert denied.is_error and "denied by rule 1" in _envelope(denied)["error"]["message"]
 
     _run(session)
+
+
+def test_doctor_checks_and_marks_one_named_source(multi: Path, pets: Any) -> None:
+    app_dir = multi / ".appctl"
+    db_before = (app_dir / "sources/db/schema.json").read_bytes()
+    asked = run_appctl(multi, "doctor", code=2)
+    assert "several named sources" in asked.stderr and "db, pets" in asked.stderr
+    assert "one of: db, pets" in run_appctl(multi, "doctor", "--source", "nope", code=2).stderr
+    report = run_appctl(multi, "doctor", "--source", "pets", "--write", code=1)
+    assert "missing    pets_ghost_route" in report.stdout + report.stderr
+    contract = json.loads((app_dir / "sources/pets/schema.json").read_bytes())
+    actions = [a for r in contract["resources"] for a in r["actions"]]
+    marked = {a["name"] for a in actions if a.get("provenance") == "verified"}
+    assert marked == {f"pets_{n}" for n in PET_TOOLS} - {"pets_ghost_route"}
+    assert (app_dir / "sources/db/schema.json").read_bytes() == db_before
+    assert not (app_dir / "schema.json").exists()
+    run_appctl(multi, "doctor", "--source", "db", code=0)
