@@ -339,3 +339,29 @@ def test_doctor_checks_and_marks_one_named_source(multi: Path, pets: Any) -> Non
     assert (app_dir / "sources/db/schema.json").read_bytes() == db_before
     assert not (app_dir / "schema.json").exists()
     run_appctl(multi, "doctor", "--source", "db", code=0)
+
+
+def test_a_long_running_operation_of_a_named_source_resumes(tmp_path: Path) -> None:
+    """appctl_poll belongs to no source: the handle's tool finds its own source's base URL."""
+    from appctl.contract import io
+    from appctl.contract.sources import namespaced, source_dir
+    from tests.helpers import sync_doc
+    from tests.lro_app import lro_app, spec
+
+    shutil.copy(CHINOOK, tmp_path / "chinook.db")
+    run_appctl(tmp_path, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
+    app_dir = tmp_path / ".appctl"
+    (app_dir / "config.yaml").write_text(
+        "policy:\n"
+        "  - {match: {source: jobs}, action: allow}\n"
+        "  - {match: {name: jobs_start_job}, wait: 0}\n"
+    )
+    with lro_app() as app:
+        schema = namespaced(sync_doc(spec(), base_url=app.url).schema, "jobs")
+        io.write_atomic(source_dir(app_dir, "jobs") / io.SCHEMA_FILE, io.dump_schema(schema))
+        first = run_appctl(tmp_path, "call", "jobs_start_job", "polls=-1", "--json", code=1)
+        handle = json.loads(first.stdout)["operation"]["handle"]
+        app.finish("1")
+        resumed = run_appctl(tmp_path, "call", "appctl_poll", f"operation={handle}", code=0)
+        assert json.loads(resumed.stdout) == {"id": "1", "made": True}
+        assert app.writes == ["POST /jobs"]
