@@ -141,14 +141,23 @@ def dump_json(data: Any) -> bytes:
 
 
 def parse_schema(raw: bytes, *, origin: str) -> Contract:
+    return contract_of(parse_json(raw, origin=origin), origin=origin)
+
+
+def parse_json(raw: bytes, *, origin: str) -> Any:
+    """A contract file's JSON as plain data."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ContractError(f"{origin} is not valid JSON: {exc}") from None
+
+
+def contract_of(data: Any, *, origin: str) -> Contract:
+    """The contract in a contract file's plain data."""
     from pydantic import ValidationError
 
     from appctl.contract.models import Contract
 
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ContractError(f"{origin} is not valid JSON: {exc}") from None
     if isinstance(data, dict) and "servers" not in data:
         data["servers"] = _implied_servers(data)
     try:
@@ -167,15 +176,20 @@ def _describe_validation(exc: ValidationError, origin: str) -> str:
 
 def load_schema(app_dir: Path) -> Contract:
     path = app_dir / SCHEMA_FILE
+    return parse_schema(read_schema(app_dir), origin=str(path))
+
+
+def read_schema(app_dir: Path) -> bytes:
+    """The bytes of ``app_dir``'s schema.json, or a ``ContractError`` saying how to make one."""
+    path = app_dir / SCHEMA_FILE
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ContractError(
             f"no contract at {path}",
             suggestion="Create one with `appctl sync --openapi SPEC` or `appctl sync --db DSN` "
             "(or pass --app-dir).",
         ) from None
-    return parse_schema(raw, origin=str(path))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -144,3 +144,14 @@ def test_the_merged_title_names_each_source(tmp_path: Path) -> None:
     _write(tmp_path, None, _pets(["name"], "https://plain.example"))
     _write(tmp_path, "a", _pets(["name"], "https://a.example"))
     assert load_contract(tmp_path).source.title == "T, T (a)"
+
+
+def test_only_real_refs_are_renamed_not_text_that_looks_like_one(tmp_path: Path) -> None:
+    schema = _pets(["name"], "https://a.example")
+    look_alike = {'k"$ref': "#/definitions/Pet", "description": '"$ref": "#/definitions/Pet"'}
+    pet = {**schema.definitions["Pet"], "default": look_alike}
+    _write(tmp_path, "a", schema.model_copy(update={"definitions": {"Pet": pet}}))
+    _write(tmp_path, "b", _pets(["tag"], "https://b.example"))
+    loaded = load_contract(tmp_path).definitions["a_Pet"]
+    assert loaded["default"] == look_alike
+    assert loaded["properties"]["parent"] == {"$ref": "#/definitions/a_Pet"}
