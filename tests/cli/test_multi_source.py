@@ -365,3 +365,24 @@ def test_a_long_running_operation_of_a_named_source_resumes(tmp_path: Path) -> N
         resumed = run_appctl(tmp_path, "call", "appctl_poll", f"operation={handle}", code=0)
         assert json.loads(resumed.stdout) == {"id": "1", "made": True}
         assert app.writes == ["POST /jobs"]
+
+
+def test_a_source_overrides_rename_its_tools_and_policy_still_knows_the_source(
+    multi: Path,
+) -> None:
+    """overrides.yaml of source db maps db_list_artist to a name of its own; a rule on
+    source db still holds for it (the source is where the tool was loaded from, not a
+    prefix), and the unnamed source's overrides.yaml (there is none) is not involved."""
+    (multi / ".appctl" / "sources" / "db" / "overrides.yaml").write_text(
+        "actions:\n  db_list_artist: {name: artists}\n"
+    )
+    run_appctl(multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
+    names = _names(multi)
+    assert "artists" in names and "db_list_artist" not in names
+    rows = run_appctl(multi, "call", "artists", "limit=1", "--json", code=0)
+    assert json.loads(rows.stdout)["data"]["rows"] == [{"ArtistId": 1, "Name": "AC/DC"}]
+    (multi / ".appctl" / "config.yaml").write_text(
+        "policy:\n  - {match: {source: db, verb: list}, action: deny}\n"
+    )
+    denied = run_appctl(multi, "call", "artists", "limit=1", "--json", code=None)
+    assert json.loads(denied.stdout)["error"]["category"] == "refused"
