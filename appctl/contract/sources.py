@@ -27,6 +27,7 @@ Design (issue 20, item 2)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +130,25 @@ def _load_named(app_dir: Path, name: str) -> Contract:
     return io.contract_of(data, origin=origin)
 
 
+def taken_elsewhere(app_dir: Path, name: str | None, tools: Iterable[str]) -> dict[str, str]:
+    """Which of ``tools`` (of source ``name``, None the unnamed one) another source of
+    ``app_dir`` already has: tool → that source ("" unnamed). Read from the files' plain
+    data, so that a sync beside a large source stays quick."""
+    others = [n for n in ("", *named_sources(app_dir)) if n != (name or "")]
+    wanted = set(tools)
+    found: dict[str, str] = {}
+    for other in others:
+        own = source_dir(app_dir, other)
+        if not (own / io.SCHEMA_FILE).is_file():
+            continue
+        data = io.parse_json(io.read_schema(own), origin=str(own / io.SCHEMA_FILE))
+        for resource in data.get("resources", []) if isinstance(data, dict) else []:
+            for action in resource.get("actions", []):
+                if action.get("name") in wanted:
+                    found.setdefault(action["name"], other)
+    return found
+
+
 def merge(parts: dict[str, Contract]) -> Contract:
     """One contract over ``parts`` (source name → contract; "" the unnamed source)."""
     from appctl.contract.models import Auth, Source
@@ -138,7 +158,7 @@ def merge(parts: dict[str, Contract]) -> Contract:
         for action in part.actions():
             action._source = name
             if action.name in owner:
-                raise _clash(action.name, owner[action.name], name)
+                raise clash_error(action.name, owner[action.name], name)
             owner[action.name] = name
     first = next(iter(parts.values()))
     source = Source(
@@ -187,7 +207,8 @@ def _said(name: str) -> str:
     return f"source {name!r}" if name else "the unnamed source"
 
 
-def _clash(tool: str, first: str, second: str) -> ContractError:
+def clash_error(tool: str, first: str, second: str) -> ContractError:
+    """Two sources both having a tool called ``tool``."""
     return ContractError(
         f"tool {tool!r} comes from both {_said(first)} and {_said(second)}",
         suggestion="Rename one of them in that source's overrides.yaml (actions: "

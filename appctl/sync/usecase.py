@@ -118,6 +118,8 @@ def run(
     previous = None if check else _previous(old, path)  # check reads it only on drift
     if not check and old is not None and not force and not _same_source(previous, synced):
         _refuse_replace(path, previous)
+    if not check:
+        _refuse_clashes(app_dir, name, synced)
     shown.phase("checking the tools")
     tools_path = own / io.TOOLS_FILE
     writes_tools = tools or tools_path.exists()
@@ -149,6 +151,17 @@ def _namespaced(synced: Synced, name: str | None) -> Synced:
     from appctl.sync.synced import Synced
 
     return Synced(schema=namespaced(synced.schema, name))
+
+
+def _refuse_clashes(app_dir: Path, name: str | None, synced: Synced) -> None:
+    """Refuse a sync whose tool names another source of the app dir has: the app dir could
+    not be loaded (contract/sources.py)."""
+    from appctl.contract.sources import clash_error, taken_elsewhere
+
+    taken = taken_elsewhere(app_dir, name, synced.action_names())
+    if taken:
+        tool, other = min(taken.items())
+        raise clash_error(tool, other, name or "")
 
 
 def _overridden(synced: Synced, app_dir: Path) -> tuple[Synced, Overrides | None]:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -159,14 +160,17 @@ def test_guide_tools_and_schema_cover_every_source(multi: Path, pets: Any) -> No
     assert set(toolset) == {f"pets_{n}" for n in PET_TOOLS}
 
 
-def test_two_sources_with_one_tool_name_is_an_error_naming_both(multi: Path) -> None:
-    (multi / ".appctl" / "sources" / "db" / "overrides.yaml").write_text(
+def test_a_sync_that_would_take_another_sources_tool_name_is_refused(multi: Path) -> None:
+    app_dir = multi / ".appctl"
+    before = _files(app_dir)
+    (app_dir / "sources" / "db" / "overrides.yaml").write_text(
         "actions:\n  db_list_artist: {name: pets_list_pets}\n"
     )
-    run_appctl(multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=0)
-    failed = run_appctl(multi, "tools", "--names", code=None)
+    failed = run_appctl(multi, "sync", "--name", "db", "--db", "sqlite:///chinook.db", code=None)
     assert failed.returncode != 0
-    assert "'pets_list_pets' comes from both source 'db' and source 'pets'" in failed.stderr
+    assert "'pets_list_pets' comes from both source 'pets' and source 'db'" in failed.stderr
+    assert _files(app_dir) == {**before, "sources/db/overrides.yaml": ANY}  # nothing written
+    assert "pets_list_pets" in _names(multi)
 
 
 def test_a_bad_source_name_is_refused(tmp_path: Path) -> None:
