@@ -151,18 +151,21 @@ def view(
 ) -> dict[str, Any]:
     chosen = select_actions(schema, read_only=read_only, include=include, exclude=exclude)
     compact = len(chosen) > COMPACT_OVER
-    by_resource: dict[str, list[Action]] = {}
+    # several sources (contract/sources.py): a resource is its source's, and named so
+    by_resource: dict[tuple[str, str], list[Action]] = {}
     for resource, action in chosen:
-        by_resource.setdefault(resource, []).append(action)
-    descriptions = {r.name: r.description for r in schema.resources}
-    tables = {r.name: r.table for r in schema.resources if r.table is not None}
+        by_resource.setdefault((action.source_name, resource), []).append(action)
+    parts = schema.parts or {"": schema}
+    found = {(s, r.name): r for s, part in parts.items() for r in part.resources}
     resources = []
     relations: list[str] = []
-    for name, actions in by_resource.items():
-        table = tables.get(name)
+    for (source, name), actions in by_resource.items():
+        table = found[source, name].table if (source, name) in found else None
         rv = _ResourceView(
-            name=name,
-            description=condense(descriptions.get(name, ""), 100),
+            name=f"{source}.{name}" if source else name,
+            description=condense(found[source, name].description, 100)
+            if (source, name) in found
+            else "",
             keys=list(table.primary_key) if table else _keys(actions),
         )
         if table is not None:
@@ -196,7 +199,9 @@ def view(
         "actions_count": len(chosen),
         "resources": resources,
         "compact": compact,
-        "chains": chains([a for _, a in chosen]),
+        "chains": [
+            c for src in parts for c in chains([a for _, a in chosen if a.source_name == src])
+        ],
         "inferred": any(a.provenance == Provenance.INFERRED for _, a in chosen),
         # tools whose work may end after the call (contract/longrunning.py): appctl_poll
         "long_running": lasting[:MAX_NAMED],

@@ -125,6 +125,11 @@ def test_each_source_calls_its_own_server(tmp_path: Path, pets: Any, other: Any)
     for name, app in (("a", pets), ("b", other)):
         args = ("sync", "--name", name, "--openapi", str(SPEC), "--base-url", app.url)
         run_appctl(tmp_path, *args, code=0)
+    guide = run_appctl(tmp_path, "guide", code=0).stdout
+    assert "10 tools in 4 resources." in guide
+    assert "\n## a.pets\nkey: petId\n- a_create_pet(name)" in guide and "\n## b.pets\n" in guide
+    assert "- `petId`: from a_list_pets → a_delete_pet, a_get_pet\n" in guide  # ids of a go
+    assert "- `petId`: from b_list_pets → b_delete_pet, b_get_pet\n" in guide  # to a only
     run_appctl(tmp_path, "call", "b_get_pet", "petId=1", code=0)
     run_appctl(tmp_path, "call", "a_list_pets", code=0)
     assert pets.seen == [("GET", "/api/pets", [])]
