@@ -12,8 +12,8 @@ Design (issue 20, item 2)
 - Names. A named source's tools are ``<source>_<tool>`` (``fit`` to the 64 characters every
   target format accepts, a hash keeping a cut name unique), given at sync before overrides
   are applied: the committed file holds the names models see, and overrides.yaml, policy and
-  toolsets all speak of those names. overrides.yaml may rename a tool (a mapping); two
-  sources ending with the same tool name is a load error naming both.
+  toolsets all speak of those names. overrides.yaml may rename a tool (a mapping); a sync
+  that would give two sources one tool name is refused (and such files are a load error).
 - Loading. ``load_contract`` reads every source and merges them: the merged contract's
   resources are all sources' resources, each action knowing its source (``Action.source_name``,
   which policy's ``match: {source: ...}`` reads), and ``Contract.parts`` maps a source name
