@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from appctl.agent import catalog as meta
 from appctl.agent.conversation import (
     Assistant,
     Message,
@@ -36,6 +35,7 @@ from appctl.execute.executor import CallOptions
 from appctl.execute.framing import frame
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
+from appctl.session import catalog as meta
 from appctl.session.core import Session, not_offered
 
 DEFAULT_MAX_STEPS = 20
@@ -327,7 +327,7 @@ class Agent:
         else:
             if name == meta.CALL:
                 via = meta.CALL
-                name, arguments, problem = _unwrap(arguments)
+                name, arguments, problem = meta.unwrap(arguments)
                 if problem:
                     result = ToolResult.failure(meta.CALL, ErrorCategory.VALIDATION, problem)
                     return self._finish(tool_call, name, arguments, result, started, via)
@@ -377,29 +377,10 @@ class Agent:
         return self.session.call(name, arguments)
 
     def _find(self, arguments: dict[str, Any]) -> ToolResult:
-        query = arguments.get("query")
-        if not isinstance(query, str) or not query.strip():
-            message = f"{meta.FIND} needs a query: a few words about what you want to do"
-            return ToolResult.failure(meta.FIND, ErrorCategory.VALIDATION, message)
-        limit = arguments.get("limit", meta.DEFAULT_RESULTS)
-        found = self.tools.catalog.find(query, limit if isinstance(limit, int) else 8)
-        data: dict[str, Any] = {"tools": found}
-        if not found:
-            data["hint"] = "No tool matched; try other words. Resources: " + ", ".join(
-                self.tools.catalog.resources()
-            )
-        return ToolResult(ok=True, tool=meta.FIND, data=data)
+        return meta.find(self.tools.catalog, arguments)
 
     def _describe(self, arguments: dict[str, Any]) -> ToolResult:
-        from appctl.errors import did_you_mean
-
-        name = str(arguments.get("name", ""))
-        described = self.tools.catalog.describe(name)
-        if described is None:
-            hint = did_you_mean(name, self.tools.catalog.specs)
-            message = f"no tool named {name!r}.{hint} Find tools with {meta.FIND}."
-            return ToolResult.failure(meta.DESCRIBE, ErrorCategory.VALIDATION, message)
-        return ToolResult(ok=True, tool=meta.DESCRIBE, data=described)
+        return meta.describe(self.tools.catalog, arguments)
 
 
 def _check_reply(provider: Provider, reply: Reply) -> None:
@@ -413,19 +394,3 @@ def _check_reply(provider: Provider, reply: Reply) -> None:
         suggestion="Try again; if it keeps happening, check the model server's log, the "
         "model's max_tokens and whether it supports this prompt.",
     )
-
-
-def _unwrap(arguments: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
-    """appctl_call_tool's target and arguments (an object, or JSON text of one)."""
-    name = arguments.get("name")
-    if not isinstance(name, str) or not name:
-        return meta.CALL, {}, f"{meta.CALL} needs the name of the tool to call"
-    inner = arguments.get("arguments", {})
-    if isinstance(inner, str):
-        try:
-            inner = json.loads(inner) if inner.strip() else {}
-        except ValueError as exc:
-            return name, {}, f"arguments for {name} are not valid JSON: {exc}"
-    if not isinstance(inner, dict):
-        return name, {}, f"arguments for {name} must be a JSON object"
-    return name, inner, None

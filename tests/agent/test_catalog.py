@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from appctl.agent.catalog import Catalog, meta_specs, words
 from appctl.generate.formats import render
 from appctl.generate.toolspec import build_tool_specs
+from appctl.session.catalog import Catalog, meta_specs, words
 from tests.conftest import NPM
 
 GITHUB = NPM / "@octokit" / "openapi" / "generated" / "api.github.com.json"

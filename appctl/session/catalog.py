@@ -1,13 +1,17 @@
-"""Meta-tools for APIs too large to hand a model whole.
+"""Meta-tools for APIs too large to hand a model whole, shared by the built-in agent
+(``agent/loop.py``) and ``appctl mcp``'s catalogue mode (``serve/mcpcatalog.py``).
 
-When the tools exceed the provider's per-request limit (OpenAI 128, Gemini 64) or the token
-budget for tool definitions, the model gets three tools instead: find tools by words, read
-one tool's schema, and call a tool by name. ``appctl_call_tool`` runs through the same
-executor and gates as a direct call.
+When the tools exceed a provider's per-request limit (OpenAI 128, Gemini 64), the token
+budget for tool definitions, or what an MCP client copes with, the model gets three tools
+instead: find tools by words (optionally within one resource), read one tool's schema, and
+call a tool by name. ``appctl_call_tool`` runs through the same session and gates as a
+direct call; ``find`` and ``describe`` here answer the first two as results, and ``unwrap``
+takes the third apart.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from appctl.contract.models import Safety
+from appctl.errors import did_you_mean
+from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.generate.toolspec import ToolSpec
 
 FIND = "appctl_find_tools"
@@ -99,11 +105,20 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.specs)
 
-    def find(self, query: str, limit: int = DEFAULT_RESULTS) -> list[dict[str, Any]]:
-        """The best matches for the words of ``query``, best first."""
+    def find(
+        self, query: str, limit: int = DEFAULT_RESULTS, *, resource: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The best matches for the words of ``query``, best first; with ``resource``,
+        only that resource's tools (all of them, in order, when ``query`` is empty)."""
         terms = set(words(query)) - STOP_WORDS
         scored = []
         for position, entry in enumerate(self._entries):
+            if resource is not None and entry.spec.resource != resource:
+                continue
+            if not terms:  # only a resource's listing has no words
+                if resource is not None:
+                    scored.append((0.0, position, entry.spec))
+                continue
             score = 0.0
             # a word in a short name says more than the same word in a long one
             name_weight = NAME / math.sqrt(max(len(entry.name), 1))
@@ -141,6 +156,65 @@ def _match(term: str, vocabulary: frozenset[str]) -> float:
     return 0.0
 
 
+def find(catalog: Catalog, arguments: dict[str, Any]) -> ToolResult:
+    """``appctl_find_tools``'s answer: the matches, or a hint naming the resources."""
+    query, resource = arguments.get("query", ""), arguments.get("resource")
+    if resource is not None and (not isinstance(resource, str) or resource not in _known(catalog)):
+        hint = did_you_mean(str(resource), _known(catalog))
+        message = (
+            f"no resource named {resource!r}.{hint} Resources: {', '.join(catalog.resources())}"
+        )
+        return ToolResult.failure(FIND, ErrorCategory.VALIDATION, message)
+    if not isinstance(query, str) or not (query.strip() or resource):
+        message = f"{FIND} needs a query: a few words about what you want to do"
+        return ToolResult.failure(FIND, ErrorCategory.VALIDATION, message)
+    limit = arguments.get("limit", DEFAULT_RESULTS)
+    found = catalog.find(
+        query, limit if isinstance(limit, int) else DEFAULT_RESULTS, resource=resource
+    )
+    data: dict[str, Any] = {"tools": found}
+    if not found:
+        data["hint"] = "No tool matched; try other words. Resources: " + ", ".join(
+            catalog.resources()
+        )
+    return ToolResult(ok=True, tool=FIND, data=data)
+
+
+def _known(catalog: Catalog) -> dict[str, None]:
+    return dict.fromkeys(catalog.resources())
+
+
+def describe(
+    catalog: Catalog, arguments: dict[str, Any], *, extra: dict[str, Any] | None = None
+) -> ToolResult:
+    """``appctl_describe_tool``'s answer; ``extra`` adds what a front end knows beside the
+    spec (``appctl mcp``: the tool's output schema)."""
+    name = str(arguments.get("name", ""))
+    described = catalog.describe(name)
+    if described is None:
+        hint = did_you_mean(name, catalog.specs)
+        message = f"no tool named {name!r}.{hint} Find tools with {FIND}."
+        return ToolResult.failure(DESCRIBE, ErrorCategory.VALIDATION, message)
+    return ToolResult(ok=True, tool=DESCRIBE, data={**described, **(extra or {})})
+
+
+def unwrap(arguments: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    """appctl_call_tool's target and arguments (an object, or JSON text of one), or what
+    is wrong with them."""
+    name = arguments.get("name")
+    if not isinstance(name, str) or not name:
+        return CALL, {}, f"{CALL} needs the name of the tool to call"
+    inner = arguments.get("arguments", {})
+    if isinstance(inner, str):
+        try:
+            inner = json.loads(inner) if inner.strip() else {}
+        except ValueError as exc:
+            return name, {}, f"arguments for {name} are not valid JSON: {exc}"
+    if not isinstance(inner, dict):
+        return name, {}, f"arguments for {name} must be a JSON object"
+    return name, inner, None
+
+
 def summary(spec: ToolSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
@@ -172,6 +246,10 @@ def meta_specs(count: int, *, arguments_as_text: bool = False) -> list[ToolSpec]
         "what). Returns names, safety and descriptions, best match first.",
         {
             "query": {"type": "string", "description": "Words, e.g. 'list open issues'."},
+            "resource": {
+                "type": "string",
+                "description": "Only this resource's tools (an empty query lists them).",
+            },
             "limit": {
                 "type": "integer",
                 "minimum": 1,
