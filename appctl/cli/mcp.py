@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from appctl.cli import output
+from appctl.serve.limits import AUTO_CATALOGUE, PAGE_SIZE
 
 if TYPE_CHECKING:
     from appctl.cli.main import AppContext
@@ -57,6 +58,19 @@ CLIENTS = ("claude", "cursor", "vscode")
     "--no-frame",
     is_flag=True,
     help="Give results as plain JSON text, not framed as untrusted data.",
+)
+@click.option(
+    "--catalogue/--no-catalogue",
+    default=None,
+    help="Offer three meta-tools (find, describe, call) instead of every tool. "
+    f"Default: only past {AUTO_CATALOGUE} tools.",
+)
+@click.option(
+    "--page-size",
+    default=PAGE_SIZE,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Tools per tools/list page (the rest behind a signed nextCursor).",
 )
 @click.option(
     "--print-config",
@@ -107,6 +121,8 @@ class Flags:
     grace: float
     print_config: str | None
     no_frame: bool = False
+    catalogue: bool | None = None
+    page_size: int = PAGE_SIZE
 
     def forwarded(self) -> list[str]:
         """The serving flags given with --print-config, for the client to pass back."""
@@ -120,6 +136,10 @@ class Flags:
         args = [flag for flag, on in switches if on]
         args += [f"--include={glob}" for glob in self.include]
         args += [f"--exclude={glob}" for glob in self.exclude]
+        if self.catalogue is not None:
+            args.append("--catalogue" if self.catalogue else "--no-catalogue")
+        if self.page_size != PAGE_SIZE:
+            args.append(f"--page-size={self.page_size}")
         if self.toolset:
             args.append(f"--toolset={self.toolset}")
         if self.base_url:
@@ -151,13 +171,21 @@ def _serve(app: AppContext, flags: Flags) -> int:
         session.options = dataclasses.replace(session.options, read_only=read_only)
     if flags.no_frame:
         session.config = unframed(session.config)
-    tools = ToolServer(session, include=include, exclude=exclude)
+    tools = ToolServer(
+        session,
+        include=include,
+        exclude=exclude,
+        catalogue=flags.catalogue,
+        page_size=flags.page_size,
+    )
     _check_offer(schema, tools.specs, include, exclude)
     server = build_server(tools)
     gates = [n for n, on in (("read-only", read_only), ("dry run", flags.dry_run)) if on]
     if flags.yes:
         gates.append("--yes")
     summary = f"appctl mcp: {len(tools.specs)} tools" + (f" ({', '.join(gates)})" if gates else "")
+    if tools.catalogue:
+        summary += f" as a catalogue of find/describe/call ({tools.catalogue})"
     if flags.transport == "stdio":
         output.info(f"{summary} over stdio")
         serve_stdio(server)

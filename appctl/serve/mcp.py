@@ -52,13 +52,23 @@ from appctl.contract.models import Action, Safety, SqlTransport
 from appctl.errors import did_you_mean
 from appctl.execute.audit.history import UNDELIVERED, Entry, arguments_text, now
 from appctl.execute.audit.record import printable
+from appctl.execute.continuation import process_sealer
 from appctl.execute.framing import frame
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
 from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
+from appctl.serve.limits import PAGE_SIZE
+from appctl.serve.mcplist import (
+    Pages,
+    catalogue_instructions,
+    catalogue_reason,
+    described,
+    meta_tools,
+)
 from appctl.serve.workers import Workers
+from appctl.session import catalog as meta
 from appctl.session.approval import Approval
 from appctl.session.core import Session, not_offered
 from appctl.session.outcomes import answer
@@ -79,7 +89,11 @@ class ToolServer:
         *,
         include: Iterable[str] = (),
         exclude: Iterable[str] = (),
+        catalogue: bool | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
+        """``catalogue``: serve the meta-tools (True), every tool (False), or decide by the
+        number of tools (None); ``page_size``: tools per ``tools/list`` page."""
         self.session = session  # contract, gates, history, approver and this process's id
         self.schema = schema = session.schema
         specs = build_tool_specs(
@@ -87,7 +101,11 @@ class ToolServer:
         )
         self.specs = {s.name: s for s in specs}
         self.shapes = OutputShapes(schema.definitions)  # loosened once, shared by the tools
-        self.tools = [self.tool(s) for s in specs]
+        self.catalogue = catalogue_reason(len(specs), catalogue)  # why, or "" (direct)
+        self.catalog = meta.Catalog(specs)  # what appctl_find_tools searches
+        self.tools = meta_tools(len(specs)) if self.catalogue else [self.tool(s) for s in specs]
+        sealer = session.options.sealer or process_sealer()
+        self.pages = Pages(sealer, size=page_size)
         self.outbox = Outbox()  # results owed to clients over Streamable HTTP
         self.workers = Workers()  # bounded threads, a share per tool (serve/workers.py)
         self.framed = session.config.results.frame  # results marked as data (execute.framing)
@@ -113,9 +131,41 @@ class ToolServer:
     async def list_tools(
         self, ctx: Context, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=self.tools)
+        return self.pages.page(self.tools, params.cursor if params is not None else None)
 
     async def call_tool(
+        self, ctx: Context, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        if self.catalogue and params.name in meta.META:
+            return await self._catalogue_call(ctx, params)
+        return await self._direct_call(ctx, params)
+
+    async def _catalogue_call(
+        self, ctx: Context, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """find and describe answer from the catalogue (appctl's own answers, unframed);
+        call runs its tool exactly as a direct call of it would run (gates, approval by
+        elicitation, progress, history under the tool's own name)."""
+        arguments = dict(params.arguments or {})
+        if params.name == meta.FIND:
+            return envelope(meta.find(self.catalog, arguments))
+        if params.name == meta.DESCRIBE:
+            return envelope(
+                meta.describe(self.catalog, arguments, extra=self._described(arguments))
+            )
+        name, inner, problem = meta.unwrap(arguments)
+        if problem:
+            failed = ToolResult.failure(meta.CALL, ErrorCategory.VALIDATION, problem)
+            return envelope(failed, framed=self.framed)
+        return await self._direct_call(
+            ctx, params.model_copy(update={"name": name, "arguments": inner})
+        )
+
+    def _described(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        spec = self.specs.get(str(arguments.get("name", "")))
+        return described(self.tool(spec)) if spec is not None else {}
+
+    async def _direct_call(
         self, ctx: Context, params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         name, arguments = params.name, dict(params.arguments or {})
@@ -185,7 +235,8 @@ class ToolServer:
     def _not_offered(self, name: str, action: Action | None) -> ToolResult:
         if action is None:
             hint = did_you_mean(name, self.specs)
-            message = f"no tool named {name!r}.{hint} tools/list shows the tools offered."
+            where = f"{meta.FIND} finds" if self.catalogue else "tools/list shows"
+            message = f"no tool named {name!r}.{hint} {where} the tools offered."
             return ToolResult.failure(
                 name, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
             )
@@ -384,6 +435,8 @@ def build_server(tools: ToolServer) -> Server[Any]:
         f"{source_noun(tools.schema.source.kind)}. "
         "Results are JSON envelopes: ok, status, data, or error {category, message, suggestions}."
     )
+    if tools.catalogue:
+        instructions += catalogue_instructions(len(tools.specs), tools.catalogue)
     if tools.framed:
         instructions += (
             " Their text is framed as data between appctl-data tags with a per-call nonce: "
