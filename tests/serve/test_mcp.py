@@ -213,12 +213,12 @@ def test_a_destructive_tool_wants_its_name_typed(project: Path, pets: Any, mode:
 
 
 @contextmanager
-def mcp_over_http(project: Path) -> Iterator[str]:
-    """``appctl mcp --transport http`` in ``project`` on a free port; yields its URL, and
-    checks at the end that it stopped on SIGTERM without a traceback."""
+def mcp_over_http(project: Path, *args: str) -> Iterator[str]:
+    """``appctl mcp --transport http`` (and ``args``) in ``project`` on a free port; yields
+    its URL, and checks at the end that it stopped on SIGTERM without a traceback."""
     port = free_port()
     proc = subprocess.Popen(
-        [APPCTL, "mcp", "--transport", "http", "--port", str(port)],
+        [APPCTL, "mcp", "--transport", "http", "--port", str(port), *args],
         cwd=project,
         env=ENV,
         stdin=subprocess.DEVNULL,

@@ -18,17 +18,22 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
+from appctl.contract.io import dump_schema, write_atomic
 from appctl.execute.audit.history import History
 from appctl.serve.mcp import ToolServer, build_server
 from appctl.session.approval import PolicyOnly
 from appctl.session.catalog import CALL, DESCRIBE, FIND
 from appctl.session.core import Session
 from tests import runner
-from tests.conftest import serving
+from tests.conftest import TOKEN, serving
 from tests.corpus import ABSENT, GITHUB, GITHUB_ACTIONS
+from tests.helpers import sync_doc
+from tests.lro_app import lro_app, spec
 from tests.runner import APPCTL
+from tests.serve.test_mcp import MODES, mcp_over_http
 
 needs_github = pytest.mark.skipif(not GITHUB.exists(), reason=ABSENT)
+ALLOW_ALL = 'policy:\n  - {match: {name: "*"}, action: allow}\n'
 REPO_ANSWER = {"id": 1, "name": "hello", "full_name": "octo/hello"}
 
 
@@ -285,7 +290,7 @@ def test_a_tampered_or_foreign_cursor_is_invalid_params(github: tuple[Path, str]
 
 def test_appctl_mcp_flags_choose_the_mode_and_page_size(project: Path, pets: Any) -> None:
     """Over stdio from the command line: --catalogue on a small contract, --page-size."""
-    env = runner.child_env({"APPCTL_BEARER_TOKEN": "fixture-token-77"})
+    env = runner.child_env({"APPCTL_BEARER_TOKEN": TOKEN})
 
     def stdio(*args: str) -> Client:
         params = StdioServerParameters(command=APPCTL, args=["mcp", *args], cwd=project, env=env)
@@ -309,3 +314,67 @@ def test_appctl_mcp_flags_choose_the_mode_and_page_size(project: Path, pets: Any
         assert [(e.tool, e.outcome) for e in history.entries(last=10)] == [("list_pets", "ok")]
     finally:
         history.close()
+
+
+def test_catalogue_over_streamable_http_asks_approval_in_both_modes(
+    project: Path, pets: Any
+) -> None:
+    """Handshake versions ask by elicitation/create, 2026-07-28 by an InputRequiredResult
+    the client answers and retries appctl_call_tool with: both reach the write."""
+    asked: list[str] = []
+
+    async def accept(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={})
+
+    with mcp_over_http(project, "--catalogue", "--page-size", "2") as url:
+
+        async def body() -> None:
+            for mode in MODES:
+                async with Client(url, mode=mode, elicitation_callback=accept) as client:
+                    assert client.protocol_version == MODES[mode]
+                    names, sizes, _ = await _walk(client)
+                    assert names == [FIND, DESCRIBE, CALL] and sizes == [2, 1]
+                    found = _data(await client.call_tool(FIND, {"query": "create a pet"}))
+                    assert found["data"]["tools"][0]["name"] == "create_pet"
+                    call = {"name": "create_pet", "arguments": {"name": "Tom"}}
+                    created = await client.call_tool(CALL, call)
+                    assert not created.is_error, created
+
+        _run(body)
+    assert asked == ['Run create_pet with {"name": "Tom"}?'] * 2
+    assert [s[:2] for s in pets.seen] == [("POST", "/api/pets")] * 2
+    history = History(f"sqlite:///{project / '.appctl' / 'history.db'}")
+    try:
+        rows = [(e.tool, e.outcome) for e in history.entries(last=10)]
+    finally:
+        history.close()
+    assert rows == [("create_pet", "ok")] * 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_call_through_the_catalogue_reports_progress(tmp_path: Path, mode: str) -> None:
+    """A long-running operation called through appctl_call_tool: its polls reach the client
+    as progress notifications, as a direct call's do (tests/serve/test_mcp_progress.py)."""
+    with lro_app() as app:
+        schema = sync_doc(spec(), base_url=app.url).schema
+        write_atomic(tmp_path / ".appctl" / "schema.json", dump_schema(schema))
+        (tmp_path / ".appctl" / "config.yaml").write_text(ALLOW_ALL)
+        told: list[float] = []
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            told.append(done)
+
+        async def body() -> None:
+            params = StdioServerParameters(
+                command=APPCTL, args=["mcp", "--catalogue"], cwd=tmp_path, env=runner.child_env({})
+            )
+            async with Client(params, mode=mode) as client:
+                call = {"name": "start_job", "arguments": {"polls": 3}}
+                result = await client.call_tool(CALL, call, progress_callback=progress)
+                assert not result.is_error, result
+                assert _data(result)["data"] == {"id": "1", "made": True}
+
+        _run(body)
+        assert app.writes == ["POST /jobs"]
+    assert told == [1.0, 2.0, 3.0]
