@@ -378,3 +378,15 @@ def test_a_call_through_the_catalogue_reports_progress(tmp_path: Path, mode: str
         _run(body)
         assert app.writes == ["POST /jobs"]
     assert told == [1.0, 2.0, 3.0]
+
+
+def test_print_config_passes_the_catalogue_flags_on(project: Path) -> None:
+    """A client launching appctl from the printed snippet gets the same mode and pages."""
+    printed = runner.invoke("mcp", "--print-config", "claude", "--no-catalogue", cwd=project)
+    [entry] = json.loads(printed.stdout)["mcpServers"].values()
+    assert entry["args"][-1] == "--no-catalogue"
+    printed = runner.invoke(
+        "mcp", "--print-config", "vscode", "--catalogue", "--page-size", "7", cwd=project
+    )
+    [entry] = json.loads(printed.stdout)["servers"].values()
+    assert entry["args"][-2:] == ["--catalogue", "--page-size=7"]
