@@ -34,7 +34,6 @@ and serves stdio or Streamable HTTP.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -60,6 +59,13 @@ from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
 from appctl.serve.limits import PAGE_SIZE
+from appctl.serve.mcpapproval import (
+    confirm_schema,
+    confirmed,
+    fingerprint,
+    question,
+    refused_because,
+)
 from appctl.serve.mcplist import (
     Pages,
     catalogue_instructions,
@@ -75,8 +81,6 @@ from appctl.session.outcomes import answer
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
-CONFIRM_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}  # accept or decline
-CONFIRM_FIELD = "confirm"  # where a destructive tool's name is typed
 Context = ServerRequestContext[Any, Any]
 
 
@@ -331,64 +335,6 @@ def undelivered_entry(
         outcome=UNDELIVERED,
         category=result.error.category.value if result.error else None,
         message=hide.text(message),
-    )
-
-
-def question(action: Action, arguments: Mapping[str, Any]) -> str:
-    shown = json.dumps(arguments, ensure_ascii=False, separators=(", ", ": "))
-    if action.safety == Safety.DESTRUCTIVE:
-        return f"{action.name} is destructive. Type its name to run it with {shown}, or decline."
-    return f"Run {action.name} with {shown}?"
-
-
-def confirm_schema(action: Action) -> dict[str, Any]:
-    """Accept or decline; a destructive tool also wants its name typed, as on a terminal."""
-    if action.safety != Safety.DESTRUCTIVE:
-        return CONFIRM_SCHEMA
-    return {
-        "type": "object",
-        "properties": {
-            CONFIRM_FIELD: {
-                "type": "string",
-                "title": f"Type {action.name} to confirm",
-                "description": f"The tool's name, {action.name}, exactly.",
-            }
-        },
-        "required": [CONFIRM_FIELD],
-    }
-
-
-def confirmed(action: Action, answer: types.ElicitResult) -> str:
-    """accept only when a destructive tool's name was typed exactly; else the answer."""
-    if answer.action != "accept" or action.safety != Safety.DESTRUCTIVE:
-        return answer.action
-    typed = (answer.content or {}).get(CONFIRM_FIELD)
-    return "accept" if typed == action.name else "mistyped"
-
-
-def fingerprint(name: str, arguments: Mapping[str, Any]) -> str:
-    """Binds an approval to the exact call it was asked for."""
-    text = json.dumps([name, arguments], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def refused_because(action: Action, answer: str) -> str:
-    name, safety = action.name, action.safety.value
-    if answer == "decline":
-        return f"{name} was not run: the user declined it"
-    if answer == "cancel":
-        return f"{name} was not run: the user dismissed the approval request"
-    if answer == "mistyped":
-        return f"{name} was not run: it is destructive and its name was not typed to confirm"
-    why = (
-        "the approval request to the MCP client failed"
-        if answer == "failed"
-        else "this MCP client cannot ask for approval (it does not support elicitation)"
-    )
-    return (
-        f"{name} is {safety} and needs approval, but {why}. To allow it, start the server "
-        f"with `appctl mcp --yes`, or add a policy rule to .appctl/config.yaml such as "
-        f'`policy: [{{match: {{name: "{name}"}}, action: allow}}]`'
     )
 
 
