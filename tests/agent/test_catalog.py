@@ -59,3 +59,27 @@ def test_meta_tools_render_in_every_provider_format(fmt: str) -> None:
     if fmt == "gemini":  # Gemini refuses an object parameter without properties
         call = rendered.entries[2]
         assert call["parameters"]["properties"]["arguments"]["type"] == "string"
+
+
+def _pets() -> Catalog:
+    from appctl.sync.openapi.api import sync_openapi
+    from tests.conftest import REPO
+
+    return Catalog(build_tool_specs(sync_openapi(str(REPO / "fixtures/app/openapi.yaml")).schema))
+
+
+def test_find_within_a_resource_and_its_errors() -> None:
+    from appctl.session.catalog import find
+
+    catalog = _pets()
+    resource = catalog.resources()[0]
+    mine = sorted(n for n, s in catalog.specs.items() if s.resource == resource)
+    listed = find(catalog, {"query": "", "resource": resource})
+    assert listed.ok and listed.data is not None
+    assert sorted(t["name"] for t in listed.data["tools"]) == mine
+    assert catalog.find("the", resource=None) == []  # stop words alone find nothing
+    unknown = find(catalog, {"query": "list", "resource": resource + "x"})
+    assert unknown.error is not None and unknown.error.category == "validation"
+    assert f"Did you mean '{resource}'?" in unknown.error.message
+    empty = find(catalog, {"query": "  "})
+    assert empty.error is not None and "needs a query" in empty.error.message
