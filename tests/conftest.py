@@ -51,6 +51,17 @@ def run_appctl(cwd: Path, *args: str, code: int, token: str = TOKEN) -> runner.I
     return runner.invoke(*args, cwd=cwd, code=code, env={"APPCTL_BEARER_TOKEN": token})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_session() -> Iterator[None]:
+    """The same for module- and session-scoped fixtures, which are set up before any
+    function-scoped fixture runs (a module's shared contract synced in the shell's
+    APPCTL_APP_DIR is how scripts/test's scratch dir once received a schema.json)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in runner.shell_leaks(os.environ):
+            patch.delenv(name)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def hermetic_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the shell's APPCTL_* variables or LLM provider keys (a developer's
