@@ -59,6 +59,12 @@ def _implied_servers(data: dict[str, Any]) -> list[str]:
 def _prune(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("servers") == _implied_servers(data):
         del data["servers"]
+    if not data.get("mcp_servers"):  # only an MCP source has any
+        data.pop("mcp_servers", None)
+    for server in data.get("mcp_servers", {}).values():
+        for key in ("args", "env", "headers"):
+            if not server.get(key):
+                server.pop(key, None)
     for scheme in data.get("auth", {}).get("schemes", []):
         _drop_falsy(scheme, _DROP_WHEN_FALSY["auth_scheme"])
     for resource in data.get("resources", []):

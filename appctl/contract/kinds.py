@@ -44,6 +44,7 @@ SOURCE_NOUNS = {
     "app": "web app's own OpenAPI document",
     "supabase": "Supabase (PostgREST) API description",
     "plugin": "source plugin",
+    "mcp": "MCP server's tool list",
 }
 
 

@@ -16,6 +16,8 @@ from appctl.contract.kinds import Provenance as Provenance
 from appctl.contract.kinds import Safety as Safety
 from appctl.contract.kinds import Verb as Verb
 from appctl.contract.longrunning import LongRunning as LongRunning
+from appctl.contract.mcptransport import McpServer as McpServer
+from appctl.contract.mcptransport import McpTransport as McpTransport
 from appctl.contract.paging import Pagination as Pagination
 from appctl.contract.responses import Response as Response
 
@@ -84,7 +86,7 @@ class SqlTransport(_Model):
     key: list[str] = PField(default_factory=list)
 
 
-Transport = Annotated[HttpTransport | SqlTransport, PField(discriminator="kind")]
+Transport = Annotated[HttpTransport | SqlTransport | McpTransport, PField(discriminator="kind")]
 
 
 # RFC 9110 section 9.2.2 (and the QUERY method's draft): a request of these methods may be
@@ -220,7 +222,7 @@ class Resource(_Model):
 
 
 class Source(_Model):
-    kind: Literal["openapi", "db", "app", "supabase", "plugin"]  # app: a web app's framework
+    kind: Literal["openapi", "db", "app", "supabase", "plugin", "mcp"]  # app: a web app's framework
     location: str
     sha256: str
     format: str = ""
@@ -291,6 +293,7 @@ class Contract(_Model):
     # and what a re-sync compares to tell whether a chosen base URL still applies
     servers: list[str] = PField(default_factory=list)
     database: Database | None = None
+    mcp_servers: dict[str, McpServer] = PField(default_factory=dict)  # contract/mcptransport.py
     auth: Auth = PField(default_factory=Auth)
     definitions: dict[str, JsonSchema] = PField(default_factory=dict)
     resources: list[Resource] = PField(default_factory=list)

@@ -20,6 +20,7 @@ from appctl.contract.models import (
     Action,
     Contract,
     HttpTransport,
+    McpTransport,
     Provenance,
     Safety,
     SqlTransport,
@@ -33,6 +34,7 @@ from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
 from appctl.execute.continuation import CursorError, Sealer, process_sealer
 from appctl.execute.http import resume
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
+from appctl.execute.mcp.call import McpCall
 from appctl.execute.project import FieldPath, shaped
 from appctl.execute.project import split as shaping
 from appctl.execute.redact import NO_REDACTION, Redactor
@@ -168,7 +170,7 @@ def prepare(
     options: CallOptions,
     environ: Mapping[str, str],
     redactor: Redactor = NO_REDACTION,
-) -> tuple[Action, Request | SqlPlan, str] | ToolResult:
+) -> tuple[Action, Request | SqlPlan | McpCall, str] | ToolResult:
     """Everything before I/O: the action, its exact request (with the credentials its
     security asks for) and its resource, or why there is none."""
     schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
@@ -189,6 +191,8 @@ def prepare(
     refused = refusal(action, options, resource)
     if refused:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refused[1], reason=refused[0])
+    if isinstance(action.transport, McpTransport):
+        return _prepare_mcp(schema, action, checked.arguments, resource)
     if isinstance(action.transport, SqlTransport):
         if found.table is None:
             message = f"{tool} has no table in the contract: run appctl sync --db again"
@@ -311,6 +315,8 @@ def _execute(
 ) -> ToolResult:
     if isinstance(request, SqlPlan):
         return _run_sql(schema, action, request, options, environ, resource)
+    if isinstance(request, McpCall):
+        return _run_mcp(schema, action, request, options, environ, resource)
     polling = None
     if action.long_running is not None and not options.dry_run:
         from appctl.execute.longcall import polling as polling_for
@@ -422,6 +428,35 @@ def _run_sql(
         error = result.error.model_copy(update={"suggestions": [hint, *result.error.suggestions]})
         return result.model_copy(update={"error": error})
     return result
+
+
+def _prepare_mcp(
+    schema: Contract, action: Action, arguments: Mapping[str, Any], resource: str
+) -> tuple[Action, McpCall, str] | ToolResult:
+    from appctl.execute.mcp.call import plan
+
+    made = plan(schema, action, arguments)
+    if isinstance(made, str):
+        return ToolResult.failure(action.name, ErrorCategory.VALIDATION, made)
+    return action, made, resource
+
+
+def _run_mcp(
+    schema: Contract,
+    action: Action,
+    request: McpCall,
+    options: CallOptions,
+    environ: Mapping[str, str],
+    resource: str,
+) -> ToolResult:
+    """A call to an upstream MCP server's tool (execute/mcp/)."""
+    from appctl.execute.mcp.call import run
+
+    def execute(timeout: float | None) -> ToolResult:
+        return run(action, request, schema.definitions, environ=environ, timeout=timeout)
+
+    dry = "dry run: nothing was sent"
+    return _run(action, options, resource, request.redacted, dry, execute)
 
 
 def _password_hint(url: str, ref: str | None, environ: Mapping[str, str]) -> str:

@@ -173,6 +173,24 @@ class Supabase:
         return build(self, context)
 
 
+@dataclass(frozen=True, slots=True)
+class Mcp:
+    """An MCP server: a command line (stdio) or an http(s) URL (Streamable HTTP). Its
+    credentials come from ``env:`` only: variables passed on by name (stdio), headers and a
+    bearer token read from variables (http)."""
+
+    server: str
+    _: KW_ONLY
+    pass_env: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+    bearer_env: str | None = None
+
+    def build(self, context: BuildContext) -> Built:
+        from appctl.sync.mcp.source import build
+
+        return build(self, context)
+
+
 SOURCES: tuple[SourceEntry, ...] = (
     SourceEntry(
         name="openapi",
@@ -266,6 +284,40 @@ SOURCES: tuple[SourceEntry, ...] = (
                 "--supabase: accept a service-role key in --key-env (it bypasses row-level "
                 "security for every call).",
                 kind="flag",
+            ),
+        ),
+    ),
+    SourceEntry(
+        name="mcp",
+        flag="--mcp",
+        metavar="SERVER",
+        help="An MCP server: a command line (run over stdio) or an http(s) URL (Streamable "
+        "HTTP). Each of its tools becomes an action; safety from its annotations, never "
+        "trusted to be read-only unless it says so.",
+        what="an MCP server",
+        example="appctl sync --mcp 'npx @modelcontextprotocol/server-everything'",
+        make=Mcp,
+        options=(
+            SourceOption(
+                "--pass-env",
+                "pass_env",
+                "--mcp (stdio): a variable passed on to the server (besides PATH, HOME, LANG), "
+                "by name; its value is read at call time, never written down. Repeatable.",
+                metavar="NAME",
+                multiple=True,
+            ),
+            SourceOption(
+                "--header",
+                "headers",
+                "--mcp (http): a header sent to the server, NAME=env:VARIABLE. Repeatable.",
+                metavar="NAME=env:VAR",
+                multiple=True,
+            ),
+            SourceOption(
+                "--bearer-env",
+                "bearer_env",
+                "--mcp (http): the variable holding a token sent as Authorization: Bearer.",
+                metavar="NAME",
             ),
         ),
     ),
