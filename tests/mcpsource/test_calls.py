@@ -1,0 +1,111 @@
+"""Calls to MCP actions go through the executor's usual path: gates, approval, deadlines
+and history, into a pooled upstream session that is started lazily, reused, and restarted
+when it died. Against the misbehaving fixture server and server-filesystem."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from appctl.execute.mcp.pool import POOL
+from tests.mcpsource.servers import FILESYSTEM, actions, call, flaky, history, need, sync
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    sync(tmp_path, "--mcp", flaky(tmp_path))
+    return tmp_path
+
+
+def test_session_reused_then_restarted_after_a_crash(project: Path) -> None:
+    started = POOL.started
+    first = call(project, "pid")["data"]["result"]
+    assert call(project, "pid")["data"]["result"] == first  # the same process, reused
+    assert POOL.started == started + 1
+    crashed = call(project, "crash")
+    assert crashed["error"]["category"] == "network", crashed
+    assert "ended during crash" in crashed["error"]["message"]
+    assert any("starts the server again" in s for s in crashed["error"]["suggestions"])
+    again = call(project, "pid")["data"]["result"]
+    assert again != first and POOL.started == started + 2
+    rows = [(r["tool"], r["outcome"]) for r in history(project)]
+    assert rows == [("pid", "ok"), ("pid", "ok"), ("crash", "failed"), ("pid", "ok")]
+
+
+def test_a_hung_call_ends_at_its_deadline(project: Path) -> None:
+    (project / ".appctl" / "config.yaml").write_text(
+        "policy:\n  - {match: {name: hang}, timeout: 1.5}\n"
+    )
+    began = time.monotonic()
+    hung = call(project, "hang")
+    assert time.monotonic() - began < 1.5 + 3
+    assert hung["error"]["category"] == "timeout", hung
+    assert "within 1.5s" in hung["error"]["message"]
+    assert isinstance(call(project, "pid")["data"]["result"], int)  # a fresh session answers
+
+
+def test_is_error_is_a_server_failure(project: Path) -> None:
+    failed = call(project, "fail", "why=testing")
+    assert failed["ok"] is False and failed["error"]["category"] == "server", failed
+    assert failed["error"]["message"].startswith("fail failed: ")
+
+
+def test_stdio_server_gets_a_clean_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCP_TEST_LEAK", "not for the server")
+    monkeypatch.setenv("MCP_TEST_PASSED", "for the server")
+    sync(tmp_path, "--mcp", flaky(tmp_path), "--pass-env", "MCP_TEST_PASSED")
+    assert "for the server" not in (tmp_path / ".appctl" / "schema.json").read_text()
+    names = call(tmp_path, "env")["data"]["result"]
+    assert "PATH" in names and "MCP_TEST_PASSED" in names
+    assert "MCP_TEST_LEAK" not in names
+    assert not [n for n in names if n.startswith(("APPCTL_", "PYTEST", "VIRTUAL_ENV"))]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """An app dir whose contract is server-filesystem's, serving ``tmp_path/data`` only."""
+    need(FILESYSTEM)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "hello.txt").write_text("hello\n")
+    sync(tmp_path, "--mcp", f"{FILESYSTEM} {data}")
+    return tmp_path
+
+
+def test_filesystem_reads_and_gated_writes(files: Path) -> None:
+    data = files / "data"
+    found = actions(files)
+    assert found["read_text_file"]["safety"] == "read_only"
+    assert found["write_file"]["safety"] == "destructive"
+    read = call(files, "read_text_file", f"path={data / 'hello.txt'}")
+    assert read["ok"] and "hello" in str(read["data"]), read
+
+    target = data / "new.txt"
+    args = (f"path={target}", "content=written by appctl")
+    refused = call(files, "write_file", *args, "--read-only")
+    assert refused["error"]["reason"] == "read_only"
+    unapproved = call(files, "write_file", *args)
+    assert unapproved["error"]["reason"] == "needs_approval"
+    assert not target.exists()
+
+    written = call(files, "write_file", *args, "--yes")
+    assert written["ok"], written
+    assert target.read_text() == "written by appctl"
+
+    outside = call(files, "read_text_file", f"path={files / 'elsewhere.txt'}")
+    assert outside["ok"] is False and outside["error"]["category"] == "server", outside
+
+    rows = [(r["tool"], r["outcome"]) for r in history(files)]
+    assert rows == [
+        ("read_text_file", "ok"),
+        ("write_file", "refused"),
+        ("write_file", "refused"),
+        ("write_file", "ok"),
+        ("read_text_file", "failed"),
+    ]
+    row = history(files)[3]
+    assert row["request"] == "MCP default/write_file"
