@@ -94,7 +94,7 @@ def test_overrides_survive_resync_and_bad_ones_write_nothing(app: Path) -> None:
             ("sync",),
             2,
             "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP, --django "
-            "SETTINGS, --supabase URL or --source NAME",
+            "SETTINGS, --supabase URL, --mcp SERVER or --source NAME",
         ),
         (("tools", "--format", "nope"), 2, "Invalid value for '--format'"),
         (("bogus",), 2, "No such command"),

@@ -180,7 +180,7 @@ def test_the_table_makes_each_source_and_refuses_options_of_another() -> None:
         make_source({}, {})
     assert none.value.message == (
         "give exactly one source: --openapi SRC, --db DSN, --app MODULE:APP, --django SETTINGS, "
-        "--supabase URL or --source NAME"
+        "--supabase URL, --mcp SERVER or --source NAME"
     )
     with pytest.raises(UsageError, match="exactly one source"):
         make_source({"openapi": "a.yaml", "db": "b.db"}, {})

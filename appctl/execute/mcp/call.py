@@ -63,8 +63,8 @@ def run(
     environ: Mapping[str, str],
     timeout: float | None,
 ) -> ToolResult:
-    from appctl.execute.mcp.connect import MissingCredential
     from appctl.execute.mcp.pool import POOL, Dropped
+    from appctl.sync.mcp.connect import MissingCredential
 
     name = action.name
     limit = timeout or DEFAULT_TIMEOUT

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.mcptransport import McpServer
-from appctl.execute.mcp.connect import client_for, headers_of, server_env
+from appctl.sync.mcp.connect import client_for, headers_of, server_env
 
 if TYPE_CHECKING:
     from mcp import Client

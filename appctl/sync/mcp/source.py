@@ -88,7 +88,7 @@ def read_tools(server: McpServer, environ: Mapping[str, str]) -> list[dict[str, 
     """The server's tools, read in one short session."""
     import anyio
 
-    from appctl.execute.mcp.connect import MissingCredential, client_for, list_tools
+    from appctl.sync.mcp.connect import MissingCredential, client_for, list_tools
 
     async def listing() -> list[dict[str, Any]]:
         with anyio.fail_after(TIMEOUT):
