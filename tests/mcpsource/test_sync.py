@@ -196,3 +196,17 @@ def test_check_reports_a_changed_tool_list(tmp_path: Path) -> None:
     assert refused["error"]["category"] == "validation"
     sync(tmp_path, "--mcp", server)
     assert call(tmp_path, "extra")["data"] == {"result": "extra"}
+
+
+def test_http_headers_come_from_env() -> None:
+    from appctl.sync.mcp.connect import MissingCredential, headers_of
+
+    server = McpServer(url="http://127.0.0.1:1/mcp", headers={"X-Key": "env:K"}, bearer="env:T")
+    assert headers_of(server, {"K": "key", "T": "tok"}) == {
+        "X-Key": "key",
+        "Authorization": "Bearer tok",
+    }
+    with pytest.raises(MissingCredential, match="T is not set"):
+        headers_of(server, {"K": "key"})
+    with pytest.raises(ValueError, match="env:NAME"):
+        McpServer(url="http://127.0.0.1:1/mcp", bearer="literal-token")

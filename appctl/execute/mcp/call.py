@@ -78,8 +78,7 @@ def run(
         return ToolResult.failure(name, ErrorCategory.TIMEOUT, message, hint)
     except Dropped as exc:
         message = f"the MCP server {call.server.where} ended during {call.tool}: {exc}"
-        hint = "The next call starts the server again."
-        return ToolResult.failure(name, ErrorCategory.NETWORK, message, hint)
+        return _network(name, message, "The next call starts the server again.")
     except Exception as exc:
         return _failed(name, call, exc)
     return _answered(action, answer, definitions)
@@ -97,7 +96,16 @@ def _failed(name: str, call: McpCall, exc: BaseException) -> ToolResult:
         return ToolResult.failure(name, category, message)
     message = f"cannot reach the MCP server {call.server.where}: {leaf(exc)}"
     hint = "Check that the contract's command runs (or its URL answers) as an MCP server."
-    return ToolResult.failure(name, ErrorCategory.NETWORK, message, hint)
+    return _network(name, message, hint)
+
+
+def _network(name: str, message: str, hint: str) -> ToolResult:
+    """A network failure whose suggestion is about the MCP server (the table's speaks of
+    a base URL, which an MCP action does not have)."""
+    result = ToolResult.failure(name, ErrorCategory.NETWORK, message, hint)
+    assert result.error is not None
+    error = result.error.model_copy(update={"suggestions": [hint]})
+    return result.model_copy(update={"error": error})
 
 
 def _answered(action: Action, answer: CallToolResult, definitions: dict[str, Any]) -> ToolResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from appctl.contract.kinds import Safety
-from appctl.contract.models import HttpTransport, SqlTransport
+from appctl.contract.models import HttpTransport, McpTransport, SqlTransport
 from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec
 
@@ -77,7 +77,7 @@ def output_schema(
       (``execute.conform`` moves it there, with a note). None — no outputSchema — when the
       operation documents no JSON body, or one without a schema: nothing could be promised,
       and a schema that guessed would make clients reject real results."""
-    if isinstance(action.transport, HttpTransport):
+    if isinstance(action.transport, HttpTransport | McpTransport):  # MCP: its outputSchema
         data = shapes.data_schema(action.responses) if shapes is not None else None
         if data is None:
             return None
