@@ -109,3 +109,22 @@ def test_filesystem_reads_and_gated_writes(files: Path) -> None:
     ]
     row = history(files)[3]
     assert row["request"] == "MCP default/write_file"
+
+
+def test_overrides_apply_to_upstream_tools(tmp_path: Path) -> None:
+    (tmp_path / ".appctl").mkdir()
+    (tmp_path / ".appctl" / "overrides.yaml").write_text(
+        "actions:\n"
+        "  pid: {name: process_id, description: Which process answers.}\n"
+        "  fail: {safety: mutating}\n"
+        "rules:\n"
+        "  - {match: {name: 'hang'}, safety: destructive}\n"
+    )
+    sync(tmp_path, "--mcp", flaky(tmp_path))
+    found = actions(tmp_path)
+    assert "pid" not in found and found["process_id"]["description"] == "Which process answers."
+    assert found["process_id"]["transport"]["tool"] == "pid"  # still the upstream's name
+    assert (found["fail"]["safety"], found["hang"]["safety"]) == ("mutating", "destructive")
+    assert isinstance(call(tmp_path, "process_id")["data"]["result"], int)
+    refused = call(tmp_path, "fail", "why=x")
+    assert refused["error"]["reason"] == "needs_approval"
