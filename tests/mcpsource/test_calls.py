@@ -128,3 +128,23 @@ def test_overrides_apply_to_upstream_tools(tmp_path: Path) -> None:
     assert isinstance(call(tmp_path, "process_id")["data"]["result"], int)
     refused = call(tmp_path, "fail", "why=x")
     assert refused["error"]["reason"] == "needs_approval"
+
+
+def test_json_rpc_errors_map_to_categories() -> None:
+    from mcp.shared.exceptions import MCPError
+    from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
+
+    from appctl.contract.models import McpServer
+    from appctl.execute.mcp.call import McpCall, _failed
+
+    sent = McpCall("default", McpServer(command="srv"), "tool", {})
+    invalid = _failed("t", sent, MCPError(INVALID_PARAMS, "n must be positive"))
+    assert invalid.error is not None and invalid.error.category == "validation"
+    assert "n must be positive (code -32602)" in invalid.error.message
+    internal = _failed("t", sent, MCPError(INTERNAL_ERROR, "boom"))
+    assert internal.error is not None and internal.error.category == "server"
+    spawn = _failed("t", sent, FileNotFoundError(2, "No such file or directory"))
+    assert spawn.error is not None and spawn.error.category == "network"
+    assert spawn.error.suggestions == [
+        "Check that the contract's command runs (or its URL answers) as an MCP server."
+    ]

@@ -210,3 +210,14 @@ def test_http_headers_come_from_env() -> None:
         headers_of(server, {"K": "key"})
     with pytest.raises(ValueError, match="env:NAME"):
         McpServer(url="http://127.0.0.1:1/mcp", bearer="literal-token")
+
+
+def test_a_tool_gone_upstream(tmp_path: Path) -> None:
+    server = flaky(tmp_path)
+    (tmp_path / "extra").touch()
+    sync(tmp_path, "--mcp", server)
+    (tmp_path / "extra").unlink()
+    said = sync(tmp_path, "--check", "--mcp", server, code=1)
+    assert "removed: extra" in said
+    gone = call(tmp_path, "extra")
+    assert gone["error"]["category"] == "server" and "Unknown tool: extra" in str(gone), gone
