@@ -4,8 +4,12 @@ helpers to sync and call them in process."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,36 @@ LOOPBACK = HERE / "loopback.cjs"
 def need(path: Path) -> None:
     if not path.exists():
         pytest.skip(f"{path} is not installed: run scripts/setup")
+
+
+def everything_http(port: int) -> subprocess.Popen[bytes]:
+    """server-everything's Streamable HTTP mode on ``port`` of 127.0.0.1, once it listens."""
+    need(EVERYTHING)
+    env = {"PATH": os.environ["PATH"], "PORT": str(port), "NODE_OPTIONS": f"--require {LOOPBACK}"}
+    process = subprocess.Popen(
+        [str(EVERYTHING), "streamableHttp"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise AssertionError("server-everything streamableHttp exited")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError("server-everything did not start") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(10)
 
 
 def flaky(directory: Path) -> str:

@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 from appctl.execute.mcp.pool import POOL
-from tests.mcpsource.servers import FILESYSTEM, actions, call, flaky, history, need, sync
+from tests.mcpsource.servers import (
+    FILESYSTEM,
+    actions,
+    call,
+    everything_http,
+    flaky,
+    history,
+    need,
+    stop,
+    sync,
+)
+from tests.serve.test_rest import free_port
 
 
 @pytest.fixture
@@ -148,3 +159,22 @@ def test_json_rpc_errors_map_to_categories() -> None:
     assert spawn.error.suggestions == [
         "Check that the contract's command runs (or its URL answers) as an MCP server."
     ]
+
+
+def test_an_http_server_that_restarted_gets_a_new_session(tmp_path: Path) -> None:
+    port = free_port()
+    server = everything_http(port)
+    try:
+        sync(tmp_path, "--mcp", f"http://127.0.0.1:{port}/mcp")
+        started = POOL.started
+        assert call(tmp_path, "echo", "message=one")["data"] == "Echo: one"
+        stop(server)
+        server = everything_http(port)  # it has forgotten appctl's session
+        stale = call(tmp_path, "echo", "message=two")
+        assert stale["error"]["category"] == "network", stale
+        assert call(tmp_path, "echo", "message=three")["data"] == "Echo: three"
+        assert POOL.started == started + 2
+    finally:
+        stop(server)
+    down = call(tmp_path, "echo", "message=four")
+    assert down["error"]["category"] == "network", down

@@ -5,10 +5,6 @@ the misbehaving fixture server."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +16,14 @@ from appctl.execute.args import check_arguments
 from appctl.sync.mcp.tools import safety_of, to_contract
 from tests.mcpsource.servers import (
     EVERYTHING,
-    LOOPBACK,
     TIME,
     actions,
     call,
+    everything_http,
     flaky,
     need,
     schema,
+    stop,
     sync,
 )
 from tests.serve.test_rest import free_port
@@ -109,48 +106,24 @@ def test_everything_over_stdio(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def everything_http() -> Iterator[str]:
+def http_url() -> Iterator[str]:
     """server-everything's Streamable HTTP mode on a free port of 127.0.0.1."""
-    need(EVERYTHING)
     port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "PORT": str(port),
-        "NODE_OPTIONS": f"--require {LOOPBACK}",
-    }
-    process = subprocess.Popen(
-        [str(EVERYTHING), "streamableHttp"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = everything_http(port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "server-everything streamableHttp exited"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "server-everything did not start"
-                time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
-def test_everything_over_streamable_http_with_a_bearer(
-    tmp_path: Path, everything_http: str
-) -> None:
+def test_everything_over_streamable_http_with_a_bearer(tmp_path: Path, http_url: str) -> None:
     token = {"MCP_TEST_TOKEN": "s3cret-token-value"}
-    said = sync(tmp_path, "--mcp", everything_http, "--bearer-env", "MCP_TEST_TOKEN", env=token)
+    said = sync(tmp_path, "--mcp", http_url, "--bearer-env", "MCP_TEST_TOKEN", env=token)
     assert "13 tools in the source" in said, said
     text = (tmp_path / ".appctl" / "schema.json").read_text()
     assert "s3cret" not in text
     assert schema(tmp_path)["mcp_servers"] == {
-        "default": {"url": everything_http, "bearer": "env:MCP_TEST_TOKEN"}
+        "default": {"url": http_url, "bearer": "env:MCP_TEST_TOKEN"}
     }
     assert call(tmp_path, "echo", "message=over http", env=token)["data"] == "Echo: over http"
     unset = call(tmp_path, "get_sum", "a=1", "b=2", env={"MCP_TEST_TOKEN": ""})

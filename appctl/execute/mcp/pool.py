@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from mcp_types import CallToolResult
 
 
+PROBE_TIMEOUT = 5.0  # seconds a session has to answer the probe after an error
+
+
 class Dropped(Exception):
     """The session ended (the server exited or the connection dropped) before answering."""
 
@@ -90,10 +93,11 @@ class Pool:
             self._live.pop(key, None)
             error = live.error or Dropped("the session could not be opened")
             raise error
+        client = live.client
         try:
-            return await live.client.call_tool(tool, args)
+            return await client.call_tool(tool, args)
         except Exception as exc:
-            if live.done or _is_dropped(exc):
+            if live.done or _is_dropped(exc) or not await _alive(client, exc):
                 raise Dropped(leaf(exc)) from None
             raise
 
@@ -155,6 +159,23 @@ async def _keep(live: _Live, server: McpServer, environ: Mapping[str, str]) -> N
         live.done = True
         live.client = None
         live.ready.set()
+
+
+async def _alive(client: Client, failure: Exception) -> bool:
+    """After a JSON-RPC error that is not about the arguments, whether the session still
+    answers: an HTTP server that restarted has forgotten the session, and answers
+    every request on it with an error that looks like the tool's own. (A tools/list is the
+    probe: ping is gone from the 2026-07-28 protocol.)"""
+    from mcp.shared.exceptions import MCPError
+    from mcp_types.jsonrpc import INVALID_PARAMS
+
+    if not isinstance(failure, MCPError) or failure.code == INVALID_PARAMS:
+        return True
+    try:
+        await asyncio.wait_for(client.list_tools(cache_mode="bypass"), PROBE_TIMEOUT)
+    except Exception:
+        return False
+    return True
 
 
 def _key(server: McpServer, environ: Mapping[str, str]) -> str:
