@@ -74,7 +74,30 @@ def secrets(
             out += scheme_secrets(scheme, values)
     if schema.database is not None:
         out += _database_secret(schema.database.url, schema.database.password, environ)
+    if schema.mcp_servers:
+        out += _mcp_secrets(schema, environ)
     return frozenset(s for s in out if s.value)
+
+
+MIN_PASSED_SECRET = 8  # a variable passed to a stdio MCP server shorter than this (a flag,
+# a locale) is not taken for a credential: hiding "1" everywhere would garble every answer
+
+
+def _mcp_secrets(schema: Contract, environ: Mapping[str, str]) -> list[Secret]:
+    """What an MCP server is given: its headers and bearer token (HTTP), and the values of
+    the variables passed to it (stdio), which are most often its API keys."""
+    out: list[Secret] = []
+    for server in schema.mcp_servers.values():
+        if server.bearer is not None:
+            token = environ.get(server.bearer[4:], "")
+            out.append(Secret(token, "header", "Authorization", "Bearer"))
+        for header, ref in server.headers.items():
+            out.append(Secret(environ.get(ref[4:], ""), "header", header))
+        for name in server.env:
+            value = environ.get(name, "")
+            if len(value) >= MIN_PASSED_SECRET:
+                out.append(Secret(value))
+    return out
 
 
 def _database_secret(url: str, ref: str | None, environ: Mapping[str, str]) -> list[Secret]:

@@ -4,6 +4,7 @@ when it died. Against the misbehaving fixture server and server-filesystem."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from appctl.execute.mcp.pool import POOL
 from tests.mcpsource.servers import (
+    EVERYTHING,
     FILESYSTEM,
     actions,
     call,
@@ -178,3 +180,14 @@ def test_an_http_server_that_restarted_gets_a_new_session(tmp_path: Path) -> Non
         stop(server)
     down = call(tmp_path, "echo", "message=four")
     assert down["error"]["category"] == "network", down
+
+
+def test_what_the_server_is_given_is_redacted(tmp_path: Path) -> None:
+    need(EVERYTHING)
+    secret = {"MCP_TEST_API_KEY": "sk-upstream-0123456789", "MCP_TEST_FLAG": "1"}
+    sync(tmp_path, "--mcp", f"{EVERYTHING} stdio", "--pass-env", "MCP_TEST_API_KEY", env=secret)
+    shown = call(tmp_path, "get_env", env=secret)
+    assert shown["ok"] and "MCP_TEST_API_KEY" in shown["data"], shown
+    assert "sk-upstream" not in json.dumps(shown)
+    assert "MCP_TEST_FLAG" not in shown["data"]  # not passed on
+    assert "sk-upstream" not in json.dumps(history(tmp_path))
