@@ -191,3 +191,31 @@ def test_what_the_server_is_given_is_redacted(tmp_path: Path) -> None:
     assert "sk-upstream" not in json.dumps(shown)
     assert "MCP_TEST_FLAG" not in shown["data"]  # not passed on
     assert "sk-upstream" not in json.dumps(history(tmp_path))
+
+
+def test_a_server_that_never_answers_is_ended_at_the_deadline(project: Path) -> None:
+    contract = project / ".appctl" / "schema.json"
+    marker = "599.25"  # a sleep only this test starts
+    data = json.loads(contract.read_text())
+    data["mcp_servers"]["default"] = {"command": "sleep", "args": [marker]}  # a hand edit
+    contract.write_text(json.dumps(data))
+    (project / ".appctl" / "config.yaml").write_text("policy:\n  - {timeout: 1.5}\n")
+    began = time.monotonic()
+    silent = call(project, "pid")
+    assert time.monotonic() - began < 1.5 + 3
+    assert silent["error"]["category"] == "timeout", silent
+    deadline = time.monotonic() + 10
+    while _sleeping(marker):
+        assert time.monotonic() < deadline, "the silent server was left running"
+        time.sleep(0.1)
+
+
+def _sleeping(marker: str) -> bool:
+    """Whether a ``sleep MARKER`` process is running (read from /proc)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().split(b"\0")[:2] == [b"sleep", marker.encode()]:
+                return True
+        except OSError:
+            continue
+    return False

@@ -108,8 +108,11 @@ class Pool:
 
         async def drop() -> None:
             found = self._live.pop(key, None)
-            if found is not None:
-                found.stop.set()
+            if found is None:
+                return
+            found.stop.set()
+            if not found.ready.is_set() and found.task is not None:
+                found.task.cancel()  # still connecting (a server that never answers)
 
         asyncio.run_coroutine_threadsafe(drop(), loop)
 
