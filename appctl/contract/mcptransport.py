@@ -8,6 +8,7 @@ and an HTTP server's headers are ``env:NAME`` references.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -44,8 +45,6 @@ class McpServer(BaseModel):
     @field_validator("env")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
-        import re
-
         for name in value:
             if not re.match(_ENV_NAME, name):
                 raise ValueError(f"env lists variable NAMES, not {name!r}")
