@@ -67,20 +67,27 @@ class Pool:
         """The upstream's answer; raises TimeoutError past ``timeout``, ``Dropped`` when the
         session died, or what the SDK raised (an ``MCPError`` for a JSON-RPC error)."""
         key = _key(server, environ)
-        coro = self._call(key, server, dict(environ), tool, arguments)
+        used: list[_Live] = []  # the session this call used: only that one is dropped
+        coro = self._call(key, server, dict(environ), tool, arguments, used)
         future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self._running())
         try:
             return future.result(timeout + 2)
         except (TimeoutError, FutureTimeout):
             future.cancel()
-            self._drop(key)  # a server that hung is not trusted with the next call
+            self._drop(key, used)  # a server that hung is not trusted with the next call
             raise TimeoutError(f"no answer within {timeout:g}s") from None
         except Dropped:
-            self._drop(key)
+            self._drop(key, used)
             raise
 
     async def _call(
-        self, key: str, server: McpServer, environ: dict[str, str], tool: str, args: dict[str, Any]
+        self,
+        key: str,
+        server: McpServer,
+        environ: dict[str, str],
+        tool: str,
+        args: dict[str, Any],
+        used: list[_Live],
     ) -> CallToolResult:
         live = self._live.get(key)
         if live is None or live.done:
@@ -88,6 +95,7 @@ class Pool:
             self._live[key] = live
             self.started += 1
             live.task = asyncio.get_running_loop().create_task(_keep(live, server, environ))
+        used.append(live)
         await live.ready.wait()
         if live.client is None:
             self._live.pop(key, None)
@@ -101,15 +109,17 @@ class Pool:
                 raise Dropped(leaf(exc)) from None
             raise
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key: str, used: list[_Live]) -> None:
+        """End the session a call used, unless another call already replaced it."""
         loop = self._loop
         if loop is None:
             return
 
         async def drop() -> None:
-            found = self._live.pop(key, None)
-            if found is None:
+            found = self._live.get(key)
+            if found is None or (used and found is not used[0]):
                 return
+            del self._live[key]
             found.stop.set()
             if not found.ready.is_set() and found.task is not None:
                 found.task.cancel()  # still connecting (a server that never answers)
