@@ -19,6 +19,12 @@ from typing import Any, ClassVar
 
 import pytest
 
+# The MCP SDK's stdio client binds its default errlog to the sys.stderr of the moment it is
+# first imported: imported here, that is pytest's stream, not the stand-in stream of a
+# CliRunner that an in-process `appctl sync --mcp` happened to import it under (a later
+# stdio client of that worker would then fail with "fileno").
+import mcp.client.stdio  # noqa: F401  isort: skip
+
 from tests import dbs, runner
 
 REPO = Path(__file__).resolve().parent.parent
