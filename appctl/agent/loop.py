@@ -148,10 +148,10 @@ def toolset(
 def system_prompt(
     schema: Contract, tools: Toolset, *, read_only: bool, dry_run: bool, guide: str
 ) -> str:
-    from appctl.contract.kinds import source_noun
+    from appctl.contract.kinds import sources_noun
     from appctl.generate.guides import environment
 
-    source = source_noun(schema.source.kind)
+    source = sources_noun(schema.source_kinds())
     title = schema.source.title or schema.source.location or "the application"
     text = (
         environment()

@@ -48,6 +48,15 @@ SOURCE_NOUNS = {
 }
 
 
+def sources_noun(kinds: dict[str, str]) -> str:
+    """What several named sources were compiled from, in words: ``{name: kind}`` →
+    "sources: pets (OpenAPI document), db (database schema)"; one source as ``source_noun``."""
+    if len(kinds) == 1:
+        return source_noun(next(iter(kinds.values())))
+    listed = ", ".join(f"{name or 'main'} ({source_noun(kind)})" for name, kind in kinds.items())
+    return f"sources: {listed}"
+
+
 def source_noun(kind: str) -> str:
     """What a contract was compiled from, in words (a model's prompt, an MCP server's
     instructions)."""

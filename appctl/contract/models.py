@@ -319,6 +319,12 @@ class Contract(_Model):
         """Source name → its contract, when this one merges several (else empty)."""
         return self._parts
 
+    def source_kinds(self) -> dict[str, str]:
+        """Each source's name ("" the unnamed one) → its kind; one entry when not merged."""
+        if not self._parts:
+            return {"": self.source.kind}
+        return {name: part.source.kind for name, part in self._parts.items()}
+
     def part_for(self, tool: str) -> Contract:
         """The contract of ``tool``'s own source (its base URL, auth, database,
         definitions): this one unless it merges several sources."""

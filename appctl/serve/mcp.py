@@ -373,12 +373,12 @@ def printable_data(value: Any) -> Any:
 
 
 def build_server(tools: ToolServer) -> Server[Any]:
-    from appctl.contract.kinds import source_noun
+    from appctl.contract.kinds import sources_noun
 
     title = tools.schema.source.title or "the application"
     instructions = (
         f"Tools for {title}, compiled by appctl from its "
-        f"{source_noun(tools.schema.source.kind)}. "
+        f"{sources_noun(tools.schema.source_kinds())}. "
         "Results are JSON envelopes: ok, status, data, or error {category, message, suggestions}."
     )
     if tools.catalogue:

@@ -6,6 +6,7 @@ three on the OpenAI wire fake; every call in the one audit history."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import sqlite3
@@ -109,6 +110,9 @@ def test_run_calls_tools_of_all_three_sources(three: Path, pets: Any) -> None:
     first, second = llm.requests
     offered = _tool_names(first)
     assert {"pets_create_pet", "db_list_invoice", "fs_write_file"} <= set(offered)
+    said = json.dumps(first.body)  # the system prompt names every source and its kind
+    for part in ("pets (OpenAPI document)", "db (database schema)", "fs (MCP server"):
+        assert part in said, said[:800]
     results = " ".join(_tool_results(second))
     assert "Rex" in results and results.count("AC/DC") >= 2
     assert sorted(_history(three)) == [
@@ -116,3 +120,12 @@ def test_run_calls_tools_of_all_three_sources(three: Path, pets: Any) -> None:
         ("fs_read_text_file", "ok"),
         ("pets_list_pets", "ok"),
     ]
+
+
+def test_the_sources_are_named_with_their_kinds() -> None:
+    from appctl.contract.kinds import sources_noun
+
+    assert sources_noun({"": "openapi"}) == "OpenAPI document"
+    assert sources_noun({"": "db", "fs": "mcp"}) == (
+        "sources: main (database schema), fs (MCP server's tool list)"
+    )
