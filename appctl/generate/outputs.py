@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from appctl.contract.responses import Response, is_json
+from appctl.generate.toolspec import size_of
 
 JsonSchema = dict[str, Any]
 CONTRACT_PREFIX = "#/definitions/"
@@ -102,7 +103,7 @@ class OutputShapes:
                     continue
                 seen.add(name)
                 if name not in self._sizes:
-                    self._sizes[name] = _size(self.loose(name))
+                    self._sizes[name] = size_of(self.loose(name))
                 if spent + self._sizes[name] > DEFS_NODE_BUDGET:
                     continue
                 spent += self._sizes[name]
@@ -183,18 +184,6 @@ def _stub_missing(node: Any, keep: list[str]) -> Any:
         }
 
     return walk(node)
-
-
-def _size(node: Any) -> int:
-    count, stack = 0, [node]
-    while stack:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
 
 
 def _key(schema: JsonSchema) -> str:
