@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -119,6 +120,22 @@ def fresh_database(kind: str, tmp_path: Path) -> str:
     return _with_database(server_url(kind), name)
 
 
+def _drop_postgresql(engine: sa.Engine, name: str) -> None:
+    """DROP DATABASE … WITH (FORCE): FORCE ends connections a test left open (the owner may
+    end its own). A connection still starting up has no role yet, and PostgreSQL refuses to
+    end it ("must be a member of the role whose process is being terminated"): a late
+    connection of a test's server thread at teardown. Tried again a bounded few times."""
+    for attempt in range(5):
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.2)
+
+
 def drop_database(url: str) -> None:
     """Drop a database fresh_database made (SQLite: delete the file). Idempotent."""
     parsed = sa.make_url(url)
@@ -132,14 +149,13 @@ def drop_database(url: str) -> None:
     kind = "postgresql" if parsed.get_backend_name() == "postgresql" else "mariadb"
     engine = _admin_engine(kind)
     try:
+        if kind == "postgresql":
+            _drop_postgresql(engine, name)
+            return
         with engine.connect() as conn:
-            if kind == "postgresql":
-                # FORCE ends connections a test left open (the owner may end its own).
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            else:
-                # A connection left inside a transaction would hold a metadata lock: wait a
-                # bounded time for it, not the server's default of a day.
-                conn.exec_driver_sql("SET SESSION lock_wait_timeout = 20")
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+            # A connection left inside a transaction would hold a metadata lock: wait a
+            # bounded time for it, not the server's default of a day.
+            conn.exec_driver_sql("SET SESSION lock_wait_timeout = 20")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         engine.dispose()
