@@ -198,7 +198,7 @@ def _report(result: ToolResult, as_json: bool) -> int:
     elif result.request is not None:
         click.echo(json.dumps(result.request, indent=2))
     elif result.ok:
-        data = result.unchecked if result.data is None else result.data  # the data, whole
+        data = result.body  # the data, whole (or unchecked: off its documented schema)
         click.echo(data if isinstance(data, str) else json.dumps(data, indent=2))
     for note in result.notes:
         output.info(f"note: {note}")

@@ -559,8 +559,8 @@ def _run(
 def _fit(action: Action, result: ToolResult, budget: int) -> tuple[ToolResult, bool]:
     """The result's data (or its unchecked data) fit to the size budget, saying so; and
     whether it was cut."""
-    key = "unchecked" if result.data is None and result.unchecked is not None else "data"
-    data, note = fit(getattr(result, key), budget, hint=page_hint(action))
+    key = result.body_key
+    data, note = fit(result.body, budget, hint=page_hint(action))
     if note is None:
         return result, False
     return result.model_copy(update={key: data, "notes": [*result.notes, note]}), True

@@ -239,8 +239,7 @@ def shaped(result: ToolResult, paths: tuple[FieldPath, ...]) -> ToolResult:
     if not result.ok or result.request is not None or not paths:
         return result
     # an answer off its documented schema (``execute.conform``) is projected all the same
-    key = "unchecked" if result.data is None and result.unchecked is not None else "data"
-    data = getattr(result, key)
+    key, data = result.body_key, result.body
     if result.payload is not None or not isinstance(data, (dict, list)):
         why = (
             "the answer is binary"

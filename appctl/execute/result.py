@@ -106,6 +106,17 @@ class ToolResult(BaseModel):
         return self
 
     @property
+    def body_key(self) -> str:
+        """Where the answer's data is: ``data``, or ``unchecked`` when it did not match its
+        documented schema (``execute.conform``)."""
+        return "unchecked" if self.data is None and self.unchecked is not None else "data"
+
+    @property
+    def body(self) -> Any:
+        """The answer's data, wherever it is (``body_key``)."""
+        return getattr(self, self.body_key)
+
+    @property
     def outcome(self) -> str:
         """ok | dry_run | refused | invalid (arguments refused before I/O) | failed."""
         if self.request is not None:

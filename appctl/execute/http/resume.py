@@ -42,9 +42,9 @@ def with_next(
     if not raw.ok or (action.pagination is None and not raw.headers):
         return shown
     url, headers = request.full_url(), raw.headers or {}
-    found = find_next(action, url=url, headers=headers, data=_body(raw))
+    found = find_next(action, url=url, headers=headers, data=raw.body)
     if found.after_shown and cut:
-        found = find_next(action, url=url, headers=headers, data=_body(shown))
+        found = find_next(action, url=url, headers=headers, data=shown.body)
     if found.state is not None:
         state = _without_credentials(found.state, request)
         hint = CUT if cut and not found.after_shown else ""
@@ -52,11 +52,6 @@ def with_next(
     if found.problem:
         return shown.model_copy(update={"notes": [*shown.notes, found.problem]})
     return shown
-
-
-def _body(result: ToolResult) -> Any:
-    """The answer's JSON, also when it did not match its documented schema (``unchecked``)."""
-    return result.unchecked if result.data is None else result.data
 
 
 def _without_credentials(state: dict[str, Any], request: Request) -> dict[str, Any]:
