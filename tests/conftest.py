@@ -76,9 +76,9 @@ def hermetic_environ(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
-@pytest.fixture
-def pets() -> Iterator[Any]:
-    """The fixture app on 127.0.0.1; ``pets.seen`` records every request it answers."""
+@contextmanager
+def pet_store() -> Iterator[Any]:
+    """The fixture app on 127.0.0.1, on a port of its own."""
     app = App(token=TOKEN)
     server, thread = serve(app)
     try:
@@ -87,6 +87,13 @@ def pets() -> Iterator[Any]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def pets() -> Iterator[Any]:
+    """The fixture app on 127.0.0.1; ``pets.seen`` records every request it answers."""
+    with pet_store() as app:
+        yield app
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from unittest.mock import ANY
 import pytest
 
 from tests import runner
-from tests.conftest import REPO, TOKEN, App, run_appctl, serve
+from tests.conftest import REPO, TOKEN, pet_store, run_appctl
 
 SPEC = REPO / "fixtures" / "app" / "openapi.yaml"
 CHINOOK = REPO / "examples" / "chinook.db"
@@ -28,14 +28,8 @@ PET_TOOLS = {"list_pets", "get_pet", "create_pet", "delete_pet", "ghost_route"}
 @pytest.fixture
 def other() -> Iterator[Any]:
     """A second pet store on its own port."""
-    app = App(token=TOKEN)
-    server, thread = serve(app)
-    try:
+    with pet_store() as app:
         yield app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
