@@ -74,22 +74,8 @@ def command(
     counts = _report(checks, routes, "routes", "none probed", verbose=app.verbose)
     if write:
         verified = {r.action for r in routes if r.verdict == "verified"}
-        resources = [
-            r.model_copy(
-                update={
-                    "actions": [
-                        a.model_copy(update={"provenance": Provenance.VERIFIED})
-                        if a.name in verified
-                        else a
-                        for a in r.actions
-                    ]
-                }
-            )
-            for r in schema.resources
-        ]
-        write_atomic(
-            own / SCHEMA_FILE, dump_schema(schema.model_copy(update={"resources": resources}))
-        )
+        marked = schema.with_provenance(Provenance.VERIFIED, lambda a: a.name in verified)
+        write_atomic(own / SCHEMA_FILE, dump_schema(marked))
         output.info(f"marked {len(verified)} action(s) verified in {own / SCHEMA_FILE}")
     failed = any(c.ok is False for c in checks) or counts.get("missing", 0) > 0
     return output.EXIT_FAILED if failed else output.EXIT_OK

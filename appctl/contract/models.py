@@ -5,6 +5,7 @@ Takes nothing, returns nothing: these are the shapes. Serialization lives in ``i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
@@ -318,6 +319,22 @@ class Contract(_Model):
     def parts(self) -> dict[str, Contract]:
         """Source name → its contract, when this one merges several (else empty)."""
         return self._parts
+
+    def with_provenance(self, provenance: Provenance, which: Callable[[Action], bool]) -> Contract:
+        """A copy whose actions ``which`` picks have ``provenance`` (doctor's verified, a URL
+        map's inferred)."""
+        resources = [
+            r.model_copy(
+                update={
+                    "actions": [
+                        a.model_copy(update={"provenance": provenance}) if which(a) else a
+                        for a in r.actions
+                    ]
+                }
+            )
+            for r in self.resources
+        ]
+        return self.model_copy(update={"resources": resources})
 
     def source_kinds(self) -> dict[str, str]:
         """Each source's name ("" the unnamed one) → its kind; one entry when not merged."""

@@ -287,17 +287,4 @@ def document_digest(document: Mapping[str, Any]) -> str:
 def mark_inferred(schema: Contract, pointers: Iterable[str]) -> Contract:
     """The contract with the actions made from the URL map marked ``inferred``."""
     wanted = frozenset(pointers)
-    resources = [
-        resource.model_copy(
-            update={
-                "actions": [
-                    a.model_copy(update={"provenance": Provenance.INFERRED})
-                    if a.pointer in wanted
-                    else a
-                    for a in resource.actions
-                ]
-            }
-        )
-        for resource in schema.resources
-    ]
-    return schema.model_copy(update={"resources": resources})
+    return schema.with_provenance(Provenance.INFERRED, lambda a: a.pointer in wanted)
