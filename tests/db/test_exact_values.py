@@ -178,6 +178,20 @@ def test_sqlite_decimals_written_elsewhere_read_exactly(tmp_path: Path) -> None:
     assert [r["d"] for r in rows] == ["0.00000000000123", "99999999.999", "1.005", "7.00"]
 
 
+def test_sqlite_large_decimals_read_whole_past_28_digits(tmp_path: Path) -> None:
+    """A 29-digit integer SQLite keeps as the REAL 1.5625e+28 (its shortest text is exact):
+    read as the whole number, padded to the column's scale, not as a float with a note
+    (found by test_exact_values_fuzz: padding ran past the default 28 digits of precision)."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    db = _sync(url, tmp_path, [FLOATS["sqlite"]])
+    made = _call(db, "create_v", {"n": "15625000000000000000000000000"})
+    assert made.ok and made.data["n"] == "15625000000000000000000000000", made
+    _sql(url, "INSERT INTO v (id, d) VALUES (2, 1.5625e28)")
+    listed = _call(db, "list_v", {})
+    assert [r["d"] for r in listed.data["rows"]][1] == "15625000000000000000000000000.00"
+    assert listed.notes == []
+
+
 def test_sqlite_refuses_a_decimal_it_would_round(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     db = _sync(url, tmp_path, [FLOATS["sqlite"]])

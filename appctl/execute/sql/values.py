@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from appctl.contract.models import Column, Table
@@ -122,9 +122,13 @@ def decimal_text(number: Decimal, scale: int = 0) -> str:
     """Exact, without an exponent; padded with zeros to ``scale`` (never rounded to it)."""
     if not number.is_finite():
         return "NaN" if number.is_nan() else ("Infinity" if number > 0 else "-Infinity")
-    exponent = number.as_tuple().exponent
+    parts = number.as_tuple()
+    exponent = parts.exponent
     if isinstance(exponent, int) and exponent > -scale:
-        number = number.quantize(Decimal(1).scaleb(-scale))  # only adds zeros
+        # only adds zeros: as many digits as that makes (past the default 28 of precision,
+        # 1.5625E+28 in a NUMERIC(30) would raise instead of reading 156250…0)
+        digits = Context(prec=len(parts.digits) + exponent + scale)
+        number = number.quantize(Decimal(1).scaleb(-scale), context=digits)
     return format(number, "f")
 
 
