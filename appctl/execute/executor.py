@@ -31,6 +31,7 @@ from appctl.execute.audit import record as audit
 from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
+from appctl.execute.caller import Caller
 from appctl.execute.continuation import CursorError, Sealer, process_sealer
 from appctl.execute.http import resume
 from appctl.execute.http.request import NO_AUTH, Request, RequestError, build_request
@@ -67,6 +68,9 @@ class CallOptions:
     sealer: Sealer | None = None
     # told what a long-running operation is doing while it is polled (execute/http/poll.py)
     progress: Callable[[str], None] | None = None
+    # who asked for this call (``execute.caller``): recorded, matched by policy, and the
+    # source of per-user credentials; None: nobody in particular (library use)
+    caller: Caller | None = None
 
     def continuations(self) -> Sealer:
         return self.sealer or process_sealer()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from appctl.config import Config
 from appctl.contract.models import Action, Contract
 from appctl.execute.audit.history import History
+from appctl.execute.caller import Caller, local_caller
 from appctl.execute.executor import CallOptions, call, needs_approval, prepare, redactor_of
 from appctl.execute.http.resume import prepare_continued
 from appctl.execute.redact import Redactor
@@ -49,6 +50,7 @@ class Session:
     id: str = ""
     approver: Approver = NOBODY
     transport: Transport | None = None  # None: the process's shared HTTP transport
+    caller: Caller | None = None  # who calls when a call names nobody (the CLI's OS user)
 
     @classmethod
     def open(
@@ -81,6 +83,7 @@ class Session:
             history=open_history(app_dir, config.history.url, env),
             id=session_id or new_id(env),
             approver=approver,
+            caller=local_caller(env),
         )
 
     def derive(self, *, id: str, **changes: Any) -> Session:
@@ -120,21 +123,32 @@ class Session:
         session: str | None = None,
         max_pages: int = 1,
         progress: Callable[[str], None] | None = None,
+        caller: Caller | None = None,
     ) -> ToolResult:
         """Run one call: ask the approver when needed (unless ``approval`` was already
         given, as MCP elicitation does), then execute and record it. Never raises.
         ``max_pages`` > 1 follows the result's ``next`` page after page within the size
         budget, merging the lists (``execute/pages.py``; each page a call of its own).
-        ``progress`` is told how a long-running operation is getting on."""
+        ``progress`` is told how a long-running operation is getting on. ``caller`` is who
+        asks (a server's authenticated client), else the session's own caller."""
         if max_pages > 1:
             from appctl.execute.pages import call_pages
 
             def page(given: Mapping[str, Any]) -> ToolResult:
-                return self.call(tool, given, approval=approval, session=session, progress=progress)
+                return self.call(
+                    tool,
+                    given,
+                    approval=approval,
+                    session=session,
+                    progress=progress,
+                    caller=caller,
+                )
 
             budget = self.options.result_budget
             return call_pages(page, arguments, max_pages=max_pages, budget=budget)
-        options = self.options if progress is None else replace(self.options, progress=progress)
+        options = replace(self.options, caller=caller or self.caller)
+        if progress is not None:
+            options = replace(options, progress=progress)
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)
             if action is not None and self.approval_needed(action, arguments):
