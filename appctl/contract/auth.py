@@ -221,3 +221,18 @@ def userinfo_problem(url: str | None) -> str | None:
         "in .appctl/config.yaml (e.g. {type: basic, username: env:API_USER, password: "
         "env:API_PASSWORD})"
     )
+
+
+HEADER_REF = "header:"  # a credential the caller sends appctl in this request header
+
+
+def wanted_headers(settings: AuthSettings) -> frozenset[str]:
+    """The request headers (lower-case) a server front end keeps in ``Caller.headers``:
+    those config.yaml's schemes name as ``header:NAME`` per-user credentials. No other
+    inbound header ever reaches a call."""
+    return frozenset(
+        ref[len(HEADER_REF) :].strip().lower()
+        for added in settings.schemes.values()
+        for ref in (added.token, added.username, added.password, added.value)
+        if ref is not None and ref.startswith(HEADER_REF)
+    )
