@@ -9,6 +9,8 @@
       - {match: {source: db, verb: delete}, action: deny}  # a named source (sync --name)
       - {match: {name: "search_*"}, timeout: 5, max_concurrency: 2, rate_limit: 10/s}
       - {match: {name: "create_export"}, wait: 300}  # long-running: poll up to 5 minutes
+      - {match: {caller: "ops-*"}, action: allow}  # who asks: Caller.name (local:<user> on the CLI)
+      - {match: {group: "admins", verb: delete}, action: ask}  # any of the caller's groups
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
     toolsets:                                      # appctl mcp --toolset pets
       pets: {include: ["*_pet*"], read_only: true}
@@ -21,7 +23,9 @@
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
 max_concurrency, rate_limit, wait) are each taken from the first matching rule that sets them.
-Every key of a match must hold; names and resources are globs.
+Every key of a match must hold; names and resources are globs, and so are ``caller`` (on
+``Caller.name``) and ``group`` (holds when any of the caller's groups matches): a rule with
+either never matches a call that names no caller.
 """
 
 from __future__ import annotations
@@ -29,13 +33,16 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from appctl.execute.caller import Caller
 
 CONFIG_FILE = "config.yaml"
 Decision = Literal["allow", "ask", "deny"]
@@ -81,14 +88,27 @@ class Match(_Strict):
     verb: Verb | None = None
     safety: Safety | None = None
     source: str | None = None  # a named source of the app dir (contract/sources.py), a glob
+    caller: str | None = None  # a glob on Caller.name
+    group: str | None = None  # a glob: holds when any of the caller's groups matches
 
-    def holds(self, action: Action, resource: str) -> bool:
+    def holds(self, action: Action, resource: str, caller: Caller | None = None) -> bool:
         return (
             (self.name is None or fnmatch.fnmatchcase(action.name, self.name))
             and (self.source is None or fnmatch.fnmatchcase(action.source_name, self.source))
             and (self.resource is None or fnmatch.fnmatchcase(resource, self.resource))
             and (self.verb is None or action.verb == self.verb)
             and (self.safety is None or action.safety == self.safety)
+            and self.holds_for(caller)
+        )
+
+    def holds_for(self, caller: Caller | None) -> bool:
+        """The caller and group keys hold (each unset, or it matches; never with no caller)."""
+        if self.caller is None and self.group is None:
+            return True
+        if caller is None:
+            return False
+        return (self.caller is None or fnmatch.fnmatchcase(caller.name, self.caller)) and (
+            self.group is None or any(fnmatch.fnmatchcase(g, self.group) for g in caller.groups)
         )
 
 
@@ -128,6 +148,8 @@ class Limits:
     max_concurrency: int | None = None
     per_second: float | None = None
     wait: float | None = None  # Rule.wait: seconds a long-running operation is polled
+    # a rule matching on caller or group set them: each caller's calls are counted apart
+    per_caller: bool = False
 
 
 NO_LIMITS = Limits()
@@ -179,18 +201,21 @@ class Config(_Strict):
     cursors: CursorSettings = Field(default_factory=CursorSettings)
     results: ResultSettings = Field(default_factory=ResultSettings)  # framing for models
 
-    def decide(self, action: Action, resource: str) -> tuple[Decision, int | None]:
-        """The first matching rule's decision and its index; else the default by safety."""
+    def decide(
+        self, action: Action, resource: str, caller: Caller | None = None
+    ) -> tuple[Decision, int | None]:
+        """The first matching rule's decision and its index; else the default by safety.
+        ``caller``: who asks (None: nobody, and no rule on caller or group matches)."""
         for index, rule in enumerate(self.policy):
-            if rule.action is not None and rule.match.holds(action, resource):
+            if rule.action is not None and rule.match.holds(action, resource, caller):
                 return rule.action, index
         return ("allow" if action.safety == Safety.READ_ONLY else "ask"), None
 
-    def limits(self, action: Action, resource: str) -> Limits:
-        """Each limit from the first matching rule that sets it."""
+    def limits(self, action: Action, resource: str, caller: Caller | None = None) -> Limits:
+        """Each limit from the first matching rule that sets it (for this caller)."""
         if not self.policy:
             return NO_LIMITS
-        rules = [r for r in self.policy if r.match.holds(action, resource)]
+        rules = [r for r in self.policy if r.match.holds(action, resource, caller)]
         return Limits(
             timeout=next((r.timeout for r in rules if r.timeout is not None), None),
             max_concurrency=next(
@@ -198,7 +223,12 @@ class Config(_Strict):
             ),
             per_second=next((r.per_second() for r in rules if r.rate_limit is not None), None),
             wait=next((r.wait for r in rules if r.wait is not None), None),
+            per_caller=any(_limiting(r) and not r.match.holds_for(None) for r in rules),
         )
+
+
+def _limiting(rule: Rule) -> bool:
+    return (rule.max_concurrency, rule.rate_limit) != (None, None)
 
 
 def load_config(app_dir: Path) -> Config:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from appctl.config import Config
+from appctl.config import Config, Limits
 from appctl.contract.models import (
     Action,
     Contract,
@@ -28,6 +28,7 @@ from appctl.contract.models import (
 from appctl.errors import did_you_mean
 from appctl.execute.args import check_arguments
 from appctl.execute.audit import record as audit
+from appctl.execute.audit.callers import recorded
 from appctl.execute.audit.history import History
 from appctl.execute.auth import AuthRefused, choose, redactor
 from appctl.execute.budget import DEFAULT_BUDGET, fit, page_hint
@@ -78,10 +79,13 @@ class CallOptions:
 
 def refusal(action: Action, options: CallOptions, resource: str = "") -> tuple[Reason, str] | None:
     """Why a safety gate refuses this call (its reason code and message), or None."""
-    decision, rule = (options.config or DEFAULT_CONFIG).decide(action, resource)
+    decision, rule = (options.config or DEFAULT_CONFIG).decide(action, resource, options.caller)
     if decision == "deny":
         where = f"rule {rule + 1} of config.yaml's policy" if rule is not None else "policy"
         return Reason.DENIED, f"{action.name} is denied by {where}"
+    scoped = _read_scope(action, options.caller)
+    if scoped is not None:
+        return Reason.READ_SCOPE, scoped
     if options.read_only and action.safety != Safety.READ_ONLY:
         return Reason.READ_ONLY, (
             f"{action.name} is {action.safety.value} and read-only mode is on; "
@@ -97,6 +101,17 @@ def refusal(action: Action, options: CallOptions, resource: str = "") -> tuple[R
         worded = options.unapproved or terminal_wording
         return Reason.NEEDS_APPROVAL, worded(action)
     return None
+
+
+def _read_scope(action: Action, caller: Caller | None) -> str | None:
+    """Why a caller whose token grants reads only may not run this tool, or None."""
+    if caller is None or not caller.read_only or action.safety == Safety.READ_ONLY:
+        return None
+    return (
+        f"{action.name} is {action.safety.value} and the token {caller.name} called with "
+        "allows reads only (it lacks the write scope); call it with a token that has the "
+        "write scope"
+    )
 
 
 def terminal_wording(action: Action) -> str:
@@ -116,7 +131,7 @@ def needs_approval(schema: Contract, action: Action, options: CallOptions) -> bo
     if action.safety == Safety.READ_ONLY or options.approved or options.dry_run:
         return False
     resource = resource_of(schema, action)
-    if (options.config or DEFAULT_CONFIG).decide(action, resource)[0] != "ask":
+    if (options.config or DEFAULT_CONFIG).decide(action, resource, options.caller)[0] != "ask":
         return False
     return refusal(action, replace(options, approved=True), resource) is None
 
@@ -256,8 +271,16 @@ def call(
             hide = redactor_of(schema, options, environ)
         except Exception:
             hide = NO_REDACTION
-        info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+        info = _audited(tool, given, session, hide, started, options)
         return audit.record(history, info, hide.result(result))
+
+
+def _audited(
+    tool: str, given: Any, session: str, hide: Redactor, started: float, options: CallOptions
+) -> audit.Call:
+    """What every record of this call shares, its caller included."""
+    caller = recorded(options.caller)
+    return audit.Call(tool, given, session=session, redactor=hide, started=started, caller=caller)
 
 
 def _call(
@@ -286,7 +309,7 @@ def _call(
         result = hide.result(prepared)
         if history is None:
             return result
-        info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+        info = _audited(tool, given, session, hide, started, options)
         return audit.record(history, info, result)
     action, request, resource = prepared
     paths = shaping(action, given).paths
@@ -297,7 +320,7 @@ def _call(
 
     if history is None:  # nothing to record: the plain path
         return execute()
-    info = audit.Call(tool, given, session=session, redactor=hide, started=started)
+    info = _audited(tool, given, session, hide, started, options)
     info.request = request.line()
     if action.long_running is not None:  # its begun row says "polling" while polled (the
         # options are read by execute() when it runs)
@@ -540,9 +563,9 @@ def _run(
         return ToolResult(ok=True, tool=action.name, request=shown(), data=dry_note)
     from appctl.execute.limits import OverLimit, admitted
 
-    limits = (options.config or DEFAULT_CONFIG).limits(action, resource)
+    limits = (options.config or DEFAULT_CONFIG).limits(action, resource, options.caller)
     try:
-        with admitted(action.name, limits):
+        with admitted(_counted_as(action, options.caller, limits), limits):
             result = execute(options.timeout or limits.timeout)
     except OverLimit as exc:
         return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))
@@ -558,6 +581,14 @@ def _run(
         result = shaped(result, paths)
     result, cut = _fit(action, result, options.result_budget)
     return finish(raw, result, cut) if finish is not None else result
+
+
+def _counted_as(action: Action, caller: Caller | None, limits: Limits) -> str:
+    """What a call's concurrency and rate limits count against: its tool, or its tool and
+    caller when a rule on callers set them (each caller has the limit to itself)."""
+    if limits.per_caller and caller is not None:
+        return f"{action.name} for {caller.name}"
+    return action.name
 
 
 def _fit(action: Action, result: ToolResult, budget: int) -> tuple[ToolResult, bool]:

@@ -59,7 +59,7 @@ def polling(
     parts["headers"]["Accept"] = "application/json, */*;q=0.5"
     apply_auth(chosen.schemes, chosen.values, parts)
     credentials = Request(method="GET", url=url, **parts, redactor=redactor, auth=chosen.shown)
-    limits = config.limits(action, resource)
+    limits = config.limits(action, resource, options.caller)
     sealer = options.continuations()
     return Polling(
         tool=action.name,

@@ -36,6 +36,7 @@ class Reason(StrEnum):
     UNKNOWN_TOOL = "unknown_tool"  # invalid: the contract has no tool of that name
     DENIED = "denied"  # config.yaml's policy denies it
     READ_ONLY = "read_only"  # read-only mode is on and the tool changes data
+    READ_SCOPE = "read_scope"  # the caller's token grants reads only; the tool changes data
     STRICT = "strict"  # --strict and the action is only inferred
     NEEDS_APPROVAL = "needs_approval"  # it changes data and nobody approved it
     DECLINED = "declined"  # a person was asked and said no

@@ -45,6 +45,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appctl.execute.audit.callers import CALLER_CHARS, add_caller, caller_clause
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
@@ -82,6 +84,9 @@ class Entry:
     category: str | None = None
     message: str | None = None
     id: int | None = None
+    # who asked (``Caller.name``, printable and bounded: ``audit.callers``); None for a row
+    # recorded before histories had the column, or a call that named nobody (library use)
+    caller: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -112,6 +117,7 @@ class History:
             if not sa.inspect(self.engine).has_table(self.table.name):
                 raise
         _add_uid(self.engine, self.table)
+        add_caller(self.engine, self.table)
         self._insert = self.table.insert()
         self._columns = [c.name for c in self.table.columns if c.name not in ("id", "uid")]
         self._select = sa.select(*[c for c in self.table.columns if c.name != "uid"])
@@ -208,14 +214,25 @@ class History:
         return self._log.fold(blocking=True) if self._log is not None else 0
 
     def entries(
-        self, *, last: int = 20, tool: str | None = None, session: str | None = None
+        self,
+        *,
+        last: int = 20,
+        tool: str | None = None,
+        session: str | None = None,
+        caller: str | None = None,
     ) -> list[Entry]:
+        """The latest ``last`` records (oldest first), of one tool, session or callers (a
+        glob on the recorded caller: ``ops-*``; ``""`` the rows that name nobody)."""
         self.fold()
         query = self._select.order_by(self.table.c.id.desc()).limit(last)
         if tool:
             query = query.where(self.table.c.tool == tool)
         if session:
             query = query.where(self.table.c.session == session)
+        if caller is not None:
+            query = query.where(
+                caller_clause(self.table.c.caller, caller, dialect=self.engine.dialect.name)
+            )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [Entry(**dict(r)) for r in reversed(rows)]
@@ -377,6 +394,8 @@ class _PendingLog:
             except ValueError:
                 bad.append(line)
                 continue
+            if isinstance(record, list) and len(record) == len(self._required) - 1:
+                record.append(None)  # written before records named their caller (the last)
             if self._whole(record):
                 rows.append(tuple(record))
             else:
@@ -506,6 +525,7 @@ def _table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("category", sa.String(32), nullable=True),
         sa.Column("message", sa.Text, nullable=True),
         sa.Column("uid", sa.String(40), nullable=True),  # unique per record (see _add_uid)
+        sa.Column("caller", sa.String(CALLER_CHARS), nullable=True),  # see audit.callers
         sa.Index("ix_appctl_calls_uid", "uid", unique=True),
     )
 

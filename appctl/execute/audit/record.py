@@ -33,7 +33,7 @@ from appctl.execute.result import ErrorCategory, ToolResult
 class Call:
     """What every record of one call shares (the tool, its arguments, session and start)."""
 
-    __slots__ = ("given", "redactor", "request", "session", "started", "tool", "uid")
+    __slots__ = ("caller", "given", "redactor", "request", "session", "started", "tool", "uid")
 
     def __init__(
         self,
@@ -44,9 +44,11 @@ class Call:
         redactor: Redactor,
         started: float,
         request: str = "",
+        caller: str | None = None,
     ) -> None:
         self.tool, self.given, self.session = tool, given, session  # tool: printable already
         self.redactor, self.started, self.request = redactor, started, request
+        self.caller = caller  # who asked, as recorded (``audit.callers.recorded``)
         self.uid: str | None = None  # a begun record's (``write``)
 
 
@@ -64,6 +66,7 @@ def entry(call: Call, result: ToolResult, *, at: str | None = None) -> Entry:
         outcome=result.outcome,
         category=error.category.value if error else None,
         message=printable(call.redactor.text(error.message)) if error else None,
+        caller=call.caller,
     )
 
 
