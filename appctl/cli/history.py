@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 )
 @click.option("--tool", help="Only calls of this tool.")
 @click.option("--session", help="Only calls of this session id.")
+@click.option(
+    "--caller",
+    metavar="GLOB",
+    help="Only calls of these callers (local:<user>, a token's subject; * and ? match any "
+    'run and one character; "" the calls that name nobody).',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def command(
@@ -32,6 +38,7 @@ def command(
     last: int,
     tool: str | None,
     session: str | None,
+    caller: str | None,
     as_json: bool,
 ) -> int:
     """List recorded calls (newest last), or show call ID in full."""
@@ -52,7 +59,7 @@ def command(
             )
         click.echo(json.dumps(entry.as_dict(), indent=2))
         return output.EXIT_OK
-    entries = history.entries(last=last, tool=tool, session=session)
+    entries = history.entries(last=last, tool=tool, session=session, caller=caller)
     if as_json:
         click.echo(json.dumps([e.as_dict() for e in entries], indent=2))
         return output.EXIT_OK
@@ -62,7 +69,8 @@ def command(
         if e.outcome in (STARTED, POLLING, CANCELLED) and e.message:  # say what it means
             detail = f"{detail}  [{e.message}]"
         click.echo(
-            f"{e.id:>5}  {e.at}  {e.session}  {e.tool:<28} {e.outcome:<8} {status:>4}  "
+            f"{e.id:>5}  {e.at}  {e.session}  {e.caller or '-'}  {e.tool:<28} {e.outcome:<8} "
+            f"{status:>4}  "
             f"{e.duration_ms:8.1f} ms  {detail}"
         )
     if not entries:

@@ -148,6 +148,7 @@ class Flags:
 
 
 def _serve(app: AppContext, flags: Flags) -> int:
+    from appctl.execute.caller import ANONYMOUS
     from appctl.serve.mcp import ToolServer, build_server, serve_http, serve_stdio
     from appctl.session.approval import PolicyOnly
     from appctl.session.core import Session
@@ -162,6 +163,8 @@ def _serve(app: AppContext, flags: Flags) -> int:
         strict=flags.strict,
         approved=flags.yes,
     )
+    if flags.transport != "stdio":  # its clients are not this terminal's user: anonymous
+        session.caller = ANONYMOUS  # until inbound auth names each request's caller
     schema = session.schema
     include, exclude, read_only = flags.include, flags.exclude, flags.read_only
     if flags.toolset:

@@ -210,6 +210,7 @@ def _turns(session: Session) -> Any:
         agent = Agent(
             session.derive(
                 id=run_id,
+                caller=settings.get("caller"),  # the request's (rest.request_caller)
                 read_only=options.read_only or bool(settings.get("read_only")),
                 dry_run=options.dry_run or bool(settings.get("dry_run")),
             ),

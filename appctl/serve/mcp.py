@@ -49,8 +49,10 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from appctl import __version__
 from appctl.contract.models import Action, Safety, SqlTransport
 from appctl.errors import did_you_mean
+from appctl.execute.audit.callers import recorded
 from appctl.execute.audit.history import UNDELIVERED, Entry, arguments_text, now
 from appctl.execute.audit.record import printable
+from appctl.execute.caller import Caller
 from appctl.execute.continuation import process_sealer
 from appctl.execute.framing import frame
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
@@ -73,6 +75,7 @@ from appctl.serve.mcplist import (
     described,
     meta_tools,
 )
+from appctl.serve.mcpsessions import client_session
 from appctl.serve.workers import Workers
 from appctl.session import catalog as meta
 from appctl.session.approval import Approval
@@ -95,9 +98,13 @@ class ToolServer:
         exclude: Iterable[str] = (),
         catalogue: bool | None = None,
         page_size: int = PAGE_SIZE,
+        caller: Callable[[], Caller | None] | None = None,
     ) -> None:
         """``catalogue``: serve the meta-tools (True), every tool (False), or decide by the
-        number of tools (None); ``page_size``: tools per ``tools/list`` page."""
+        number of tools (None); ``page_size``: tools per ``tools/list`` page; ``caller``:
+        who sent the request being handled (the server's inbound auth says; None, or no
+        function: the session's own caller)."""
+        self.caller = caller or _nobody
         self.session = session  # contract, gates, history, approver and this process's id
         self.schema = schema = session.schema
         specs = build_tool_specs(
@@ -204,12 +211,18 @@ class ToolServer:
                 refusal="" if reply == "accept" else refused_because(action, reply),
             )
         session = self.session_of(ctx)
+        caller = self.caller()
 
         progress = reporter(ctx)
 
         def run() -> ToolResult:
             result = self.session.call(
-                action.name, arguments, approval=approval, session=session, progress=progress
+                action.name,
+                arguments,
+                approval=approval,
+                session=session,
+                progress=progress,
+                caller=caller,
             )
             done.append(result)
             return result
@@ -221,12 +234,13 @@ class ToolServer:
     ) -> Callable[[str], None]:
         """Records, beside the call's own entry, that its result never reached the client."""
         session = self.session_of(ctx)
+        caller = self.caller() or self.session.caller
 
         def record(reason: str) -> None:
             if self.session.history is not None:
-                self.session.history.record(
-                    undelivered_entry(self, session, name, arguments, result, reason)
-                )
+                entry = undelivered_entry(self, session, name, arguments, result, reason)
+                entry.caller = recorded(caller)
+                self.session.history.record(entry)
 
         return record
 
@@ -279,10 +293,20 @@ class ToolServer:
         return confirmed(action, result)
 
     def session_of(self, ctx: Context) -> str:
-        """The Streamable HTTP session's id, else this process's."""
+        """The id a call is recorded under: the Streamable HTTP session's (``mcp-session-id``,
+        on the handshake versions), else one per client (``serve.mcpsessions``: 2026-07-28
+        has no session), else (stdio) this process's."""
         headers = getattr(ctx.request, "headers", None)
         found = headers.get(SESSION_HEADER) if headers is not None else None
-        return str(found) if found else self.session.id
+        if found:
+            return str(found)
+        if headers is None:  # stdio: one client, this process
+            return self.session.id
+        return client_session(self.session.id, ctx.request, self.caller())
+
+
+def _nobody() -> Caller | None:
+    return None
 
 
 def generated(name: str, offered: Mapping[str, ToolSpec]) -> Action | None:

@@ -234,6 +234,7 @@ def openapi_document(schema: Contract) -> dict[str, Any]:
                     {"name": "last", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                     {"name": "tool", "in": "query", "schema": {"type": "string"}},
                     {"name": "session", "in": "query", "schema": {"type": "string"}},
+                    {"name": "caller", "in": "query", "schema": {"type": "string"}},
                 ],
                 "responses": {"200": {"description": "Recorded calls, newest last"}},
             }

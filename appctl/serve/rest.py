@@ -5,7 +5,7 @@
     GET  /schema                      the contract
     POST /tools/{name}/call           {"arguments": {...}} → the result envelope
     POST /run                         {"prompt": "..."} → one agent turn (needs a provider)
-    GET  /history?last=&tool=&session= the audit trail
+    GET  /history?last=&tool=&session=&caller= the audit trail (caller: a glob)
     GET  /openapi.json                this API, one path per tool
 
 Every call goes through the session (``appctl.session.core.Session.call``) with its gates;
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from appctl.agent.loop import TurnResult
+    from appctl.execute.caller import Caller
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
@@ -156,7 +157,10 @@ def create_app(state: ServeState) -> Starlette:
             result = ToolResult.failure(name, ErrorCategory.VALIDATION, exc.message)
             return json_response(result.model_dump(mode="json", exclude_none=True), exc.status)
         session = _session(request.headers.get("x-appctl-session")) or state.session.id
-        work = state.busy.run(lambda: state.session.call(name, arguments, session=session))
+        caller = request_caller(state, request)
+        work = state.busy.run(
+            lambda: state.session.call(name, arguments, session=session, caller=caller)
+        )
         try:  # at the grace limit of a shutdown the task is cancelled, and the thread left
             result = await state.workers.run(name, work, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():
@@ -174,6 +178,7 @@ def create_app(state: ServeState) -> Starlette:
         if not isinstance(prompt, str) or not prompt.strip():
             raise _Refusal(400, 'the body must be {"prompt": "..."}')
         settings = run_settings(body)
+        settings["caller"] = request_caller(state, request)  # its tool calls' caller
         turn = state.run_turn
         work = state.busy.run(lambda: turn(prompt, settings))
         try:
@@ -197,7 +202,10 @@ def create_app(state: ServeState) -> Starlette:
         recorder = state.session.history
         entries = await anyio.to_thread.run_sync(
             lambda: recorder.entries(
-                last=last, tool=params.get("tool"), session=params.get("session")
+                last=last,
+                tool=params.get("tool"),
+                session=params.get("session"),
+                caller=params.get("caller"),
             )
         )
         return json_response([e.as_dict() for e in entries])
@@ -286,6 +294,16 @@ def _session(given: str | None) -> str:
     if not given:
         return ""
     return SESSION_CHARS.sub("", given)[:64]
+
+
+def request_caller(state: ServeState, request: Request) -> Caller:
+    """Who sent this (authorized) request: the static token's caller (subject ``token``),
+    else anonymous."""
+    from appctl.execute.caller import ANONYMOUS, Caller
+
+    if state.token is None:
+        return ANONYMOUS
+    return Caller(subject="token", kind="token")
 
 
 def _authorize(state: ServeState, request: Request) -> None:

@@ -86,9 +86,11 @@ class Session:
             caller=local_caller(env),
         )
 
-    def derive(self, *, id: str, **changes: Any) -> Session:
-        """The same contract, history and approver under another id and changed options."""
-        return replace(self, id=id, options=replace(self.options, **changes))
+    def derive(self, *, id: str, caller: Caller | None = None, **changes: Any) -> Session:
+        """The same contract, history and approver under another id and changed options
+        (and ``caller``, when given, calling)."""
+        derived = replace(self, id=id, options=replace(self.options, **changes))
+        return derived if caller is None else replace(derived, caller=caller)
 
     def redactor(self) -> Redactor:
         return redactor_of(self.schema, self.options, self.environ)

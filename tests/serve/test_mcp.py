@@ -269,7 +269,7 @@ def test_streamable_http_sessions(project: Path, pets: Any, http_server: str) ->
     assert len(sessions) == 4
     legacy_one, legacy_two, modern, modern_write = sessions
     assert len({legacy_one, legacy_two, modern}) == 3  # one id per MCP session
-    assert modern == modern_write  # 2026-07-28 is sessionless: the server process's id
+    assert modern != modern_write  # 2026-07-28 is sessionless: one id per client all the same
 
 
 def _inspect(project: Path, *args: str) -> Any:
