@@ -33,16 +33,13 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from appctl.execute.caller import Caller
 
 CONFIG_FILE = "config.yaml"
 Decision = Literal["allow", "ask", "deny"]
@@ -76,6 +73,17 @@ class ProviderProfile(BaseModel):
                 "never the key itself"
             )
         return value
+
+
+class Caller(Protocol):
+    """Who asks, as policy sees it (``appctl.execute.caller.Caller``): its audit name and
+    its groups."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def groups(self) -> tuple[str, ...]: ...
 
 
 class _Strict(BaseModel):

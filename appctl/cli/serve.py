@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from appctl.agent.loop import TurnResult
     from appctl.cli.main import AppContext
     from appctl.execute.audit.history import History
+    from appctl.execute.caller import Caller
     from appctl.generate.toolspec import ToolSpec
     from appctl.serve.rest import ServeState
     from appctl.session.core import Session
@@ -192,7 +193,9 @@ def _turns(session: Session) -> Any:
 
         return prepare(session.schema)
 
-    def turn(prompt: str, settings: dict[str, Any]) -> tuple[dict[str, Any], TurnResult]:
+    def turn(
+        prompt: str, settings: dict[str, Any], caller: Caller
+    ) -> tuple[dict[str, Any], TurnResult]:
         from appctl.agent.loop import DEFAULT_MAX_STEPS, Agent
         from appctl.agent.profiles import resolve
         from appctl.agent.providers import connect
@@ -210,7 +213,7 @@ def _turns(session: Session) -> Any:
         agent = Agent(
             session.derive(
                 id=run_id,
-                caller=settings.get("caller"),  # the request's (rest.request_caller)
+                caller=caller,  # the request's (rest.request_caller)
                 read_only=options.read_only or bool(settings.get("read_only")),
                 dry_run=options.dry_run or bool(settings.get("dry_run")),
             ),

@@ -62,8 +62,11 @@ class ServeState:
     session: Session  # contract, gates, history, approver (policy only) and default id
     token: str | None = None
     max_body: int = MAX_BODY
-    # builds and runs one agent turn for POST /run: (prompt, settings) → (summary, result)
-    run_turn: Callable[[str, dict[str, Any]], tuple[dict[str, Any], TurnResult]] | None = None
+    # builds and runs one agent turn for POST /run: (prompt, settings, the request's caller)
+    # → (summary, result)
+    run_turn: Callable[[str, dict[str, Any], Caller], tuple[dict[str, Any], TurnResult]] | None = (
+        None
+    )
     workers: Workers = field(default_factory=Workers)  # threads for tool calls
     _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
     busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
@@ -178,9 +181,9 @@ def create_app(state: ServeState) -> Starlette:
         if not isinstance(prompt, str) or not prompt.strip():
             raise _Refusal(400, 'the body must be {"prompt": "..."}')
         settings = run_settings(body)
-        settings["caller"] = request_caller(state, request)  # its tool calls' caller
+        caller = request_caller(state, request)  # its tool calls' caller
         turn = state.run_turn
-        work = state.busy.run(lambda: turn(prompt, settings))
+        work = state.busy.run(lambda: turn(prompt, settings, caller))
         try:
             summary, result = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
         except anyio.get_cancelled_exc_class():

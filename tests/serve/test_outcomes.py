@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from appctl.cli.call import _report
 from appctl.config import Config
+from appctl.execute.caller import Caller
 from appctl.execute.executor import CallOptions
 from appctl.execute.result import SUGGESTIONS, ErrorCategory, Reason, ToolResult
 from appctl.serve.mcp import envelope
@@ -167,15 +168,15 @@ def session_over(url: str) -> Session:
     )
 
 
-Turn = tuple[str, dict[str, Any]]
+Turn = tuple[str, dict[str, Any], str]
 
 
 @pytest.fixture
 def client(app_url: str) -> Iterator[tuple[TestClient, list[Turn]]]:
     turns: list[Turn] = []
 
-    def run_turn(prompt: str, settings: dict[str, Any]) -> Any:
-        turns.append((prompt, settings))
+    def run_turn(prompt: str, settings: dict[str, Any], caller: Caller) -> Any:
+        turns.append((prompt, settings, caller.name))
         raise RuntimeError("no provider in this test")
 
     state = ServeState(session=session_over(app_url), run_turn=run_turn)
@@ -243,7 +244,7 @@ def test_run_refuses_other_fields_of_the_wrong_type(client: Any, field: str, val
 def test_run_passes_a_valid_max_steps_on(client: Any) -> None:
     test_client, turns = client
     test_client.post("/run", json={"prompt": "hi", "max_steps": 5, "read_only": True})
-    assert turns == [("hi", {"max_steps": 5, "read_only": True})]
+    assert turns == [("hi", {"max_steps": 5, "read_only": True}, "anonymous")]
 
 
 def test_unknown_routes_and_methods_answer_a_json_envelope(client: Any) -> None:
