@@ -193,6 +193,7 @@ def test_a_result_past_the_grace_is_recorded_undelivered(
     assert (call["outcome"], call["status"]) == ("ok", 201)  # the write happened
     assert (lost["outcome"], lost["status"], lost["tool"]) == ("undelivered", 201, "create_order")
     assert lost["session"] == call["session"] and lost["arguments"] == call["arguments"]
+    assert lost["caller"] == call["caller"] == "anonymous"  # who the lost result was for
     assert "not delivered to the MCP client" in lost["message"] and "grace" in lost["message"]
 
 
@@ -218,5 +219,6 @@ def test_a_client_that_goes_away_has_the_result_recorded_undelivered(
         served.proc.send_signal(signal.SIGTERM)
         code, err, _ = served.finish(timeout=30)
     assert [(r["outcome"], r["status"]) for r in rows] == [("ok", 201), ("undelivered", 201)]
+    assert [r["caller"] for r in rows] == ["anonymous", "anonymous"]
     assert "not delivered to the MCP client: the client disconnected" in rows[1]["message"]
     assert code == 0, err
