@@ -201,7 +201,8 @@ class ToolServer:
         """Approval, then the session's call; ``done`` gets the result as soon as there is
         one (the call's thread finishes it even when this task is cancelled)."""
         approval = None
-        if self.session.approval_needed(action, arguments):
+        caller = self.caller()
+        if self.session.approval_needed(action, arguments, caller=caller):
             reply = await self._approval(ctx, params, action, arguments)
             if isinstance(reply, types.InputRequiredResult):
                 return reply
@@ -211,8 +212,6 @@ class ToolServer:
                 refusal="" if reply == "accept" else refused_because(action, reply),
             )
         session = self.session_of(ctx)
-        caller = self.caller()
-
         progress = reporter(ctx)
 
         def run() -> ToolResult:

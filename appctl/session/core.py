@@ -95,13 +95,17 @@ class Session:
     def redactor(self) -> Redactor:
         return redactor_of(self.schema, self.options, self.environ)
 
-    def approval_needed(self, action: Action, arguments: Mapping[str, Any]) -> bool:
-        """Whether a person must approve this call: the policy asks for it, no other gate
-        refuses it and its arguments are valid (nobody is asked about a call that would be
-        refused anyway, nor shown arguments that are not even text)."""
-        if not needs_approval(self.schema, action, self.options):
+    def approval_needed(
+        self, action: Action, arguments: Mapping[str, Any], *, caller: Caller | None = None
+    ) -> bool:
+        """Whether a person must approve this call by ``caller`` (None: the session's): the
+        policy asks for it, no other gate refuses it and its arguments are valid (nobody is
+        asked about a call that would be refused anyway, nor shown arguments that are not
+        even text)."""
+        options = replace(self.options, caller=caller or self.caller)
+        if not needs_approval(self.schema, action, options):
             return False
-        approved = replace(self.options, approved=True)
+        approved = replace(options, approved=True)
         try:
             checked = prepare_continued(  # a cursor opened as the call will open it
                 prepare,
@@ -153,7 +157,7 @@ class Session:
             options = replace(options, progress=progress)
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)
-            if action is not None and self.approval_needed(action, arguments):
+            if action is not None and self.approval_needed(action, arguments, caller=caller):
                 approval = self.approver.ask(action, arguments)
         if approval is not None:
             options = replace(options, approved=approval.granted)

@@ -130,3 +130,35 @@ def test_every_record_names_the_caller(app, tmp_path, outcome: str) -> None:
     _call(app, tool, args, history, config=Config(), **extra)  # library use: nobody
     assert [e.caller for e in history.entries()] == ["local:alice", None]
     history.close()
+
+
+def test_the_session_asks_a_person_by_the_rules_for_the_call_s_own_caller(app) -> None:
+    from appctl.session.approval import Terminal
+    from appctl.session.core import Session
+
+    asked: list[str] = []
+
+    def prompt(action: Any, arguments: Any) -> bool:
+        asked.append(action.name)
+        return False
+
+    config = Config.model_validate(
+        {"policy": [{"match": {"caller": "local:alice"}, "action": "allow"}]}
+    )
+    session = Session(
+        schema=SCHEMA,
+        config=config,
+        options=CallOptions(base_url=app.url, config=config),
+        environ={},
+        approver=Terminal(prompt),
+        caller=local_caller({"USER": "bob"}),
+    )
+    alice = local_caller({"USER": "alice"})
+    action = SCHEMA.action("add_pet")
+    assert action is not None
+    assert not session.approval_needed(action, {"name": "Rex"}, caller=alice)
+    assert session.call("add_pet", {"name": "Rex"}, caller=alice).ok  # allowed: nobody asked
+    assert asked == []
+    refused = session.call("add_pet", {"name": "Tom"})  # the session's own caller, bob
+    assert asked == ["add_pet"] and refused.error.reason == Reason.NEEDS_APPROVAL
+    assert [s.method for s in app.seen] == ["POST"]
