@@ -162,3 +162,15 @@ def test_the_session_asks_a_person_by_the_rules_for_the_call_s_own_caller(app) -
     refused = session.call("add_pet", {"name": "Tom"})  # the session's own caller, bob
     assert asked == ["add_pet"] and refused.error.reason == Reason.NEEDS_APPROVAL
     assert [s.method for s in app.seen] == ["POST"]
+
+
+def test_a_hostile_caller_reaches_the_history_printable_and_bounded(app, tmp_path) -> None:
+    history = History(f"sqlite:///{tmp_path / 'history.db'}")
+    hostile = Caller(subject="ops-\x00\n\x1b[2J" + "x" * 10_240, kind="oauth")
+    assert _call(app, "list_pets", {}, history, caller=hostile).ok  # ops-*: the rule sees it
+    assert _call(app, "add_pet", {"name": "Rex"}, history, caller=hostile).ok
+    callers = [e.caller for e in history.entries()]
+    assert callers[0] == callers[1] and callers[0] is not None
+    assert callers[0].startswith("ops-\\x00\\x0a\\x1b[2J") and len(callers[0]) <= 256
+    assert callers[0].isprintable()
+    history.close()
