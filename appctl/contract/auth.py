@@ -29,20 +29,40 @@ time) add schemes with ``env:`` references and say which actions they apply to:
 
 An added scheme that applies to an action becomes that action's first alternative; the
 document's own requirements stay as further alternatives.
+
+A scheme in config.yaml may take its credential from the caller instead of the environment
+(issue 21: each person's agent acts with that person's own upstream identity), resolved per
+call by ``execute.percaller``:
+
+    auth:
+      schemes:
+        github:
+          type: bearer
+          token: header:X-GitHub-Token   # what the caller sends appctl in this header
+        partner:
+          type: bearer
+          token: caller:token            # the caller's own inbound bearer token, forwarded
+
+``header:Authorization`` and ``header:Cookie`` are refused: the caller's inbound token goes
+upstream only where a scheme says ``caller:token``. Per-user references belong in config.yaml
+only; overrides.yaml writes its schemes into the contract, which every caller shares.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PField
 
-from appctl.contract.models import Action, AuthScheme, Contract, _check_env_ref
+from appctl.contract.models import Action, AuthScheme, Contract
 
 Requirement = dict[str, list[str]]
+HEADER_REF = "header:"  # a credential the caller sends appctl in this request header
+CALLER_TOKEN = "caller:token"  # the caller's own inbound bearer token, forwarded upstream
 
 _ROLES = {"bearer": ("token",), "basic": ("username", "password"), "api_key": ("value",)}
 
@@ -66,7 +86,7 @@ class AddedScheme(BaseModel):
     @field_validator("token", "username", "password", "value")
     @classmethod
     def _reference(cls, value: str | None) -> str | None:
-        return None if value is None else _check_env_ref(value)
+        return None if value is None else check_reference(value)
 
     @model_validator(mode="after")
     def _complete(self) -> AddedScheme:
@@ -85,7 +105,20 @@ class AddedScheme(BaseModel):
             raise ValueError("an api_key scheme needs param: (the header, query or cookie name)")
         if self.prefix is not None and not (self.type == "api_key" and self.location == "header"):
             raise ValueError("prefix: is only for an api_key sent in a header")
+        if self.type == "basic" and CALLER_TOKEN in (self.username, self.password):
+            raise ValueError(
+                f"{CALLER_TOKEN} is the caller's bearer token: use it as a bearer scheme's "
+                "token or an api_key scheme's value, not in a basic pair"
+            )
         return self
+
+    def per_user(self) -> bool:
+        """Whether a credential of this scheme comes from the caller, not the environment."""
+        return any(is_per_user(ref) for ref in self.references())
+
+    def references(self) -> list[str]:
+        roles = (self.token, self.username, self.password, self.value)
+        return [ref for ref in roles if ref is not None]
 
     def scheme(self, name: str) -> AuthScheme:
         """The contract's form of this scheme."""
@@ -109,6 +142,44 @@ class AddedScheme(BaseModel):
             description=self.description,
             http_scheme=self.type,
         )
+
+
+# The header names a per-user credential may not name: the inbound Authorization (and
+# Proxy-Authorization) header is appctl's own authentication, forwarded only by the explicit
+# caller:token; a Cookie header is the client's session with appctl, never an upstream's.
+RESERVED_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie"))
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)  # RFC 9110
+
+
+def check_reference(value: str) -> str:
+    """A credential reference of a scheme written in config.yaml: ``env:NAME`` (a variable of
+    appctl's environment), ``header:NAME`` (what the caller sends appctl in that request
+    header) or ``caller:token`` (the caller's own inbound bearer token, forwarded)."""
+    if value.startswith(HEADER_REF):
+        name = value[len(HEADER_REF) :].strip()
+        if not name or not set(name) <= _TOKEN_CHARS:
+            raise ValueError(f"{value!r} does not name a request header (e.g. header:X-Api-Token)")
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(
+                f"{value!r}: the {name} header is how a caller authenticates to appctl and is "
+                f"never passed on; to forward the caller's own bearer token say {CALLER_TOKEN}"
+            )
+        return value
+    if value.startswith("caller:"):
+        if value != CALLER_TOKEN:
+            raise ValueError(f"{value!r}: the one caller reference is {CALLER_TOKEN}")
+        return value
+    if value.startswith("env:") and len(value) > 4:
+        return value
+    raise ValueError(
+        "credentials must be env:NAME references (or header:NAME, a header each caller "
+        f"sends, or {CALLER_TOKEN}), not literal values: {value!r}"
+    )
+
+
+def is_per_user(ref: str) -> bool:
+    """Whether a credential reference takes its value from the caller."""
+    return ref.startswith(HEADER_REF) or ref == CALLER_TOKEN
 
 
 class AuthSettings(BaseModel):
@@ -221,9 +292,6 @@ def userinfo_problem(url: str | None) -> str | None:
         "in .appctl/config.yaml (e.g. {type: basic, username: env:API_USER, password: "
         "env:API_PASSWORD})"
     )
-
-
-HEADER_REF = "header:"  # a credential the caller sends appctl in this request header
 
 
 def wanted_headers(settings: AuthSettings) -> frozenset[str]:

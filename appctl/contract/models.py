@@ -238,8 +238,17 @@ def _check_env_ref(value: str) -> str:
     return value
 
 
+def _check_credential_ref(value: str) -> str:
+    """An ``env:NAME`` reference, or one to what the caller brings (``header:NAME``,
+    ``caller:token``: config.yaml's per-user schemes, ``contract.auth``)."""
+    if value == "caller:token" or (value.startswith("header:") and len(value) > 7):
+        return value
+    return _check_env_ref(value)
+
+
 class AuthScheme(_Model):
-    """One way to authenticate; ``credentials`` maps a role (token, username...) to ``env:NAME``."""
+    """One way to authenticate; ``credentials`` maps a role (token, username...) to ``env:NAME``
+    (or, for a scheme config.yaml adds, to ``header:NAME`` / ``caller:token``)."""
 
     name: str
     type: Literal["bearer", "basic", "api_key", "oauth2", "openid_connect", "other"]
@@ -257,7 +266,7 @@ class AuthScheme(_Model):
     @classmethod
     def _only_references(cls, value: dict[str, str]) -> dict[str, str]:
         for ref in value.values():
-            _check_env_ref(ref)
+            _check_credential_ref(ref)
         return value
 
 

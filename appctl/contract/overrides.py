@@ -40,7 +40,7 @@ import fnmatch
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic import Field as PField
 
 from appctl.contract.auth import AuthSettings, userinfo_problem, with_added
@@ -146,6 +146,19 @@ class Overrides(_Strict):
     rules: list[Rule] = []
     resources: dict[str, ResourceOverride] = {}
     auth: AuthSettings = PField(default_factory=AuthSettings)
+
+    @field_validator("auth")
+    @classmethod
+    def _shared_credentials(cls, value: AuthSettings) -> AuthSettings:
+        """The contract is every caller's: a per-user credential belongs in config.yaml."""
+        for name, scheme in value.schemes.items():
+            if scheme.per_user():
+                raise ValueError(
+                    f"scheme {name!r} takes each caller's own credential (header: or "
+                    "caller:token), which belongs under auth.schemes in .appctl/config.yaml; "
+                    "overrides.yaml writes its schemes into the contract, shared by every caller"
+                )
+        return value
 
 
 def load_overrides(path: Path) -> Overrides | None:

@@ -330,7 +330,10 @@ def _auth_check(schema: Contract, routes: list[Route], credentials: _Auth, clien
     if not schemes:
         return Check("credentials accepted", None, "the contract declares no auth")
     if not any(scheme_values(s, credentials.environ) for s in schemes):
-        names = [ref[4:] for s in schemes for ref in s.credentials.values()]
+        refs = [ref for s in schemes for ref in s.credentials.values()]
+        names = [ref[4:] for ref in refs if ref.startswith("env:")]
+        if not names:  # header: / caller:token only (execute.percaller): each caller's own
+            return Check("credentials accepted", None, "each caller brings its own credentials")
         return Check("credentials accepted", False, "none of " + ", ".join(names) + " is set")
     answered = {r.action for r in routes if r.verdict == "verified"}
     candidates = [

@@ -2,11 +2,12 @@
 
 The action's requirements are the schemes ``auth.schemes`` in config.yaml adds for it, then
 its effective security (``contract.auth``). The first requirement whose credentials are all
-set is applied, and only its schemes; when none is, the call goes out without credentials if
-the list allows that (it is empty or holds ``{}``), else it is refused with category ``auth``
-naming the variables to set. Credentials go only to the origin of the base URL the call uses
-(or to an origin config.yaml lists under ``auth.allowed_origins``): an operation whose own
-``servers`` entry is elsewhere gets none.
+set (``env:``, or per-user ones the caller brought: ``execute.percaller``) is applied, and
+only its schemes; when none is, the call goes out without credentials if the list allows
+that (it is empty or holds ``{}``), else it is refused with category ``auth`` naming the
+variables to set. Credentials go only to the origin of the base URL the call uses (or to an
+origin config.yaml lists under ``auth.allowed_origins``): an operation whose own ``servers``
+entry is elsewhere gets none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 from appctl.contract.auth import AuthSettings, added_requirements, effective_security, origin_of
 from appctl.contract.models import Action, AuthScheme, Contract
+from appctl.execute.caller import Caller
+from appctl.execute.percaller import resolve, wanted
 from appctl.execute.redact import Redactor as Redactor
 from appctl.execute.redact import Secret, redactor_for, scheme_secrets
 
@@ -35,13 +38,16 @@ class Chosen:
     shown: str = "none"
 
 
-def scheme_values(scheme: AuthScheme, environ: Mapping[str, str]) -> dict[str, str] | None:
-    """The scheme's resolved values, or None unless every one of them is set."""
+def scheme_values(
+    scheme: AuthScheme, environ: Mapping[str, str], caller: Caller | None = None
+) -> dict[str, str] | None:
+    """The scheme's resolved values (``env:`` from the environment, per-user references from
+    the caller: ``execute.percaller``), or None unless every one of them is set."""
     if scheme.type == "other" or not scheme.credentials:
         return None
     values = {}
     for role, ref in scheme.credentials.items():
-        value = environ.get(ref[4:])
+        value = resolve(ref, environ, caller)
         if not value:
             return None
         values[role] = value
@@ -66,7 +72,7 @@ def secrets(
         values = {
             role: environ[ref[4:]]
             for role, ref in scheme.credentials.items()
-            if environ.get(ref[4:])
+            if ref.startswith("env:") and environ.get(ref[4:])
         }
         if values:
             if scheme.type == "basic":
@@ -109,8 +115,19 @@ def _database_secret(url: str, ref: str | None, environ: Mapping[str, str]) -> l
     return [Secret(found, "url")] if found else []
 
 
-def redactor(schema: Contract, settings: AuthSettings, environ: Mapping[str, str]) -> Redactor:
-    return redactor_for(secrets(schema, settings, environ))
+def redactor(
+    schema: Contract,
+    settings: AuthSettings,
+    environ: Mapping[str, str],
+    caller: Caller | None = None,
+) -> Redactor:
+    """What hides every credential of this contract's calls, and what ``caller`` brought."""
+    found = secrets(schema, settings, environ)
+    if caller is not None:
+        from appctl.execute.percaller import secrets as brought
+
+        found = found | frozenset(brought(all_schemes(schema, settings).values(), caller))
+    return redactor_for(found)
 
 
 def choose(
@@ -122,9 +139,11 @@ def choose(
     environ: Mapping[str, str],
     base_url: str,
     url: str,
+    caller: Caller | None = None,
 ) -> Chosen:
     """The credentials this call sends to ``url`` (the operation's own server, else the base
-    URL); ``AuthRefused`` when it needs some it cannot have."""
+    URL); ``AuthRefused`` when it needs some it cannot have. ``caller`` brings the values of
+    per-user references (``execute.percaller``)."""
     schemes = all_schemes(schema, settings)
     declared = {s.name: s for s in schema.auth.schemes}
     requirements = [
@@ -139,7 +158,7 @@ def choose(
     for requirement in requirements:
         if not requirement:
             continue
-        found = _satisfied(requirement, schemes, environ, problems)
+        found = _satisfied(requirement, schemes, environ, problems, caller)
         if found is not None and trusted:
             names = " + ".join(f"{s.name} ({_kind(s)})" for s in found.schemes)
             return Chosen(found.schemes, found.values, names)
@@ -156,7 +175,7 @@ def choose(
             f"{origin_of(base_url)}, and credentials go only there; list {origin} under "
             "auth.allowed_origins in .appctl/config.yaml to send them to it"
         )
-    raise AuthRefused(f"{action.name} needs credentials: set " + ", or ".join(problems))
+    raise AuthRefused(f"{action.name} needs credentials: " + ", or ".join(problems))
 
 
 def _kind(scheme: AuthScheme) -> str:
@@ -170,12 +189,14 @@ def _satisfied(
     schemes: Mapping[str, AuthScheme],
     environ: Mapping[str, str],
     problems: list[str],
+    caller: Caller | None = None,
 ) -> Chosen | None:
     """The requirement's schemes and values when every one is set; else None, with what is
     missing added to ``problems``."""
     found: list[AuthScheme] = []
     values: dict[str, dict[str, str]] = {}
     missing: list[str] = []
+    brought: list[str] = []  # what the caller did not bring (execute.percaller)
     slots: dict[tuple[str, str], str] = {}  # (where, name) → scheme: two may not share one
     for name in requirement:
         scheme = schemes.get(name)
@@ -195,13 +216,18 @@ def _satisfied(
             problems.append(f"(schemes {slots[slot]!r} and {name!r} both set {slot[1]})")
             return None
         slots[slot] = name
-        got = scheme_values(scheme, environ)
+        got = scheme_values(scheme, environ, caller)
         if got is None:
-            missing += [ref[4:] for ref in scheme.credentials.values() if not environ.get(ref[4:])]
+            left = [r for r in scheme.credentials.values() if not resolve(r, environ, caller)]
+            missing += [ref[4:] for ref in left if ref.startswith("env:")]
+            own = [ref for ref in left if not ref.startswith("env:")]
+            if own:
+                brought.append(wanted(scheme, own, caller))
         else:
             found.append(scheme)
             values[name] = got
-    if missing:
-        problems.append(" and ".join(missing) + f" ({' + '.join(requirement)})")
+    if missing or brought:
+        needs = (["set " + " and ".join(missing)] if missing else []) + brought
+        problems.append(" and ".join(needs) + f" ({' + '.join(requirement)})")
         return None
     return Chosen(tuple(found), values)

@@ -175,11 +175,15 @@ def redactor_of(schema: Contract, options: CallOptions, environ: Mapping[str, st
     settings = (options.config or DEFAULT_CONFIG).auth
     if schema.parts:
         from appctl.execute.auth import secrets
+        from appctl.execute.percaller import secrets as brought
         from appctl.execute.redact import redactor_for
 
         found = [secrets(part, settings, environ) for part in schema.parts.values()]
+        if options.caller is not None:  # what the caller brought (execute.percaller)
+            schemes = settings.schemes.items()
+            found.append(frozenset(brought([a.scheme(n) for n, a in schemes], options.caller)))
         return redactor_for(frozenset().union(*found))
-    return redactor(schema, settings, environ)
+    return redactor(schema, settings, environ, options.caller)
 
 
 def prepare(
@@ -238,6 +242,7 @@ def prepare(
                 environ=environ,
                 base_url=base_url,
                 url=action.transport.server or base_url,
+                caller=options.caller,
             )
         request = build_request(
             action, checked.arguments, base_url=base_url, auth=chosen, redactor=redactor

@@ -53,7 +53,14 @@ def polling(
     base = base_url_for(schema, options.base_url, options.config, environ)
     url = action.transport.server or base
     chosen = choose(
-        schema, action, resource, settings=config.auth, environ=environ, base_url=base, url=url
+        schema,
+        action,
+        resource,
+        settings=config.auth,
+        environ=environ,
+        base_url=base,
+        url=url,
+        caller=options.caller,
     )
     parts: dict[str, Any] = {"params": [], "headers": {}, "cookies": {}}
     parts["headers"]["Accept"] = "application/json, */*;q=0.5"

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from appctl.contract.models import Contract
 from appctl.errors import AppctlError
 from appctl.execute.args import MAX_DEPTH
+from appctl.execute.caller import Caller
 from appctl.execute.result import ErrorCategory, ToolResult
 from appctl.serve.openapi import FORMATS, openapi_document
 from appctl.serve.workers import RETRY_AFTER, Workers
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from appctl.agent.loop import TurnResult
-    from appctl.execute.caller import Caller
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
@@ -300,13 +300,18 @@ def _session(given: str | None) -> str:
 
 
 def request_caller(state: ServeState, request: Request) -> Caller:
-    """Who sent this (authorized) request: the static token's caller (subject ``token``),
-    else anonymous."""
-    from appctl.execute.caller import ANONYMOUS, Caller
+    """Who makes this request: the holder of the static ``--token-env`` token (subject
+    "token"), else anonymous (loopback only), with the values of the per-user headers
+    config.yaml names (``contract.auth.wanted_headers``; no other header reaches a call) and,
+    when authenticated, the bearer token (forwarded only where a scheme says caller:token).
+    Inbound OAuth and named tokens (``serve/inbound``) build richer callers in its place."""
+    from appctl.contract.auth import wanted_headers
 
+    wanted = wanted_headers(state.session.config.auth)
+    headers = {name: request.headers[name] for name in wanted if name in request.headers}
     if state.token is None:
-        return ANONYMOUS
-    return Caller(subject="token", kind="token")
+        return Caller(subject="anonymous", kind="anonymous", headers=headers)
+    return Caller(subject="token", kind="token", headers=headers, token=state.token)
 
 
 def _authorize(state: ServeState, request: Request) -> None:
