@@ -11,6 +11,7 @@
       - {match: {name: "create_export"}, wait: 300}  # long-running: poll up to 5 minutes
       - {match: {caller: "ops-*"}, action: allow}  # who asks: Caller.name (local:<user> on the CLI)
       - {match: {group: "admins", verb: delete}, action: ask}  # any of the caller's groups
+      - {match: {name: "orders_*"}, bind: {customer_id: {from_claim: cust}}}  # execute/bound.py
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
     toolsets:                                      # appctl mcp --toolset pets
       pets: {include: ["*_pet*"], read_only: true}
@@ -22,10 +23,12 @@
 
 ``allow`` runs a tool without asking, ``ask`` needs approval (the default for tools that
 change data), ``deny`` refuses it: the first rule with an action decides. Limits (timeout,
-max_concurrency, rate_limit, wait) are each taken from the first matching rule that sets them.
-Every key of a match must hold; names and resources are globs, and so are ``caller`` (on
-``Caller.name``) and ``group`` (holds when any of the caller's groups matches): a rule with
-either never matches a call that names no caller.
+max_concurrency, rate_limit, wait) are each taken from the first matching rule that sets them,
+and bindings (``bind``: an argument set from a claim of the caller's identity, never by the
+model) from every matching rule, the first to bind a parameter deciding it. Every key of a
+match must hold; names and resources are globs, and so are ``caller`` (on ``Caller.name``)
+and ``group`` (holds when any of the caller's groups matches): a rule with either never
+matches a call that names no caller.
 """
 
 from __future__ import annotations
@@ -120,6 +123,12 @@ class Match(_Strict):
         )
 
 
+class Bound(_Strict):
+    """Where a bound argument's value comes from: a claim of the caller's identity."""
+
+    from_claim: str = Field(min_length=1)
+
+
 class Rule(_Strict):
     match: Match = Field(default_factory=Match)
     action: Decision | None = None  # None: this rule only sets limits
@@ -131,6 +140,8 @@ class Rule(_Strict):
     # seconds a long-running operation's status is polled in total before the call answers
     # with a handle to keep waiting (appctl_poll); 0: answer with the handle at once
     wait: float | None = Field(default=None, ge=0)
+    # arguments set from the caller's identity (execute/bound.py): hidden from models
+    bind: dict[str, Bound] = Field(default_factory=dict)
 
     def per_second(self) -> float | None:
         """The rate limit as calls per second."""

@@ -33,13 +33,14 @@ def command(
     out: Path | None,
 ) -> int:
     """Print the compact markdown tool guide (from .appctl/schema.json)."""
+    from appctl.config import load_config
     from appctl.contract.io import write_atomic
     from appctl.contract.sources import load_contract
+    from appctl.execute.bound import hide_bound
     from appctl.generate.guides import render_guide
 
-    text = render_guide(
-        load_contract(app.app_dir), read_only=read_only, include=include, exclude=exclude
-    )
+    schema = hide_bound(load_contract(app.app_dir), load_config(app.app_dir))
+    text = render_guide(schema, read_only=read_only, include=include, exclude=exclude)
     if out is not None:
         write_atomic(out, text.encode("utf-8"))
         output.info(f"wrote the guide ({len(text):,} characters) → {out}")

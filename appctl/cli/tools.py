@@ -64,12 +64,14 @@ def command(
     names: bool,
 ) -> int:
     """Print tool definitions for an LLM API (from .appctl/schema.json)."""
+    from appctl.config import load_config
     from appctl.contract.io import dump_json, write_atomic
     from appctl.contract.sources import load_contract
+    from appctl.execute.bound import hide_bound
     from appctl.generate.formats import render
     from appctl.generate.toolspec import build_tool_specs
 
-    schema = load_contract(app.app_dir)
+    schema = hide_bound(load_contract(app.app_dir), load_config(app.app_dir))
     specs = build_tool_specs(
         schema,
         read_only=read_only,

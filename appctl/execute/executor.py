@@ -205,17 +205,24 @@ def prepare(
             tool, ErrorCategory.VALIDATION, message, reason=Reason.UNKNOWN_TOOL
         )
     found, action = hit
+    from appctl.execute.bound import for_call
+
+    bound = for_call(schema, action, found.name, given, options)
+    if isinstance(bound, ToolResult):
+        return bound
+    action = bound.action  # its bound arguments hidden: the model may not set them
     split = shaping(action, given)  # ``fields`` is appctl's, not the operation's
     checked = check_arguments(action, schema.definitions, split.arguments)
     if split.problems or checked.problems:
         problems = "; ".join((*checked.problems, *split.problems))
         return ToolResult.failure(tool, ErrorCategory.VALIDATION, problems)
+    arguments = {**checked.arguments, **bound.values}
     resource = found.name
     refused = refusal(action, options, resource)
     if refused:
         return ToolResult.failure(tool, ErrorCategory.REFUSED, refused[1], reason=refused[0])
     if isinstance(action.transport, McpTransport):
-        return _prepare_mcp(schema, action, checked.arguments, resource)
+        return _prepare_mcp(schema, action, arguments, resource)
     if isinstance(action.transport, SqlTransport):
         if found.table is None:
             message = f"{tool} has no table in the contract: run appctl sync --db again"
@@ -224,8 +231,8 @@ def prepare(
         from appctl.execute.sql.resume import opened
 
         try:  # a cursor is verified here, before any I/O
-            after = opened(action, checked.arguments, options.continuations())
-            return action, plan(action, found.table, checked.arguments, after=after), resource
+            after = opened(action, arguments, options.continuations())
+            return action, plan(action, found.table, arguments, after=after), resource
         except (RequestError, CursorError) as exc:
             return ToolResult.failure(tool, ErrorCategory.VALIDATION, str(exc))
     base_url = base_url_for(schema, options.base_url, options.config, environ)
@@ -245,7 +252,7 @@ def prepare(
                 caller=options.caller,
             )
         request = build_request(
-            action, checked.arguments, base_url=base_url, auth=chosen, redactor=redactor
+            action, arguments, base_url=base_url, auth=chosen, redactor=redactor
         )
     except AuthRefused as exc:
         return ToolResult.failure(tool, ErrorCategory.AUTH, str(exc))
@@ -301,6 +308,9 @@ def _call(
 ) -> ToolResult:
     hide = redactor_of(schema, options, environ)  # every source's secrets
     schema = schema.part_for(tool)  # several sources: the tool's own (contract/sources.py)
+    from appctl.execute.bound import cursors_of
+
+    options = cursors_of(schema, tool, options)  # continuations bound to bound values too
     if type(given) is not dict and not isinstance(given, Mapping):
         message = f"the arguments must be a JSON object, got {type(given).__name__}"
         prepared: Any = ToolResult.failure(tool, ErrorCategory.VALIDATION, message)

@@ -69,10 +69,11 @@ class Session:
         from appctl.contract.sources import load_contract
 
         env = os.environ if environ is None else environ
+        from appctl.execute.bound import hide_bound
         from appctl.session.keys import load_sealer
 
-        schema = load_contract(app_dir)
         config = load_config(app_dir)
+        schema = hide_bound(load_contract(app_dir), config)  # what every front end lists
         gates.setdefault("sealer", load_sealer(app_dir, config.cursors, env))
         options = CallOptions(config=config, root=str(app_dir.parent), **gates)
         return cls(
