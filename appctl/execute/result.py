@@ -46,7 +46,8 @@ class Reason(StrEnum):
 SUGGESTIONS: dict[ErrorCategory, str] = {
     ErrorCategory.VALIDATION: "Fix the arguments named above and call the tool again.",
     ErrorCategory.AUTH: "The credentials are missing or were rejected: check the env: variables "
-    "the contract's auth section (or config.yaml's auth.schemes) names.",
+    "the contract's auth section (or config.yaml's auth.schemes) names, or what a per-user "
+    "scheme or bound argument takes from the caller (a header, the token, a claim).",
     ErrorCategory.PERMISSION: "The credentials are valid but not allowed to do this.",
     ErrorCategory.NOT_FOUND: "Check the ids: list or search first to find valid ones.",
     ErrorCategory.CONFLICT: "The resource changed or already exists: fetch it again first.",
