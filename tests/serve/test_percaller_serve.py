@@ -193,5 +193,10 @@ def test_mcp_tools_list_leaves_the_bound_parameter_out(project: Path) -> None:
             called = await client.call_tool("list_orders", {"customer_id": 7})
             assert called.is_error
             assert "'customer_id' is set from" in json.dumps(called.structured_content)
+        async with _stdio(project, "--catalogue") as client:  # the meta-tools' catalogue
+            described = await client.call_tool("appctl_describe_tool", {"name": "list_orders"})
+            assert not described.is_error
+            data = json.dumps(described.structured_content)
+            assert '"status"' in data and "customer_id" not in data
 
     _run(session)
