@@ -155,3 +155,32 @@ def test_cursors_are_bound_to_the_bound_values() -> None:
     with pytest.raises(CursorError, match="other arguments"):
         sealer.open("list_orders", {"status": "open"}, token)
     assert sealer_for(sealer, {}) is sealer
+
+
+def test_a_cursor_given_to_one_caller_does_not_open_for_another() -> None:
+    from tests.execute.pagingapi import API_KEY, DOC
+    from tests.execute.pagingapi import serving as paging
+
+    schema = sync_doc(DOC).schema
+    config = Config.model_validate(
+        {"policy": [{"match": {"name": "list_linked"}, "bind": {"per_page": {"from_claim": "n"}}}]}
+    )
+    env = {"APPCTL_KEY": API_KEY}
+    alice = Caller(subject="alice", kind="oauth", claims={"n": 5})
+    bob = Caller(subject="bob", kind="oauth", claims={"n": 7})
+    with paging() as api:
+
+        def run(caller: Caller, given: dict[str, Any]) -> Any:
+            opts = CallOptions(
+                base_url=api.url, config=config, caller=caller, sealer=Sealer(b"k" * 32)
+            )
+            return call(schema, "list_linked", given, opts, environ=env)
+
+        first = run(alice, {})
+        assert first.ok and first.next is not None and "per_page=5" in api.seen[-1]
+        cursor = {"cursor": first.next["cursor"]}
+        stolen = run(bob, cursor)
+        assert stolen.error is not None and stolen.error.category == ErrorCategory.VALIDATION
+        assert "other arguments" in stolen.error.message and len(api.seen) == 1
+        second = run(alice, cursor)
+        assert second.ok and "page=2" in api.seen[-1] and "per_page=5" in api.seen[-1]
