@@ -58,19 +58,22 @@ def wanted(scheme: AuthScheme, refs: Iterable[str], caller: Caller | None) -> st
     its requests; a CLI caller that the credential is each caller's own, brought through a
     server."""
     headers = [header_of(r) for r in refs if r.startswith(HEADER_REF)]
-    means = []
-    if headers:
-        means.append(f"in the {' and '.join(headers)} header{'s' * (len(headers) > 1)}")
-    if CALLER_TOKEN in refs:
-        means.append("as the bearer token you authenticate to appctl with")
-    how = " and ".join(means)
+    header = f"the {' and '.join(headers)} header{'s' * (len(headers) > 1)}"
+    token = CALLER_TOKEN in refs
     what = _named(scheme)
     if caller is None or caller.kind == "local":
+        means = [f"sending it in {header}"] if headers else []
+        means += ["authenticating with your own bearer token"] if token else []
         return (
-            f"your own {what}, which this tool takes from each caller: call it through "
-            f"appctl serve or appctl mcp --transport http and send it {how}"
+            f"your own {what}, taken from each caller: call this tool through appctl serve "
+            f"or appctl mcp --transport http, {' and '.join(means)}"
         )
-    return f"send your own {what} {how} of your requests to appctl"
+    asks = [f"send your own {what} in {header} of your requests to appctl"] if headers else []
+    if token:
+        asks.append(
+            f"authenticate to appctl with your own bearer token ({scheme.name} forwards it)"
+        )
+    return " and ".join(asks)
 
 
 def _named(scheme: AuthScheme) -> str:

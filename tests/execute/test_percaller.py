@@ -119,7 +119,7 @@ def test_a_missing_header_is_an_auth_result_saying_what_to_send(echo: Any) -> No
     assert "of your requests to appctl" in message
     no_token = _run(url, "get_partner", Caller(subject="anonymous", kind="anonymous"))
     assert no_token.error is not None and no_token.error.category == ErrorCategory.AUTH
-    assert "bearer token you authenticate to appctl with" in no_token.error.message
+    assert "authenticate to appctl with your own bearer token" in no_token.error.message
     assert seen == []  # nothing was sent
 
 
