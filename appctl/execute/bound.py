@@ -138,11 +138,13 @@ def _claimed(
     claims = caller.claims if caller is not None else {}
     value = claims.get(claim)
     if value is None:
+        how = "call it with a token that carries one"
+        if caller is None or caller.kind == "local":  # the CLI has no token, so no claims
+            how = f"call it through appctl serve or appctl mcp --transport http, {how}"
         raise BindRefused(
             ErrorCategory.AUTH,
             f"{action.name} takes its {field.name} argument from the {claim!r} claim of the "
-            f"caller's identity, and {who} has no {claim!r} claim: call it with a token "
-            f"that carries one",
+            f"caller's identity, and {who} has no {claim!r} claim: {how}",
         )
     validator = _validators.get((field, definitions), lambda: _validator(field, definitions))
     error = next(iter(validator.iter_errors(value)), None)

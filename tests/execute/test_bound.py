@@ -15,7 +15,7 @@ import yaml
 from appctl.config import Config
 from appctl.contract.models import Contract
 from appctl.execute.bound import bindings, hide_bound, sealer_for
-from appctl.execute.caller import Caller
+from appctl.execute.caller import Caller, local_caller
 from appctl.execute.continuation import CursorError, Sealer
 from appctl.execute.executor import CallOptions, call
 from appctl.execute.result import ErrorCategory
@@ -107,8 +107,10 @@ def test_a_caller_without_the_claim_gets_an_auth_result(echo: Any) -> None:
     result = _call(url, {}, bob)
     assert result.error is not None and result.error.category == ErrorCategory.AUTH
     assert "'cust' claim" in result.error.message and "bob" in result.error.message
-    local = _call(url, {}, None)
+    local = _call(url, {}, local_caller({"USER": "carol"}))
     assert local.error is not None and local.error.category == ErrorCategory.AUTH
+    assert "local:carol has no 'cust' claim" in local.error.message
+    assert "through appctl serve or appctl mcp --transport http" in local.error.message
     assert paths == []
 
 
