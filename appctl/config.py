@@ -38,7 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from appctl.contract.auth import AuthSettings
 from appctl.contract.models import Action, Safety, Verb
@@ -142,6 +149,15 @@ class Rule(_Strict):
     wait: float | None = Field(default=None, ge=0)
     # arguments set from the caller's identity (execute/bound.py): hidden from models
     bind: dict[str, Bound] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bound_for_everyone(self) -> Rule:
+        if self.bind and (self.match.caller is not None or self.match.group is not None):
+            raise ValueError(
+                "bind: applies to every caller of a tool (the tool a model is shown has no "
+                "such argument for anyone): leave caller: and group: out of this rule's match"
+            )
+        return self
 
     def per_second(self) -> float | None:
         """The rate limit as calls per second."""

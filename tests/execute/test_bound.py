@@ -186,3 +186,15 @@ def test_a_cursor_given_to_one_caller_does_not_open_for_another() -> None:
         assert "other arguments" in stolen.error.message and len(api.seen) == 1
         second = run(alice, cursor)
         assert second.ok and "page=2" in api.seen[-1] and "per_page=5" in api.seen[-1]
+
+
+def test_a_rule_may_not_bind_for_some_callers_only() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from appctl.config import Config
+
+    with pytest.raises(ValidationError, match="leave caller: and group: out"):
+        Config.model_validate(
+            {"policy": [{"match": {"group": "ops"}, "bind": {"customer_id": {"from_claim": "c"}}}]}
+        )
