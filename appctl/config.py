@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from appctl.contract.auth import AuthSettings
+from appctl.contract.inbound import InboundSettings
 from appctl.contract.models import Action, Safety, Verb
 from appctl.errors import UsageError
 
@@ -235,6 +236,7 @@ class Config(_Strict):
     toolsets: dict[str, Toolset] = Field(default_factory=dict)  # appctl mcp --toolset
     cursors: CursorSettings = Field(default_factory=CursorSettings)
     results: ResultSettings = Field(default_factory=ResultSettings)  # framing for models
+    inbound: InboundSettings = Field(default_factory=InboundSettings)  # serve/mcp callers
 
     def decide(
         self, action: Action, resource: str, caller: Caller | None = None
