@@ -36,8 +36,14 @@ CLIENTS = ("claude", "cursor", "vscode")
     show_default=True,
     help="stdio for a client that launches appctl; http for Streamable HTTP.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP: loopback only.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="HTTP: address to bind (beyond loopback only with inbound: or --token-env).",
+)
 @click.option("--port", default=8808, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token-env", metavar="NAME", help="HTTP: require this env variable's bearer token.")
 @click.option("--read-only", is_flag=True, help="Offer only tools that change nothing.")
 @click.option("--dry-run", is_flag=True, help="Send nothing; results show the exact requests.")
 @click.option("--yes", is_flag=True, help="Approve tools that change data without asking.")
@@ -93,15 +99,8 @@ def command(app: AppContext, /, **values: Any) -> int:
         )
         _credentials_note(app_dir)
         return output.EXIT_OK
-    from appctl.serve.listen import is_loopback
-
-    if flags.transport == "http" and not is_loopback(flags.host):
-        raise UsageError(
-            f"appctl mcp serves without authentication, so it listens on loopback only, "
-            f"not {flags.host!r}",
-            suggestion="Use --host 127.0.0.1 (or ::1), and a tunnel or proxy with "
-            "authentication in front of it for remote clients.",
-        )
+    if flags.token_env and flags.transport != "http":
+        raise UsageError("--token-env guards --transport http; stdio has no inbound token")
     return _serve(app, flags)
 
 
@@ -123,6 +122,7 @@ class Flags:
     no_frame: bool = False
     catalogue: bool | None = None
     page_size: int = PAGE_SIZE
+    token_env: str | None = None
 
     def forwarded(self) -> list[str]:
         """The serving flags given with --print-config, for the client to pass back."""
@@ -148,7 +148,9 @@ class Flags:
 
 
 def _serve(app: AppContext, flags: Flags) -> int:
-    from appctl.execute.caller import ANONYMOUS
+    import os
+
+    from appctl.serve.inbound.verify import beyond_loopback, server_verifier
     from appctl.serve.mcp import ToolServer, build_server, serve_http, serve_stdio
     from appctl.session.approval import PolicyOnly
     from appctl.session.core import Session
@@ -163,8 +165,10 @@ def _serve(app: AppContext, flags: Flags) -> int:
         strict=flags.strict,
         approved=flags.yes,
     )
-    if flags.transport != "stdio":  # its clients are not this terminal's user: anonymous
-        session.caller = ANONYMOUS  # until inbound auth names each request's caller
+    verifier = None
+    if flags.transport == "http":
+        verifier = server_verifier(session.config.inbound, os.environ, token_env=flags.token_env)
+        beyond_loopback(flags.host, verifier)
     schema = session.schema
     include, exclude, read_only = flags.include, flags.exclude, flags.read_only
     if flags.toolset:
@@ -193,6 +197,7 @@ def _serve(app: AppContext, flags: Flags) -> int:
         output.info(f"{summary} over stdio")
         serve_stdio(server)
     else:
+        from appctl.contract.auth import wanted_headers
 
         def ready(url: str) -> None:
             output.info(f"{summary} at {url}")
@@ -204,6 +209,8 @@ def _serve(app: AppContext, flags: Flags) -> int:
             port=flags.port,
             grace=flags.grace,
             on_ready=ready,
+            verifier=verifier,
+            wanted=wanted_headers(session.config.auth),
         )
         if late:
             output.info(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from appctl.execute.audit.history import History
     from appctl.execute.caller import Caller
     from appctl.generate.toolspec import ToolSpec
+    from appctl.serve.inbound.verify import Verifier
     from appctl.serve.rest import ServeState
     from appctl.session.core import Session
 
@@ -77,25 +78,11 @@ def command(
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
 
-    from appctl.errors import UsageError
-    from appctl.serve.listen import is_loopback
+    from appctl.serve.inbound.verify import beyond_loopback, server_verifier
     from appctl.serve.rest import ServeState, create_app
     from appctl.session.approval import PolicyOnly
     from appctl.session.core import Session
 
-    token = None
-    if token_env:
-        token = os.environ.get(token_env)
-        if not token:
-            raise UsageError(
-                f"--token-env names {token_env}, which is not set",
-                suggestion=f"Export {token_env} with the token clients must send.",
-            )
-    elif not is_loopback(host):
-        raise UsageError(
-            f"binding to {host} (beyond loopback) needs a bearer token",
-            suggestion="Pass --token-env NAME with the token in that variable, or bind 127.0.0.1.",
-        )
     session = Session.open(
         app.app_dir,
         approver=PolicyOnly("appctl serve"),  # no terminal: only the policy allows a change
@@ -111,7 +98,11 @@ def command(
         session.config = unframed(session.config)
     history = session.history
     assert history is not None  # Session.open always opens one
-    state = ServeState(session=session, token=token, max_body=max_body, run_turn=_turns(session))
+    verifier = server_verifier(session.config.inbound, os.environ, token_env=token_env)
+    beyond_loopback(host, verifier)
+    state = ServeState(
+        session=session, verifier=verifier, max_body=max_body, run_turn=_turns(session)
+    )
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
@@ -125,10 +116,20 @@ def command(
     )
     output.info(
         f"appctl serve: {len(session.schema.actions())} tools on {base} "
-        f"({'bearer token required' if token else 'no token: loopback only'}); Ctrl-C to stop"
+        f"({_guarded(verifier)}); Ctrl-C to stop"
     )
     _serve(server, sock, state, history)
     return output.EXIT_OK
+
+
+def _guarded(verifier: Verifier | None) -> str:
+    """How the server is guarded, for its start-up line."""
+    if verifier is None:
+        return "no authentication: loopback only"
+    kinds = ["bearer tokens"] if verifier.static else []
+    if verifier.oauth is not None:
+        kinds.append(f"OAuth access tokens of {verifier.oauth.issuer}")
+    return " or ".join(kinds) + " required"
 
 
 def _serve(

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.from_thread
@@ -60,6 +60,7 @@ from appctl.generate.formats.mcp import hints, output_schema
 from appctl.generate.outputs import OutputShapes
 from appctl.generate.toolspec import ToolSpec, build_tool_specs
 from appctl.serve.drain import Outbox
+from appctl.serve.inbound import request_caller
 from appctl.serve.limits import PAGE_SIZE
 from appctl.serve.mcpapproval import (
     confirm_schema,
@@ -82,6 +83,9 @@ from appctl.session.approval import Approval
 from appctl.session.core import Session, not_offered
 from appctl.session.outcomes import answer
 
+if TYPE_CHECKING:
+    from appctl.serve.inbound.verify import Verifier
+
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
 SESSION_HEADER = "mcp-session-id"
 Context = ServerRequestContext[Any, Any]
@@ -98,13 +102,9 @@ class ToolServer:
         exclude: Iterable[str] = (),
         catalogue: bool | None = None,
         page_size: int = PAGE_SIZE,
-        caller: Callable[[], Caller | None] | None = None,
     ) -> None:
         """``catalogue``: serve the meta-tools (True), every tool (False), or decide by the
-        number of tools (None); ``page_size``: tools per ``tools/list`` page; ``caller``:
-        who sent the request being handled (the server's inbound auth says; None, or no
-        function: the session's own caller)."""
-        self.caller = caller or _nobody
+        number of tools (None); ``page_size``: tools per ``tools/list`` page."""
         self.session = session  # contract, gates, history, approver and this process's id
         self.schema = schema = session.schema
         specs = build_tool_specs(
@@ -201,7 +201,7 @@ class ToolServer:
         """Approval, then the session's call; ``done`` gets the result as soon as there is
         one (the call's thread finishes it even when this task is cancelled)."""
         approval = None
-        caller = self.caller()
+        caller = caller_of(ctx)  # InboundAuth's over HTTP; stdio: None, the session's
         if self.session.approval_needed(action, arguments, caller=caller):
             reply = await self._approval(ctx, params, action, arguments)
             if isinstance(reply, types.InputRequiredResult):
@@ -233,7 +233,7 @@ class ToolServer:
     ) -> Callable[[str], None]:
         """Records, beside the call's own entry, that its result never reached the client."""
         session = self.session_of(ctx)
-        caller = self.caller() or self.session.caller
+        caller = caller_of(ctx) or self.session.caller
 
         def record(reason: str) -> None:
             if self.session.history is not None:
@@ -301,11 +301,14 @@ class ToolServer:
             return str(found)
         if headers is None:  # stdio: one client, this process
             return self.session.id
-        return client_session(self.session.id, ctx.request, self.caller())
+        return client_session(self.session.id, ctx.request, caller_of(ctx))
 
 
-def _nobody() -> Caller | None:
-    return None
+def caller_of(ctx: Context) -> Caller | None:
+    """Who sent the request being handled: ``InboundAuth``'s caller over HTTP (the SDK runs
+    handlers in its own session task, so the request's scope says, not a context
+    variable); None on stdio, where the session's own caller (the local user) applies."""
+    return request_caller(ctx.request)
 
 
 def generated(name: str, offered: Mapping[str, ToolSpec]) -> Action | None:
@@ -440,20 +443,31 @@ def serve_http(
     port: int,
     grace: float,
     on_ready: Callable[[str], None] | None = None,
+    verifier: Verifier | None = None,
+    wanted: Iterable[str] = (),
 ) -> int:
     """Serve Streamable HTTP at ``http://host:port/mcp`` until SIGINT/SIGTERM, then drain:
     calls in flight finish and their results are delivered, for at most ``grace`` seconds.
     Returns how many results were lost to the stop (each recorded in the history as
-    undelivered)."""
+    undelivered). ``verifier``: who may call (``serve.inbound``; None: anyone, loopback
+    only); ``wanted``: the request headers kept for per-user credentials."""
     import asyncio
 
     from appctl.serve.graceful import DrainingServer, draining_config
     from appctl.serve.listen import listen
 
     sock, base = listen(host, port)
-    app = outbox.wrap(server.streamable_http_app(host=host))
+    app = guarded(outbox.wrap(server.streamable_http_app(host=host)), verifier, wanted=wanted)
     draining = DrainingServer(draining_config(app, grace=grace), outbox=outbox, grace=grace)
     if on_ready is not None:
         on_ready(f"{base}/mcp")
     asyncio.run(draining.serve(sockets=[sock]))
     return outbox.late
+
+
+def guarded(app: Any, verifier: Verifier | None, *, wanted: Iterable[str] = ()) -> Any:
+    """``app`` behind ``InboundAuth``: the caller of each request, its challenges and the
+    Protected Resource Metadata (``/.well-known/oauth-protected-resource/mcp``)."""
+    from appctl.serve.inbound.middleware import InboundAuth
+
+    return InboundAuth(app, verifier, wanted=wanted, public=(), name="appctl mcp")

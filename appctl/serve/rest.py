@@ -21,13 +21,14 @@ not be reached; 504 it did not answer by the call's deadline. The body is always
 (a body that is not JSON, or nested too deeply, is a 400 one; a call still running when the
 server stops at its grace limit a 503 one). Every other answer, an unknown route included, is
 a JSON ``{"error": {"message": ...}}``; a ``/run`` field of the wrong type or out of range is
-a 400 one, never a silent default. A bearer token (from ``env:NAME``) guards everything but
-``/health``; it is required whenever the server binds beyond loopback.
+a 400 one, never a silent default. ``InboundAuth`` (``serve/inbound/``) guards everything but
+``/health``: a static bearer token (``--token-env`` or ``inbound.tokens``) or an OAuth access
+token (``inbound.oauth``), one of which is required whenever the server binds beyond loopback;
+each call and agent turn runs as the caller the request authenticated as.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import threading
@@ -40,6 +41,7 @@ from appctl.errors import AppctlError
 from appctl.execute.args import MAX_DEPTH
 from appctl.execute.caller import Caller
 from appctl.execute.result import ErrorCategory, ToolResult
+from appctl.serve.inbound import current_caller
 from appctl.serve.openapi import FORMATS, openapi_document
 from appctl.serve.workers import RETRY_AFTER, Workers
 from appctl.session.core import Session
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from appctl.agent.loop import TurnResult
+    from appctl.serve.inbound.verify import Verifier
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
@@ -60,7 +63,8 @@ MAX_STEPS = 100  # the most model calls one /run may ask for
 @dataclass
 class ServeState:
     session: Session  # contract, gates, history, approver (policy only) and default id
-    token: str | None = None
+    token: str | None = None  # --token-env: a static token whose caller is "token"
+    verifier: Verifier | None = None  # inbound.tokens / inbound.oauth (and the token)
     max_body: int = MAX_BODY
     # builds and runs one agent turn for POST /run: (prompt, settings, the request's caller)
     # → (summary, result)
@@ -127,7 +131,6 @@ def create_app(state: ServeState) -> Starlette:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                _authorize(state, request)
                 return await handler(request)
             except _Refusal as exc:
                 return json_response(
@@ -160,7 +163,7 @@ def create_app(state: ServeState) -> Starlette:
             result = ToolResult.failure(name, ErrorCategory.VALIDATION, exc.message)
             return json_response(result.model_dump(mode="json", exclude_none=True), exc.status)
         session = _session(request.headers.get("x-appctl-session")) or state.session.id
-        caller = request_caller(state, request)
+        caller = current_caller()  # InboundAuth's, for this request
         work = state.busy.run(
             lambda: state.session.call(name, arguments, session=session, caller=caller)
         )
@@ -181,7 +184,7 @@ def create_app(state: ServeState) -> Starlette:
         if not isinstance(prompt, str) or not prompt.strip():
             raise _Refusal(400, 'the body must be {"prompt": "..."}')
         settings = run_settings(body)
-        caller = request_caller(state, request)  # its tool calls' caller
+        caller = current_caller()  # InboundAuth's: its tool calls' caller
         turn = state.run_turn
         work = state.busy.run(lambda: turn(prompt, settings, caller))
         try:
@@ -244,7 +247,23 @@ def create_app(state: ServeState) -> Starlette:
             message = str(getattr(exc, "detail", "")) or "the request failed"
         return json_response({"error": {"message": message}}, status, headers=headers)
 
-    return Starlette(routes=routes, exception_handlers={404: no_route, 405: no_route})
+    app = Starlette(routes=routes, exception_handlers={404: no_route, 405: no_route})
+    _guard(app, state)
+    return app
+
+
+def _guard(app: Starlette, state: ServeState) -> None:
+    """Every request through ``InboundAuth`` (``/health`` open to all)."""
+    from appctl.contract.auth import wanted_headers
+    from appctl.contract.inbound import InboundSettings
+    from appctl.serve.inbound.middleware import InboundAuth
+    from appctl.serve.inbound.verify import Verifier
+
+    verifier = state.verifier
+    if verifier is None and state.token is not None:
+        verifier = Verifier(InboundSettings(), {}, extra={"token": state.token})
+    wanted = wanted_headers(state.session.config.auth)
+    app.add_middleware(InboundAuth, verifier=verifier, wanted=wanted, public=("/health",))
 
 
 def run_settings(body: dict[str, Any]) -> dict[str, Any]:
@@ -297,36 +316,6 @@ def _session(given: str | None) -> str:
     if not given:
         return ""
     return SESSION_CHARS.sub("", given)[:64]
-
-
-def request_caller(state: ServeState, request: Request) -> Caller:
-    """Who makes this request: the holder of the static ``--token-env`` token (subject
-    "token"), else anonymous (loopback only), with the values of the per-user headers
-    config.yaml names (``contract.auth.wanted_headers``; no other header reaches a call) and,
-    when authenticated, the bearer token (forwarded only where a scheme says caller:token).
-    Inbound OAuth and named tokens (``serve/inbound``) build richer callers in its place."""
-    from appctl.contract.auth import wanted_headers
-
-    wanted = wanted_headers(state.session.config.auth)
-    headers = {name: request.headers[name] for name in wanted if name in request.headers}
-    if state.token is None:
-        return Caller(subject="anonymous", kind="anonymous", headers=headers)
-    return Caller(subject="token", kind="token", headers=headers, token=state.token)
-
-
-def _authorize(state: ServeState, request: Request) -> None:
-    if state.token is None:
-        return
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        value.strip().encode(), state.token.encode()
-    ):
-        raise _Refusal(
-            401,
-            "a bearer token is required: send Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
 
 
 async def _json_body(state: ServeState, request: Request) -> Any:
