@@ -214,8 +214,8 @@ def _turns(session: Session) -> Any:
         agent = Agent(
             session.derive(
                 id=run_id,
-                caller=caller,  # the request's (rest.request_caller)
-                read_only=options.read_only or bool(settings.get("read_only")),
+                caller=caller,  # the request's (InboundAuth)
+                read_only=options.read_only or bool(settings.get("read_only")) or caller.read_only,
                 dry_run=options.dry_run or bool(settings.get("dry_run")),
             ),
             connect(resolved),

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from appctl.agent.loop import TurnResult
+    from appctl.execute.caller import Caller
     from appctl.serve.inbound.verify import Verifier
 
 MAX_BODY = 1_000_000  # bytes of request body

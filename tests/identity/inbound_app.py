@@ -116,7 +116,7 @@ class Spied:
 
 
 def rest_app(
-    app_dir: Path, environ: Mapping[str, str], *, keys: KeySet | None = None
+    app_dir: Path, environ: Mapping[str, str], *, keys: KeySet | None = None, run_turn: Any = None
 ) -> tuple[Any, Spied]:
     """``appctl serve``'s ASGI app for ``app_dir``, guarded as the CLI guards it (``keys``:
     the issuer's key set, for a shorter fetch timeout), and the callers its calls ran as."""
@@ -138,4 +138,5 @@ def rest_app(
         verifier: Verifier | None = Verifier(session.config.inbound, environ, keys=keys)
     else:
         verifier = server_verifier(session.config.inbound, environ, token_env=None)
-    return create_app(ServeState(session=session, verifier=verifier)), spied
+    state = ServeState(session=session, verifier=verifier, run_turn=run_turn)
+    return create_app(state), spied

@@ -266,3 +266,22 @@ def test_unreachable_keys_are_a_503_saying_so(
         reply = client.get("/tools", headers={"Authorization": f"Bearer {issuer.mint()}"})
         assert reply.status_code == 200
     assert spied.callers == []
+
+
+def test_run_turns_get_the_requests_caller(
+    tmp_path: Path, issuer: Issuer, upstream: Upstream
+) -> None:
+    turns: list[Any] = []
+
+    def run_turn(prompt: str, settings: dict[str, Any], caller: Any) -> Any:
+        turns.append(caller)
+        raise RuntimeError("no provider in this test")
+
+    inbound = {"oauth": {"issuer": issuer.url, "resource": AUDIENCE}}
+    app, _ = rest_app(project(tmp_path, upstream.url, inbound), {}, run_turn=run_turn)
+    reader = issuer.mint(sub="carol", scope="appctl:read")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = {"Authorization": f"Bearer {reader}"}
+        client.post("/run", json={"prompt": "hi"}, headers=headers)
+        assert client.post("/run", json={"prompt": "hi"}).status_code == 401
+    assert [(c.name, c.read_only) for c in turns] == [("carol", True)]
