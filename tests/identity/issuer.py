@@ -64,6 +64,8 @@ class Issuer:
         self.mode = ""  # "", "down" or "hang"
         self.hang_for = 30.0
         self.release = threading.Event()  # ends a hang early (at shutdown)
+        self.hidden: set[str] = set()  # paths answered 404
+        self.claimed = ""  # the issuer its metadata names, when not its own URL
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -91,7 +93,7 @@ class Issuer:
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "issuer": self.url,
+            "issuer": self.claimed or self.url,
             "jwks_uri": f"{self.url}/jwks",
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
@@ -149,7 +151,9 @@ class Issuer:
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 issuer.hits[path] = issuer.hits[path] + 1
-                if path in (
+                if path in issuer.hidden:
+                    self._json(404, {"error": "not found"})
+                elif path in (
                     "/.well-known/oauth-authorization-server",
                     "/.well-known/openid-configuration",
                 ):

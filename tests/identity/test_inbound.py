@@ -285,3 +285,51 @@ def test_run_turns_get_the_requests_caller(
         client.post("/run", json={"prompt": "hi"}, headers=headers)
         assert client.post("/run", json={"prompt": "hi"}).status_code == 401
     assert [(c.name, c.read_only) for c in turns] == [("carol", True)]
+
+
+RFC8414 = "/.well-known/oauth-authorization-server"
+OIDC = "/.well-known/openid-configuration"
+
+
+@pytest.mark.parametrize(
+    ("hidden", "claimed", "outcome"),
+    [
+        ((), "", 200),  # RFC 8414 metadata, asked first
+        ((RFC8414,), "", 200),  # OpenID Connect discovery when there is none
+        ((), "https://other.example", 503),  # metadata naming another issuer is not used
+        ((RFC8414, OIDC), "", 503),
+    ],
+)
+def test_the_keys_are_found_from_the_issuers_metadata(
+    tmp_path: Path,
+    issuer: Issuer,
+    upstream: Upstream,
+    hidden: tuple[str, ...],
+    claimed: str,
+    outcome: int,
+) -> None:
+    issuer.hidden, issuer.claimed = set(hidden), claimed
+    inbound = {"oauth": {"issuer": issuer.url, "resource": AUDIENCE}}
+    app, _ = rest_app(project(tmp_path, upstream.url, inbound), {})
+    with TestClient(app, raise_server_exceptions=False) as client:
+        reply = client.get("/tools", headers={"Authorization": f"Bearer {issuer.mint()}"})
+    assert reply.status_code == outcome, reply.text
+    assert issuer.hits[RFC8414] == 1
+    assert issuer.hits[OIDC] == (0 if outcome == 200 and not hidden else 1)
+    assert issuer.hits["/jwks"] == (1 if outcome == 200 else 0)
+    if outcome == 503:
+        message = reply.json()["error"]["message"]
+        assert message.startswith("no metadata of the issuer gives its keys (set inbound.oauth")
+        assert ("names issuer 'https://other.example'" in message) == bool(claimed)
+
+
+def test_a_configured_jwks_url_needs_no_metadata(
+    tmp_path: Path, issuer: Issuer, upstream: Upstream
+) -> None:
+    issuer.hidden = {RFC8414, OIDC}
+    oauth = {"issuer": issuer.url, "resource": AUDIENCE, "jwks_url": f"{issuer.url}/jwks"}
+    app, _ = rest_app(project(tmp_path, upstream.url, {"oauth": oauth}), {})
+    with TestClient(app, raise_server_exceptions=False) as client:
+        reply = client.get("/tools", headers={"Authorization": f"Bearer {issuer.mint()}"})
+    assert reply.status_code == 200
+    assert issuer.hits[RFC8414] == issuer.hits[OIDC] == 0
