@@ -198,3 +198,20 @@ def test_appctl_serve_with_inbound_tokens(tmp_path: Path, upstream: Upstream) ->
     assert "bearer tokens required" in err and "Traceback" not in err
     assert b"serve-ci-token" not in upstream.everything()
     assert json.dumps(inbound)  # the config the server read
+
+
+def test_websockets_are_closed_when_authentication_is_on(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    app_dir = project(tmp_path, upstream.url, {"tokens": {"ci": {"token": "env:CI_T"}}})
+    app, _ = rest_app(app_dir, {"CI_T": "ci-value"})
+    headers = {"Authorization": "Bearer ci-value"}
+    with (
+        TestClient(app) as client,
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/tools", headers=headers),
+    ):
+        pass
+    assert closed.value.code == 1008

@@ -169,3 +169,5 @@ def test_token_env_guards_mcp_over_http(tmp_path: Path) -> None:
             missing = httpx.get(f"{base}/.well-known/oauth-protected-resource", timeout=10)
             assert missing.status_code == 401  # no OAuth configured: no metadata to give
             assert missing.headers["www-authenticate"] == 'Bearer realm="appctl"'
+        stdio = runner.invoke("mcp", "--token-env", "MCP_TOKEN", cwd=tmp_path, code=2)
+        assert "--token-env guards --transport http" in stdio.stderr

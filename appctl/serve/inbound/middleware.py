@@ -56,7 +56,10 @@ class InboundAuth:
         self.challenge = Challenge(oauth)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket" and self.verifier is not None:
+            await send({"type": "websocket.close", "code": 1008})  # no route takes one
+            return
+        if scope["type"] != "http":  # lifespan
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
