@@ -1,7 +1,8 @@
 """``appctl serve``: the contract's tools over HTTP for services (see appctl/serve/rest.py).
 
-Binding beyond loopback needs a bearer token (``--token-env NAME``). Tools that change data
-run only where the policy in config.yaml allows them: there is no terminal to ask.
+Binding beyond loopback needs authentication: a bearer token (``--token-env NAME``) or
+``inbound:`` in config.yaml (``appctl/serve/inbound/``). Tools that change data run only where
+the policy in config.yaml allows them: there is no terminal to ask.
 
 On SIGTERM or Ctrl-C the server stops accepting and lets the calls in flight finish for up to
 ``--grace`` seconds; then their tasks are cancelled (each caller gets a 503 envelope, as far

@@ -84,6 +84,7 @@ from appctl.session.core import Session, not_offered
 from appctl.session.outcomes import answer
 
 if TYPE_CHECKING:
+    from appctl.execute.caller import Caller
     from appctl.serve.inbound.verify import Verifier
 
 APPROVAL_KEY = "appctl.approval"  # the input request's key on 2026-07-28
@@ -142,7 +143,15 @@ class ToolServer:
     async def list_tools(
         self, ctx: Context, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return self.pages.page(self.tools, params.cursor if params is not None else None)
+        tools = self.offered_to(request_caller(ctx.request))
+        return self.pages.page(tools, params.cursor if params is not None else None)
+
+    def offered_to(self, caller: Caller | None) -> list[types.Tool]:
+        """The tools listed to ``caller``: only those that change nothing when its token
+        grants reads only (as ``--read-only`` offers them; a call of another is refused)."""
+        if caller is None or not caller.read_only or self.catalogue:
+            return self.tools
+        return [t for t in self.tools if t.annotations and t.annotations.read_only_hint]
 
     async def call_tool(
         self, ctx: Context, params: types.CallToolRequestParams

@@ -101,6 +101,8 @@ def test_the_sdk_client_lists_and_calls_with_a_bearer_token(
                 made = await client.call_tool("create_item", {"name": "x"})
                 assert not made.is_error, made
             async with _client(f"{base}/mcp", reader) as client:
+                listed_to_reader = {t.name for t in (await client.list_tools()).tools}
+                assert listed_to_reader == {"list_items"}  # as --read-only offers them
                 refused = await client.call_tool("create_item", {"name": "y"})
                 assert refused.is_error
                 assert "lacks the write scope" in _envelope(refused)["error"]["message"]
