@@ -125,6 +125,7 @@ class Issuer:
         override the defaults (None removes one)."""
         key = key or self.key
         headers = {"kid": key.kid, **(header or {})}
+        headers = {k: v for k, v in headers.items() if v is not None}  # None: left out
         return jwt.encode(self.claims(**claims), key.private, algorithm=key.alg, headers=headers)
 
     def signed(self, claims: dict[str, Any], *, key: Key | None = None) -> str:

@@ -136,6 +136,10 @@ def _refused(issuer: Issuer) -> dict[str, tuple[str, str]]:
             issuer.mint(key=confused),
             "the token's algorithm does not fit the issuer's key",
         ),
+        "no kid, two keys": (
+            issuer.mint(header={"kid": None}),
+            "the token names no key (kid) and the issuer publishes several",
+        ),
         "not a JWT": ("not-a-jwt", "the token is not a well-formed JWT"),
     }
 

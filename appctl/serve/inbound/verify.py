@@ -142,9 +142,10 @@ async def verify_jwt(token: str, oauth: OAuthSettings, keys: KeySet) -> Caller:
     except KeysUnavailable as exc:
         raise Denied(503, "temporarily_unavailable", exc.message) from None
     if key is None:
-        raise Denied(
-            401, "invalid_token", "the token is signed by a key the issuer does not publish"
-        )
+        message = "the token is signed by a key the issuer does not publish"
+        if kid is None:
+            message = "the token names no key (kid) and the issuer publishes several"
+        raise Denied(401, "invalid_token", message)
     if not fits(key, alg):
         raise Denied(401, "invalid_token", "the token's algorithm does not fit the issuer's key")
     claims = decode(token, key, alg, oauth)
