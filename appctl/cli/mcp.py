@@ -198,9 +198,10 @@ def _serve(app: AppContext, flags: Flags) -> int:
         serve_stdio(server)
     else:
         from appctl.contract.auth import wanted_headers
+        from appctl.serve.inbound.verify import guarded
 
         def ready(url: str) -> None:
-            output.info(f"{summary} at {url}")
+            output.info(f"{summary} at {url} ({guarded(verifier)})")
 
         late = serve_http(
             server,

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from appctl.execute.audit.history import History
     from appctl.execute.caller import Caller
     from appctl.generate.toolspec import ToolSpec
-    from appctl.serve.inbound.verify import Verifier
     from appctl.serve.rest import ServeState
     from appctl.session.core import Session
 
@@ -79,7 +78,7 @@ def command(
     """Serve the tools over HTTP: /tools, /tools/{name}/call, /run, /history, /openapi.json."""
     import uvicorn
 
-    from appctl.serve.inbound.verify import beyond_loopback, server_verifier
+    from appctl.serve.inbound.verify import beyond_loopback, guarded, server_verifier
     from appctl.serve.rest import ServeState, create_app
     from appctl.session.approval import PolicyOnly
     from appctl.session.core import Session
@@ -117,20 +116,10 @@ def command(
     )
     output.info(
         f"appctl serve: {len(session.schema.actions())} tools on {base} "
-        f"({_guarded(verifier)}); Ctrl-C to stop"
+        f"({guarded(verifier)}); Ctrl-C to stop"
     )
     _serve(server, sock, state, history)
     return output.EXIT_OK
-
-
-def _guarded(verifier: Verifier | None) -> str:
-    """How the server is guarded, for its start-up line."""
-    if verifier is None:
-        return "no authentication: loopback only"
-    kinds = ["bearer tokens"] if verifier.static else []
-    if verifier.oauth is not None:
-        kinds.append(f"OAuth access tokens of {verifier.oauth.issuer}")
-    return " or ".join(kinds) + " required"
 
 
 def _serve(

@@ -65,6 +65,7 @@ def mcp_http(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterat
         proc.terminate()
         out, err = proc.communicate(timeout=30)
         assert out == b"" and b"Traceback" not in err, err
+        assert b" required)" in err  # the start-up line says how it is guarded
 
 
 def _client(url: str, token: str) -> Client:

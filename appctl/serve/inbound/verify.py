@@ -105,6 +105,16 @@ def beyond_loopback(host: str, verifier: Verifier | None) -> None:
         )
 
 
+def guarded(verifier: Verifier | None) -> str:
+    """How a server is guarded, for its start-up line."""
+    if verifier is None:
+        return "no authentication: loopback only"
+    kinds = ["bearer tokens"] if verifier.static else []
+    if verifier.oauth is not None:
+        kinds.append(f"OAuth access tokens of {verifier.oauth.issuer}")
+    return " or ".join(kinds) + " required"
+
+
 def static_tokens(
     settings: InboundSettings, environ: Mapping[str, str]
 ) -> list[tuple[str, str, bool, tuple[str, ...]]]:
