@@ -143,7 +143,7 @@ class ToolServer:
     async def list_tools(
         self, ctx: Context, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        tools = self.offered_to(request_caller(ctx.request))
+        tools = self.offered_to(caller_of(ctx))
         return self.pages.page(tools, params.cursor if params is not None else None)
 
     def offered_to(self, caller: Caller | None) -> list[types.Tool]:
