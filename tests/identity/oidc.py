@@ -167,8 +167,9 @@ def running_issuer(
 
 @dataclass(frozen=True)
 class Redirect:
-    """What the issuer sent the client's redirect URI."""
+    """What the issuer sent the client's redirect URI (``url``: all of it)."""
 
+    url: str
     code: str
     state: str | None
     iss: str | None
@@ -184,6 +185,7 @@ def login(authorization_url: str, *, account: str, redirect_uri: str) -> Redirec
                 query = parse_qs(urlsplit(url).query)
                 assert "code" in query, f"the issuer refused: {query}"
                 return Redirect(
+                    url=url,
                     code=query["code"][0],
                     state=query.get("state", [None])[0],
                     iss=query.get("iss", [None])[0],

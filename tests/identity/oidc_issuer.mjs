@@ -64,7 +64,7 @@ function options(jwk) {
       redirect_uris: [],
       scope: (ACCOUNTS[c.account]?.scopes ?? SCOPES).join(' '),
     })),
-    scopes: ['openid', ...SCOPES],
+    scopes: ['openid', 'offline_access', ...SCOPES],
     claims: { openid: ['sub'] },
     pkce: { required: () => true },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
