@@ -165,13 +165,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def oauth_project(root: Path, api: Upstream, *, issuer: str, resource: str, **config: Any) -> Path:
+def oauth_project(
+    root: Path,
+    api: Upstream,
+    *,
+    issuer: str,
+    resource: str,
+    oauth: Mapping[str, Any] | None = None,
+    **config: Any,
+) -> Path:
     """A project on the fixture API whose config.yaml has ``inbound.oauth`` for ``issuer`` and
-    ``resource``, plus ``config`` (more top-level keys, e.g. ``auth`` or ``policy``)."""
+    ``resource`` (and ``oauth``, more of its keys), plus ``config`` (more top-level keys,
+    e.g. ``auth`` or ``policy``)."""
+    root.mkdir(parents=True, exist_ok=True)
     spec = root / "orders.json"
     spec.write_text(json.dumps(SPEC))
     runner.invoke("sync", "--openapi", str(spec), "--base-url", api.url, cwd=root)
-    settings = {"inbound": {"oauth": {"issuer": issuer, "resource": resource}}, **config}
+    inbound = {"oauth": {"issuer": issuer, "resource": resource, **(oauth or {})}}
+    settings = {"inbound": inbound, **config}
     (root / ".appctl" / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return root
 
