@@ -92,7 +92,14 @@ function options(jwk) {
       return ACCOUNTS[name]?.claims;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    ttl: { AccessToken: TTL, ClientCredentials: TTL, Interaction: 600, Session: 600, Grant: 600 },
+    ttl: {
+      // the resource server's (per client: getResourceServerInfo above), else TTL
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL,
+      Interaction: 600,
+      Session: 600,
+      Grant: 600,
+    },
   };
 }
 

@@ -22,12 +22,13 @@ REDIRECT = "http://127.0.0.1:19762/callback"
 ALICE = Account(claims={"cust": "c-1", "groups": ["ops"]})
 READER = Account(claims={"cust": "c-2"}, scopes=("appctl:read",))
 CI = StaticClient("ci-bot", "ci-secret-0123456789abcdef", "reader")
+BRIEF = StaticClient("brief-bot", "brief-secret-0123456789abcdef", "alice", ttl=5)
 
 
 @pytest.fixture
 def issuer(tmp_path: Path) -> Any:
     accounts = {"alice": ALICE, "reader": READER}
-    with running_issuer(tmp_path, accounts=accounts, clients=(CI,)) as running:
+    with running_issuer(tmp_path, accounts=accounts, clients=(CI, BRIEF)) as running:
         yield running
 
 
@@ -141,6 +142,13 @@ def test_client_credentials_carry_the_accounts_claims_and_scopes(issuer: Issuer)
         auth=(CI.client_id, CI.secret),
     )
     assert too_much.json()["error"] == "invalid_scope"
+
+
+def test_a_clients_tokens_last_its_ttl(issuer: Issuer) -> None:
+    brief = _claims(issuer, issuer.token(BRIEF, resource=RESOURCE))
+    usual = _claims(issuer, issuer.token(CI, resource=RESOURCE, scope="appctl:read"))
+    assert brief["exp"] - brief["iat"] == 5 and usual["exp"] - usual["iat"] == 300
+    assert brief["cust"] == "c-1"
 
 
 def test_a_restart_rotates_the_signing_key(issuer: Issuer) -> None:
