@@ -11,6 +11,7 @@ the client's redirect URI and returns the code, state and iss from there.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -75,7 +76,7 @@ class Issuer:
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env={"PATH": "/usr/bin:/bin", "NODE_ENV": "test"},
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NODE_ENV": "test"},
         )
         stderr.close()
         assert self._proc.stdout is not None
