@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -80,9 +81,10 @@ class Issuer:
         )
         stderr.close()
         assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()  # the ready line, or "" if it died
+        ready, _, _ = select.select([self._proc.stdout], [], [], 30)
+        line = self._proc.stdout.readline() if ready else ""  # the ready line, or "" if not
         if not line:
-            self._proc.wait(timeout=10)
+            self.stop()
             log = (self._workdir / f"oidc-issuer-{self.starts}.log").read_text()
             raise AssertionError(f"oidc_issuer.mjs did not start: {log}")
         ready = json.loads(line)
