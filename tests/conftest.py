@@ -123,6 +123,8 @@ SLOW = (
     "tests/execute/test_history_modes.py",  # 18-21
     "tests/serve/test_mcp.py::test_the_npm_inspector",  # node and a server: 21
     "tests/test_hermetic.py::test_a_shell_app_dir_is_left_untouched",  # a pytest run: 29
+    "tests/identity/test_proofs.py",  # a node issuer and appctl mcp per test: 7-15
+    "tests/identity/test_mcp_discovery.py",  # the same, plus the Inspector (node): 12-14
 )
 
 
