@@ -149,6 +149,7 @@ def _inspector(tmp_path: Path, *args: str) -> Inspector:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),  # its catalog, client config and OAuth state stay in tmp_path
         "MCP_AUTO_OPEN_ENABLED": "false",
+        "MCP_INSPECTOR_SECRET_STORE": "memory",  # its OAuth tokens never reach a file
         "NO_COLOR": "1",
     }
     terminal, person = pty.openpty()
