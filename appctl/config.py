@@ -12,6 +12,7 @@
       - {match: {caller: "ops-*"}, action: allow}  # who asks: Caller.name (local:<user> on the CLI)
       - {match: {group: "admins", verb: delete}, action: ask}  # any of the caller's groups
       - {match: {name: "orders_*"}, bind: {customer_id: {from_claim: cust}}}  # execute/bound.py
+      - {match: {safety: destructive}, approval: {timeout: 600}}  # serve: wait for a person
     base_url: https://api.example.com                 # else the contract's (or APPCTL_BASE_URL)
     toolsets:                                      # appctl mcp --toolset pets
       pets: {include: ["*_pet*"], read_only: true}
@@ -29,6 +30,10 @@ model) from every matching rule, the first to bind a parameter deciding it. Ever
 match must hold; names and resources are globs, and so are ``caller`` (on ``Caller.name``)
 and ``group`` (holds when any of the caller's groups matches): a rule with either never
 matches a call that names no caller.
+``approval: {timeout: N}`` puts the calls a rule matches that need approval in ``appctl
+serve``'s approval queue, where they wait up to N seconds (default 120) for a person before
+they are refused (the first matching rule that sets it); without one, ``serve`` refuses them
+at once, as before.
 """
 
 from __future__ import annotations
@@ -137,6 +142,16 @@ class Bound(_Strict):
     from_claim: str = Field(min_length=1)
 
 
+APPROVAL_TIMEOUT = 120.0  # seconds, for ``approval: {}`` without a timeout
+
+
+class ApprovalRule(_Strict):
+    """``approval: {timeout: N}``: the calls this rule matches wait in ``appctl serve``'s
+    approval queue for a person, up to N seconds (default 120, at most a day)."""
+
+    timeout: float = Field(default=APPROVAL_TIMEOUT, gt=0, le=86400)
+
+
 class Rule(_Strict):
     match: Match = Field(default_factory=Match)
     action: Decision | None = None  # None: this rule only sets limits
@@ -150,6 +165,7 @@ class Rule(_Strict):
     wait: float | None = Field(default=None, ge=0)
     # arguments set from the caller's identity (execute/bound.py): hidden from models
     bind: dict[str, Bound] = Field(default_factory=dict)
+    approval: ApprovalRule | None = None  # how a call waits for a person (appctl serve)
 
     @model_validator(mode="after")
     def _bound_for_everyone(self) -> Rule:
@@ -262,6 +278,17 @@ class Config(_Strict):
             wait=next((r.wait for r in rules if r.wait is not None), None),
             per_caller=any(_limiting(r) and not r.match.holds_for(None) for r in rules),
         )
+
+    def approval_timeout(
+        self, action: Action, resource: str, caller: Caller | None = None
+    ) -> float | None:
+        """Seconds a call by ``caller`` waits for a person (the first matching rule's
+        ``approval``), or None: no rule queues it, and a call needing approval is refused at
+        once."""
+        for rule in self.policy:
+            if rule.approval is not None and rule.match.holds(action, resource, caller):
+                return rule.approval.timeout
+        return None
 
 
 def _limiting(rule: Rule) -> bool:

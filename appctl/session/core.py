@@ -13,6 +13,7 @@ record). What a result means to each front end is one table (``appctl.session.ou
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from appctl.execute.executor import CallOptions, call, needs_approval, prepare, 
 from appctl.execute.http.resume import prepare_continued
 from appctl.execute.redact import Redactor
 from appctl.execute.result import ErrorCategory, Reason, ToolResult
-from appctl.session.approval import Approval, Approver, PolicyOnly
+from appctl.session.approval import Approval, Approver, Asking, PolicyOnly
 from appctl.session.audit import new_id, open_history
 
 if TYPE_CHECKING:
@@ -121,6 +122,29 @@ class Session:
             return False
         return not isinstance(checked, ToolResult)
 
+    def asking(
+        self, action: Action, *, arguments: Mapping[str, Any], options: CallOptions
+    ) -> Asking:
+        """What an approver may want to know about this call made with ``options``
+        (``session.approval``)."""
+        from appctl.execute.executor import resource_of
+
+        resource = resource_of(self.schema, action)
+        timeout = self.config.approval_timeout(action, resource, options.caller)
+        hide = redactor_of(self.schema, options, self.environ)  # the caller's secrets too
+
+        def request() -> str:
+            dry = replace(options, dry_run=True, approved=True)
+            shown = call(self.schema, action.name, arguments, dry, environ=self.environ)
+            return json.dumps(shown.request, ensure_ascii=False, default=str)
+
+        return Asking(
+            caller=options.caller,
+            timeout=timeout,
+            request=request,
+            arguments=lambda: hide.value(dict(arguments), secret_names=True),
+        )
+
     def call(
         self,
         tool: str,
@@ -159,7 +183,8 @@ class Session:
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)
             if action is not None and self.approval_needed(action, arguments, caller=caller):
-                approval = self.approver.ask(action, arguments)
+                asking = self.asking(action, arguments=arguments, options=options)
+                approval = self.approver.ask(action, arguments, asking)
         if approval is not None:
             options = replace(options, approved=approval.granted)
         worded = approval.refusal if approval is not None else ""

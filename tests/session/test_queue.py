@@ -1,0 +1,152 @@
+"""The approval queue on a real SQLite file: waiting, deciding once, typing a destructive
+tool's name, expiry, the bound on waiting calls, and two queues on one file (two processes)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appctl.execute.audit.history import History
+from appctl.execute.caller import Caller
+from appctl.session.queue import ApprovalQueue, Decided, Pending, QueueError, open_queue
+
+ALICE = Caller(subject="alice", kind="oauth", groups=("ops",))
+BOB = Caller(subject="bob", kind="token")
+
+
+def submit(
+    queue: ApprovalQueue,
+    *,
+    tool: str = "create_pet",
+    timeout: float = 30.0,
+    destructive: bool = False,
+) -> Pending:
+    return queue.submit(
+        tool=tool,
+        arguments={"name": "Rex"},
+        request='POST http://127.0.0.1/pets {"name": "Rex"}',
+        caller="agent-7",
+        safety="destructive" if destructive else "mutating",
+        destructive=destructive,
+        front_end="rest",
+        timeout=timeout,
+    )
+
+
+def waiting(queue: ApprovalQueue, entry: Pending) -> tuple[threading.Thread, list[Decided]]:
+    got: list[Decided] = []
+    thread = threading.Thread(target=lambda: got.append(queue.wait(entry)), daemon=True)
+    thread.start()
+    return thread, got
+
+
+@pytest.fixture
+def queue(tmp_path: Path) -> ApprovalQueue:
+    return open_queue(History(f"sqlite:///{tmp_path / 'history.db'}"))
+
+
+def test_an_approval_releases_the_waiting_call(queue: ApprovalQueue) -> None:
+    entry = submit(queue)
+    assert [p.id for p in queue.pending()] == [entry.id]
+    assert queue.get(entry.id) == entry
+    thread, got = waiting(queue, entry)
+    decided = queue.decide(entry.id, approve=True, by=ALICE)
+    thread.join(10)
+    assert got == [decided]
+    assert (decided.approved, decided.by, decided.caller) == (True, "alice", "agent-7")
+    assert queue.pending() == [] and queue.get(entry.id) is None
+    assert queue.recent() == [decided]
+
+
+def test_a_denial_carries_the_reason(queue: ApprovalQueue) -> None:
+    entry = submit(queue)
+    thread, got = waiting(queue, entry)
+    queue.decide(entry.id, approve=False, by=BOB, reason="not during the freeze")
+    thread.join(10)
+    assert got[0].approved is False
+    assert (got[0].by, got[0].reason, got[0].status) == ("bob", "not during the freeze", "denied")
+
+
+def test_a_second_decision_is_a_clear_error(queue: ApprovalQueue) -> None:
+    entry = submit(queue)
+    queue.decide(entry.id, approve=True, by=ALICE)
+    with pytest.raises(QueueError, match="already approved by alice"):
+        queue.decide(entry.id, approve=False, by=BOB)
+    with pytest.raises(QueueError, match="no approval 'nope'"):
+        queue.decide("nope", approve=True, by=ALICE)
+
+
+def test_destructive_needs_the_name_typed(queue: ApprovalQueue) -> None:
+    entry = submit(queue, tool="delete_pet", destructive=True)
+    for typed in ("", "delete_pets", "DELETE_PET"):
+        with pytest.raises(QueueError, match="type its name, delete_pet, exactly"):
+            queue.decide(entry.id, approve=True, by=ALICE, typed=typed)
+    assert queue.get(entry.id) is not None  # still waiting
+    assert queue.decide(entry.id, approve=True, by=ALICE, typed="delete_pet").approved
+
+
+def test_denying_a_destructive_call_needs_no_typing(queue: ApprovalQueue) -> None:
+    entry = submit(queue, tool="delete_pet", destructive=True)
+    assert queue.decide(entry.id, approve=False, by=ALICE, reason="no").status == "denied"
+
+
+def test_nobody_deciding_expires_the_call(queue: ApprovalQueue) -> None:
+    entry = submit(queue, timeout=0.3)
+    decided = queue.wait(entry)
+    assert (decided.approved, decided.status, decided.by) == (False, "expired", "")
+    with pytest.raises(QueueError, match="already expired"):
+        queue.decide(entry.id, approve=True, by=ALICE)
+
+
+def test_an_entry_past_its_deadline_cannot_be_approved(queue: ApprovalQueue) -> None:
+    entry = submit(queue, timeout=0.05)
+    threading.Event().wait(0.2)
+    assert queue.pending() == []  # nobody waits for it (its caller is gone or gave up)
+    with pytest.raises(QueueError, match="expired"):
+        queue.decide(entry.id, approve=True, by=ALICE)
+
+
+def test_past_max_waiting_a_call_is_refused_at_once(tmp_path: Path) -> None:
+    queue = open_queue(None, max_waiting=2)
+    first, second = submit(queue), submit(queue)
+    with pytest.raises(QueueError, match="2 calls already wait"):
+        submit(queue)
+    queue.decide(first.id, approve=True, by=ALICE)
+    queue.wait(first)  # the first is done waiting: room for one more
+    submit(queue)
+    assert {p.id for p in queue.pending()} >= {second.id}
+
+
+def test_two_queues_on_one_file_share_entries(tmp_path: Path) -> None:
+    """Two processes on one host: each opens the history file; a decision taken through
+    one releases the call waiting in the other (by polling)."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    here, there = open_queue(History(url), poll=0.05), open_queue(History(url), poll=0.05)
+    entry = submit(here)
+    assert [p.id for p in there.pending()] == [entry.id]
+    thread, got = waiting(here, entry)
+    there.decide(entry.id, approve=False, by=BOB, reason="wrong pet")
+    thread.join(10)
+    assert got and got[0].reason == "wrong pet"
+
+
+def test_two_approvers_at_once_decide_once(queue: ApprovalQueue) -> None:
+    entry = submit(queue)
+    outcomes: list[Any] = []
+
+    def approve(who: Caller) -> None:
+        try:
+            outcomes.append(queue.decide(entry.id, approve=who is ALICE, by=who))
+        except QueueError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in (ALICE, BOB) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len([o for o in outcomes if isinstance(o, Decided)]) == 1
+    assert len([o for o in outcomes if isinstance(o, QueueError)]) == 7
