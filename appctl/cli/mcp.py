@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from appctl.cli.main import AppContext
     from appctl.config import Config
     from appctl.contract.models import Contract
+    from appctl.session.core import Session
 
 CLIENTS = ("claude", "cursor", "vscode")
 
@@ -178,6 +179,8 @@ def _serve(app: AppContext, flags: Flags) -> int:
         session.options = dataclasses.replace(session.options, read_only=read_only)
     if flags.no_frame:
         session.config = unframed(session.config)
+    if flags.transport == "http":
+        _queued(session)
     tools = ToolServer(
         session,
         include=include,
@@ -220,6 +223,16 @@ def _serve(app: AppContext, flags: Flags) -> int:
             )
             return output.EXIT_FAILED
     return output.EXIT_OK
+
+
+def _queued(session: Session) -> None:
+    """Over HTTP, a client without elicitation has its calls that a policy rule's
+    ``approval:`` matches wait in the approval queue of the history database, where a
+    person decides them (``appctl serve``'s console or /approvals, on the same database)."""
+    from appctl.session.approval import QueueApprover
+    from appctl.session.queue import open_queue
+
+    session.approver = QueueApprover(open_queue(session.history), "mcp", "this MCP server")
 
 
 def _toolset(

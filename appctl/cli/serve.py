@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from appctl.generate.toolspec import ToolSpec
     from appctl.serve.rest import ServeState
     from appctl.session.core import Session
+    from appctl.session.queue import ApprovalQueue
 
 
 @click.command("serve")
@@ -101,7 +102,11 @@ def command(
     verifier = server_verifier(session.config.inbound, os.environ, token_env=token_env)
     beyond_loopback(host, verifier)
     state = ServeState(
-        session=session, verifier=verifier, max_body=max_body, run_turn=_turns(session)
+        session=session,
+        verifier=verifier,
+        max_body=max_body,
+        run_turn=_turns(session),
+        queue=_queue(session),
     )
     from appctl.serve.listen import listen
 
@@ -120,6 +125,17 @@ def command(
     )
     _serve(server, sock, state, history)
     return output.EXIT_OK
+
+
+def _queue(session: Session) -> ApprovalQueue:
+    """The approval queue in the history database: calls a policy rule's ``approval:``
+    matches wait there for a person (POST /tools/{name}/call as "rest", /run as "run")."""
+    from appctl.session.approval import QueueApprover
+    from appctl.session.queue import open_queue
+
+    queue = open_queue(session.history)
+    session.approver = QueueApprover(queue, "rest")
+    return queue
 
 
 def _serve(
@@ -202,11 +218,15 @@ def _turns(session: Session) -> Any:
         )
         run_id = f"run-{uuid.uuid4().hex[:12]}"
         agent = Agent(
-            session.derive(
-                id=run_id,
-                caller=caller,  # the request's (InboundAuth)
-                read_only=options.read_only or bool(settings.get("read_only")) or caller.read_only,
-                dry_run=options.dry_run or bool(settings.get("dry_run")),
+            _for_run(
+                session.derive(
+                    id=run_id,
+                    caller=caller,  # the request's (InboundAuth)
+                    read_only=options.read_only
+                    or bool(settings.get("read_only"))
+                    or caller.read_only,
+                    dry_run=options.dry_run or bool(settings.get("dry_run")),
+                )
             ),
             connect(resolved),
             context_tokens=resolved.profile.context_tokens,
@@ -218,3 +238,12 @@ def _turns(session: Session) -> Any:
         return summary(result, resolved, agent, run_id), result
 
     return turn
+
+
+def _for_run(session: Session) -> Session:
+    """An agent turn's session: its calls wait in the queue as the "run" front end's."""
+    from appctl.session.approval import QueueApprover
+
+    if isinstance(session.approver, QueueApprover):
+        session.approver = session.approver.for_front_end("run")
+    return session

@@ -215,11 +215,7 @@ class ToolServer:
             reply = await self._approval(ctx, params, action, arguments)
             if isinstance(reply, types.InputRequiredResult):
                 return reply
-            approval = Approval(
-                granted=reply == "accept",
-                declined=reply in ("decline", "cancel", "mistyped"),
-                refusal="" if reply == "accept" else refused_because(action, reply),
-            )
+            approval = answered(self.session, action, reply)
         session = self.session_of(ctx)
         progress = reporter(ctx)
 
@@ -318,6 +314,20 @@ def caller_of(ctx: Context) -> Caller | None:
     handlers in its own session task, so the request's scope says, not a context
     variable); None on stdio, where the session's own caller (the local user) applies."""
     return request_caller(ctx.request)
+
+
+def answered(session: Session, action: Action, reply: str) -> Approval | None:
+    """The client's answer as an ``Approval``; None for a client without elicitation when
+    the session has an approval queue (``Session.call`` then waits there)."""
+    from appctl.session.approval import QueueApprover
+
+    if reply == "unsupported" and isinstance(session.approver, QueueApprover):
+        return None
+    return Approval(
+        granted=reply == "accept",
+        declined=reply in ("decline", "cancel", "mistyped"),
+        refusal="" if reply == "accept" else refused_because(action, reply),
+    )
 
 
 def generated(name: str, offered: Mapping[str, ToolSpec]) -> Action | None:

@@ -7,6 +7,7 @@
     POST /run                         {"prompt": "..."} → one agent turn (needs a provider)
     GET  /history?last=&tool=&session=&caller= the audit trail (caller: a glob)
     GET  /openapi.json                this API, one path per tool
+    GET  /approvals, POST /approvals/{id}  the approval queue (``serve/approvals.py``)
 
 Every call goes through the session (``appctl.session.core.Session.call``) with its gates;
 there is no terminal to ask, so a tool that changes data runs only where the policy in
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from appctl.agent.loop import TurnResult
     from appctl.execute.caller import Caller
     from appctl.serve.inbound.verify import Verifier
+    from appctl.session.queue import ApprovalQueue
 
 MAX_BODY = 1_000_000  # bytes of request body
 SESSION_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
@@ -75,6 +77,7 @@ class ServeState:
     workers: Workers = field(default_factory=Workers)  # threads for tool calls
     _documents: dict[str, bytes] = field(default_factory=dict)  # rendered, by format and "openapi"
     busy: Busy = field(default_factory=lambda: Busy())  # calls and turns running in threads
+    queue: ApprovalQueue | None = None  # calls waiting for a person (session/queue.py)
 
     @property
     def schema(self) -> Contract:
@@ -231,6 +234,7 @@ def create_app(state: ServeState) -> Starlette:
         Route("/history", guarded(history), methods=["GET"]),
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
     ]
+    routes += _approval_routes(state, guarded, json_response)
 
     async def no_route(request: Request, exc: Exception) -> Response:
         """Starlette's own answers (no such route, a method the route does not take) as
@@ -265,6 +269,18 @@ def _guard(app: Starlette, state: ServeState) -> None:
         verifier = Verifier(InboundSettings(), {}, extra={"token": state.token})
     wanted = wanted_headers(state.session.config.auth)
     app.add_middleware(InboundAuth, verifier=verifier, wanted=wanted, public=("/health",))
+
+
+def _approval_routes(state: ServeState, guarded: Any, json_response: Any) -> list[Any]:
+    from appctl.serve.approvals import approval_routes
+
+    async def read_body(request: Request) -> Any:
+        return await _json_body(state, request)
+
+    config = state.session.config
+    return approval_routes(
+        state.queue, config, guarded=guarded, reply=json_response, read_body=read_body
+    )
 
 
 def run_settings(body: dict[str, Any]) -> dict[str, Any]:

@@ -77,6 +77,10 @@ class QueueError(AppctlError):
 
     category = Category.USAGE
 
+    def __init__(self, message: str, *, kind: str, suggestion: str | None = None) -> None:
+        super().__init__(message, suggestion=suggestion)
+        self.kind = kind  # unknown | decided | expired | mistyped | full
+
 
 class ApprovalQueue:
     def __init__(self, engine: sa.Engine, *, max_waiting: int = MAX_WAITING, poll: float = POLL):
@@ -142,7 +146,9 @@ class ApprovalQueue:
                 .values(decided_at=time.time(), **changes)
             )
             if changed.rowcount != 1:  # SQLite without row locks: someone was first
-                raise QueueError(f"approval {id} was decided by someone else just now")
+                raise QueueError(
+                    f"approval {id} was decided by someone else just now", kind="decided"
+                )
             store.notify(connection, id)
         self._wake()
         decided = self.decided(id)
@@ -169,6 +175,7 @@ class ApprovalQueue:
             if self._waiting >= self.max_waiting:
                 raise QueueError(
                     f"{self.max_waiting} calls already wait for approval on this server",
+                    kind="full",
                     suggestion="Try again once an approver has gone through the queue.",
                 )
             self._waiting += 1
@@ -274,16 +281,19 @@ def _check(id: str, row: Any, *, approve: bool, typed: str) -> None:
     if row is None:
         raise QueueError(
             f"no approval {id!r} in the queue",
+            kind="unknown",
             suggestion="GET /approvals (or the console's queue) lists the calls waiting.",
         )
     if row.status != store.PENDING:
         who = f" by {row.decided_by}" if row.decided_by else ""
-        raise QueueError(f"the {row.tool} call {id} was already {row.status}{who}")
+        raise QueueError(f"the {row.tool} call {id} was already {row.status}{who}", kind="decided")
     if row.deadline <= time.time():
-        raise QueueError(f"the {row.tool} call {id} expired: nobody decided it in time")
+        message = f"the {row.tool} call {id} expired: nobody decided it in time"
+        raise QueueError(message, kind="expired")
     if approve and row.destructive and typed != row.tool:
         raise QueueError(
             f"{row.tool} is destructive: type its name, {row.tool}, exactly to approve it",
+            kind="mistyped",
             suggestion=f'Send "typed": "{row.tool}" with the approval.',
         )
 

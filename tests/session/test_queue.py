@@ -4,6 +4,7 @@ tool's name, expiry, the bound on waiting calls, and two queues on one file (two
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,58 @@ def test_two_approvers_at_once_decide_once(queue: ApprovalQueue) -> None:
         thread.join(10)
     assert len([o for o in outcomes if isinstance(o, Decided)]) == 1
     assert len([o for o in outcomes if isinstance(o, QueueError)]) == 7
+
+
+@pytest.mark.parametrize("fresh_db", ["postgresql", "mariadb", "sqlite"], indirect=True)
+def test_racing_approvers_on_a_database_server_decide_once(fresh_db: str) -> None:
+    """Two instances (two queues, two engines) on one database: row locks let exactly one
+    of the approvers racing on both decide the entry."""
+    here, there = open_queue(History(fresh_db)), open_queue(History(fresh_db))
+    entry = submit(here)
+    outcomes: list[Any] = []
+
+    def approve(queue: ApprovalQueue, who: Caller) -> None:
+        try:
+            outcomes.append(queue.decide(entry.id, approve=True, by=who))
+        except QueueError as exc:
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=approve, args=(q, c)) for q in (here, there) for c in (ALICE, BOB)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len([o for o in outcomes if isinstance(o, Decided)]) == 1
+    assert all("already approved" in o.message for o in outcomes if isinstance(o, QueueError))
+
+
+@pytest.mark.parametrize("fresh_db", ["postgresql"], indirect=True)
+def test_notify_wakes_a_call_waiting_on_another_instance(fresh_db: str) -> None:
+    """PostgreSQL: the waiting instance polls only every ten minutes here, so only the
+    NOTIFY sent with the decision can wake it well before its five-minute deadline."""
+    here, there = open_queue(History(fresh_db), poll=150), open_queue(History(fresh_db))
+    entry = submit(here, timeout=300)
+    thread, got = waiting(here, entry)
+    deadline = time.monotonic() + 20
+    while here._listener is None or not _listening(fresh_db):  # LISTEN is in place
+        assert time.monotonic() < deadline, "the waiting instance never listened"
+        time.sleep(0.05)
+    there.decide(entry.id, approve=True, by=ALICE)
+    thread.join(30)
+    assert not thread.is_alive(), "the decision on the other instance did not wake the call"
+    assert got[0].approved and got[0].by == "alice"
+    here.close()
+
+
+def _listening(url: str) -> bool:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+            return bool(connection.execute(sa.text(query)).scalar())
+    finally:
+        engine.dispose()
