@@ -11,7 +11,8 @@
 
 Every call goes through the session (``appctl.session.core.Session.call``) with its gates;
 there is no terminal to ask, so a tool that changes data runs only where the policy in
-``config.yaml`` allows it, and a refusal says which rule to add. The HTTP status of a call
+``config.yaml`` allows it, or where a rule's ``approval:`` queues it and a person approves
+it (``serve/approvals.py``), and a refusal says which rule to add. The HTTP status of a call
 comes from the one outcome table (``appctl.session.outcomes``): 200 ran and succeeded; 400
 invalid arguments; 404 no such tool, or no such row in the application; 403 refused by a gate;
 422 the application refused the arguments; 424 the application rejected appctl's credentials

@@ -19,6 +19,8 @@ from mcp import Client
 from appctl.execute.audit.history import History
 from appctl.execute.caller import Caller
 from appctl.session.queue import open_queue
+from tests import runner
+from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
 from tests.serve.test_mcp import _envelope, mcp_over_http
 from tests.serve.test_rest import Served
 
@@ -216,4 +218,33 @@ def test_an_mcp_client_without_elicitation_waits_for_the_queue(project: Path, pe
     assert not approved.is_error and _envelope(approved)["data"]["name"] == "Tom"
     assert denied.is_error
     assert "alice denied it: not this one" in _envelope(denied)["error"]["message"]
+    assert [s[:2] for s in pets.seen] == [("POST", "/api/pets")]
+
+
+def test_an_agent_turn_waits_for_its_write_to_be_approved(project: Path, pets: Any) -> None:
+    """POST /run: the model's tool call waits in the queue as the "run" front end's."""
+    script = [
+        Step(tool_calls=[ToolCallStep("create_pet", {"name": "Tom"})]),
+        Step(text="Tom is in."),
+    ]
+    with FakeLLM(script) as llm:
+        url = llm.base_url("openai")
+        runner.invoke(
+            "init", "--kind", "openai", "--model", "m", "--provider-url", url, cwd=project
+        )
+        config = project / ".appctl" / "config.yaml"
+        config.write_text(config.read_text() + QUEUED % 60)
+        served = Served(project)
+        try:
+            thread, got = _in_thread(
+                lambda: httpx.post(f"{served.url}/run", json={"prompt": "add Tom"}, timeout=90)
+            )
+            entry = _pending(served.url, "create_pet")
+            assert entry["front_end"] == "run"
+            assert _decide(served.url, entry["id"], approve=True).status_code == 200
+            thread.join(60)
+            assert got[0].status_code == 200, got[0].text
+            assert got[0].json()["answer"] == "Tom is in."
+        finally:
+            served.stop()
     assert [s[:2] for s in pets.seen] == [("POST", "/api/pets")]
