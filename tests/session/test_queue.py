@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from appctl.contract.models import Action
 from appctl.execute.audit.history import History
 from appctl.execute.caller import Caller
+from appctl.session.approval import Approval, Asking, QueueApprover
 from appctl.session.queue import ApprovalQueue, Decided, Pending, QueueError, open_queue
 
 ALICE = Caller(subject="alice", kind="oauth", groups=("ops",))
@@ -206,3 +208,62 @@ def _listening(url: str) -> bool:
             return bool(connection.execute(sa.text(query)).scalar())
     finally:
         engine.dispose()
+
+
+def _asking(timeout: float | None) -> Asking:
+    return Asking(
+        caller=Caller(subject="agent-7", kind="token"),
+        timeout=timeout,
+        request=lambda: "POST http://127.0.0.1/pets",
+        arguments=lambda: {"name": "Rex", "api_key": "[REDACTED]"},
+    )
+
+
+CREATE = Action.model_validate(
+    {
+        "name": "create_pet",
+        "description": "",
+        "verb": "create",
+        "safety": "mutating",
+        "provenance": "declared",
+        "transport": {"kind": "http", "method": "POST", "path": "/pets"},
+    }
+)
+
+
+def test_the_queue_approver_words_each_refusal() -> None:
+    queue = open_queue(None, max_waiting=1)
+    approver = QueueApprover(queue, "rest")
+    assert approver.ask(CREATE, {}, _asking(None)) == Approval(granted=False)  # no rule
+    assert "approval: {timeout: 120}" in approver.unapproved(CREATE)
+    timed_out = approver.ask(CREATE, {}, _asking(0.2))
+    assert not timed_out.granted and not timed_out.declined
+    assert "waited 0.2 seconds for approval" in timed_out.refusal
+    [expired] = queue.recent()
+    assert expired.caller == "agent-7" and expired.status == "expired"
+    blocker = submit(queue)  # the one place taken
+    full = approver.ask(CREATE, {}, _asking(30))
+    assert "1 calls already wait for approval" in full.refusal
+    queue.decide(blocker.id, approve=True, by=ALICE)
+    queue.wait(blocker)
+    thread, got = _in_thread(lambda: approver.ask(CREATE, {}, _asking(30)))
+    deadline = time.monotonic() + 20
+    while not queue.pending():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    [entry] = queue.pending()
+    assert entry.arguments == {"name": "Rex", "api_key": "[REDACTED]"}
+    queue.decide(entry.id, approve=False, by=BOB, reason="not now")
+    thread.join(10)
+    assert got == [
+        Approval(
+            granted=False, declined=True, refusal="create_pet was not run: bob denied it: not now"
+        )
+    ]
+
+
+def _in_thread(work: Any) -> tuple[threading.Thread, list[Any]]:
+    got: list[Any] = []
+    thread = threading.Thread(target=lambda: got.append(work()), daemon=True)
+    thread.start()
+    return thread, got
