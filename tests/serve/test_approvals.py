@@ -13,7 +13,6 @@ from typing import Any
 
 import anyio
 import httpx
-import pytest
 from mcp import Client
 
 from appctl.execute.audit.history import History
@@ -159,7 +158,6 @@ def test_a_call_no_approval_rule_matches_is_refused_at_once(project: Path, pets:
         served.stop()
 
 
-@pytest.mark.parametrize("fresh_db", ["sqlite", "postgresql", "mariadb"], indirect=True)
 def test_an_approval_on_one_instance_releases_a_call_on_the_other(
     project: Path, pets: Any, fresh_db: str
 ) -> None:
