@@ -202,8 +202,7 @@ class ApprovalQueue:
     def wait(self, entry: Pending) -> Decided:
         """Block until ``entry`` is decided or its deadline passes (then it is ``expired``)."""
         try:
-            if self.shared and self._listener is None:
-                self._listener = store.Listener(self.engine, self._wake)
+            self._listen()
             while True:
                 with self._changed:
                     seen = self._generation
@@ -218,6 +217,12 @@ class ApprovalQueue:
                         self._changed.wait(min(left, self.poll))
         finally:
             self._done()
+
+    def _listen(self) -> None:
+        """On PostgreSQL, start this process's LISTEN thread (once)."""
+        with self._changed:
+            if self.shared and self._listener is None:
+                self._listener = store.Listener(self.engine, self._wake)
 
     def _expire(self, entry: Pending) -> Decided:
         t = self.table
