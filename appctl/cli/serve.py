@@ -178,6 +178,8 @@ def _stopped(state: ServeState, history: History) -> None:
             output.info(f"appctl serve: {cancelled} call(s) still running recorded as cancelled")
     except Exception as exc:  # their started rows stay, which say as much
         output.info(f"appctl serve: could not record the calls still running: {exc}")
+    if state.queue is not None:  # nobody should approve a call whose caller is gone
+        state.queue.close()
     history.close()
     if state.busy.count:
         sys.stdout.flush()

@@ -146,6 +146,8 @@ class QueueApprover:
             why = f": {decided.reason}" if decided.reason else " (no reason given)"
             refusal = f"{action.name} was not run: {decided.by} denied it{why}"
             return Approval(granted=False, declined=True, refusal=refusal)
+        if decided.reason:  # withdrawn: the server is stopping
+            return Approval(granted=False, refusal=f"{action.name} was not run: {decided.reason}")
         return Approval(granted=False, refusal=_timed_out(action, timeout))
 
     def for_front_end(self, front_end: str) -> QueueApprover:

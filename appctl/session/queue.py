@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 120.0  # seconds a call waits for a person unless a policy rule says
 MAX_WAITING = 16  # calls that may wait at once in one process
+WITHDRAWN = "withdrawn: the server the call waited on stopped"
 POLL = 0.5  # seconds between looks at the store (SQLite; PostgreSQL when NOTIFY is lost: x4)
 
 
@@ -96,10 +97,23 @@ class ApprovalQueue:
         self._generation = 0  # bumped by every decision this process hears of
         self._waiting = 0
         self._listener: store.Listener | None = None
+        self._mine: set[str] = set()  # ids of the calls waiting in this process
 
     def close(self) -> None:
+        """Withdraw the calls still waiting in this process (a stopping server): they end
+        ``expired`` with the reason, so nobody approves a call whose caller is gone."""
         if self._listener is not None:
             self._listener.close()
+        with self._changed:
+            mine = list(self._mine)
+        t = self.table
+        for entry in mine:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    t.update()
+                    .where(t.c.id == entry, t.c.status == store.PENDING)
+                    .values(status=store.EXPIRED, decided_at=time.time(), reason=WITHDRAWN)
+                )
 
     # -- what the console and /approvals read and do
 
@@ -197,6 +211,8 @@ class ApprovalQueue:
         except BaseException:
             self._done()
             raise
+        with self._changed:
+            self._mine.add(entry.id)
         return entry
 
     def wait(self, entry: Pending) -> Decided:
@@ -216,6 +232,8 @@ class ApprovalQueue:
                     if self._generation == seen:
                         self._changed.wait(min(left, self.poll))
         finally:
+            with self._changed:
+                self._mine.discard(entry.id)
             self._done()
 
     def _listen(self) -> None:

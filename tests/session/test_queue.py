@@ -267,3 +267,17 @@ def _in_thread(work: Any) -> tuple[threading.Thread, list[Any]]:
     thread = threading.Thread(target=lambda: got.append(work()), daemon=True)
     thread.start()
     return thread, got
+
+
+def test_closing_withdraws_the_calls_waiting_here(tmp_path: Path) -> None:
+    """A stopping server withdraws its waiting calls: an approver cannot approve a call
+    whose caller is gone, and is told why."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    here, there = open_queue(History(url)), open_queue(History(url))
+    waiting_here, elsewhere = submit(here), submit(there)
+    here.close()
+    assert [p.id for p in there.pending()] == [elsewhere.id]
+    with pytest.raises(QueueError, match="already expired"):
+        there.decide(waiting_here.id, approve=True, by=ALICE)
+    [withdrawn] = there.recent()
+    assert withdrawn.reason.startswith("withdrawn") and withdrawn.status == "expired"
