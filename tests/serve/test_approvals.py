@@ -246,3 +246,19 @@ def test_an_agent_turn_waits_for_its_write_to_be_approved(project: Path, pets: A
         finally:
             served.stop()
     assert [s[:2] for s in pets.seen] == [("POST", "/api/pets")]
+
+
+def test_a_stopping_server_withdraws_its_waiting_call(project: Path, pets: Any) -> None:
+    _queued(project)
+    served = Served(project, "--grace", "1")
+    thread, got = _in_thread(lambda: _call(served.url, "create_pet", {"name": "Tom"}))
+    entry = _pending(served.url, "create_pet")
+    served.stop()
+    thread.join(60)
+    assert got and got[0].status_code == 503  # the grace passed with the call still waiting
+    queue = open_queue(History(f"sqlite:///{project / '.appctl' / 'history.db'}"))
+    assert queue.pending() == []
+    [withdrawn] = queue.recent()
+    assert (withdrawn.id, withdrawn.status) == (entry["id"], "expired")
+    assert withdrawn.reason.startswith("withdrawn")
+    assert pets.seen == []
