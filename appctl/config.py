@@ -242,6 +242,16 @@ class ResultSettings(_Strict):
     frame: bool = True
 
 
+class ConsoleSettings(_Strict):
+    """Roles in ``appctl serve``'s ``/ui`` console: globs on ``Caller.name``, or
+    ``group:GLOB`` on any of the caller's groups. Viewers browse and dry-run; approvers
+    also call tools and decide pending approvals. Nobody approves unless named here (a
+    loopback server without authentication makes its own OS user both)."""
+
+    approvers: list[str] = Field(default_factory=list)
+    viewers: list[str] = Field(default_factory=lambda: ["*"])
+
+
 class Config(_Strict):
     base_url: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # added schemes, allowed origins
@@ -253,6 +263,7 @@ class Config(_Strict):
     cursors: CursorSettings = Field(default_factory=CursorSettings)
     results: ResultSettings = Field(default_factory=ResultSettings)  # framing for models
     inbound: InboundSettings = Field(default_factory=InboundSettings)  # serve/mcp callers
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)  # /ui roles
 
     def decide(
         self, action: Action, resource: str, caller: Caller | None = None

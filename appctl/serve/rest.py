@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.routing import BaseRoute
 
     from appctl.agent.loop import TurnResult
     from appctl.execute.caller import Caller
@@ -234,6 +235,7 @@ def create_app(state: ServeState) -> Starlette:
         Route("/run", guarded(run), methods=["POST"]),
         Route("/history", guarded(history), methods=["GET"]),
         Route("/openapi.json", guarded(openapi), methods=["GET"]),
+        _console(state),
     ]
     routes += _approval_routes(state, guarded, json_response)
 
@@ -282,6 +284,13 @@ def _approval_routes(state: ServeState, guarded: Any, json_response: Any) -> lis
     return approval_routes(
         state.queue, config, guarded=guarded, reply=json_response, read_body=read_body
     )
+
+
+def _console(state: ServeState) -> BaseRoute:
+    """The operator console under ``/ui`` (``serve/console``: its own sign-in and cookie)."""
+    from appctl.serve.console import console_mount
+
+    return console_mount(state)
 
 
 def run_settings(body: dict[str, Any]) -> dict[str, Any]:
