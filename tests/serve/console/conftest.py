@@ -3,6 +3,8 @@ TestClient over HTTPS (the cookie is Secure), against the pet store fixture app.
 
 from __future__ import annotations
 
+import html as markup
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,3 +65,9 @@ def make_client(project: Path) -> Iterator[Make]:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+def result_of(html: str) -> dict[str, Any]:
+    found = re.search(r'<pre id="result" tabindex="0">(.*?)</pre>', html, re.S)
+    assert found, html[-3000:]
+    return dict(json.loads(markup.unescape(found.group(1))))
