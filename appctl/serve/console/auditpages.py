@@ -82,6 +82,8 @@ class AuditPages:
 
         history = self.history()
         kind = ask.request.path_params["kind"]
+        if kind not in ("csv", "json"):
+            raise Forbidden(f"no export as {kind!r}: history.csv or history.json", status=404)
         filters = Filters.of(ask.request.query_params)
         try:
             found = await anyio.to_thread.run_sync(lambda: rows(history, filters, limit=EXPORT_MAX))
