@@ -3,7 +3,8 @@
 Pure functions. Each top-level property becomes one input: a string a text box, a number
 or integer a number box, a boolean a select (blank, true, false: blank means "not given"),
 an enum a select of its values, and anything else (objects, arrays, unions, a schema it
-cannot tell) a JSON text area. A ``$ref`` to the schema's own ``$defs`` is followed to pick
+cannot tell) a JSON text area; where such a schema admits a string, text that is not JSON
+is taken as that string. A ``$ref`` to the schema's own ``$defs`` is followed to pick
 the input; the value is checked by the executor against the whole schema, as for any
 caller. A blank input is left out of the arguments.
 """
@@ -33,6 +34,7 @@ class Input:
     placeholder: str = ""  # json: an example of the shape
     value: str = ""  # the text shown (a default, or what was submitted)
     values: tuple[Any, ...] = ()  # select: the enum's values, one per choice
+    text_ok: bool = False  # json: the schema admits a string, so text not JSON is one
 
     @property
     def field(self) -> str:
@@ -87,11 +89,38 @@ def _input(name: str, ident: str, prop: Mapping[str, Any], *, required: bool) ->
     description = prop.get("description")
     text = description if isinstance(description, str) else ""
     kind, values = _kind(prop)
-    choices = tuple(v if isinstance(v, str) else json.dumps(v) for v in values)
+    choices = _choices(values)
     default = prop.get("default")
     value = "" if default is None else _shown(default, kind)
+    if kind == "select":  # the option that holds the default (1 and True are not alike)
+        same = [c for c, v in zip(choices, values, strict=True) if _same(v, default)]
+        value = same[0] if same else ""
     placeholder = _placeholder(prop) if kind == "json" else ""
-    return Input(name, ident, kind, required, text, choices, placeholder, value, values)
+    text_ok = kind == "json" and _admits_string(prop)
+    return Input(name, ident, kind, required, text, choices, placeholder, value, values, text_ok)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _choices(values: tuple[Any, ...]) -> tuple[str, ...]:
+    """An option's text: a string as itself, else its JSON; a string that reads like another
+    value's JSON (``"1"`` beside ``1``) as its own JSON, so that no two options look alike."""
+    others = {json.dumps(v) for v in values if not isinstance(v, str)}
+    return tuple(
+        (json.dumps(v) if v in others else v) if isinstance(v, str) else json.dumps(v)
+        for v in values
+    )
+
+
+def _admits_string(prop: Mapping[str, Any]) -> bool:
+    """Whether a union (``oneOf``/``anyOf``, or a list of types) has a plain string branch."""
+    kind = prop.get("type")
+    if kind == "string" or (isinstance(kind, list) and "string" in kind):
+        return True
+    branches = [b for key in ("oneOf", "anyOf") for b in prop.get(key) or ()]
+    return any(isinstance(b, Mapping) and _admits_string(b) for b in branches)
 
 
 def _kind(prop: Mapping[str, Any]) -> tuple[InputKind, tuple[Any, ...]]:
@@ -166,6 +195,8 @@ def _value(made: Input, text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
+        if made.text_ok:  # "It broke" for a string-or-integer title
+            return text
         raise ValueError(f"not valid JSON ({exc})") from None
 
 
