@@ -243,12 +243,13 @@ class ResultSettings(_Strict):
 
 
 class ConsoleSettings(_Strict):
-    """Roles in ``appctl serve``'s ``/ui`` console: globs on ``Caller.name``, or
-    ``group:GLOB`` on any of the caller's groups. Viewers browse and dry-run; approvers
-    also call tools and decide pending approvals. Nobody approves unless named here (a
-    loopback server without authentication makes its own OS user both)."""
+    """Roles in ``appctl serve``'s ``/ui`` console (and its ``/approvals`` API): globs on
+    ``Caller.name``, or ``group:GLOB`` on any of the caller's groups. Viewers browse and
+    dry-run; approvers also call tools and decide pending approvals. Without
+    ``approvers``, every caller the server lets in approves (as its API lets them call);
+    a caller whose scopes allow reads only never does."""
 
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] | None = None
     viewers: list[str] = Field(default_factory=lambda: ["*"])
 
 

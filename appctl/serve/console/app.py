@@ -155,7 +155,7 @@ class Console:
             "caller": ask.caller.name if signed_in or self.open else "",
             "roles": ask.roles,
             "signed_in": signed_in,
-            "queue_on": getattr(self.state, "queue", None) is not None,
+            "queue_on": self.state.queue is not None,
             **values,
         }
         html = environment().get_template(f"console/{template}").render(**context)

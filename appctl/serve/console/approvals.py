@@ -40,7 +40,7 @@ class ApprovalPages:
         self.console = console
 
     def queue(self) -> Queue:
-        found: Queue | None = getattr(self.console.state, "queue", None)
+        found = self.console.state.queue
         if found is None:
             raise Forbidden(
                 "this server has no approval queue: add approval: to a policy rule", status=404

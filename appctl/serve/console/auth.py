@@ -16,7 +16,9 @@ console user is the server's OS user, with every role.
 
 Roles come from config.yaml's ``console:`` (``approvers``/``viewers``: globs on
 ``Caller.name``, or ``group:GLOB`` on any group): viewers browse and dry-run; approvers
-also call tools and decide pending approvals.
+also call tools and decide pending approvals. Without ``approvers`` every caller the
+server lets in approves (as ``POST /approvals/{id}`` lets them, ``serve/approvals.py``),
+except a read-only one.
 """
 
 from __future__ import annotations
@@ -131,7 +133,10 @@ def csrf_ok(visitor: Visitor | None, given: str | None) -> bool:
 
 
 def roles_of(caller: Caller, settings: ConsoleSettings) -> Roles:
-    approver = _named(caller, settings.approvers)
+    """The caller's roles: ``approvers`` unset lets every caller approve but a read-only
+    one (whose scopes allow no writes)."""
+    named = settings.approvers
+    approver = not caller.read_only and (named is None or _named(caller, named))
     return Roles(viewer=approver or _named(caller, settings.viewers), approver=approver)
 
 

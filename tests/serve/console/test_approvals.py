@@ -56,8 +56,7 @@ def _served(project: Path, *, token: str | None) -> Iterator[Served]:
     session = open_session(project)
     queue = open_queue(session.history, poll=0.05)
     session.approver = QueueApprover(queue, "rest")
-    state = ServeState(session=session, token=token)
-    state.queue = queue  # type: ignore[attr-defined]  # ServeState.queue (F) once merged
+    state = ServeState(session=session, token=token, queue=queue)
     with TestClient(create_app(state), base_url="https://testserver") as client:
         yield client, queue, project
     queue.close()
@@ -140,7 +139,7 @@ def test_deciding_needs_the_csrf_token(served: Any) -> None:
 
 
 def test_a_viewer_sees_the_queue_but_cannot_decide(project: Path) -> None:
-    (project / ".appctl" / "config.yaml").write_text(QUEUED)
+    (project / ".appctl" / "config.yaml").write_text(QUEUED + "console: {approvers: [alice]}\n")
     for client, queue, _ in _served(project, token=SERVE_TOKEN):
         sign_in(client, SERVE_TOKEN)
         call = Waiting(client, "create_pet", {"name": "Rex"})  # no bearer: never reaches

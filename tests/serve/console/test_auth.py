@@ -22,6 +22,7 @@ from tests.serve.console.conftest import SERVE_TOKEN, Make, csrf_of, result_of
 from tests.serve.console.conftest import sign_in as sign_in_page
 
 APPROVER = "console: {approvers: [token]}\n"
+VIEWER = "console: {approvers: [alice]}\n"  # the serve token's caller is "token"
 
 
 def test_a_server_with_a_token_sends_browsers_to_sign_in(make_client: Make) -> None:
@@ -119,7 +120,7 @@ def test_an_expired_cookie_is_refused() -> None:
 
 
 def test_a_viewer_may_dry_run_but_not_run(make_client: Make, pets: Any) -> None:
-    client = make_client(token=SERVE_TOKEN)  # no console: key, so nobody approves
+    client = make_client(token=SERVE_TOKEN, config=VIEWER)
     sign_in_page(client, SERVE_TOKEN)
     page = client.get("/ui/tools/create_pet")
     assert ">Dry run</button>" in page.text and ">Run</button>" not in page.text
@@ -142,7 +143,8 @@ def test_an_approver_may_run(make_client: Make, pets: Any) -> None:
 
 
 def test_someone_in_neither_role_sees_nothing(make_client: Make) -> None:
-    client = make_client(token=SERVE_TOKEN, config="console: {viewers: [alice]}\n")
+    config = "console: {approvers: [bob], viewers: [alice]}\n"
+    client = make_client(token=SERVE_TOKEN, config=config)
     sign_in_page(client, SERVE_TOKEN)
     page = client.get("/ui/")
     assert page.status_code == 403 and "not a console viewer" in page.text
@@ -158,6 +160,13 @@ def test_roles_by_name_and_group() -> None:
     assert roles_of(Caller("y", "oauth", groups=("dev",)), settings).viewer
     assert not roles_of(Caller("y", "oauth", groups=("ops",)), settings).viewer
     assert roles_of(Caller("carol", "local"), ConsoleSettings(viewers=["local:*"])).viewer
+
+
+def test_without_approvers_everyone_let_in_approves_but_read_only_callers() -> None:
+    assert roles_of(Caller("anyone", "oauth"), ConsoleSettings()).approver
+    reader = roles_of(Caller("reader", "oauth", read_only=True), ConsoleSettings())
+    assert reader.viewer and not reader.approver
+    assert not roles_of(Caller("anyone", "oauth"), ConsoleSettings(approvers=[])).approver
 
 
 def test_named_inbound_tokens_sign_in_as_themselves() -> None:
