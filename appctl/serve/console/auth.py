@@ -8,11 +8,14 @@ load balancer that shares the cursor key also accepts each other's console cooki
 cookie is HttpOnly, SameSite=Strict and Secure (browsers keep Secure cookies for
 ``http://127.0.0.1`` and ``http://localhost``, which they treat as secure origins).
 
-Sign-in takes a bearer token and asks each ``Verifier`` in turn: the serve token
-(``--token-env``, subject "token"), the named ``inbound.tokens`` of config.yaml, and the
-server's own OAuth verifier when it has one (``ServeState.verify_bearer``: a callable
-token → ``Caller`` or None). A loopback server without any of these needs no sign-in: its
-console user is the server's OS user, with every role.
+Sign-in takes a bearer token and asks the server's own verifier when it has one
+(``ServeState.verifier``: an object whose ``async caller(token)`` returns the ``Caller`` or
+raises, as ``serve/inbound``'s does for static and OAuth tokens); else each ``Verifier``
+here in turn: the serve token (``--token-env``, subject "token") and the named
+``inbound.tokens`` of config.yaml. A loopback server without any of these needs no sign-in:
+its console user is the server's OS user, with every role. The cookie keeps the caller's
+name, kind, groups and read-only flag, not the token nor the pass-through headers: a call
+from the console carries no per-user upstream credential (``header:``, ``caller:token``).
 
 Roles come from config.yaml's ``console:`` (``approvers``/``viewers``: globs on
 ``Caller.name``, or ``group:GLOB`` on any group): viewers browse and dry-run; approvers
@@ -181,11 +184,17 @@ def _get(entry: Any, key: str) -> Any:
     return entry.get(key) if isinstance(entry, Mapping) else getattr(entry, key, None)
 
 
-def sign_in(verifiers: Iterable[Verifier], token: str) -> Caller | None:
-    """The caller a token names, or None when no verifier knows it."""
+def bare(token: str) -> str:
+    """A pasted token without spaces around it or a leading ``Bearer ``."""
     token = token.strip()
     if token.lower().startswith("bearer "):
         token = token[len("bearer ") :].strip()
+    return token
+
+
+def sign_in(verifiers: Iterable[Verifier], token: str) -> Caller | None:
+    """The caller a token names, or None when no verifier knows it."""
+    token = bare(token)
     if not token:
         return None
     for verify in verifiers:

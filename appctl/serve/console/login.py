@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appctl.serve.console.app import Ask, Console, Forbidden
-from appctl.serve.console.auth import EVERY_ROLE, Roles, Visitor, csrf_ok, sign_in
+from appctl.serve.console.auth import EVERY_ROLE, Roles, Visitor, csrf_ok
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -43,9 +43,9 @@ class LoginPages:
             message = "the form's CSRF token is missing or wrong: reload the page and retry"
             return self.console.render(ask, "error.html.j2", status=403, message=message)
         next_ = _safe_next(request, form.get("next", ""))
-        caller = sign_in(self.console.verifiers, form.get("token", ""))
+        caller, problem = await self.console.sign_in(form.get("token", ""))
         if caller is None:
-            return self._form(ask, next_=next_, problem="that token is not valid here", status=401)
+            return self._form(ask, next_=next_, problem=problem, status=401)
         signed = self.console.cookies.fresh(caller)
         return self._go(request, next_ or "/", signed, True)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from appctl.config import ConsoleSettings
 from appctl.execute.caller import Caller
@@ -18,7 +20,14 @@ from appctl.serve.console.auth import (
     roles_of,
     sign_in,
 )
-from tests.serve.console.conftest import SERVE_TOKEN, Make, csrf_of, result_of
+from appctl.serve.rest import ServeState, create_app
+from tests.serve.console.conftest import (
+    SERVE_TOKEN,
+    Make,
+    csrf_of,
+    open_session,
+    result_of,
+)
 from tests.serve.console.conftest import sign_in as sign_in_page
 
 APPROVER = "console: {approvers: [token]}\n"
@@ -194,3 +203,40 @@ def test_loopback_without_auth_is_the_os_user_with_every_role(make_client: Make)
     page = make_client().get("/ui/tools/create_pet")
     assert '<span id="who">local:tester</span> <span class="badge">approver</span>' in page.text
     assert make_client().get("/ui/login", follow_redirects=False).status_code == 303
+
+
+class Denied(Exception):
+    """As ``serve/inbound``'s: a refusal with a description to show."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class IssuerVerifier:
+    """The shape of ``serve/inbound``'s ``Verifier`` (``async caller(token)``), with one
+    OAuth subject: the console's seam for it, until that helper's branch is merged."""
+
+    async def caller(self, token: str) -> Caller:
+        if token == "jwt-for-ops":
+            return Caller("ops-1", "oauth", groups=("ops",), token=token)
+        if token == "jwt-read-only":
+            return Caller("reader", "oauth", read_only=True, token=token)
+        raise Denied("the token expired 40 s ago")
+
+
+def test_sign_in_through_the_servers_own_verifier(project: Path) -> None:
+    state = ServeState(session=open_session(project))
+    state.verifier = IssuerVerifier()  # type: ignore[attr-defined]  # ServeState.verifier (A)
+    client = TestClient(create_app(state), base_url="https://testserver")
+    expired = sign_in_page(client, "jwt-expired")
+    assert expired.status_code == 401 and "the token expired 40 s ago" in expired.text
+    assert sign_in_page(client, SERVE_TOKEN).status_code == 401  # the verifier decides
+    assert sign_in_page(client, "Bearer jwt-for-ops").status_code == 303
+    page = client.get("/ui/tools/create_pet")
+    assert '<span id="who">ops-1</span> <span class="badge">approver</span>' in page.text
+    assert "jwt-for-ops" not in client.cookies[COOKIE]  # never the token itself
+    client.cookies.clear()
+    sign_in_page(client, "jwt-read-only")
+    page = client.get("/ui/tools/create_pet")
+    assert '<span class="badge">viewer</span>' in page.text and ">Run</button>" not in page.text
