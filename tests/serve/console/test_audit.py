@@ -149,3 +149,23 @@ def _param() -> dict[str, Any]:
         "description": f"{SCRIPT}",
         "schema": {"type": "string", "enum": [SCRIPT, "b"]},
     }
+
+
+def test_a_tool_page_shows_its_examples(tmp_path: Path) -> None:
+    param = {"name": "owner", "in": "query", "schema": {"type": "string", "example": "octocat"}}
+    doc = spec({"/repos": {"get": {"operationId": "listRepos", "parameters": [param]}}})
+    schema = sync_doc(doc, base_url="http://127.0.0.1:9").schema
+    config = Config()
+    session = Session(
+        schema=schema,
+        config=config,
+        options=CallOptions(config=config),
+        environ={},
+        approver=PolicyOnly("appctl serve"),
+    )
+    with TestClient(create_app(ServeState(session=session)), base_url="https://t") as client:
+        page = client.get("/ui/tools/list_repos")
+        assert page.status_code == 200, page.text[:500]
+        shown = r"<dt>owner \(examples\)</dt><dd><pre>\[\s*&#34;octocat&#34;\s*\]</pre>"
+        assert re.search(shown, page.text)
+        assert client.get("/ui/history").status_code == 404  # no history kept
