@@ -66,7 +66,7 @@ def rows(
     table = history.table
     columns = [c for c in table.c if c.name != "uid"]
     query = sa.select(*columns).order_by(table.c.id.desc()).limit(limit)
-    for condition in _conditions(table, filters):
+    for condition in _conditions(table, filters, history.engine.dialect.name):
         query = query.where(condition)
     if before is not None:
         query = query.where(table.c.id < before)
@@ -90,14 +90,14 @@ def has_caller(history: History) -> bool:
     return "caller" in history.table.c
 
 
-def _conditions(table: Any, filters: Filters) -> list[Any]:
+def _conditions(table: Any, filters: Filters, dialect: str) -> list[Any]:
     conditions = []
     if filters.tool:
         conditions.append(_glob(table.c.tool, filters.tool))
     if filters.caller:
         if "caller" not in table.c:
             raise FilterError("this history has no caller column yet (filter by session)")
-        conditions.append(_glob(table.c.caller, filters.caller))
+        conditions.append(_caller_glob(table.c.caller, filters.caller, dialect))
     if filters.outcome:
         if filters.outcome not in OUTCOMES:
             raise FilterError(f"outcome must be one of {', '.join(OUTCOMES)}")
@@ -109,6 +109,18 @@ def _conditions(table: Any, filters: Filters) -> list[Any]:
     if filters.until:
         conditions.append(table.c.at <= _instant(filters.until, "until", end=True))
     return conditions
+
+
+def _caller_glob(column: Any, pattern: str, dialect: str) -> Any:
+    """The caller glob as ``appctl history --caller`` reads it (``audit/callers.py``: the
+    same case-sensitive match on every database) where that module is; else as ``_glob``."""
+    import importlib
+
+    try:
+        callers = importlib.import_module("appctl.execute.audit.callers")
+    except ImportError:
+        return _glob(column, pattern)
+    return callers.caller_clause(column, pattern, dialect=dialect)
 
 
 def _glob(column: Any, pattern: str) -> Any:
