@@ -10,6 +10,8 @@
     GET  /ui/static/...            the stylesheet and the one small script
 
 ``auth.py`` says who may do what; ``app.py`` wraps every page in it (cookie, CSRF, roles).
+The console authenticates by its own cookie, so a server-wide bearer-token check must let
+its paths through (``is_console_path``): a browser sends no ``Authorization`` header.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ if TYPE_CHECKING:
     from appctl.serve.rest import ServeState
 
 
-def console_mount(state: ServeState, *, path: str = "/ui") -> Mount:
+PATH = "/ui"
+
+
+def is_console_path(path: str) -> bool:
+    """Whether a request path is the console's (it signs its users in itself)."""
+    return path == PATH or path.startswith(PATH + "/")
+
+
+def console_mount(state: ServeState, *, path: str = PATH) -> Mount:
     """The console's routes, mounted at ``path`` of ``appctl serve``'s app."""
     from pathlib import Path
 

@@ -28,3 +28,11 @@ def test_appctl_serve_mounts_the_console(project: Path) -> None:
             assert client.get("/tools", headers=headers).status_code == 200
     finally:
         served.stop()
+
+
+def test_console_paths() -> None:
+    from appctl.serve.console import is_console_path
+
+    assert is_console_path("/ui") and is_console_path("/ui/login")
+    assert is_console_path("/ui/static/console.css")
+    assert not any(is_console_path(p) for p in ("/uix", "/tools", "/", "/health"))
