@@ -126,7 +126,7 @@ SLOW = (
     "tests/identity/test_proofs.py",  # a node issuer and appctl mcp per test: 7-15
     "tests/identity/test_mcp_discovery.py",  # the same, plus the Inspector (node): 12-14
     "tests/serve/console/test_forms.py::test_every_github_tool_page_renders",  # 14-19
-    "tests/serve/console/test_served.py",  # a real appctl serve process: 17
+    "tests/serve/console/test_served.py::test_appctl_serve_mounts_the_console",  # 17
 )
 
 
