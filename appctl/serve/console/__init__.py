@@ -63,5 +63,6 @@ def console_mount(state: ServeState, *, path: str = PATH) -> Mount:
         Route("/login", login.submit, methods=["POST"]),
         Route("/logout", login.sign_out, methods=["POST"]),
         Mount("/static", static, name="static"),
+        Route("/{path:path}", page(contract.not_found), methods=["GET"]),
     ]
     return Mount(path, routes=routes)

@@ -153,6 +153,9 @@ class ContractPages:
             pages=pages,
         )
 
+    async def not_found(self, ask: Ask) -> Response:
+        raise Forbidden(f"no console page {ask.request.url.path}", status=404)
+
     def action(self, ask: Ask) -> Action:
         name = ask.request.path_params["name"]
         action = self.catalog.schema.action(name)

@@ -39,9 +39,13 @@ def test_tool_page_has_schema_guide_and_a_labelled_form(make_client: Make) -> No
     assert ">Dry run</button>" in page.text and ">Run</button>" in page.text
 
 
-def test_unknown_tool_is_a_404_page(make_client: Make) -> None:
-    page = make_client().get("/ui/tools/no_such_tool")
+def test_unknown_tool_or_page_is_a_404_page(make_client: Make) -> None:
+    client = make_client()
+    page = client.get("/ui/tools/no_such_tool")
     assert page.status_code == 404 and "no tool named" in page.text
+    page = client.get("/ui/nope")
+    assert page.status_code == 404 and "no console page /ui/nope" in page.text
+    assert page.headers["content-type"].startswith("text/html")
 
 
 def test_dry_run_shows_the_request_and_sends_nothing(make_client: Make, pets: Any) -> None:
