@@ -114,7 +114,9 @@ class Console:
         found = self.cookies.open(request.cookies.get(COOKIE))
         if found is not None:
             return found, False
-        return self.cookies.fresh(self.local if self.open else None), True
+        # a cookie made where nobody signs in names nobody: were the server restarted with
+        # authentication, it must not sign its holder in as the local user
+        return self.cookies.fresh(None), True
 
     def who(self, visitor: Visitor) -> tuple[Caller | None, Roles]:
         if self.open:

@@ -116,7 +116,7 @@ class Cookies:
         caller = None
         if "s" in body:
             kind = body["k"]
-            if kind not in ("local", "token", "oauth"):
+            if kind not in ("token", "oauth"):  # only a sign-in makes a cookie name someone
                 return None
             groups = tuple(str(g) for g in body["g"])
             caller = Caller(

@@ -240,3 +240,15 @@ def test_sign_in_through_the_servers_own_verifier(project: Path) -> None:
     sign_in_page(client, "jwt-read-only")
     page = client.get("/ui/tools/create_pet")
     assert '<span class="badge">viewer</span>' in page.text and ">Run</button>" not in page.text
+
+
+def test_a_cookie_from_a_server_without_auth_signs_nobody_in_later(make_client: Make) -> None:
+    open_client = make_client()  # the same app dir, so the same cursor key
+    open_client.get("/ui/")
+    cookie = open_client.cookies[COOKIE]
+    guarded = make_client(token=SERVE_TOKEN)
+    guarded.cookies.set(COOKIE, cookie, domain="testserver.local")
+    answer = guarded.get("/ui/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/ui/login")
+    sealed = Cookies(b"k" * 32).seal(Cookies(b"k" * 32).fresh(Caller("me", "local")))
+    assert Cookies(b"k" * 32).open(sealed) is None  # only a sign-in names someone
