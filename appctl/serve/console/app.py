@@ -51,6 +51,9 @@ HEADERS = {
 }
 
 
+CSRF_WRONG = "the form's CSRF token is missing or wrong: reload the page and retry"
+
+
 class Forbidden(Exception):
     """A request the console refuses (403, or ``status``), with a message to show."""
 
@@ -150,7 +153,7 @@ class Console:
             return {}
         form = await read_form(request)
         if not csrf_ok(visitor, form.get("csrf")):
-            raise Forbidden("the form's CSRF token is missing or wrong: reload the page and retry")
+            raise Forbidden(CSRF_WRONG)
         return form
 
     def to_login(self, request: Request, visitor: Visitor, fresh: bool) -> Response:

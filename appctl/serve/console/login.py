@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from appctl.serve.console.app import Ask, Console, Forbidden
-from appctl.serve.console.auth import EVERY_ROLE, Roles, Visitor, csrf_ok
+from appctl.serve.console.auth import Roles, Visitor
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
+
+NO_ROLE = Roles(viewer=False, approver=False)  # pages shown before anyone signed in
 
 
 class LoginPages:
@@ -24,24 +26,18 @@ class LoginPages:
         visitor, fresh = self.console.visitor(request)
         if self.console.open:
             return self._go(request, "/", visitor, fresh)
-        ask = Ask(request, visitor, self.console.local, Roles(False, False), {}, fresh)
+        ask = Ask(request, visitor, self.console.local, NO_ROLE, {}, fresh)
         return self._form(ask, next_=_safe_next(request, request.query_params.get("next", "")))
 
     def _form(self, ask: Ask, *, next_: str, problem: str = "", status: int = 200) -> Response:
         return self.console.render(ask, "login.html.j2", status=status, next=next_, problem=problem)
 
     async def submit(self, request: Request) -> Response:
-        from appctl.serve.console.app import read_form
-
         visitor, fresh = self.console.visitor(request)
-        ask = Ask(request, visitor, self.console.local, Roles(False, False), {}, fresh)
-        try:
-            form = await read_form(request)
-        except Forbidden as exc:
-            return self.console.render(ask, "error.html.j2", status=exc.status, message=exc.message)
-        if not csrf_ok(visitor, form.get("csrf")):
-            message = "the form's CSRF token is missing or wrong: reload the page and retry"
-            return self.console.render(ask, "error.html.j2", status=403, message=message)
+        ask = Ask(request, visitor, self.console.local, NO_ROLE, {}, fresh)
+        form = await self._checked(ask)
+        if isinstance(form, str):
+            return self.console.render(ask, "error.html.j2", status=403, message=form)
         next_ = _safe_next(request, form.get("next", ""))
         caller, problem = await self.console.sign_in(form.get("token", ""))
         if caller is None:
@@ -50,16 +46,19 @@ class LoginPages:
         return self._go(request, next_ or "/", signed, True)
 
     async def sign_out(self, request: Request) -> Response:
-        from appctl.serve.console.app import read_form
-
         visitor, fresh = self.console.visitor(request)
-        form = await read_form(request)
-        if not csrf_ok(visitor, form.get("csrf")):
-            ask = Ask(request, visitor, self.console.local, EVERY_ROLE, {}, fresh)
-            message = "the form's CSRF token is missing or wrong: reload the page and retry"
-            return self.console.render(ask, "error.html.j2", status=403, message=message)
-        nobody = self.console.cookies.fresh(None)
-        return self._go(request, "/login", nobody, True)
+        ask = Ask(request, visitor, self.console.local, NO_ROLE, {}, fresh)
+        form = await self._checked(ask)
+        if isinstance(form, str):
+            return self.console.render(ask, "error.html.j2", status=403, message=form)
+        return self._go(request, "/login", self.console.cookies.fresh(None), True)
+
+    async def _checked(self, ask: Ask) -> dict[str, str] | str:
+        """The submitted form, or why it is refused (too big, no or a wrong CSRF token)."""
+        try:
+            return await self.console.checked_form(ask.request, ask.visitor)
+        except Forbidden as exc:
+            return exc.message
 
     def _go(self, request: Request, where: str, visitor: Visitor, fresh: bool) -> Response:
         """A redirect to ``where`` (a path under the console) sending the visitor's cookie."""
