@@ -93,7 +93,7 @@ def has_caller(history: History) -> bool:
 def _conditions(table: Any, filters: Filters, dialect: str) -> list[Any]:
     conditions = []
     if filters.tool:
-        conditions.append(_glob(table.c.tool, filters.tool))
+        conditions.append(_caller_glob(table.c.tool, filters.tool, dialect))
     if filters.caller:
         if "caller" not in table.c:
             raise FilterError("this history has no caller column yet (filter by session)")
@@ -112,8 +112,8 @@ def _conditions(table: Any, filters: Filters, dialect: str) -> list[Any]:
 
 
 def _caller_glob(column: Any, pattern: str, dialect: str) -> Any:
-    """The caller glob as ``appctl history --caller`` reads it (``audit/callers.py``: the
-    same case-sensitive match on every database) where that module is; else as ``_glob``."""
+    """A glob as ``appctl history --caller`` reads it (``audit/callers.py``: the same
+    case-sensitive match on every database) where that module is; else as ``_glob``."""
     import importlib
 
     try:
