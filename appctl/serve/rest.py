@@ -8,6 +8,7 @@
     GET  /history?last=&tool=&session=&caller= the audit trail (caller: a glob)
     GET  /openapi.json                this API, one path per tool
     GET  /approvals, POST /approvals/{id}  the approval queue (``serve/approvals.py``)
+    GET  /ui/...                      the operator console (``serve/console``: its own sign-in)
 
 Every call goes through the session (``appctl.session.core.Session.call``) with its gates;
 there is no terminal to ask, so a tool that changes data runs only where the policy in
