@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Protocol
 
 from appctl.errors import AppctlError
@@ -33,6 +34,8 @@ class Queue(Protocol):
     ) -> Any: ...
 
     def recent(self, *, limit: int = 50) -> list[Any]: ...
+
+    def decided(self, id: str) -> Any: ...
 
 
 class ApprovalPages:
@@ -67,7 +70,18 @@ class ApprovalPages:
         )
 
     async def show(self, ask: Ask) -> Response:
-        return await self.page(ask)
+        """The queue; after a decision (``?decided=ID``) saying what became of that call."""
+        import anyio
+
+        decided_id = ask.request.query_params.get("decided", "")[:64]
+        notice = ""
+        if decided_id:
+            queue = self.queue()
+            decided = await anyio.to_thread.run_sync(lambda: queue.decided(decided_id))
+            if decided is not None:
+                verb = "approved" if decided.approved else "denied"
+                notice = f"{decided.tool} {verb} by {decided.by}"
+        return await self.page(ask, notice=notice)
 
     async def decide(self, ask: Ask) -> Response:
         import anyio
@@ -86,12 +100,16 @@ class ApprovalPages:
                 call_id, approve=decision == "approve", by=caller, reason=reason, typed=typed
             )
 
+        from starlette.responses import RedirectResponse
+
         try:
             decided = await anyio.to_thread.run_sync(decide)
         except AppctlError as exc:
             return await self.page(ask, problem=exc.message, status=409)
-        verb = "approved" if decided.approved else "denied"
-        return await self.page(ask, notice=f"{decided.tool} {verb} by {decided.by}")
+        # after the POST, a GET (reloading the page never decides again)
+        base = ask.request.scope.get("root_path", "")
+        target = f"{base}/approvals?{urllib.parse.urlencode({'decided': decided.id})}"
+        return self.console.finish(RedirectResponse(target, 303), ask.visitor, ask.fresh)
 
 
 def _pending_view(pending: Any, now: float) -> dict[str, Any]:

@@ -82,9 +82,14 @@ def test_approve_a_waiting_write(served: Any, pets: Any) -> None:
     assert "/api/pets" in page.text  # the exact request
     assert ">Approve</button>" in page.text and ">Deny</button>" in page.text
     decided = client.post(
-        f"/ui/approvals/{entry.id}", data={"csrf": csrf_of(page.text), "decision": "approve"}
+        f"/ui/approvals/{entry.id}",
+        data={"csrf": csrf_of(page.text), "decision": "approve"},
+        follow_redirects=False,
     )
-    assert decided.status_code == 200 and "create_pet approved by local:tester" in decided.text
+    assert decided.status_code == 303  # then a GET: reloading the page decides nothing
+    assert decided.headers["location"] == f"/ui/approvals?decided={entry.id}"
+    shown = client.get(decided.headers["location"])
+    assert "create_pet approved by local:tester" in shown.text
     answer = call.result()
     assert answer.status_code == 200 and answer.json()["ok"] is True
     assert pets.seen[-1][:2] == ("POST", "/api/pets")
