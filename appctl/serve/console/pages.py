@@ -6,13 +6,17 @@ redacted, by the executor), then a real call through ``Session.call`` with every
 A real call needs the approver role; for a destructive tool the tool's name typed, as on
 a terminal. The person who runs it from the console is the one who approves it, so a call
 the policy leaves to ``ask`` runs once they did both; a policy ``deny`` still refuses it.
+Each form of a tool that changes data runs at most once (a one-time token: a reload that
+sends the form again runs nothing).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from appctl.generate.toolspec import Catalogue, ToolSpec
 
 PAGE = 100  # tools per overview page (GitHub's API has over a thousand)
+SPENT_KEPT = 10_000  # one-time form tokens remembered (a reload comes within minutes)
 EXAMPLE_KEYS = ("example", "examples", "default")
 
 
@@ -131,6 +136,8 @@ class ContractPages:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.catalog = Catalog(console.state.schema)
+        # the forms whose write already ran: a reload that sends one again runs nothing
+        self.spent: OrderedDict[str, None] = OrderedDict()
 
     async def overview(self, ask: Ask) -> Response:
         query = ask.request.query_params.get("q", "")[:200]
@@ -194,6 +201,7 @@ class ContractPages:
             outcome=None if result is None else ("ok" if result.ok else "failed"),
             problems=problems or [],
             typed=(given or {}).get("typed", ""),
+            once=secrets.token_urlsafe(16),
         )
 
     async def try_tool(self, ask: Ask) -> Response:
@@ -208,8 +216,20 @@ class ContractPages:
             refused = self.run_refusal(ask, action)
             if refused:
                 return self.show_tool(ask, action, given=ask.form, problems=[refused], status=403)
+            if action.safety != Safety.READ_ONLY and not self.spend(ask.form.get("once", "")):
+                again = "this form was sent already (a reload?): nothing ran; use Run below"
+                return self.show_tool(ask, action, given=ask.form, problems=[again], status=409)
         result = await self.call(ask, action, arguments, dry=mode != "run")
         return self.show_tool(ask, action, given=ask.form, result=result)
+
+    def spend(self, once: str) -> bool:
+        """Take a form's one-time token; False when it is missing or was taken before."""
+        if not once or once in self.spent:
+            return False
+        self.spent[once] = None
+        while len(self.spent) > SPENT_KEPT:
+            self.spent.popitem(last=False)
+        return True
 
     def run_refusal(self, ask: Ask, action: Action) -> str:
         if not ask.roles.approver:

@@ -20,6 +20,7 @@ from tests.conftest import TOKEN
 
 SERVE_TOKEN = "console-serve-token-5150"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ONCE = re.compile(r'name="once" value="([^"]+)"')
 
 Make = Callable[..., TestClient]
 
@@ -33,6 +34,13 @@ def open_session(project: Path, environ: dict[str, str] | None = None) -> Sessio
 
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def once_of(html: str) -> str:
+    """The one-time token of a tool's try form."""
+    found = ONCE.search(html)
     assert found, html[:2000]
     return found.group(1)
 

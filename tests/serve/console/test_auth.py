@@ -25,6 +25,7 @@ from tests.serve.console.conftest import (
     SERVE_TOKEN,
     Make,
     csrf_of,
+    once_of,
     open_session,
     result_of,
 )
@@ -146,7 +147,12 @@ def test_an_approver_may_run(make_client: Make, pets: Any) -> None:
     client = make_client(token=SERVE_TOKEN, config=APPROVER)
     sign_in_page(client, SERVE_TOKEN)
     page = client.get("/ui/tools/create_pet")
-    data = {"csrf": csrf_of(page.text), "arg:name": "Rex", "mode": "run"}
+    data = {
+        "csrf": csrf_of(page.text),
+        "once": once_of(page.text),
+        "arg:name": "Rex",
+        "mode": "run",
+    }
     assert client.post("/ui/tools/create_pet/try", data=data).status_code == 200
     assert pets.seen[-1][:2] == ("POST", "/api/pets")
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.conftest import TOKEN
-from tests.serve.console.conftest import Make, csrf_of, open_session, result_of
+from tests.serve.console.conftest import Make, csrf_of, once_of, open_session, result_of
 
 LABEL_FOR = re.compile(r'<label for="([^"]+)"')
 INPUT_ID = re.compile(r'<(?:input|select|textarea) id="([^"]+)"')
@@ -69,17 +69,39 @@ def test_run_calls_through_the_session_as_the_console_user(make_client: Make, pe
     form = client.get("/ui/tools/create_pet")
     page = client.post(
         "/ui/tools/create_pet/try",
-        data={"csrf": csrf_of(form.text), "arg:name": "Rex", "mode": "run"},
+        data={
+            "csrf": csrf_of(form.text),
+            "once": once_of(form.text),
+            "arg:name": "Rex",
+            "mode": "run",
+        },
     )
     assert page.status_code == 200, page.text
     assert result_of(page.text)["ok"] is True
     assert pets.seen[-1][:2] == ("POST", "/api/pets")
 
 
+def test_a_write_form_runs_once(make_client: Make, pets: Any) -> None:
+    client = make_client()
+    form = client.get("/ui/tools/create_pet")
+    data = {"csrf": csrf_of(form.text), "once": once_of(form.text), "arg:name": "Rex"}
+    assert client.post("/ui/tools/create_pet/try", data={**data, "mode": "run"}).status_code == 200
+    sent = len(pets.seen)
+    again = client.post("/ui/tools/create_pet/try", data={**data, "mode": "run"})  # a reload
+    assert again.status_code == 409 and "sent already" in again.text
+    missing = client.post("/ui/tools/create_pet/try", data={**data, "once": "", "mode": "run"})
+    assert missing.status_code == 409
+    assert len(pets.seen) == sent
+    fresh = client.post(
+        "/ui/tools/create_pet/try", data={**data, "once": once_of(again.text), "mode": "run"}
+    )
+    assert fresh.status_code == 200 and len(pets.seen) == sent + 1
+
+
 def test_destructive_run_needs_the_name_typed(make_client: Make, pets: Any) -> None:
     client = make_client()
-    csrf = csrf_of(client.get("/ui/tools/delete_pet").text)
-    data = {"csrf": csrf, "arg:petId": "1", "mode": "run"}
+    page = client.get("/ui/tools/delete_pet")
+    data = {"csrf": csrf_of(page.text), "once": once_of(page.text), "arg:petId": "1", "mode": "run"}
     before = len(pets.seen)
     refused = client.post("/ui/tools/delete_pet/try", data={**data, "typed": "delete"})
     assert refused.status_code == 403 and "type its name" in refused.text
@@ -91,10 +113,16 @@ def test_destructive_run_needs_the_name_typed(make_client: Make, pets: Any) -> N
 
 def test_a_policy_deny_still_refuses_a_console_run(make_client: Make, pets: Any) -> None:
     client = make_client(config="policy: [{match: {name: create_pet}, action: deny}]\n")
-    csrf = csrf_of(client.get("/ui/tools/create_pet").text)
+    form = client.get("/ui/tools/create_pet")
     before = len(pets.seen)
     page = client.post(
-        "/ui/tools/create_pet/try", data={"csrf": csrf, "arg:name": "Rex", "mode": "run"}
+        "/ui/tools/create_pet/try",
+        data={
+            "csrf": csrf_of(form.text),
+            "once": once_of(form.text),
+            "arg:name": "Rex",
+            "mode": "run",
+        },
     )
     assert result_of(page.text)["ok"] is False
     assert len(pets.seen) == before
