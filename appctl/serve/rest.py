@@ -265,6 +265,7 @@ def _guard(app: Starlette, state: ServeState) -> None:
     """Every request through ``InboundAuth`` (``/health`` open to all)."""
     from appctl.contract.auth import wanted_headers
     from appctl.contract.inbound import InboundSettings
+    from appctl.serve.console import is_console_path
     from appctl.serve.inbound.middleware import InboundAuth
     from appctl.serve.inbound.verify import Verifier
 
@@ -272,7 +273,13 @@ def _guard(app: Starlette, state: ServeState) -> None:
     if verifier is None and state.token is not None:
         verifier = Verifier(InboundSettings(), {}, extra={"token": state.token})
     wanted = wanted_headers(state.session.config.auth)
-    app.add_middleware(InboundAuth, verifier=verifier, wanted=wanted, public=("/health",))
+    app.add_middleware(
+        InboundAuth,
+        verifier=verifier,
+        wanted=wanted,
+        public=("/health",),
+        signs_in_itself=is_console_path,  # its cookie sign-in (serve/console/auth.py)
+    )
 
 
 def _approval_routes(state: ServeState, guarded: Any, json_response: Any) -> list[Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,11 +46,16 @@ class InboundAuth:
         *,
         wanted: Iterable[str] = (),
         public: Iterable[str] = ("/health",),
+        signs_in_itself: Callable[[str], bool] | None = None,
         name: str = "appctl",
     ) -> None:
+        """``public``: paths open to anyone (as the anonymous caller); ``signs_in_itself``:
+        a path prefix (the console's ``/ui``) whose pages sign their users in themselves
+        (a cookie), so they reach it as anonymous and it decides."""
         self.app, self.verifier = app, verifier
         self.wanted = frozenset(h.lower() for h in wanted) - NEVER_KEPT
         self.public = frozenset(public)
+        self.own = signs_in_itself or (lambda _path: False)
         oauth = verifier.oauth if verifier is not None else None
         self.documents = prm_documents(oauth, name=name) if oauth is not None else {}
         self.challenge = Challenge(oauth)
@@ -83,7 +88,7 @@ class InboundAuth:
             _CURRENT.reset(reset)
 
     async def _caller(self, path: str, headers: dict[str, str]) -> Caller:
-        if self.verifier is None or path in self.public:
+        if self.verifier is None or path in self.public or self.own(path):
             return ANONYMOUS
         scheme, _, token = headers.get("authorization", "").partition(" ")
         token = token.strip()

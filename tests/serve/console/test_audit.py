@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from appctl.config import Config
@@ -173,14 +172,11 @@ def test_a_tool_page_shows_its_examples(tmp_path: Path) -> None:
 
 
 def test_the_trail_filters_and_shows_the_caller(make_client: Make, project: Path) -> None:
-    """Runs once the history records callers (helper B's column); skipped before."""
-    history = History(f"sqlite:///{project / '.appctl' / 'history.db'}")
-    if "caller" not in history.table.c:
-        pytest.skip("this history has no caller column yet (issue 21's audit part)")
     client = make_client()
     client.post("/tools/list_pets/call", json={"arguments": {"limit": 1}})
     page = client.get("/ui/history")
-    assert '<th scope="col">Caller</th>' in page.text and "<td>local:tester</td>" in page.text
-    assert len(ROW_IDS.findall(client.get("/ui/history", params={"caller": "local:*"}).text)) == 1
-    assert not ROW_IDS.findall(client.get("/ui/history", params={"caller": "LOCAL:*"}).text)
-    assert client.get("/ui/history.json").json()[0]["caller"] == "local:tester"
+    # a loopback server without a token: its HTTP callers are anonymous (serve/inbound)
+    assert '<th scope="col">Caller</th>' in page.text and "<td>anonymous</td>" in page.text
+    assert len(ROW_IDS.findall(client.get("/ui/history", params={"caller": "anon*"}).text)) == 1
+    assert not ROW_IDS.findall(client.get("/ui/history", params={"caller": "ANON*"}).text)
+    assert client.get("/ui/history.json").json()[0]["caller"] == "anonymous"

@@ -220,8 +220,11 @@ class Denied(Exception):
 
 
 class IssuerVerifier:
-    """The shape of ``serve/inbound``'s ``Verifier`` (``async caller(token)``), with one
-    OAuth subject: the console's seam for it, until that helper's branch is merged."""
+    """The shape of ``serve/inbound``'s ``Verifier`` (``async caller(token)``, no OAuth
+    metadata to publish) with fixed answers, so that the console's use of whatever the
+    verifier says is tested apart from token checking (``tests/identity``)."""
+
+    oauth = None
 
     async def caller(self, token: str) -> Caller:
         if token == "jwt-for-ops":
