@@ -46,6 +46,7 @@ from appctl.execute.sql.plan import SqlPlan
 if TYPE_CHECKING:
     from appctl.execute.http.poll import Polling
     from appctl.execute.http.transport import Transport
+    from appctl.execute.limits import Limiter
 
 DEFAULT_CONFIG = Config()  # no config.yaml: reads allowed, changes asked for
 
@@ -72,6 +73,8 @@ class CallOptions:
     # who asked for this call (``execute.caller``): recorded, matched by policy, and the
     # source of per-user credentials; None: nobody in particular (library use)
     caller: Caller | None = None
+    # counts per-tool rate and concurrency limits; None: in this process (``limits.PROCESS``)
+    limiter: Limiter | None = None
 
     def continuations(self) -> Sealer:
         return self.sealer or process_sealer()
@@ -576,11 +579,12 @@ def _run(
     whether the budget cut it (HTTP: its next page)."""
     if options.dry_run:
         return ToolResult(ok=True, tool=action.name, request=shown(), data=dry_note)
-    from appctl.execute.limits import OverLimit, admitted
+    from appctl.execute.limits import PROCESS, OverLimit
 
     limits = (options.config or DEFAULT_CONFIG).limits(action, resource, options.caller)
     try:
-        with admitted(_counted_as(action, options.caller, limits), limits):
+        counted = _counted_as(action, options.caller, limits)  # per caller where a rule says
+        with (options.limiter or PROCESS).admitted(counted, limits):
             result = execute(options.timeout or limits.timeout)
     except OverLimit as exc:
         return ToolResult.failure(action.name, ErrorCategory.RATE_LIMITED, str(exc))

@@ -1,6 +1,10 @@
 """Per-tool concurrency and rate limits, process-wide, without blocking: over a limit, a
 call is answered ``rate_limited`` at once (a server has no terminal to wait on).
 
+A ``Limiter`` counts them; ``PROCESS`` counts in this process (the default). When the history
+database is PostgreSQL, a session counts in it instead (``execute/sharedlimits.py``), so every
+instance sharing it enforces one limit.
+
 ``DEFAULT_WAIT``: seconds a long-running operation is polled in all when no rule of
 config.yaml sets its ``wait`` (``Limits.wait``)."""
 
@@ -10,7 +14,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from appctl.config import Limits
 
@@ -23,6 +28,30 @@ _recent: dict[str, deque[float]] = {}
 
 class OverLimit(Exception):
     """The message says which limit and when to try again."""
+
+
+class Limiter(Protocol):
+    def admitted(self, tool: str, limits: Limits) -> AbstractContextManager[None]:
+        """Holds a place for one call of ``tool`` while open; raises ``OverLimit`` when
+        the call is over one of its limits (never waits long for a place)."""
+        ...
+
+
+class ProcessLimiter:
+    """Counts in this process (``admitted``)."""
+
+    def admitted(self, tool: str, limits: Limits) -> AbstractContextManager[None]:
+        return admitted(tool, limits)
+
+
+PROCESS: Limiter = ProcessLimiter()
+
+
+def rate_window(per_second: float) -> tuple[float, int]:
+    """The sliding window a rate limit is counted over (seconds) and the calls it allows in
+    it: one second for a rate of at least one a second, else one call per 1/rate seconds."""
+    window = 1.0 if per_second >= 1 else 1.0 / per_second
+    return window, max(1, round(per_second * window))
 
 
 @contextmanager
@@ -44,8 +73,7 @@ def admitted(tool: str, limits: Limits) -> Iterator[None]:
 def _check_rate(tool: str, limits: Limits) -> None:
     if limits.per_second is None:
         return
-    window = 1.0 if limits.per_second >= 1 else 1.0 / limits.per_second
-    allowed = max(1, round(limits.per_second * window))
+    window, allowed = rate_window(limits.per_second)
     now = time.monotonic()
     recent = _recent.setdefault(tool, deque())
     while recent and now - recent[0] > window:

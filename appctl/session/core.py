@@ -33,6 +33,7 @@ from appctl.session.audit import new_id, open_history
 
 if TYPE_CHECKING:
     from appctl.execute.http.transport import Transport
+    from appctl.execute.limits import Limiter
 
 
 NOBODY: Approver = PolicyOnly("this front end")  # only the policy (or --yes) allows a change
@@ -76,13 +77,15 @@ class Session:
         config = load_config(app_dir)
         schema = hide_bound(load_contract(app_dir), config)  # what every front end lists
         gates.setdefault("sealer", load_sealer(app_dir, config.cursors, env))
+        history = open_history(app_dir, config.history.url, env)
+        gates.setdefault("limiter", shared_limiter(history, schema))
         options = CallOptions(config=config, root=str(app_dir.parent), **gates)
         return cls(
             schema=schema,
             config=config,
             options=options,
             environ=env,
-            history=open_history(app_dir, config.history.url, env),
+            history=history,
             id=session_id or new_id(env),
             approver=approver,
             caller=local_caller(env),
@@ -204,6 +207,14 @@ class Session:
         if approval is not None and approval.declined:
             return _declined(result)
         return result
+
+
+def shared_limiter(history: History, schema: Contract) -> Limiter | None:
+    """The limiter of a session whose history is shared (PostgreSQL), else None: counted in
+    this process (``execute/sharedlimits.py``)."""
+    from appctl.execute.sharedlimits import limiter_for
+
+    return limiter_for(history.engine, scope=schema.source.title)
 
 
 def _declined(result: ToolResult) -> ToolResult:
