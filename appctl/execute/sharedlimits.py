@@ -1,7 +1,7 @@
 """Per-tool rate and concurrency limits counted in the history database when it is
-PostgreSQL, so every appctl instance sharing it (several ``appctl serve`` behind one load
-balancer) enforces one limit. Any other history database keeps the per-process counting of
-``execute/limits.py`` (SQLite is one host's; MariaDB is not counted in the database yet).
+PostgreSQL (or MariaDB/MySQL: ``execute/mariadblimits.py``), so every appctl instance sharing
+it (several ``appctl serve`` behind one load balancer) enforces one limit. A SQLite history
+keeps the per-process counting of ``execute/limits.py`` (it is one host's).
 
 Rate: one row per tool in ``appctl_rate`` holds the start times of its calls in the current
 sliding window (``limits.rate_window``: the same window and count as in a process), and one
@@ -23,18 +23,19 @@ a limit is answered ``rate_limited`` (a 429 with Retry-After from ``appctl serve
 message naming the database and what went wrong; for ``RETRY_AFTER`` seconds after such a
 failure calls are refused at once, without trying again. Calls with no limit never touch it.
 A limit that cannot be counted is refused rather than counted per process, because an
-instance counting alone would let every instance through and multiply the limit.
+instance counting alone would let every instance through and multiply the limit. Apps that
+share one database count apart by ``scope`` (the contract's title): two apps of the same
+title with tools of the same name share their limits.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from appctl.config import Limits
 from appctl.errors import first_line
@@ -76,39 +77,57 @@ _engines_lock = threading.Lock()
 
 def limiter_for(engine: sa.Engine, *, scope: str = "") -> Limiter | None:
     """The limiter a session counts with, chosen from its history database: a
-    ``SharedLimiter`` on PostgreSQL, else None (count in this process). ``scope`` tells
-    apps sharing one database apart (the contract's title)."""
-    if engine.dialect.name != "postgresql":
+    ``SharedLimiter`` on PostgreSQL or MariaDB/MySQL, else None (count in this process).
+    ``scope`` tells apps sharing one database apart (the contract's title)."""
+    counter: Counter
+    if engine.dialect.name == "postgresql":
+        counter = PostgresCounter()
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        from appctl.execute.mariadblimits import MariaDBCounter
+
+        counter = MariaDBCounter(engine.url.database or "")
+    else:
         return None
-    return SharedLimiter(_engine(engine.url), scope=scope)
+    return SharedLimiter(pooled_engine(engine.url), scope=scope, counter=counter)
 
 
-def _engine(url: sa.URL) -> sa.Engine:
+def pooled_engine(url: sa.URL) -> sa.Engine:
     """One pool per database in a process, with short timeouts and autocommit."""
     import sqlalchemy as sa
 
     key = url.render_as_string(hide_password=False)
     with _engines_lock:
         if key not in _engines:
-            options = f"-c lock_timeout={LOCK_TIMEOUT_MS} "
-            options += f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
             _engines[key] = sa.create_engine(
                 url,
                 isolation_level="AUTOCOMMIT",
                 pool_size=POOL_SIZE,
                 max_overflow=-1,  # a running limited call is never kept waiting for one
                 pool_pre_ping=True,
-                connect_args={"connect_timeout": CONNECT_TIMEOUT, "options": options},
+                connect_args=_timeouts(url),
             )
         return _engines[key]
 
 
-class SharedLimiter:
-    """Counts in a PostgreSQL database (this module's docstring says how)."""
+def _timeouts(url: sa.URL) -> dict[str, Any]:
+    """The short timeouts, as libpq's drivers take them (other drivers: their defaults)."""
+    if url.get_driver_name() == "pymysql":
+        return {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": 5, "write_timeout": 5}
+    if url.get_driver_name() not in ("psycopg", "psycopg2"):
+        return {}
+    options = f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    return {"connect_timeout": CONNECT_TIMEOUT, "options": options}
 
-    def __init__(self, engine: sa.Engine, *, scope: str = "") -> None:
+
+class SharedLimiter:
+    """Counts in a shared database (this module's docstring says how)."""
+
+    def __init__(
+        self, engine: sa.Engine, *, scope: str = "", counter: Counter | None = None
+    ) -> None:
         self.engine = engine
         self.scope = scope
+        self.counter: Counter = counter or PostgresCounter()
         self._ready = False
         self._down_until = 0.0
         self._down = ""
@@ -138,7 +157,7 @@ class SharedLimiter:
         """The slot taken (None: no concurrency limit), after the rate is admitted."""
         slot = None
         if limits.max_concurrency is not None:
-            slot = _slot(conn, key, limits.max_concurrency)
+            slot = self.counter.take(conn, key, limits.max_concurrency)
             if slot is None:
                 raise OverLimit(
                     f"{tool} already has {limits.max_concurrency} call(s) running, "
@@ -147,7 +166,9 @@ class SharedLimiter:
         try:
             if limits.per_second is not None:
                 window, allowed = rate_window(limits.per_second)
-                admit(conn, key, tool, window=window, allowed=allowed)
+                wait = self.counter.admit(conn, key, window=window, allowed=allowed)
+                if wait:
+                    raise OverLimit(f"{tool} is over its rate limit; try again in {wait:.1f} s")
         except BaseException:
             if slot is not None:
                 self._release(conn, key, slot, close=False)
@@ -155,30 +176,38 @@ class SharedLimiter:
         return slot
 
     def _connect(self, tool: str) -> sa.Connection:
-        if time.monotonic() < self._down_until:
-            raise OverLimit(self._down)
-        conn: sa.Connection = self._guarded(tool, self.engine.connect)
+        with self._lock:
+            down, until = self._down, self._down_until
+        if time.monotonic() < until:
+            raise OverLimit(down)
+        conn: sa.Connection = self._guarded(tool, self.engine.connect, remember=True)
         if not self._ready:
-            self._guarded(tool, lambda: create_tables(conn))
+            try:
+                self._guarded(tool, lambda: _create(self.counter, conn), remember=True)
+            except OverLimit:
+                conn.close()
+                raise
             self._ready = True
         return conn
 
-    def _guarded(self, tool: str, step: Any) -> Any:
-        """``step()``, a database failure turned into a refusal (and remembered a while)."""
+    def _guarded(self, tool: str, step: Any, *, remember: bool = False) -> Any:
+        """``step()``, a database failure turned into a refusal; ``remember``: one that
+        says the database cannot be reached, refused at once for a while."""
         import sqlalchemy as sa
 
         try:
             return step()
         except sa.exc.SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=True)
-            self._down = (
+            message = (
                 f"{tool} has a rate or concurrency limit, and the database that counts it "
                 f"for every instance ({url}) cannot be used: {first_line(exc)}; "
                 f"try again in {RETRY_AFTER:.0f} s"
             )
-            with self._lock:
-                self._down_until = time.monotonic() + RETRY_AFTER
-            raise OverLimit(self._down) from None
+            if remember:
+                with self._lock:
+                    self._down, self._down_until = message, time.monotonic() + RETRY_AFTER
+            raise OverLimit(message) from None
 
     def _release(
         self, conn: sa.Connection, key: str, slot: int | None, *, close: bool = True
@@ -188,7 +217,7 @@ class SharedLimiter:
 
         try:
             if slot is not None:
-                conn.execute(sa.text(_RELEASE), {"key": _int32(key), "slot": slot})
+                self.counter.give_back(conn, key, slot)
         except sa.exc.SQLAlchemyError:
             conn.invalidate()  # dropping the connection frees every lock it held
         finally:
@@ -196,34 +225,64 @@ class SharedLimiter:
                 conn.close()
 
 
-def create_tables(conn: sa.Connection) -> None:
-    """The rate table, unless it exists (made on a limiter's first counted call)."""
+def _create(counter: Counter, conn: sa.Connection) -> None:
+    """The rate table made, unless another connection made it at the same moment (two
+    ``CREATE TABLE IF NOT EXISTS`` at once: one fails on PostgreSQL's catalogue)."""
     import sqlalchemy as sa
 
-    # IntegrityError: another instance created it at the same moment
-    with contextlib.suppress(sa.exc.IntegrityError):
+    try:
+        counter.create(conn)
+    except sa.exc.DBAPIError:
+        if not sa.inspect(conn).has_table(RATE_TABLE):
+            raise
+
+
+class Counter(Protocol):
+    """One database's statements (each raises ``sqlalchemy.exc.SQLAlchemyError`` when it
+    cannot be used)."""
+
+    def create(self, conn: sa.Connection) -> None:
+        """The rate table, unless it exists (made on a limiter's first counted call)."""
+
+    def admit(self, conn: sa.Connection, key: str, *, window: float, allowed: int) -> float:
+        """Count one call of ``key`` if fewer than ``allowed`` started in the last
+        ``window`` seconds (0.0 back); else count nothing and give the seconds to wait."""
+        ...
+
+    def take(self, conn: sa.Connection, key: str, count: int) -> int | None:
+        """The first free slot of ``count``, now held by this connection; None: all taken."""
+        ...
+
+    def give_back(self, conn: sa.Connection, key: str, slot: int) -> None: ...
+
+
+class PostgresCounter:
+    """A row per key admits with one statement; slots are session advisory locks."""
+
+    def create(self, conn: sa.Connection) -> None:
+        import sqlalchemy as sa
+
         conn.execute(sa.text(_CREATE))
 
+    def admit(self, conn: sa.Connection, key: str, *, window: float, allowed: int) -> float:
+        import sqlalchemy as sa
 
-def admit(conn: sa.Connection, key: str, tool: str, *, window: float, allowed: int) -> None:
-    """Count one call of ``key`` if fewer than ``allowed`` started in the last ``window``
-    seconds, else raise ``OverLimit`` saying when to try again."""
-    import sqlalchemy as sa
+        given = {"key": key, "window": window, "allowed": allowed}
+        if conn.execute(sa.text(_ADMIT), given).first() is not None:
+            return 0.0
+        wait = conn.execute(sa.text(_WAIT), given).scalar()
+        return max(1e-3, float(wait)) if wait is not None else window
 
-    given = {"key": key, "window": window, "allowed": allowed}
-    if conn.execute(sa.text(_ADMIT), given).first() is not None:
-        return
-    wait = conn.execute(sa.text(_WAIT), given).scalar()
-    wait = max(0.0, float(wait)) if wait is not None else window
-    raise OverLimit(f"{tool} is over its rate limit; try again in {wait:.1f} s")
+    def take(self, conn: sa.Connection, key: str, count: int) -> int | None:
+        import sqlalchemy as sa
 
+        found = conn.execute(sa.text(_SLOT), {"key": _int32(key), "count": count}).scalar()
+        return None if found is None else int(found)
 
-def _slot(conn: sa.Connection, key: str, count: int) -> int | None:
-    """The first free slot of ``count``, now locked by this connection; None: all taken."""
-    import sqlalchemy as sa
+    def give_back(self, conn: sa.Connection, key: str, slot: int) -> None:
+        import sqlalchemy as sa
 
-    found = conn.execute(sa.text(_SLOT), {"key": _int32(key), "count": count}).scalar()
-    return None if found is None else int(found)
+        conn.execute(sa.text(_RELEASE), {"key": _int32(key), "slot": slot})
 
 
 def _int32(key: str) -> int:

@@ -1,5 +1,6 @@
-"""Two ``appctl serve`` processes on one PostgreSQL history enforce one rate limit and one
-concurrency limit (execute/sharedlimits.py), and a killed instance's slots are freed. The
+"""Two ``appctl serve`` processes on one PostgreSQL (or MariaDB) history enforce one rate
+limit and one concurrency limit (execute/sharedlimits.py), and a killed instance's slots are
+freed. The
 fixture API on 127.0.0.1 counts the calls that reach it and how many run at once."""
 
 from __future__ import annotations
@@ -94,11 +95,11 @@ def counted() -> Iterator[Counted]:
         server.server_close()
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> Iterator[str]:
-    if "postgresql" not in dict(dbs.database_urls()):
-        pytest.skip("no PostgreSQL (scripts/dbservers start)")
-    url = dbs.fresh_database("postgresql", tmp_path)
+@pytest.fixture(params=dbs.SERVER_KINDS)
+def history(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param not in dict(dbs.database_urls()):
+        pytest.skip(f"no {request.param} server (scripts/dbservers start)")
+    url = dbs.fresh_database(request.param, tmp_path)
     try:
         yield url
     finally:
