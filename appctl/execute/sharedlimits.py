@@ -148,6 +148,10 @@ class SharedLimiter:
         except BaseException:
             conn.close()  # over a limit: nothing held (_take gave back what it took)
             raise
+        if slot is None:
+            conn.close()  # a rate only: counted, nothing to hold while the call runs
+            yield
+            return
         try:
             yield
         finally:
@@ -209,15 +213,12 @@ class SharedLimiter:
                     self._down, self._down_until = message, time.monotonic() + RETRY_AFTER
             raise OverLimit(message) from None
 
-    def _release(
-        self, conn: sa.Connection, key: str, slot: int | None, *, close: bool = True
-    ) -> None:
+    def _release(self, conn: sa.Connection, key: str, slot: int, *, close: bool = True) -> None:
         """Give the slot back; a connection that cannot is closed (its locks with it)."""
         import sqlalchemy as sa
 
         try:
-            if slot is not None:
-                self.counter.give_back(conn, key, slot)
+            self.counter.give_back(conn, key, slot)
         except sa.exc.SQLAlchemyError:
             conn.invalidate()  # dropping the connection frees every lock it held
         finally:
