@@ -2,8 +2,8 @@
 call is answered ``rate_limited`` at once (a server has no terminal to wait on).
 
 A ``Limiter`` counts them; ``PROCESS`` counts in this process (the default). When the history
-database is PostgreSQL, a session counts in it instead (``execute/sharedlimits.py``), so every
-instance sharing it enforces one limit.
+database is PostgreSQL or MariaDB, a session counts in it instead (``execute/sharedlimits.py``),
+so every instance sharing it enforces one limit.
 
 ``DEFAULT_WAIT``: seconds a long-running operation is polled in all when no rule of
 config.yaml sets its ``wait`` (``Limits.wait``)."""
