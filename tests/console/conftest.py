@@ -17,7 +17,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from tests.conftest import REPO
 from tests.serve.test_rest import SERVE_TOKEN, Served
 
 REQUIRE_VAR = "APPCTL_REQUIRE_BROWSER"
+COOKIE_NAME = "appctl_console"  # the console's session cookie
 SHOTS = REPO / ".cache" / "screenshots"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
@@ -40,6 +41,8 @@ CONFIG = """\
 policy:
   - {match: {safety: mutating}, approval: {timeout: 120}}
   - {match: {safety: destructive}, approval: {timeout: 120}}
+console:
+  approvers: [token]  # the caller --token-env signs in as
 """
 
 
@@ -143,6 +146,25 @@ class Browser:
             raise AssertionError(f"{self.path} never showed {texts}:\n{self.text()}") from None
         return self.text()
 
+    def until(self, check: Callable[[], bool], what: str, *, timeout: float = WAIT) -> None:
+        """Wait until ``check()`` holds (``what`` says what the page never did)."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda _: check())
+        except Exception:
+            raise AssertionError(f"{self.path} never {what}:\n{self.text()}") from None
+
+    def fetch(self, path: str, *, method: str = "GET", form: dict[str, str] | None = None) -> int:
+        """The status of a ``fetch()`` made by the page itself (its cookie, its origin)."""
+        script = """
+        const [path, method, form, done] = arguments;
+        const init = {method: method, credentials: 'same-origin', redirect: 'manual'};
+        if (form !== null) init.body = new URLSearchParams(form);
+        fetch(path, init).then(r => done(r.status), e => done(String(e)));
+        """
+        return int(self.driver.execute_async_script(script, path, method, form))
+
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
 
@@ -214,8 +236,9 @@ class Browser:
 LABELLED = """
 const want = arguments[0];
 for (const label of document.querySelectorAll('label')) {
-  const text = label.innerText.replace(/\\s+/g, ' ').replace(/\\s*\\*$/, '').trim();
-  if (text !== want) continue;
+  const text = label.innerText.replace(/\\s+/g, ' ').trim();
+  // "name * (required) string": a form field's label starts with the argument's name
+  if (text !== want && !text.startsWith(want + ' ')) continue;
   if (label.control) return label.control;
 }
 return null;
@@ -297,5 +320,5 @@ def browser(chromium: Any, console: Console) -> Iterator[Browser]:
 def sign_in(page: Browser, *, token: str = SERVE_TOKEN) -> None:
     """Through the sign-in page, as a person would."""
     page.open("/ui/login")
-    page.fill("Token", token)
+    page.fill("Bearer token", token)
     page.button("Sign in").click()
