@@ -1,0 +1,160 @@
+"""The approval queue in a real headless Chromium: a person approves a write an MCP client
+waits on and the client gets the result; denies one with a reason that reaches the caller;
+a destructive approval with a mistyped name is refused; and an approval made with the
+keyboard alone (TAB to the button, ENTER)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import anyio
+from mcp import Client
+
+from tests.console.conftest import Browser, Console, sign_in
+from tests.serve.test_mcp import _envelope, mcp_over_http
+
+T = TypeVar("T")
+ANSWER = 90  # seconds a waiting caller may take to get its answer once decided
+
+
+def waiting(work: Callable[[], T]) -> Future[T]:
+    """``work()`` in a thread of its own (a caller blocked on the queue); its future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # the test reads it from the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return future
+
+
+def rest_call(console: Console, tool: str, arguments: dict[str, Any]) -> Future[Any]:
+    """``POST /tools/{tool}/call`` by an agent with the serve token, waiting in a thread."""
+
+    def call() -> Any:
+        with console.client() as api:
+            return api.post(f"/tools/{tool}/call", json={"arguments": arguments})
+
+    return waiting(call)
+
+
+def pending_card(browser: Browser, tool: str) -> Any:
+    """The queue page's card of the one call of ``tool`` waiting, once it shows (the page is
+    opened again until it does: the call reaches the queue from another thread)."""
+    from selenium.webdriver.common.by import By
+
+    def shown() -> list[Any]:
+        cards = browser.driver.find_elements(By.CSS_SELECTOR, "article.pending")
+        return [c for c in cards if c.find_element(By.TAG_NAME, "h3").text.split()[0] == tool]
+
+    def arrived() -> bool:
+        if not shown():
+            browser.open("/ui/approvals")
+        return bool(shown())
+
+    browser.until(arrived, f"listed a pending {tool} call")
+    [card] = shown()
+    return card
+
+
+def test_an_approval_releases_the_write_an_mcp_client_waits_on(
+    browser: Browser, console: Console
+) -> None:
+    """``appctl mcp --transport http`` on the same project (one history file, one queue):
+    its client's create_pet waits; approved in the console, the client gets the pet."""
+
+    async def session(url: str) -> Any:
+        async with Client(url) as client:
+            return await client.call_tool("create_pet", {"name": "Tom"})
+
+    with mcp_over_http(console.project) as url:
+        answer = waiting(lambda: anyio.run(session, url))
+        sign_in(browser, token=console.token)
+        browser.wait_for("Approvals")
+        card = pending_card(browser, "create_pet")
+        assert "over mcp" in card.text and '"name": "Tom"' in card.text, card.text
+        assert "POST" in card.text and f"{console.pets.url}/pets" in card.text
+        assert not any(method == "POST" for method, *_ in console.pets.seen)
+        browser.shot("approvals")
+        browser.button("Approve", within=card).click()
+        result = answer.result(timeout=ANSWER)
+    assert not result.is_error, result
+    assert _envelope(result)["data"]["name"] == "Tom"
+    assert [s[:2] for s in console.pets.seen] == [("POST", "/api/pets")]
+    text = browser.wait_for("approved")
+    assert "create_pet for" in text and "by token" in text, text
+    assert "Nothing is waiting." in text
+
+
+def test_a_denial_with_a_reason_reaches_the_caller(browser: Browser, console: Console) -> None:
+    answer = rest_call(console, "create_pet", {"name": "Tom"})
+    sign_in(browser, token=console.token)
+    card = pending_card(browser, "create_pet")
+    entry = card.get_attribute("id").removeprefix("pending-")
+    # the decision form is CSRF-protected too: without the token nothing is decided
+    forged = browser.fetch(f"/ui/approvals/{entry}", method="POST", form={"decision": "approve"})
+    assert forged == 403 and not answer.done()
+    browser.fill("Reason", "no new pets during the freeze")
+    browser.button("Deny", within=card).click()
+    refused = answer.result(timeout=ANSWER)
+    assert refused.status_code == 403, refused.text
+    error = refused.json()["error"]
+    assert error["reason"] == "declined"
+    assert "no new pets during the freeze" in error["message"]
+    text = browser.wait_for("denied")
+    assert "“no new pets during the freeze”" in text and "by token" in text
+    assert console.pets.seen == []
+    browser.shot("denied")
+
+
+def test_a_destructive_approval_with_a_mistyped_name_is_refused(
+    browser: Browser, console: Console
+) -> None:
+    answer = rest_call(console, "delete_pet", {"petId": 1})
+    sign_in(browser, token=console.token)
+    card = pending_card(browser, "delete_pet")
+    assert browser.unlabelled() == []
+    browser.fill("Type delete_pet to approve", "delete_pets")
+    browser.button("Approve", within=card).click()
+    text = browser.wait_for("delete_pet")
+    assert "type its name, delete_pet" in text, text
+    assert not answer.done() and 1 in console.pets.pets  # still waiting, nothing deleted
+    browser.shot("mistyped")
+
+    card = pending_card(browser, "delete_pet")
+    browser.fill("Type delete_pet to approve", "delete_pet")
+    browser.button("Approve", within=card).click()
+    deleted = answer.result(timeout=ANSWER)
+    assert deleted.status_code in (200, 204), deleted.text
+    assert 1 not in console.pets.pets
+    assert [s[:2] for s in console.pets.seen] == [("DELETE", "/api/pets/1")]
+
+
+def test_an_approval_with_the_keyboard_alone(browser: Browser, console: Console) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    answer = rest_call(console, "create_pet", {"name": "Kbd"})
+    sign_in(browser, token=console.token)
+    card = pending_card(browser, "create_pet")
+    approve = browser.button("Approve", within=card).get_attribute("id")
+    browser.js("document.activeElement && document.activeElement.blur()")
+    for _ in range(40):  # TAB through the page as a keyboard user does
+        ActionChains(browser.driver).send_keys(Keys.TAB).perform()
+        if browser.driver.switch_to.active_element.get_attribute("id") == approve:
+            break
+    else:
+        raise AssertionError(f"TAB never reached the Approve button on {browser.path}")
+    focused = browser.driver.switch_to.active_element
+    assert focused.value_of_css_property("outline-style") != "none"  # the focus shows
+    browser.shot("keyboard-focus")
+    ActionChains(browser.driver).send_keys(Keys.ENTER).perform()
+    created = answer.result(timeout=ANSWER)
+    assert created.status_code == 200, created.text
+    assert created.json()["data"]["name"] == "Kbd"
