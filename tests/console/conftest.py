@@ -12,6 +12,7 @@ is missing, unless APPCTL_REQUIRE_BROWSER=1 (scripts/test sets it): then they fa
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import os
@@ -122,11 +123,20 @@ class Browser:
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         self.size = "phone"
 
-    def shot(self, name: str) -> Path:
-        """A screenshot of the viewport, ``.cache/screenshots/NAME-SIZE.png``."""
+    def shot(self, name: str, *, whole: bool = False) -> Path:
+        """A screenshot, ``.cache/screenshots/NAME-SIZE.png``: the viewport, or the ``whole``
+        page however long it is."""
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}-{self.size}.png"
-        self.driver.save_screenshot(str(path))
+        if not whole:
+            self.driver.save_screenshot(str(path))
+            return path
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True}
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
     # -- reading

@@ -81,7 +81,7 @@ def test_an_approval_releases_the_write_an_mcp_client_waits_on(
         assert "over mcp" in card.text and '"name": "Tom"' in card.text, card.text
         assert "POST" in card.text and f"{console.pets.url}/pets" in card.text
         assert not any(method == "POST" for method, *_ in console.pets.seen)
-        browser.shot("approvals")
+        browser.shot("approvals", whole=True)  # docs/console.png
         browser.button("Approve", within=card).click()
         result = answer.result(timeout=ANSWER)
     assert not result.is_error, result
