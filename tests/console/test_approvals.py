@@ -1,7 +1,8 @@
 """The approval queue in a real headless Chromium: a person approves a write an MCP client
 waits on and the client gets the result; denies one with a reason that reaches the caller;
-a destructive approval with a mistyped name is refused; and an approval made with the
-keyboard alone (TAB to the button, ENTER)."""
+a destructive approval with a mistyped name is refused; an approval made with the
+keyboard alone (TAB to the button, ENTER); a viewer who sees the queue but can neither
+decide nor call; an approver's real call from the try form (destructive: name typed)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import anyio
+import pytest
 from mcp import Client
 
+from appctl.execute.audit.history import History
+from appctl.execute.caller import Caller
+from appctl.session.queue import open_queue
 from tests.console.conftest import Browser, Console, sign_in
 from tests.serve.test_mcp import _envelope, mcp_over_http
 
@@ -158,3 +163,66 @@ def test_an_approval_with_the_keyboard_alone(browser: Browser, console: Console)
     created = answer.result(timeout=ANSWER)
     assert created.status_code == 200, created.text
     assert created.json()["data"]["name"] == "Kbd"
+
+
+VIEWER_ONLY = """\
+policy:
+  - {match: {safety: mutating}, approval: {timeout: 120}}
+console:
+  approvers: [alice]  # the serve token's caller ("token") is a viewer only
+"""
+
+
+@pytest.mark.parametrize("console_config", [VIEWER_ONLY])
+def test_a_viewer_sees_the_queue_but_cannot_decide_or_run(
+    browser: Browser, console: Console
+) -> None:
+    answer = rest_call(console, "create_pet", {"name": "Tom"})
+    sign_in(browser, token=console.token)
+    assert "viewer" in browser.wait_for("token")
+    card = pending_card(browser, "create_pet")
+    assert "Approve" not in card.text and "Deny" not in card.text
+    entry = card.get_attribute("id").removeprefix("pending-")
+    browser.open("/ui/tools/create_pet")
+    token = browser.js("return document.querySelector('#try-form input[name=csrf]').value")
+    decided = browser.fetch(
+        f"/ui/approvals/{entry}", method="POST", form={"decision": "approve", "csrf": token}
+    )
+    assert decided == 403 and not answer.done()  # a right CSRF token, but not an approver
+    browser.button("Dry run")  # a viewer may dry-run ...
+    assert "Run" not in _buttons(browser)  # ... but not call
+    ran = browser.fetch(
+        "/ui/tools/create_pet/try",
+        method="POST",
+        form={"mode": "run", "name": "Tom", "csrf": token},
+    )
+    assert ran == 403
+    assert console.pets.seen == []
+    queue = open_queue(History(f"sqlite:///{console.project / '.appctl' / 'history.db'}"))
+    queue.decide(entry, approve=False, by=Caller(subject="alice", kind="oauth"), reason="test over")
+    assert answer.result(timeout=ANSWER).status_code == 403
+
+
+def test_an_approver_runs_a_tool_from_the_try_form(browser: Browser, console: Console) -> None:
+    sign_in(browser, token=console.token)
+    browser.wait_for("create_pet")
+    browser.open("/ui/tools/delete_pet")
+    browser.fill("petId", "1")
+    browser.button("Run").click()
+    browser.wait_for("type its name to run it")  # destructive: as on a terminal
+    assert 1 in console.pets.pets and console.pets.seen == []
+    browser.fill("Type delete_pet to run this destructive tool", "delete_pet")
+    browser.button("Run").click()
+    browser.wait_for("Result")
+    assert 1 not in console.pets.pets
+    assert [s[:2] for s in console.pets.seen] == [("DELETE", "/api/pets/1")]
+    browser.shot("ran")
+
+
+def _buttons(browser: Browser) -> list[str]:
+    return list(
+        browser.js(
+            "return [...document.querySelectorAll('main button')]"
+            ".filter(b => b.offsetParent !== null).map(b => b.innerText.trim())"
+        )
+    )
