@@ -301,30 +301,50 @@ def console_config() -> str:
     return CONFIG
 
 
-@pytest.fixture
-def console(tmp_path: Path, pets: Any, console_config: str) -> Iterator[Console]:
-    """``appctl serve --token-env SERVE_TOKEN`` over the pet store, with ``console_config``."""
+def project_for(project: Path, pets: Any, config: str) -> Path:
+    """``project`` with a contract synced from the pet store, aimed at it, and ``config``."""
+    project.mkdir(parents=True, exist_ok=True)
     spec = REPO / "fixtures" / "app" / "openapi.yaml"
-    runner.invoke("sync", "--openapi", str(spec), "--base-url", pets.url, cwd=tmp_path)
-    (tmp_path / ".appctl" / "config.yaml").write_text(console_config)
-    served = Served(tmp_path, "--token-env", "SERVE_TOKEN")
+    runner.invoke("sync", "--openapi", str(spec), "--base-url", pets.url, cwd=project)
+    (project / ".appctl" / "config.yaml").write_text(config)
+    return project
+
+
+@contextlib.contextmanager
+def serving(project: Path, pets: Any, *, env: dict[str, str] | None = None) -> Iterator[Console]:
+    """``appctl serve --token-env SERVE_TOKEN`` in ``project`` (a process), stopped after."""
+    served = Served(project, "--token-env", "SERVE_TOKEN", env=env)
     try:
-        yield Console(served, tmp_path, pets)
+        yield Console(served, project, pets)
     finally:
         served.stop()
 
 
 @pytest.fixture
-def browser(chromium: Any, console: Console) -> Iterator[Browser]:
-    """Chromium at desktop size with no cookies, aimed at ``console``."""
+def console(tmp_path: Path, pets: Any, console_config: str) -> Iterator[Console]:
+    """``appctl serve`` over the pet store, with ``console_config``."""
+    with serving(project_for(tmp_path, pets, console_config), pets) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def browsing(chromium: Any, url: str) -> Iterator[Browser]:
+    """Chromium at desktop size with no cookies, aimed at the server at ``url``."""
     chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    page = Browser(chromium, console.url)
+    page = Browser(chromium, url)
     page.desktop()
     try:
         yield page
     finally:
         with contextlib.suppress(Exception):
             chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
+@pytest.fixture
+def browser(chromium: Any, console: Console) -> Iterator[Browser]:
+    """Chromium aimed at ``console`` (see ``browsing``)."""
+    with browsing(chromium, console.url) as page:
+        yield page
 
 
 def sign_in(page: Browser, *, token: str = SERVE_TOKEN) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -18,7 +19,16 @@ from mcp import Client
 from appctl.execute.audit.history import History
 from appctl.execute.caller import Caller
 from appctl.session.queue import open_queue
-from tests.console.conftest import Browser, Console, sign_in
+from tests import dbs
+from tests.console.conftest import (
+    CONFIG,
+    Browser,
+    Console,
+    browsing,
+    project_for,
+    serving,
+    sign_in,
+)
 from tests.serve.test_mcp import _envelope, mcp_over_http
 
 T = TypeVar("T")
@@ -226,3 +236,34 @@ def _buttons(browser: Browser) -> list[str]:
             ".filter(b => b.offsetParent !== null).map(b => b.innerText.trim())"
         )
     )
+
+
+POSTGRES = pytest.param(
+    "postgresql",
+    marks=pytest.mark.skipif(
+        "postgresql" not in dbs.kinds() and not dbs.required(),
+        reason="no PostgreSQL server: scripts/dbservers start, source .cache/db/env",
+    ),
+)
+
+
+@pytest.mark.parametrize("fresh_db", [POSTGRES], indirect=True)
+def test_an_approval_in_one_instances_console_releases_a_call_on_another(
+    chromium: Any, tmp_path: Path, pets: Any, fresh_db: str
+) -> None:
+    """Two ``appctl serve`` processes, each with its own app dir (two hosts), sharing only a
+    PostgreSQL history: a write sent to B waits; A's console lists it; approved there, B's
+    caller gets the result."""
+    env = {"APPCTL_HISTORY_URL": fresh_db}
+    one, other = (project_for(tmp_path / host, pets, CONFIG) for host in ("a", "b"))
+    with serving(one, pets, env=env) as first, serving(other, pets, env=env) as second:
+        answer = rest_call(second, "create_pet", {"name": "Tom"})
+        with browsing(chromium, first.url) as browser:
+            sign_in(browser, token=first.token)
+            card = pending_card(browser, "create_pet")
+            browser.button("Approve", within=card).click()
+            created = answer.result(timeout=ANSWER)
+            assert created.status_code == 200, created.text
+            assert created.json()["data"]["name"] == "Tom"
+            assert "approved" in browser.wait_for("Nothing is waiting.")
+    assert [s[:2] for s in pets.seen] == [("POST", "/api/pets")]
