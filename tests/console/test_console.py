@@ -19,7 +19,7 @@ def test_sign_in_with_the_serve_token_and_out_again(browser: Browser, console: C
     browser.shot("login")
     browser.fill("Bearer token", "not-" + console.token)
     browser.button("Sign in").click()
-    browser.wait_for("that token is not valid here")
+    browser.until(lambda: _shown(browser, "login-problem"), "said the token was refused")
     assert browser.path.startswith("/ui/login")
     assert COOKIE_NAME not in _signed_in_cookies(browser)
 
@@ -149,6 +149,16 @@ def test_every_input_has_a_label_and_a_phone_never_scrolls_sideways(
         assert browser.layout_width() == 390, path  # the page lays itself out for a phone
         assert browser.overflows() == 0, path
         browser.shot(_shot_name(path))
+
+
+def _shown(browser: Browser, id: str) -> bool:
+    return bool(
+        browser.js(
+            "const e = document.getElementById(arguments[0]);"
+            "return e !== null && e.offsetParent !== null;",
+            id,
+        )
+    )
 
 
 def _signed_in_cookies(browser: Browser) -> dict[str, dict[str, Any]]:
