@@ -125,6 +125,9 @@ SLOW = (
     "tests/test_hermetic.py::test_a_shell_app_dir_is_left_untouched",  # a pytest run: 29
     "tests/identity/test_proofs.py",  # a node issuer and appctl mcp per test: 7-15
     "tests/identity/test_mcp_discovery.py",  # the same, plus the Inspector (node): 12-14
+    # Chromium, two appctl serve and PostgreSQL: 15; Chromium, serve and appctl mcp: 11
+    "tests/console/test_approvals.py::test_an_approval_in_one_instances_console_releases",
+    "tests/console/test_approvals.py::test_an_approval_releases_the_write_an_mcp_client",
     "tests/serve/console/test_forms.py::test_every_github_tool_page_renders",  # 14-19
     "tests/serve/console/test_served.py::test_appctl_serve_mounts_the_console",  # 17
 )
