@@ -65,8 +65,13 @@ def pending_card(browser: Browser, tool: str) -> Any:
     from selenium.webdriver.common.by import By
 
     def shown() -> list[Any]:
+        from selenium.common.exceptions import StaleElementReferenceException
+
         cards = browser.driver.find_elements(By.CSS_SELECTOR, "article.pending")
-        return [c for c in cards if c.find_element(By.TAG_NAME, "h3").text.split()[0] == tool]
+        try:
+            return [c for c in cards if c.find_element(By.TAG_NAME, "h3").text.split()[0] == tool]
+        except StaleElementReferenceException:  # the page reloaded itself meanwhile
+            return []
 
     def arrived() -> bool:
         if not shown():
@@ -76,6 +81,25 @@ def pending_card(browser: Browser, tool: str) -> Any:
     browser.until(arrived, f"listed a pending {tool} call")
     [card] = shown()
     return card
+
+
+def decide(browser: Browser, tool: str, button: str, *fields: tuple[str, str]) -> None:
+    """Fill ``fields`` (label, text) in the waiting ``tool`` call's card and press ``button``.
+    The queue page reloads itself every 5 s while idle: a reload between finding the card
+    and typing leaves the card stale, and the steps start again (nothing was sent yet; a
+    page with a focused or filled form is never reloaded)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(3):
+        try:
+            card = pending_card(browser, tool)
+            for label, text in fields:
+                browser.fill(label, text)
+            browser.button(button, within=card).click()
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"the {tool} card went stale three times on {browser.path}")
 
 
 def test_an_approval_releases_the_write_an_mcp_client_waits_on(
@@ -97,7 +121,7 @@ def test_an_approval_releases_the_write_an_mcp_client_waits_on(
         assert "POST" in card.text and f"{console.pets.url}/pets" in card.text
         assert not any(method == "POST" for method, *_ in console.pets.seen)
         browser.shot("approvals", whole=True)  # docs/console.png
-        browser.button("Approve", within=card).click()
+        decide(browser, "create_pet", "Approve")
         result = answer.result(timeout=ANSWER)
     assert not result.is_error, result
     assert _envelope(result)["data"]["name"] == "Tom"
@@ -115,8 +139,7 @@ def test_a_denial_with_a_reason_reaches_the_caller(browser: Browser, console: Co
     # the decision form is CSRF-protected too: without the token nothing is decided
     forged = browser.fetch(f"/ui/approvals/{entry}", method="POST", form={"decision": "approve"})
     assert forged == 403 and not answer.done()
-    browser.fill("Reason", "no new pets during the freeze")
-    browser.button("Deny", within=card).click()
+    decide(browser, "create_pet", "Deny", ("Reason", "no new pets during the freeze"))
     refused = answer.result(timeout=ANSWER)
     assert refused.status_code == 403, refused.text
     error = refused.json()["error"]
@@ -133,18 +156,19 @@ def test_a_destructive_approval_with_a_mistyped_name_is_refused(
 ) -> None:
     answer = rest_call(console, "delete_pet", {"petId": 1})
     sign_in(browser, token=console.token)
-    card = pending_card(browser, "delete_pet")
+    pending_card(browser, "delete_pet")
     assert browser.unlabelled() == []
-    browser.fill("Type delete_pet to approve", "delete_pets")
-    browser.button("Approve", within=card).click()
+    browser.phone()  # the queue on a phone: the long request wraps or scrolls in its box
+    assert browser.layout_width() == 390 and browser.overflows() == 0
+    browser.shot("approvals")
+    browser.desktop()
+    decide(browser, "delete_pet", "Approve", ("Type delete_pet to approve", "delete_pets"))
     text = browser.wait_for("delete_pet")
     assert "type its name, delete_pet" in text, text
     assert not answer.done() and 1 in console.pets.pets  # still waiting, nothing deleted
     browser.shot("mistyped")
 
-    card = pending_card(browser, "delete_pet")
-    browser.fill("Type delete_pet to approve", "delete_pet")
-    browser.button("Approve", within=card).click()
+    decide(browser, "delete_pet", "Approve", ("Type delete_pet to approve", "delete_pet"))
     deleted = answer.result(timeout=ANSWER)
     assert deleted.status_code in (200, 204), deleted.text
     assert 1 not in console.pets.pets
@@ -260,8 +284,7 @@ def test_an_approval_in_one_instances_console_releases_a_call_on_another(
         answer = rest_call(second, "create_pet", {"name": "Tom"})
         with browsing(chromium, first.url) as browser:
             sign_in(browser, token=first.token)
-            card = pending_card(browser, "create_pet")
-            browser.button("Approve", within=card).click()
+            decide(browser, "create_pet", "Approve")
             created = answer.result(timeout=ANSWER)
             assert created.status_code == 200, created.text
             assert created.json()["data"]["name"] == "Tom"
