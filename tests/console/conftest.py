@@ -304,7 +304,10 @@ def console_config() -> str:
 def project_for(project: Path, pets: Any, config: str) -> Path:
     """``project`` with a contract synced from the pet store, aimed at it, and ``config``."""
     project.mkdir(parents=True, exist_ok=True)
-    spec = REPO / "fixtures" / "app" / "openapi.yaml"
+    # a long path, as real checkouts have, that the pages must wrap on a phone
+    spec = project / "pet-store-service-specifications" / "openapi-document-version-2026.yaml"
+    spec.parent.mkdir()
+    spec.write_bytes((REPO / "fixtures" / "app" / "openapi.yaml").read_bytes())
     runner.invoke("sync", "--openapi", str(spec), "--base-url", pets.url, cwd=project)
     (project / ".appctl" / "config.yaml").write_text(config)
     return project
