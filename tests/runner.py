@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +110,22 @@ def popen(
     """``appctl ARGS`` started in ``cwd`` (a server, a terminal session, a held call): the
     same environment as ``appctl``; ``kw`` goes to ``subprocess.Popen``."""
     return subprocess.Popen([APPCTL, *args], cwd=cwd, env=child_env(env), **kw)
+
+
+def wait_listening(
+    proc: subprocess.Popen[Any], port: int, *, within: float = 20, what: str = "the server"
+) -> None:
+    """Until something accepts connections on 127.0.0.1:``port`` (``proc`` still running),
+    at most ``within`` seconds; fails the test otherwise."""
+    deadline = time.monotonic() + within
+    while True:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{what} did not start within {within} s"
+            time.sleep(0.05)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ refused to another; the read scope cannot write; no inbound token reaches the up
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -51,15 +50,7 @@ def mcp_http(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterat
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "appctl mcp --transport http did not start"
-                time.sleep(0.05)
+        runner.wait_listening(proc, port, within=20, what="appctl mcp --transport http")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -15,7 +15,6 @@ import json
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -202,15 +201,7 @@ def appctl_mcp(
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "appctl mcp --transport http did not start"
-                time.sleep(0.05)
+        runner.wait_listening(proc, port, within=20, what="appctl mcp --transport http")
         yield proc
     finally:
         proc.terminate()

@@ -10,7 +10,6 @@ import http.server
 import json
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -109,14 +108,8 @@ class Mcp:
         found = re.search(r"http://127\.0\.0\.1:(\d+)/mcp", line)
         assert found, line
         self.url, port = found.group(0), int(found.group(1))
-        deadline = time.monotonic() + 15
-        while True:  # the port is bound before uvicorn listens on it
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and self.proc.poll() is None
-                time.sleep(0.05)
+        # the port is bound before uvicorn listens on it
+        runner.wait_listening(self.proc, port, within=15, what="appctl mcp --transport http")
 
     def stop_when(self, event: threading.Event) -> threading.Thread:
         """SIGTERM once ``event`` is set (the call reached the upstream)."""

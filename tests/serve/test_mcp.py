@@ -5,9 +5,7 @@ fixture pet store on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -226,15 +224,7 @@ def mcp_over_http(project: Path, *args: str) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "appctl mcp --transport http did not start"
-                time.sleep(0.05)
+        runner.wait_listening(proc, port, within=15, what="appctl mcp --transport http")
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
