@@ -26,18 +26,6 @@ TOKENS = {
 }
 
 
-@pytest.fixture
-def issuer() -> Iterator[Issuer]:
-    with Issuer("RS256", "ES256") as running:
-        yield running
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    with Upstream().running() as running:
-        yield running
-
-
 class Served:
     def __init__(self, client: TestClient, spied: Spied, upstream: Upstream) -> None:
         self.client, self.spied, self.upstream = client, spied, upstream

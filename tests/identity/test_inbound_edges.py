@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,18 +19,6 @@ from appctl.serve.inbound.verify import beyond_loopback, server_verifier
 from tests.identity.inbound_app import Upstream, project, rest_app
 from tests.identity.issuer import AUDIENCE, Issuer, b64, b64raw
 from tests.serve.test_rest import Served
-
-
-@pytest.fixture
-def issuer() -> Iterator[Issuer]:
-    with Issuer("RS256", "ES256") as running:
-        yield running
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    with Upstream().running() as running:
-        yield running
 
 
 def fuzzed(issuer: Issuer, count: int) -> list[str]:
