@@ -223,3 +223,16 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         dbs.drop_database(url)
+
+
+@pytest.fixture(params=dbs.SERVER_KINDS)
+def server_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like ``fresh_db``, on the database servers only (ids postgresql, mariadb): what
+    several processes share (a history, its queue and limits)."""
+    if request.param not in dict(dbs.database_urls()):  # raises when they are required
+        pytest.skip(f"no {request.param} server (scripts/dbservers start)")
+    url = dbs.fresh_database(request.param, tmp_path)
+    try:
+        yield url
+    finally:
+        dbs.drop_database(url)

@@ -22,15 +22,9 @@ THREADS = 16  # per instance
 ATTEMPTS = 10  # per thread
 
 
-@pytest.fixture(params=dbs.SERVER_KINDS)
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param not in dict(dbs.database_urls()):
-        pytest.skip(f"no {request.param} server (scripts/dbservers start)")
-    url = dbs.fresh_database(request.param, tmp_path)
-    try:
-        yield url
-    finally:
-        dbs.drop_database(url)
+@pytest.fixture
+def shared_url(server_db: str) -> str:
+    return server_db
 
 
 @pytest.fixture
