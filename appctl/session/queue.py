@@ -159,11 +159,12 @@ class ApprovalQueue:
                 .where(t.c.id == id, t.c.status == store.PENDING)
                 .values(decided_at=time.time(), **changes)
             )
-            if changed.rowcount != 1:  # SQLite without row locks: someone was first
-                raise QueueError(
-                    f"approval {id} was decided by someone else just now", kind="decided"
-                )
-            store.notify(connection, id)
+            lost = changed.rowcount != 1  # SQLite has no row locks: someone was first
+            if not lost:
+                store.notify(connection, id)
+        if lost:  # said as to anyone late: what it was decided and by whom
+            _check(id, self._row(id), approve=approve, typed=typed)
+            raise QueueError(f"approval {id} was decided by someone else", kind="decided")
         self._wake()
         decided = self.decided(id)
         assert decided is not None  # it was just written
