@@ -120,6 +120,7 @@ def http_status(result: ToolResult) -> int:
 
 
 def create_app(state: ServeState) -> Starlette:
+    _one_verifier(state)
     import anyio
     from starlette.applications import Starlette
     from starlette.responses import Response
@@ -261,21 +262,30 @@ def create_app(state: ServeState) -> Starlette:
     return app
 
 
+def _one_verifier(state: ServeState) -> None:
+    """The one verifier every request and the console's sign-in ask: the one the server
+    was started with, else one from config.yaml's ``inbound:`` and the bare ``token`` the
+    state was made with (caller "token"), as ``appctl serve`` makes it."""
+    from appctl.serve.inbound.verify import Verifier
+
+    if state.verifier is not None:
+        return
+    session = state.session
+    extra = {"token": state.token} if state.token is not None else {}
+    if extra or session.config.inbound.configured:
+        state.verifier = Verifier(session.config.inbound, session.environ, extra=extra)
+
+
 def _guard(app: Starlette, state: ServeState) -> None:
     """Every request through ``InboundAuth`` (``/health`` open to all)."""
     from appctl.contract.auth import wanted_headers
-    from appctl.contract.inbound import InboundSettings
     from appctl.serve.console import is_console_path
     from appctl.serve.inbound.middleware import InboundAuth
-    from appctl.serve.inbound.verify import Verifier
 
-    verifier = state.verifier
-    if verifier is None and state.token is not None:
-        verifier = Verifier(InboundSettings(), {}, extra={"token": state.token})
     wanted = wanted_headers(state.session.config.auth)
     app.add_middleware(
         InboundAuth,
-        verifier=verifier,
+        verifier=state.verifier,
         wanted=wanted,
         public=("/health",),
         signs_in_itself=is_console_path,  # its cookie sign-in (serve/console/auth.py)

@@ -23,15 +23,11 @@ from appctl.serve.console.auth import (
     EVERY_ROLE,
     Cookies,
     Roles,
-    Verifier,
     Visitor,
     bare,
     cookie_key,
     csrf_ok,
-    inbound_verifiers,
     roles_of,
-    sign_in,
-    token_verifier,
 )
 
 if TYPE_CHECKING:
@@ -84,28 +80,17 @@ class Console:
         sealer = state.session.options.sealer
         secret = sealer.secret() if sealer is not None else secrets.token_bytes(32)
         self.cookies = Cookies(cookie_key(secret))
-        # the server's own verifier (``ServeState.verifier``: inbound tokens and OAuth, with
-        # each token's groups and scopes) when it has one; else the tokens found here
-        self.server: Any = getattr(state, "verifier", None)
-        self.verifiers = [] if self.server is not None else self._verifiers()
-        # nobody to sign in as: a loopback server without auth, used by its own OS user
-        self.open = self.server is None and not self.verifiers
+        # the server's own verifier (``ServeState.verifier``, ``serve/inbound``: the serve
+        # token, inbound.tokens and OAuth, with each token's groups and scopes); None: a
+        # loopback server without auth, used by its own OS user
+        self.server = state.verifier
+        self.open = self.server is None
         self.local = state.session.caller or local_caller(state.session.environ)
-
-    def _verifiers(self) -> list[Verifier]:
-        found: list[Verifier] = []
-        if self.state.token:
-            found.append(token_verifier(self.state.token, Caller("token", "token")))
-        found += inbound_verifiers(self.state.session.config, self.state.session.environ)
-        return found
 
     async def sign_in(self, token: str) -> tuple[Caller | None, str]:
         """Who a bearer token names, or None and why not."""
         token = bare(token)
-        if self.server is None:
-            caller = sign_in(self.verifiers, token)
-            return caller, "" if caller is not None else "that token is not valid here"
-        if not token:
+        if self.server is None or not token:
             return None, "that token is not valid here"
         try:
             caller = await self.server.caller(token)

@@ -8,11 +8,9 @@ load balancer that shares the cursor key also accepts each other's console cooki
 cookie is HttpOnly, SameSite=Strict and Secure (browsers keep Secure cookies for
 ``http://127.0.0.1`` and ``http://localhost``, which they treat as secure origins).
 
-Sign-in takes a bearer token and asks the server's own verifier when it has one
-(``ServeState.verifier``: an object whose ``async caller(token)`` returns the ``Caller`` or
-raises, as ``serve/inbound``'s does for static and OAuth tokens); else each ``Verifier``
-here in turn: the serve token (``--token-env``, subject "token") and the named
-``inbound.tokens`` of config.yaml. A loopback server without any of these needs no sign-in:
+Sign-in takes a bearer token and asks the server's own verifier (``ServeState.verifier``,
+``serve/inbound``: the serve token, ``inbound.tokens`` and OAuth access tokens, each
+checked as on every API request). A loopback server without one needs no sign-in:
 its console user is the server's OS user, with every role. The cookie keeps the caller's
 name, kind, groups and read-only flag, not the token nor the pass-through headers: a call
 from the console carries no per-user upstream credential (``header:``, ``caller:token``).
@@ -44,8 +42,6 @@ from appctl.execute.caller import Caller
 COOKIE = "appctl_console"
 TTL = 8 * 3600.0  # seconds a sign-in lasts
 _DOMAIN = b"appctl console cookie v1"
-
-Verifier = Callable[[str], Caller | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,54 +150,12 @@ def _named(caller: Caller, patterns: Iterable[str]) -> bool:
     return False
 
 
-def token_verifier(token: str, caller: Caller) -> Verifier:
-    """A verifier that knows one static token, compared in constant time."""
-    expected = token.encode()
-
-    def verify(given: str) -> Caller | None:
-        return caller if hmac.compare_digest(given.encode(), expected) else None
-
-    return verify
-
-
-def inbound_verifiers(config: Any, environ: Mapping[str, str]) -> list[Verifier]:
-    """The named static tokens of config.yaml's ``inbound.tokens`` (``{name: {token:
-    env:NAME, groups: [...]}}``), each a caller of kind "token"; a token whose variable is
-    not set signs nobody in."""
-    inbound = getattr(config, "inbound", None)
-    tokens = getattr(inbound, "tokens", None) or {}
-    verifiers = []
-    for name, entry in tokens.items():
-        reference = _get(entry, "token") or ""
-        value = environ.get(reference[4:], "") if reference.startswith("env:") else ""
-        if value:
-            groups = tuple(_get(entry, "groups") or ())
-            verifiers.append(token_verifier(value, Caller(name, "token", groups=groups)))
-    return verifiers
-
-
-def _get(entry: Any, key: str) -> Any:
-    return entry.get(key) if isinstance(entry, Mapping) else getattr(entry, key, None)
-
-
 def bare(token: str) -> str:
     """A pasted token without spaces around it or a leading ``Bearer ``."""
     token = token.strip()
     if token.lower().startswith("bearer "):
         token = token[len("bearer ") :].strip()
     return token
-
-
-def sign_in(verifiers: Iterable[Verifier], token: str) -> Caller | None:
-    """The caller a token names, or None when no verifier knows it."""
-    token = bare(token)
-    if not token:
-        return None
-    for verify in verifiers:
-        caller = verify(token)
-        if caller is not None:
-            return caller
-    return None
 
 
 def _b64(data: bytes) -> str:

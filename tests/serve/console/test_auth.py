@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,9 +15,7 @@ from appctl.execute.caller import Caller
 from appctl.serve.console.auth import (
     COOKIE,
     Cookies,
-    inbound_verifiers,
     roles_of,
-    sign_in,
 )
 from appctl.serve.rest import ServeState, create_app
 from tests.serve.console.conftest import (
@@ -47,7 +44,7 @@ def test_a_server_with_a_token_sends_browsers_to_sign_in(make_client: Make) -> N
 def test_sign_in_with_the_serve_token(make_client: Make) -> None:
     client = make_client(token=SERVE_TOKEN)
     wrong = sign_in_page(client, "not-the-token")
-    assert wrong.status_code == 401 and "not valid" in wrong.text
+    assert wrong.status_code == 401 and "not one this server accepts" in wrong.text
     assert client.get("/ui/", follow_redirects=False).status_code == 303
     signed = sign_in_page(client, SERVE_TOKEN)
     assert signed.status_code == 303 and signed.headers["location"] == "/ui/"
@@ -184,19 +181,18 @@ def test_without_approvers_everyone_let_in_approves_but_read_only_callers() -> N
     assert not roles_of(Caller("anyone", "oauth"), ConsoleSettings(approvers=[])).approver
 
 
-def test_named_inbound_tokens_sign_in_as_themselves() -> None:
-    config = SimpleNamespace(
-        inbound=SimpleNamespace(
-            tokens={
-                "ci-bot": {"token": "env:CI_TOKEN", "groups": ["ci"]},
-                "unset": {"token": "env:NOT_SET"},
-            }
-        )
+def test_named_inbound_tokens_sign_in_as_themselves(make_client: Make) -> None:
+    config = (
+        "inbound:\n  tokens:\n"
+        "    ci-bot: {token: env:CI_TOKEN, groups: [ci]}\n"
+        "console: {approvers: ['group:ci']}\n"
     )
-    verifiers = inbound_verifiers(config, {"CI_TOKEN": "ci-secret-123"})
-    assert sign_in(verifiers, "ci-secret-123") == Caller("ci-bot", "token", groups=("ci",))
-    assert sign_in(verifiers, "Bearer ci-secret-123") == Caller("ci-bot", "token", groups=("ci",))
-    assert sign_in(verifiers, "") is None and sign_in(verifiers, "ci-secret") is None
+    client = make_client(config=config, environ={"CI_TOKEN": "ci-secret-123"})
+    for refused in ("", "ci-secret", "env:CI_TOKEN"):
+        assert sign_in_page(client, refused).status_code == 401
+    assert sign_in_page(client, "Bearer ci-secret-123").status_code == 303
+    page = client.get("/ui/tools/create_pet")
+    assert '<span id="who">ci-bot</span> <span class="badge">approver</span>' in page.text
 
 
 def test_pages_carry_security_headers(make_client: Make) -> None:
