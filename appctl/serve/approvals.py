@@ -9,7 +9,8 @@ Both sit behind serve's authentication. Deciding takes the approver role: a call
 matches a ``group:GLOB`` entry; with no ``console:`` section, any caller serve lets in. An
 approval of a destructive tool needs its name ``typed``. Answers: 200 the decision; 400 a
 malformed body or a mistyped name; 403 not an approver; 404 no such entry (or no queue);
-409 already decided or expired.
+409 already decided or expired, or approved by the caller who asked (nobody approves their
+own call).
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ if TYPE_CHECKING:
 
     from appctl.config import Config
 
-STATUS = {"unknown": 404, "decided": 409, "expired": 409, "mistyped": 400, "full": 503}
+STATUS = {
+    "unknown": 404,
+    "decided": 409,
+    "expired": 409,
+    "self": 409,
+    "mistyped": 400,
+    "full": 503,
+}
 Handler = Callable[["Request"], Awaitable["Response"]]
 
 

@@ -153,6 +153,7 @@ class ApprovalQueue:
             query = t.select().where(t.c.id == id).with_for_update()
             row = connection.execute(query).first()
             _check(id, row, approve=approve, typed=typed)
+            _not_self(row, approve=approve, by=by)
             changes = {"status": status, "decided_by": by.name, "reason": reason}
             changed = connection.execute(
                 t.update()
@@ -319,6 +320,18 @@ def _check(id: str, row: Any, *, approve: bool, typed: str) -> None:
             f"{row.tool} is destructive: type its name, {row.tool}, exactly to approve it",
             kind="mistyped",
             suggestion=f'Send "typed": "{row.tool}" with the approval.',
+        )
+
+
+def _not_self(row: Any, *, approve: bool, by: Caller) -> None:
+    """Nobody approves their own call: an agent holding a token that may call and approve
+    would otherwise approve itself. Denying one's own call is allowed (it withdraws it)."""
+    if approve and by.name == row.caller:
+        raise QueueError(
+            f"the {row.tool} call was asked by {row.caller}, who cannot approve it too",
+            kind="self",
+            suggestion="Approve as another caller: sign in to the console with an approver's "
+            "own token (inbound.tokens, or OAuth), listed in console.approvers.",
         )
 
 

@@ -38,6 +38,13 @@ PHONE = (390, 844)
 WAIT = 20.0  # seconds a page may take to show what a test waits for (2 shared busy cores)
 
 # The policy the console tests serve: a change waits in the approval queue for a person.
+# the agents' API calls use their own token: nobody approves their own call (session/queue.py)
+AGENT_TOKEN = "console-agent-token-4242"
+AGENT = """\
+inbound:
+  tokens:
+    agent: {token: env:AGENT_TOKEN}
+"""
 CONFIG = """\
 policy:
   - {match: {safety: mutating}, approval: {timeout: 120}}
@@ -290,8 +297,8 @@ class Console:
         return self.served.url
 
     def client(self, *, timeout: float = 150) -> httpx.Client:
-        """An API client of the server with its bearer token (an agent, for the tests)."""
-        headers = {"Authorization": f"Bearer {self.token}"}
+        """An API client of the server with an agent's own token (caller "agent")."""
+        headers = {"Authorization": f"Bearer {AGENT_TOKEN}"}
         return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
 
@@ -309,13 +316,15 @@ def project_for(project: Path, pets: Any, config: str) -> Path:
     spec.parent.mkdir()
     spec.write_bytes((REPO / "fixtures" / "app" / "openapi.yaml").read_bytes())
     runner.invoke("sync", "--openapi", str(spec), "--base-url", pets.url, cwd=project)
-    (project / ".appctl" / "config.yaml").write_text(config)
+    agent = "" if "inbound:" in config else AGENT  # a config naming its own callers keeps them
+    (project / ".appctl" / "config.yaml").write_text(agent + config)
     return project
 
 
 @contextlib.contextmanager
 def serving(project: Path, pets: Any, *, env: dict[str, str] | None = None) -> Iterator[Console]:
     """``appctl serve --token-env SERVE_TOKEN`` in ``project`` (a process), stopped after."""
+    env = {"AGENT_TOKEN": AGENT_TOKEN, **(env or {})}
     served = Served(project, "--token-env", "SERVE_TOKEN", env=env)
     try:
         yield Console(served, project, pets)

@@ -15,12 +15,15 @@ from typing import Any, TypeVar
 import anyio
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from appctl.execute.audit.history import History
 from appctl.execute.caller import Caller
 from appctl.session.queue import open_queue
 from tests import dbs
 from tests.console.conftest import (
+    AGENT_TOKEN,
     CONFIG,
     Browser,
     Console,
@@ -109,10 +112,11 @@ def test_an_approval_releases_the_write_an_mcp_client_waits_on(
     its client's create_pet waits; approved in the console, the client gets the pet."""
 
     async def session(url: str) -> Any:
-        async with Client(url) as client:
+        agent = create_mcp_http_client(headers={"Authorization": f"Bearer {AGENT_TOKEN}"})
+        async with Client(streamable_http_client(url, http_client=agent)) as client:
             return await client.call_tool("create_pet", {"name": "Tom"})
 
-    with mcp_over_http(console.project) as url:
+    with mcp_over_http(console.project, env={"AGENT_TOKEN": AGENT_TOKEN}) as url:
         answer = waiting(lambda: anyio.run(session, url))
         sign_in(browser, token=console.token)
         browser.wait_for("Approvals")

@@ -23,6 +23,16 @@ from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
 from tests.serve.test_mcp import _envelope, mcp_over_http
 from tests.serve.test_rest import Served
 
+# the agent asks and a person approves: nobody approves their own call (session/queue.py)
+NAMED = """
+inbound:
+  tokens:
+    agent: {token: env:AGENT_TOKEN}
+    operator: {token: env:OPERATOR_TOKEN}
+"""
+TOKENS = {"AGENT_TOKEN": "agent-secret-1", "OPERATOR_TOKEN": "operator-secret-2"}
+AGENT = {"Authorization": "Bearer agent-secret-1"}
+OPERATOR = {"Authorization": "Bearer operator-secret-2"}
 QUEUED = """
 policy:
   - {match: {name: create_pet}, approval: {timeout: %s}}
@@ -30,8 +40,13 @@ policy:
 """
 
 
-def _queued(project: Path, timeout: float = 60) -> None:
-    (project / ".appctl" / "config.yaml").write_text(QUEUED % timeout)
+def _queued(project: Path, timeout: float = 60, *, named: bool = True) -> None:
+    """The queue rules, and (``named``) an agent's and an operator's tokens."""
+    (project / ".appctl" / "config.yaml").write_text((NAMED if named else "") + QUEUED % timeout)
+
+
+def _served(project: Path, *args: str, env: dict[str, str] | None = None) -> Served:
+    return Served(project, *args, env={**TOKENS, **(env or {})})
 
 
 def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
@@ -42,14 +57,16 @@ def _in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
 
 
 def _call(url: str, tool: str, arguments: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{url}/tools/{tool}/call", json={"arguments": arguments}, timeout=90)
+    return httpx.post(
+        f"{url}/tools/{tool}/call", json={"arguments": arguments}, headers=AGENT, timeout=90
+    )
 
 
 def _pending(url: str, tool: str) -> dict[str, Any]:
     """The one entry of ``tool`` waiting in the queue, once it is there (within 30 s)."""
     deadline = time.monotonic() + 30
     while True:
-        pending = httpx.get(f"{url}/approvals", timeout=10).json()["pending"]
+        pending = httpx.get(f"{url}/approvals", headers=OPERATOR, timeout=10).json()["pending"]
         mine = [p for p in pending if p["tool"] == tool]
         if mine:
             assert len(mine) == 1
@@ -59,12 +76,12 @@ def _pending(url: str, tool: str) -> dict[str, Any]:
 
 
 def _decide(url: str, entry: str, **body: Any) -> httpx.Response:
-    return httpx.post(f"{url}/approvals/{entry}", json=body, timeout=10)
+    return httpx.post(f"{url}/approvals/{entry}", json=body, headers=OPERATOR, timeout=10)
 
 
 def test_an_approved_write_runs_and_answers_its_caller(project: Path, pets: Any) -> None:
     _queued(project)
-    served = Served(project)
+    served = _served(project)
     try:
         thread, got = _in_thread(lambda: _call(served.url, "create_pet", {"name": "Tom"}))
         entry = _pending(served.url, "create_pet")
@@ -80,7 +97,7 @@ def test_an_approved_write_runs_and_answers_its_caller(project: Path, pets: Any)
         assert got[0].json()["data"]["name"] == "Tom"
         again = _decide(served.url, entry["id"], approve=False)
         assert again.status_code == 409 and "already approved" in again.json()["error"]["message"]
-        recent = httpx.get(f"{served.url}/approvals").json()["recent"]
+        recent = httpx.get(f"{served.url}/approvals", headers=OPERATOR).json()["recent"]
         assert [(r["tool"], r["status"]) for r in recent] == [("create_pet", "approved")]
     finally:
         served.stop()
@@ -89,7 +106,7 @@ def test_an_approved_write_runs_and_answers_its_caller(project: Path, pets: Any)
 
 def test_a_denial_reaches_the_caller_with_its_reason(project: Path, pets: Any) -> None:
     _queued(project)
-    served = Served(project)
+    served = _served(project)
     try:
         thread, got = _in_thread(lambda: _call(served.url, "create_pet", {"name": "Tom"}))
         entry = _pending(served.url, "create_pet")
@@ -100,7 +117,7 @@ def test_a_denial_reaches_the_caller_with_its_reason(project: Path, pets: Any) -
         error = refused.json()["error"]
         assert error["reason"] == "declined"
         assert "no new pets during the freeze" in error["message"]
-        history = httpx.get(f"{served.url}/history").json()
+        history = httpx.get(f"{served.url}/history", headers=OPERATOR).json()
         assert [(h["tool"], h["outcome"]) for h in history] == [("create_pet", "refused")]
     finally:
         served.stop()
@@ -111,14 +128,14 @@ def test_nobody_deciding_refuses_the_call_saying_how_long_it_waited(
     project: Path, pets: Any
 ) -> None:
     _queued(project, timeout=1.5)
-    served = Served(project)
+    served = _served(project)
     try:
         refused = _call(served.url, "create_pet", {"name": "Tom"})
         assert refused.status_code == 403
         error = refused.json()["error"]
         assert error["reason"] == "needs_approval"
         assert "waited 1.5 seconds for approval" in error["message"]
-        recent = httpx.get(f"{served.url}/approvals").json()["recent"]
+        recent = httpx.get(f"{served.url}/approvals", headers=OPERATOR).json()["recent"]
         assert [r["status"] for r in recent] == ["expired"]
     finally:
         served.stop()
@@ -127,7 +144,7 @@ def test_nobody_deciding_refuses_the_call_saying_how_long_it_waited(
 
 def test_a_destructive_approval_needs_the_name_typed(project: Path, pets: Any) -> None:
     _queued(project)
-    served = Served(project)
+    served = _served(project)
     try:
         thread, got = _in_thread(lambda: _call(served.url, "delete_pet", {"petId": 1}))
         entry = _pending(served.url, "delete_pet")
@@ -147,13 +164,16 @@ def test_a_destructive_approval_needs_the_name_typed(project: Path, pets: Any) -
 
 
 def test_a_call_no_approval_rule_matches_is_refused_at_once(project: Path, pets: Any) -> None:
-    served = Served(project)
+    served = _served(project)
     try:
         refused = _call(served.url, "create_pet", {"name": "Tom"})
         assert refused.status_code == 403
         message = refused.json()["error"]["message"]
         assert "approval: {timeout: 120}" in message and "action: allow" in message
-        assert httpx.get(f"{served.url}/approvals").json() == {"pending": [], "recent": []}
+        assert httpx.get(f"{served.url}/approvals", headers=OPERATOR).json() == {
+            "pending": [],
+            "recent": [],
+        }
     finally:
         served.stop()
 
@@ -165,7 +185,7 @@ def test_an_approval_on_one_instance_releases_a_call_on_the_other(
     approved on A, B's caller gets the result; denied on A, the reason reaches B's caller."""
     _queued(project)
     env = {"APPCTL_HISTORY_URL": fresh_db}
-    first, second = Served(project, env=env), Served(project, env=env)
+    first, second = _served(project, env=env), _served(project, env=env)
     try:
         thread, got = _in_thread(lambda: _call(second.url, "create_pet", {"name": "Tom"}))
         entry = _pending(first.url, "create_pet")
@@ -186,7 +206,7 @@ def test_an_approval_on_one_instance_releases_a_call_on_the_other(
 def test_an_mcp_client_without_elicitation_waits_for_the_queue(project: Path, pets: Any) -> None:
     """``appctl mcp --transport http``: the client cannot be asked, so the call waits in the
     queue of the project's history file, decided here through the queue's API."""
-    _queued(project)
+    _queued(project, named=False)  # its client is anonymous; alice decides
     queue = open_queue(History(f"sqlite:///{project / '.appctl' / 'history.db'}"), poll=0.05)
     alice = Caller(subject="alice", kind="oauth")
     answers: list[tuple[str, Any]] = []
@@ -231,11 +251,13 @@ def test_an_agent_turn_waits_for_its_write_to_be_approved(project: Path, pets: A
             "init", "--kind", "openai", "--model", "m", "--provider-url", url, cwd=project
         )
         config = project / ".appctl" / "config.yaml"
-        config.write_text(config.read_text() + QUEUED % 60)
-        served = Served(project)
+        config.write_text(config.read_text() + NAMED + QUEUED % 60)
+        served = _served(project)
         try:
             thread, got = _in_thread(
-                lambda: httpx.post(f"{served.url}/run", json={"prompt": "add Tom"}, timeout=90)
+                lambda: httpx.post(
+                    f"{served.url}/run", json={"prompt": "add Tom"}, headers=AGENT, timeout=90
+                )
             )
             entry = _pending(served.url, "create_pet")
             assert entry["front_end"] == "run"
@@ -250,7 +272,7 @@ def test_an_agent_turn_waits_for_its_write_to_be_approved(project: Path, pets: A
 
 def test_a_stopping_server_withdraws_its_waiting_call(project: Path, pets: Any) -> None:
     _queued(project)
-    served = Served(project, "--grace", "1")
+    served = _served(project, "--grace", "1")
     thread, got = _in_thread(lambda: _call(served.url, "create_pet", {"name": "Tom"}))
     entry = _pending(served.url, "create_pet")
     served.stop()
@@ -262,3 +284,21 @@ def test_a_stopping_server_withdraws_its_waiting_call(project: Path, pets: Any) 
     assert (withdrawn.id, withdrawn.status) == (entry["id"], "expired")
     assert withdrawn.reason.startswith("withdrawn")
     assert pets.seen == []
+
+
+def test_the_agent_that_asked_cannot_approve_itself(project: Path, pets: Any) -> None:
+    _queued(project)
+    served = _served(project)
+    try:
+        thread, got = _in_thread(lambda: _call(served.url, "create_pet", {"name": "Tom"}))
+        entry = _pending(served.url, "create_pet")
+        url = f"{served.url}/approvals/{entry['id']}"
+        itself = httpx.post(url, json={"approve": True}, headers=AGENT, timeout=10)
+        assert itself.status_code == 409, itself.text
+        assert "asked by agent, who cannot approve it" in itself.json()["error"]["message"]
+        assert not any(method == "POST" for method, *_ in pets.seen)
+        assert _decide(served.url, entry["id"], approve=True).status_code == 200
+        thread.join(60)
+        assert got[0].status_code == 200, got[0].text
+    finally:
+        served.stop()

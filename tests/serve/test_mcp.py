@@ -211,14 +211,15 @@ def test_a_destructive_tool_wants_its_name_typed(project: Path, pets: Any, mode:
 
 
 @contextmanager
-def mcp_over_http(project: Path, *args: str) -> Iterator[str]:
-    """``appctl mcp --transport http`` (and ``args``) in ``project`` on a free port; yields
-    its URL, and checks at the end that it stopped on SIGTERM without a traceback."""
+def mcp_over_http(project: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``appctl mcp --transport http`` (and ``args``, and ``env`` beside the tests') in
+    ``project`` on a free port; yields its URL, and checks at the end that it stopped on
+    SIGTERM without a traceback."""
     port = free_port()
     proc = subprocess.Popen(
         [APPCTL, "mcp", "--transport", "http", "--port", str(port), *args],
         cwd=project,
-        env=ENV,
+        env={**ENV, **(env or {})},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -281,3 +281,16 @@ def test_closing_withdraws_the_calls_waiting_here(tmp_path: Path) -> None:
         there.decide(waiting_here.id, approve=True, by=ALICE)
     [withdrawn] = there.recent()
     assert withdrawn.reason.startswith("withdrawn") and withdrawn.status == "expired"
+
+
+def test_nobody_approves_their_own_call(queue: ApprovalQueue) -> None:
+    """An agent whose token may call and decide would otherwise approve itself."""
+    asker = Caller(subject="agent-7", kind="token")
+    entry = submit(queue)
+    with pytest.raises(QueueError, match="asked by agent-7, who cannot approve it") as raised:
+        queue.decide(entry.id, approve=True, by=asker)
+    assert raised.value.kind == "self" and queue.get(entry.id) is not None  # still waiting
+    withdrawn = queue.decide(entry.id, approve=False, by=asker, reason="never mind")
+    assert withdrawn.approved is False and withdrawn.by == "agent-7"
+    other = submit(queue)
+    assert queue.decide(other.id, approve=True, by=ALICE).approved is True
