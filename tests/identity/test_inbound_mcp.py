@@ -5,7 +5,6 @@ refused to another; the read scope cannot write; no inbound token reaches the up
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +21,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from tests import runner
 from tests.identity.inbound_app import Upstream, project
 from tests.identity.issuer import AUDIENCE, Issuer
-from tests.runner import APPCTL
-from tests.serve.test_rest import free_port
+from tests.serve.test_mcp import mcp_over_http
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -40,23 +38,10 @@ JSON_AND_SSE = {"Accept": "application/json, text/event-stream"}
 
 @contextmanager
 def mcp_http(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [APPCTL, "mcp", "--transport", "http", "--port", str(port), *args],
-        cwd=cwd,
-        env=runner.child_env(env or {}),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        runner.wait_listening(proc, port, within=20, what="appctl mcp --transport http")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
-        assert out == b"" and b"Traceback" not in err, err
-        assert b" required)" in err  # the start-up line says how it is guarded
+    """``appctl mcp --transport http`` guarded by ``args``; yields its base URL. Its
+    start-up line says how it is guarded."""
+    with mcp_over_http(cwd, *args, env=env, said=b" required)") as url:
+        yield url.removesuffix("/mcp")
 
 
 def _client(url: str, token: str) -> Client:

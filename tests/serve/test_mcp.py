@@ -211,10 +211,12 @@ def test_a_destructive_tool_wants_its_name_typed(project: Path, pets: Any, mode:
 
 
 @contextmanager
-def mcp_over_http(project: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def mcp_over_http(
+    project: Path, *args: str, env: dict[str, str] | None = None, said: bytes = b""
+) -> Iterator[str]:
     """``appctl mcp --transport http`` (and ``args``, and ``env`` beside the tests') in
     ``project`` on a free port; yields its URL, and checks at the end that it stopped on
-    SIGTERM without a traceback."""
+    SIGTERM without a traceback, having ``said`` that on stderr."""
     port = free_port()
     proc = subprocess.Popen(
         [APPCTL, "mcp", "--transport", "http", "--port", str(port), *args],
@@ -230,7 +232,8 @@ def mcp_over_http(project: Path, *args: str, env: dict[str, str] | None = None) 
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
-        assert out == b"" and b"Traceback" not in err
+        assert out == b"" and b"Traceback" not in err, err
+        assert said in err, err
 
 
 @pytest.fixture
