@@ -360,7 +360,9 @@ def browser(chromium: Any, console: Console) -> Iterator[Browser]:
 
 
 def sign_in(page: Browser, *, token: str = SERVE_TOKEN) -> None:
-    """Through the sign-in page, as a person would."""
+    """Through the sign-in page, as a person would, until the console shows them signed in
+    (the sign-in page itself says "token", so a test must not read it as signed in)."""
     page.open("/ui/login")
     page.fill("Bearer token", token)
     page.button("Sign in").click()
+    page.until(lambda: "Sign out" in page.text(), "signed in")
