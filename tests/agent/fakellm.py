@@ -37,6 +37,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -212,6 +213,22 @@ class FakeLLM:
             self._thread.join(timeout=5)
 
     # -- public --
+
+    def init_app(self, project: Path, *, force: bool = False) -> None:
+        """``appctl init`` in ``project``: an openai profile (model "m") aimed at this
+        server, as ``appctl run``/``chat`` and ``serve``'s ``/run`` use it."""
+        from tests import runner
+
+        args = [
+            "init",
+            "--kind",
+            "openai",
+            "--model",
+            "m",
+            "--provider-url",
+            self.base_url("openai"),
+        ]
+        runner.invoke(*args, *(["--force"] if force else []), cwd=project)
 
     def base_url(self, kind: str) -> str:
         """What to pass as the SDK's ``base_url`` for ``kind`` (openai, anthropic, gemini)."""

@@ -12,7 +12,6 @@ import mcp_types as types
 import pytest
 
 from appctl.execute.framing import unframe
-from tests import runner
 from tests.agent.fakellm import FakeLLM, Seen, Step, ToolCallStep
 from tests.agent.test_run import _run, _tool_results
 from tests.serve.test_mcp import _run as run_async
@@ -92,8 +91,7 @@ def test_serve_run_frames_results_and_no_frame_turns_it_off(project: Path, pets:
     for args in ((), ("--no-frame",)):
         script = [Step(tool_calls=[ToolCallStep("list_pets", {})]), Step(text="Two pets.")]
         with FakeLLM(script) as llm:
-            init = ("init", "--kind", "openai", "--model", "m", "--force")
-            runner.invoke(*init, "--provider-url", llm.base_url("openai"), cwd=project)
+            llm.init_app(project, force=True)
             served = Served(project, *args)
             try:
                 answer = httpx.post(f"{served.url}/run", json={"prompt": "pets?"}, timeout=60)

@@ -18,7 +18,6 @@ from mcp import Client
 from appctl.execute.audit.history import History
 from appctl.execute.caller import Caller
 from appctl.session.queue import open_queue
-from tests import runner
 from tests.agent.fakellm import FakeLLM, Step, ToolCallStep
 from tests.serve.test_mcp import _envelope, mcp_over_http
 from tests.serve.test_rest import Served
@@ -246,10 +245,7 @@ def test_an_agent_turn_waits_for_its_write_to_be_approved(project: Path, pets: A
         Step(text="Tom is in."),
     ]
     with FakeLLM(script) as llm:
-        url = llm.base_url("openai")
-        runner.invoke(
-            "init", "--kind", "openai", "--model", "m", "--provider-url", url, cwd=project
-        )
+        llm.init_app(project)
         config = project / ".appctl" / "config.yaml"
         config.write_text(config.read_text() + NAMED + QUEUED % 60)
         served = _served(project)

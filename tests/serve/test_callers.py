@@ -126,16 +126,7 @@ def test_run_records_the_os_user_as_its_tool_calls_caller(project: Path, pets: A
 def test_serve_run_records_the_request_caller(project: Path, pets: Any) -> None:
     script = [Step(tool_calls=[ToolCallStep("list_pets", {})]), Step(text="One pet: Rex.")]
     with FakeLLM(script) as llm:
-        runner.invoke(
-            "init",
-            "--kind",
-            "openai",
-            "--model",
-            "m",
-            "--provider-url",
-            llm.base_url("openai"),
-            cwd=project,
-        )
+        llm.init_app(project)
         served = Served(project, "--token-env", "SERVE_TOKEN")
         try:
             auth = {"Authorization": f"Bearer {SERVE_TOKEN}"}

@@ -191,16 +191,7 @@ def test_beyond_loopback_needs_a_token(project: Path) -> None:
 def test_run_endpoint_does_one_agent_turn(project: Path, pets: Any) -> None:
     script = [Step(tool_calls=[ToolCallStep("list_pets", {})]), Step(text="One pet: Rex.")]
     with FakeLLM(script) as llm:
-        runner.invoke(
-            "init",
-            "--kind",
-            "openai",
-            "--model",
-            "m",
-            "--provider-url",
-            llm.base_url("openai"),
-            cwd=project,
-        )
+        llm.init_app(project)
         served = Served(project)
         try:
             answer = httpx.post(f"{served.url}/run", json={"prompt": "pets?"}, timeout=60)
