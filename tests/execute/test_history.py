@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -182,12 +183,11 @@ def test_a_deleted_log_loses_none_of_its_records(tmp_path, monkeypatch) -> None:
     assert [e.at for e in History(f"sqlite:///{db}").entries()] == [_entry(i).at for i in range(8)]
 
 
-def _old_history(url: str) -> None:
-    """A history as appctl made it before records had a uid, with one call in it."""
-    engine = sa.create_engine(url)
-    old = sa.Table(
-        "appctl_calls",
-        sa.MetaData(),
+def released_table(*, uid: bool) -> sa.Table:
+    """The history table as a past release made it, frozen here (never derived from today's,
+    which the upgrades change): before records had a uid, or (``uid``) before they named
+    their caller."""
+    columns: list[sa.Column[Any]] = [
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("at", sa.String(40), nullable=False),
         sa.Column("session", sa.String(64), nullable=False),
@@ -199,7 +199,18 @@ def _old_history(url: str) -> None:
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("category", sa.String(32), nullable=True),
         sa.Column("message", sa.Text, nullable=True),
-    )
+    ]
+    indexes = []
+    if uid:
+        columns.append(sa.Column("uid", sa.String(40), nullable=True))
+        indexes.append(sa.Index("ix_appctl_calls_uid", "uid", unique=True))
+    return sa.Table("appctl_calls", sa.MetaData(), *columns, *indexes)
+
+
+def _old_history(url: str) -> None:
+    """A history as appctl made it before records had a uid, with one call in it."""
+    engine = sa.create_engine(url)
+    old = released_table(uid=False)
     old.metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(old.insert(), {k: v for k, v in _entry(0).as_dict().items() if k != "id"})

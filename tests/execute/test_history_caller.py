@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from appctl.execute.audit import history as history_module
 from appctl.execute.audit.callers import CALLER_CHARS, printable_name
 from appctl.execute.audit.history import Entry, History
+from tests.execute.test_history import released_table
 
 
 def _entry(i: int, caller: str | None = None) -> Entry:
@@ -35,23 +36,7 @@ def _current_history(url: str) -> None:
     """A history as appctl made it before records named their caller (with uids), with one
     call in it: the table definition of the release before this column."""
     engine = sa.create_engine(url)
-    old = sa.Table(
-        "appctl_calls",
-        sa.MetaData(),
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", sa.String(40), nullable=False),
-        sa.Column("session", sa.String(64), nullable=False),
-        sa.Column("tool", sa.String(64), nullable=False),
-        sa.Column("arguments", sa.Text, nullable=False),
-        sa.Column("request", sa.Text, nullable=False),
-        sa.Column("status", sa.Integer, nullable=True),
-        sa.Column("duration_ms", sa.Float, nullable=False),
-        sa.Column("outcome", sa.String(16), nullable=False),
-        sa.Column("category", sa.String(32), nullable=True),
-        sa.Column("message", sa.Text, nullable=True),
-        sa.Column("uid", sa.String(40), nullable=True),
-        sa.Index("ix_appctl_calls_uid", "uid", unique=True),
-    )
+    old = released_table(uid=True)
     old.metadata.create_all(engine)
     row = {k: v for k, v in _entry(0).as_dict().items() if k not in ("id", "caller")}
     with engine.begin() as conn:
