@@ -107,7 +107,14 @@ class Session:
         policy asks for it, no other gate refuses it and its arguments are valid (nobody is
         asked about a call that would be refused anyway, nor shown arguments that are not
         even text)."""
-        options = replace(self.options, caller=caller or self.caller)
+        return self._needs_person(
+            action, arguments, replace(self.options, caller=caller or self.caller)
+        )
+
+    def _needs_person(
+        self, action: Action, arguments: Mapping[str, Any], options: CallOptions
+    ) -> bool:
+        """``approval_needed`` for a call made with ``options`` (its caller set)."""
         if not needs_approval(self.schema, action, options):
             return False
         approved = replace(options, approved=True)
@@ -180,19 +187,21 @@ class Session:
 
             budget = self.options.result_budget
             return call_pages(page, arguments, max_pages=max_pages, budget=budget)
-        options = replace(self.options, caller=caller or self.caller)
-        if progress is not None:
-            options = replace(options, progress=progress)
+        options = replace(
+            self.options,
+            caller=caller or self.caller,
+            progress=self.options.progress if progress is None else progress,
+        )
         if approval is None and isinstance(tool, str):
             action = self.schema.action(tool)
-            if action is not None and self.approval_needed(action, arguments, caller=caller):
+            if action is not None and self._needs_person(action, arguments, options):
                 asking = self.asking(action, arguments=arguments, options=options)
                 approval = self.approver.ask(action, arguments, asking)
-        if approval is not None:
-            options = replace(options, approved=approval.granted)
         worded = approval.refusal if approval is not None else ""
         options = replace(
-            options, unapproved=(lambda _a: worded) if worded else self.approver.unapproved
+            options,
+            approved=approval.granted if approval is not None else options.approved,
+            unapproved=(lambda _a: worded) if worded else self.approver.unapproved,
         )
         result = call(
             self.schema,
