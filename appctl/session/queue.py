@@ -291,15 +291,29 @@ class ApprovalQueue:
 def open_queue(
     history: History | None, *, max_waiting: int = MAX_WAITING, poll: float = POLL
 ) -> ApprovalQueue:
-    """The queue in ``history``'s database; without a history, one in this process only."""
+    """The queue in ``history``'s database; without a history, one in this process only: a
+    SQLite file in a temporary folder, removed with the queue. (Not an in-memory database:
+    that is one connection, and threads sharing it roll back each other's transactions.)"""
+    import shutil
+    import tempfile
+    import weakref
+
     import sqlalchemy as sa
 
     if history is not None:
         return ApprovalQueue(history.engine, max_waiting=max_waiting, poll=poll)
+    folder = tempfile.mkdtemp(prefix="appctl-queue-")
     engine = sa.create_engine(
-        "sqlite://", poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
+        f"sqlite:///{folder}/queue.db", connect_args={"check_same_thread": False, "timeout": 10}
     )
-    return ApprovalQueue(engine, max_waiting=max_waiting, poll=poll)
+    queue = ApprovalQueue(engine, max_waiting=max_waiting, poll=poll)
+    weakref.finalize(queue, _remove, engine, folder, shutil.rmtree)
+    return queue
+
+
+def _remove(engine: Any, folder: str, rmtree: Any) -> None:
+    engine.dispose()
+    rmtree(folder, ignore_errors=True)
 
 
 def _check(id: str, row: Any, *, approve: bool, typed: str) -> None:

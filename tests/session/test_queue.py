@@ -294,3 +294,30 @@ def test_nobody_approves_their_own_call(queue: ApprovalQueue) -> None:
     assert withdrawn.approved is False and withdrawn.by == "agent-7"
     other = submit(queue)
     assert queue.decide(other.id, approve=True, by=ALICE).approved is True
+
+
+def test_a_queue_without_a_history_keeps_every_entry_under_threads() -> None:
+    """Without a history the queue is this process's own; threads submitting while others
+    read must never lose an entry (one shared in-memory connection rolled them back)."""
+    queue = open_queue(None, max_waiting=400)
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            queue.pending()
+
+    readers = [threading.Thread(target=read, daemon=True) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    writers = [
+        threading.Thread(target=lambda: [submit(queue) for _ in range(25)], daemon=True)
+        for _ in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    stop.set()
+    for reader in readers:
+        reader.join(10)
+    assert len(queue.pending()) == 100
